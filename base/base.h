@@ -1,0 +1,78 @@
+/*
+ * base: what every module of Fouta Ledger shares and nothing else. The one list of error
+ * codes (FL_ERR_MAP generates the enum and fl_strerror), and small helpers for clocks and
+ * ids that the engine, the catalog and the server all need.
+ *
+ * Functions that can fail return int: 0 on success, a negative code from this list on
+ * failure. System errors are -errno; the ledger's own codes start at FL_ERR_BASE so they never
+ * collide with an errno value.
+ */
+#ifndef FL_BASE_H
+#define FL_BASE_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* X(name, value, http status, message). The http status is what the API answers. */
+#define FL_ERR_MAP(X)                                                                              \
+    X(NOMEM, -ENOMEM, 503, "out of memory")                                                        \
+    X(INVAL, -EINVAL, 400, "invalid argument")                                                     \
+    X(IO, -EIO, 503, "input/output error")                                                         \
+    X(NOSPC, -ENOSPC, 507, "no space left on the ledger's disk")                                   \
+    X(ACCES, -EACCES, 503, "permission denied")                                                    \
+    X(ROFS, -EROFS, 503, "read-only file system")                                                  \
+    X(NOENT, -ENOENT, 404, "not found")                                                            \
+    X(BUSY, -EBUSY, 503, "overloaded: append queue is full, retry later")                         \
+    X(TOOBIG, -E2BIG, 413, "too large")                                                            \
+    X(CANCELED, -ECANCELED, 503, "ledger is closing")                                              \
+    X(CONFLICT_VERSION, FL_ERR_BASE - 1, 409, "stream version does not match the expected version") \
+    X(CONFLICT_ID, FL_ERR_BASE - 2, 409, "event id already recorded with different content")      \
+    X(CORRUPT, FL_ERR_BASE - 3, 500, "ledger record is corrupt")                                   \
+    X(FORMAT, FL_ERR_BASE - 4, 500, "ledger was written by an unknown format version")             \
+    X(LEDGER_FULL, FL_ERR_BASE - 5, 507, "ledger reached its configured maximum size")             \
+    X(PANIC, FL_ERR_BASE - 6, 500, "storage failed; the ledger must be reopened")                  \
+    X(EOF, FL_ERR_BASE - 7, 404, "no more records")                                                \
+    X(ABORTED, FL_ERR_BASE - 8, 409, "not written: another event of the atomic group failed")      \
+    X(INTERNAL, FL_ERR_BASE - 9, 500, "internal error")
+
+#define FL_ERR_BASE (-30000)
+
+typedef enum {
+#define FL_ERR_ENUM(name, value, status, message) FL_E##name = (value),
+    FL_ERR_MAP(FL_ERR_ENUM)
+#undef FL_ERR_ENUM
+} fl_err_t;
+
+/* A readable message for any code of FL_ERR_MAP, or for any other negative errno. Static. */
+const char *fl_strerror(int err);
+
+/* The stable machine name of a code ("CONFLICT_VERSION"), "UNKNOWN" for others. Static. */
+const char *fl_errname(int err);
+
+/* The HTTP status the API answers for a code (500 for codes outside the list). */
+int fl_err_http_status(int err);
+
+/* Maps an errno value (positive) to a code of the list; unknown values become FL_EIO. */
+int fl_err_from_errno(int errnum);
+
+/* Wall clock in microseconds since the Unix epoch. */
+int64_t fl_now_us(void);
+
+/* Monotonic clock in nanoseconds, for measuring durations. */
+uint64_t fl_mono_ns(void);
+
+/* Fills id with a UUIDv7 (48-bit millisecond time, random rest, RFC 9562 version and variant).
+ * Returns 0 or FL_EIO when the system's random source fails. */
+int fl_uuid7(uint8_t id[16]);
+
+/* Writes the canonical 36-character form plus a NUL into out (37 bytes). */
+void fl_uuid_format(const uint8_t id[16], char out[37]);
+
+/* Parses the canonical form (hyphens required). Returns 0 or FL_EINVAL. */
+int fl_uuid_parse(const char *text, size_t len, uint8_t id[16]);
+
+/* Lower-case hex of len bytes into out (2 * len + 1 bytes with the NUL). */
+void fl_hex_format(const uint8_t *bytes, size_t len, char *out);
+
+#endif

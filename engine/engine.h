@@ -1,0 +1,239 @@
+/*
+ * engine: the event log of one tenant (one plant), in its own LMDB environment.
+ *
+ * Appends go through a bounded queue to one writer thread, which takes everything pending
+ * (bounded by events and bytes) into one write transaction and one durable commit, then tells
+ * every caller its result. An acknowledgement therefore always means "on disk". Global
+ * sequence numbers are assigned inside that transaction, so they are contiguous and a reader
+ * never sees a gap. Each event id is indexed forever (idempotency), each stream keeps its
+ * version (optimistic concurrency), and each record carries the hash of the one before it.
+ *
+ * Reads use LMDB read transactions and never wait for the writer. Records handed out by an
+ * iterator point into the memory map and stay valid until the next call on that iterator or
+ * its close.
+ *
+ * Error codes are those of base/base.h.
+ */
+#ifndef ENG_ENGINE_H
+#define ENG_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/base.h"
+
+/* Limits. The record encoding and the HTTP layer rely on them. */
+#define ENG_TYPE_LEN_MAX 64
+#define ENG_STREAM_LEN_MAX 128
+#define ENG_ENTITY_LEN_MAX 128
+#define ENG_ACTOR_LEN_MAX 128
+#define ENG_ENTITIES_MAX 32
+#define ENG_PAYLOAD_BYTES_MAX (256 * 1024)
+#define ENG_REQUEST_EVENTS_MAX 1000         /* events in one append request */
+#define ENG_BATCH_EVENTS_MAX 4096           /* events in one write transaction */
+#define ENG_BATCH_BYTES_MAX (16 * 1024 * 1024) /* payload bytes in one write transaction */
+#define ENG_QUEUE_EVENTS_MAX 65536          /* events waiting for the writer */
+
+#define ENG_HASH_BYTES 32
+#define ENG_ID_BYTES 16
+
+/* Expected stream version of an append. A value >= 1 means "exactly this version". */
+#define ENG_EXPECT_ANY (-1)
+#define ENG_EXPECT_NO_STREAM 0
+
+_Static_assert(ENG_REQUEST_EVENTS_MAX <= ENG_BATCH_EVENTS_MAX,
+               "a whole request must fit in one write transaction");
+_Static_assert(ENG_PAYLOAD_BYTES_MAX <= ENG_BATCH_BYTES_MAX,
+               "a single event must fit in one write transaction");
+
+typedef struct eng_ledger eng_ledger_t;
+typedef struct eng_iter eng_iter_t;
+
+typedef struct {
+    const char *dir;             /* environment directory, created if missing */
+    uint64_t map_bytes_initial;  /* 0: 64 MiB. The map doubles by itself when full. */
+    uint64_t map_bytes_max;      /* 0: 1 TiB. Past it appends fail with FL_ELEDGER_FULL. */
+    uint32_t queue_events_max;   /* 0: ENG_QUEUE_EVENTS_MAX */
+    uint32_t batch_events_max;   /* 0: ENG_BATCH_EVENTS_MAX */
+    uint32_t readers_max;        /* 0: 512 concurrent read transactions */
+} eng_config_t;
+
+/* One event to append. Strings are NUL-terminated and must stay valid until the request's
+ * callback has run. The ledger adds sequence, stream version, recorded_at and the hashes. */
+typedef struct {
+    uint8_t id[ENG_ID_BYTES];    /* made by the device: a retry carries the same id */
+    const char *type;            /* catalog type name, 1..ENG_TYPE_LEN_MAX bytes */
+    uint32_t schema_version;     /* >= 1 */
+    const char *stream;          /* "hu-…", "of-…", 1..ENG_STREAM_LEN_MAX bytes */
+    int64_t expected_version;    /* ENG_EXPECT_ANY, ENG_EXPECT_NO_STREAM or N >= 1 */
+    int64_t occurred_at_us;      /* device clock */
+    const char *actor_user;      /* may be "" */
+    const char *actor_role;      /* may be "" */
+    const char *actor_device;    /* may be "" */
+    uint8_t correlation_id[ENG_ID_BYTES]; /* all zero: none */
+    uint8_t causation_id[ENG_ID_BYTES];   /* all zero: none */
+    const char *entities[ENG_ENTITIES_MAX]; /* secondary index keys, "hu:…", "loom:…" */
+    uint32_t entities_count;
+    const uint8_t *payload;      /* opaque to the engine (msgpack from the catalog) */
+    uint32_t payload_len;
+} eng_event_t;
+
+/* Where an event stands in the log. */
+typedef struct {
+    uint64_t seq;
+    uint64_t stream_version;
+    uint8_t hash[ENG_HASH_BYTES];
+    bool duplicate; /* true: this id was already recorded with the same content */
+} eng_position_t;
+
+/* Flags of a request. */
+#define ENG_APPEND_ATOMIC 1u /* all events of the request are written, or none */
+
+typedef struct eng_append_req eng_append_req_t;
+typedef void (*eng_append_cb)(eng_append_req_t *req, void *data);
+
+/*
+ * An append request, allocated by the caller and untouched by it until the callback.
+ * On return the callback finds in status 0, or the code of the first failure; in
+ * positions[i] the outcome of each event; in results[i] each event's own status (0, or the
+ * code that refused it; FL_EABORTED for the innocent members of a failed atomic group).
+ * On FL_ECONFLICT_VERSION, actual_version holds the stream's version at the failing event.
+ */
+struct eng_append_req {
+    const eng_event_t *events;
+    uint32_t count;
+    uint32_t flags;
+    eng_position_t *positions; /* count entries, filled by the writer */
+    int *results;              /* count entries, filled by the writer */
+    int status;
+    uint32_t failed_index;
+    uint64_t actual_version;
+    eng_append_cb cb; /* runs on the writer thread: it must be quick and not append */
+    void *data;
+    eng_append_req_t *next_; /* private: queue link */
+    uint64_t bytes_;         /* private: payload bytes of the request */
+};
+
+/* A record as read back from the log. Pointers point into the map (see the file comment). */
+typedef struct {
+    const char *ptr;
+    uint32_t len;
+} eng_str_t;
+
+typedef struct {
+    uint64_t seq;
+    uint64_t stream_version;
+    int64_t recorded_at_us;
+    uint8_t prev_hash[ENG_HASH_BYTES];
+    uint8_t hash[ENG_HASH_BYTES];
+    uint8_t id[ENG_ID_BYTES];
+    eng_str_t type;
+    uint32_t schema_version;
+    eng_str_t stream;
+    int64_t occurred_at_us;
+    eng_str_t actor_user;
+    eng_str_t actor_role;
+    eng_str_t actor_device;
+    uint8_t correlation_id[ENG_ID_BYTES];
+    uint8_t causation_id[ENG_ID_BYTES];
+    uint32_t entities_count;
+    eng_str_t entities[ENG_ENTITIES_MAX];
+    const uint8_t *payload;
+    uint32_t payload_len;
+    const uint8_t *raw; /* the stored bytes, hash excluded */
+    uint32_t raw_len;
+} eng_record_t;
+
+typedef struct {
+    uint64_t seq; /* 0: empty ledger */
+    uint8_t hash[ENG_HASH_BYTES];
+    int64_t recorded_at_us;
+} eng_head_t;
+
+typedef struct {
+    uint64_t commits;
+    uint64_t events_appended;
+    uint64_t events_duplicate;
+    uint64_t requests_failed;
+    uint64_t map_resizes;
+    uint64_t map_bytes;
+    uint64_t commit_ns_total;
+    uint64_t commit_ns_max;
+    uint32_t queue_events; /* waiting now */
+} eng_stats_t;
+
+/*
+ * Opens (creating if needed) the ledger in config->dir and starts its writer thread.
+ * Errors: FL_EINVAL, FL_ENOMEM, FL_EACCES, FL_EROFS, FL_ENOSPC, FL_EIO, FL_EFORMAT (written
+ * by a newer format), FL_ECORRUPT (the last record does not decode).
+ */
+int eng_open(eng_ledger_t **out, const eng_config_t *config);
+
+/* Stops accepting appends, finishes every queued request, stops the writer and closes the
+ * environment. Accepts NULL. */
+void eng_close(eng_ledger_t *ledger);
+
+/*
+ * Queues a request for the writer. Returns 0 (the callback will run exactly once) or, without
+ * queuing and without calling back: FL_EINVAL (malformed request or event: the failing index is
+ * in req->failed_index), FL_ETOOBIG (request over its limits), FL_EBUSY (queue full),
+ * FL_ECANCELED (closing).
+ */
+int eng_append_submit(eng_ledger_t *ledger, eng_append_req_t *req);
+
+/*
+ * Appends and waits for the durable outcome. positions and results (count entries each, results
+ * may be NULL) are filled as in eng_append_req_t. Returns the request's status: 0,
+ * FL_ECONFLICT_VERSION, FL_ECONFLICT_ID, FL_EABORTED never (it is per event), FL_ENOSPC,
+ * FL_ELEDGER_FULL, FL_EIO, FL_EBUSY, FL_ECANCELED, FL_EINVAL, FL_ETOOBIG.
+ */
+int eng_append(eng_ledger_t *ledger, const eng_event_t *events, uint32_t count, uint32_t flags,
+               eng_position_t *positions, int *results);
+
+/* The last committed record's sequence and hash (zero on an empty ledger). */
+void eng_head(eng_ledger_t *ledger, eng_head_t *out);
+
+void eng_stats(eng_ledger_t *ledger, eng_stats_t *out);
+
+/* Iterators. Each holds an LMDB read snapshot taken at open: records committed later are not
+ * seen. Open errors: FL_ENOMEM, FL_EBUSY (too many readers), FL_EIO, FL_EINVAL. */
+#define ENG_FORWARD 1
+#define ENG_BACKWARD (-1)
+
+/* The log by global sequence, starting at from_seq (0 with ENG_BACKWARD: from the head). */
+int eng_iter_log(eng_ledger_t *ledger, uint64_t from_seq, int direction, eng_iter_t **out);
+
+/* One stream, from from_version (>= 1) upwards. */
+int eng_iter_stream(eng_ledger_t *ledger, const char *stream, uint64_t from_version,
+                    eng_iter_t **out);
+
+/* Every event that named entity in its entities (or as its actor, "actor:USER"), by sequence,
+ * starting at from_seq. */
+int eng_iter_entity(eng_ledger_t *ledger, const char *entity, uint64_t from_seq, int direction,
+                    eng_iter_t **out);
+
+/* Next record: 0 and *out filled, FL_EEOF at the end, FL_ECORRUPT when a stored record does
+ * not decode or does not match its key (out->seq names it). */
+int eng_iter_next(eng_iter_t *iter, eng_record_t *out);
+
+/* Accepts NULL. */
+void eng_iter_close(eng_iter_t *iter);
+
+/* Reads one record by sequence into out (valid until eng_iter_close of *iter_out, which the
+ * caller closes). FL_ENOENT when seq is not in the log. */
+int eng_read(eng_ledger_t *ledger, uint64_t seq, eng_record_t *out, eng_iter_t **iter_out);
+
+/* The position an event id was recorded at. FL_ENOENT when unknown. */
+int eng_lookup_id(eng_ledger_t *ledger, const uint8_t id[ENG_ID_BYTES], eng_position_t *out);
+
+/*
+ * Walks the whole log, recomputing each record's hash and the chain, checking sequences are
+ * contiguous and each record decodes. Returns 0 and *checked = records checked, or FL_ECORRUPT
+ * with *bad_seq = the first record that fails.
+ */
+int eng_verify(eng_ledger_t *ledger, uint64_t *checked, uint64_t *bad_seq);
+
+/* Decodes stored record bytes (hash excluded). FL_ECORRUPT when they are not a record. */
+int eng_record_decode(const uint8_t *raw, uint32_t len, eng_record_t *out);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * engine_int.h: what the engine's files share and nothing outside engine/ includes.
+ *
+ * Named databases of a ledger's LMDB environment:
+ *   log       u64 seq (native, MDB_INTEGERKEY) -> record bytes || SHA-256 of those bytes
+ *   ids       16-byte event id                 -> u64 seq (native)
+ *   streams   stream || 0x00 || BE u64 version -> u64 seq (native)
+ *   heads     stream                           -> u64 current version (native)
+ *   entities  entity (DUPSORT, DUPFIXED)       -> BE u64 seq (sorted by sequence)
+ *   meta      "format"                         -> u32 record format version
+ */
+#ifndef ENG_ENGINE_INT_H
+#define ENG_ENGINE_INT_H
+
+#include <lmdb.h>
+#include <msgpack.h>
+#include <pthread.h>
+
+#include "engine/engine.h"
+
+#define ENG_FORMAT_VERSION 1u
+#define ENG_RECORD_FIELDS 17
+#define ENG_MAP_BYTES_INITIAL (64ull << 20)
+#define ENG_MAP_BYTES_MAX (1ull << 40)
+#define ENG_READERS_MAX 512u
+#define ENG_EVENT_OVERHEAD_BYTES 512u /* budget per event besides its payload, for batching */
+#define ENG_STREAM_KEY_MAX (ENG_STREAM_LEN_MAX + 1 + 8)
+
+_Static_assert(sizeof(size_t) == 8, "the log's integer keys are 64-bit");
+_Static_assert(ENG_STREAM_KEY_MAX <= 511, "LMDB's default key size limit");
+
+struct eng_ledger {
+    MDB_env *env;
+    MDB_dbi dbi_log, dbi_ids, dbi_streams, dbi_heads, dbi_entities, dbi_meta;
+    eng_config_t config;
+    uint64_t map_bytes;
+
+    /* The append queue, guarded by lock. */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    eng_append_req_t *queue_head, *queue_tail;
+    uint32_t queue_events;
+    bool closing;
+    eng_stats_t stats;
+    eng_head_t head; /* the last committed record; written by the writer under lock */
+
+    /* The resize gate: the map may only be resized while no read transaction is open. */
+    pthread_mutex_t gate_lock;
+    pthread_cond_t gate_wake;
+    uint32_t readers_active;
+    bool resizing;
+
+    pthread_t writer;
+    bool writer_started;
+    msgpack_sbuffer encode_buffer; /* writer-only, reused for every record */
+    msgpack_zone writer_zone;      /* writer-only, for decoding records it reads back */
+};
+
+/* record.c */
+int eng__record_encode(msgpack_sbuffer *buffer, const eng_event_t *event, uint64_t seq,
+                       uint64_t stream_version, int64_t recorded_at_us,
+                       const uint8_t prev_hash[ENG_HASH_BYTES]);
+int eng__record_decode_zone(const uint8_t *raw, uint32_t len, msgpack_zone *zone,
+                            eng_record_t *out);
+/* Splits a stored value into record bytes and hash, decodes, and checks the key. */
+int eng__value_decode(const MDB_val *value, uint64_t seq, msgpack_zone *zone, eng_record_t *out);
+bool eng__record_same_content(const eng_event_t *event, const eng_record_t *record);
+void eng__hash(const uint8_t *bytes, size_t len, uint8_t out[ENG_HASH_BYTES]);
+
+/* ledger.c */
+int eng__err_from_mdb(int rc);
+int eng__read_begin(eng_ledger_t *ledger, MDB_txn **txn);
+void eng__read_end(eng_ledger_t *ledger, MDB_txn *txn);
+int eng__map_grow(eng_ledger_t *ledger);
+
+/* writer.c */
+void *eng__writer_main(void *arg);
+
+/* read.c */
+void eng__u64_to_be(uint64_t value, uint8_t out[8]);
+uint64_t eng__u64_from_be(const uint8_t in[8]);
+size_t eng__stream_key(const char *stream, size_t stream_len, uint64_t version,
+                       uint8_t out[ENG_STREAM_KEY_MAX]);
+
+#endif

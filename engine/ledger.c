@@ -1,0 +1,297 @@
+/*
+ * ledger.c: opening and closing a ledger, LMDB error translation, the resize gate and the
+ * map's growth. The map must only be resized while no transaction of this process is open,
+ * so every read transaction passes through the gate and the writer closes it to resize.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "engine/engine_int.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int eng__err_from_mdb(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return 0;
+    case MDB_NOTFOUND:
+        return FL_ENOENT;
+    case MDB_MAP_FULL:
+        return FL_ELEDGER_FULL;
+    case MDB_READERS_FULL:
+        return FL_EBUSY;
+    case MDB_PANIC:
+        return FL_EPANIC;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+        return FL_ECORRUPT;
+    case MDB_VERSION_MISMATCH:
+    case MDB_INVALID:
+        return FL_EFORMAT;
+    default:
+        return rc > 0 ? fl_err_from_errno(rc) : FL_EIO;
+    }
+}
+
+int eng__read_begin(eng_ledger_t *ledger, MDB_txn **txn)
+{
+    pthread_mutex_lock(&ledger->gate_lock);
+    while (ledger->resizing)
+        pthread_cond_wait(&ledger->gate_wake, &ledger->gate_lock);
+    ledger->readers_active++;
+    pthread_mutex_unlock(&ledger->gate_lock);
+    int rc = mdb_txn_begin(ledger->env, NULL, MDB_RDONLY, txn);
+    if (rc != 0) {
+        *txn = NULL;
+        eng__read_end(ledger, NULL);
+        return eng__err_from_mdb(rc);
+    }
+    return 0;
+}
+
+void eng__read_end(eng_ledger_t *ledger, MDB_txn *txn)
+{
+    if (txn != NULL)
+        mdb_txn_abort(txn);
+    pthread_mutex_lock(&ledger->gate_lock);
+    assert(ledger->readers_active > 0);
+    if (--ledger->readers_active == 0)
+        pthread_cond_broadcast(&ledger->gate_wake);
+    pthread_mutex_unlock(&ledger->gate_lock);
+}
+
+int eng__map_grow(eng_ledger_t *ledger)
+{
+    if (ledger->map_bytes >= ledger->config.map_bytes_max)
+        return FL_ELEDGER_FULL;
+    uint64_t bytes = ledger->map_bytes * 2;
+    if (bytes > ledger->config.map_bytes_max)
+        bytes = ledger->config.map_bytes_max;
+    pthread_mutex_lock(&ledger->gate_lock);
+    ledger->resizing = true;
+    while (ledger->readers_active > 0)
+        pthread_cond_wait(&ledger->gate_wake, &ledger->gate_lock);
+    int rc = mdb_env_set_mapsize(ledger->env, bytes);
+    ledger->resizing = false;
+    pthread_cond_broadcast(&ledger->gate_wake);
+    pthread_mutex_unlock(&ledger->gate_lock);
+    if (rc != 0)
+        return eng__err_from_mdb(rc);
+    ledger->map_bytes = bytes;
+    pthread_mutex_lock(&ledger->lock);
+    ledger->stats.map_resizes++;
+    ledger->stats.map_bytes = bytes;
+    pthread_mutex_unlock(&ledger->lock);
+    return 0;
+}
+
+static void config_defaults(eng_config_t *config)
+{
+    if (config->map_bytes_initial == 0)
+        config->map_bytes_initial = ENG_MAP_BYTES_INITIAL;
+    if (config->map_bytes_max == 0)
+        config->map_bytes_max = ENG_MAP_BYTES_MAX;
+    if (config->map_bytes_initial > config->map_bytes_max)
+        config->map_bytes_initial = config->map_bytes_max;
+    if (config->queue_events_max == 0)
+        config->queue_events_max = ENG_QUEUE_EVENTS_MAX;
+    if (config->batch_events_max == 0 || config->batch_events_max > ENG_BATCH_EVENTS_MAX)
+        config->batch_events_max = ENG_BATCH_EVENTS_MAX;
+    if (config->batch_events_max < ENG_REQUEST_EVENTS_MAX)
+        config->batch_events_max = ENG_REQUEST_EVENTS_MAX;
+    if (config->queue_events_max < config->batch_events_max)
+        config->queue_events_max = config->batch_events_max;
+    if (config->readers_max == 0)
+        config->readers_max = ENG_READERS_MAX;
+}
+
+/* Opens the named databases and checks (or writes) the format version. */
+static int open_databases(eng_ledger_t *ledger)
+{
+    MDB_txn *txn = NULL;
+    int rc = mdb_txn_begin(ledger->env, NULL, 0, &txn);
+    if (rc != 0)
+        goto fail;
+    if ((rc = mdb_dbi_open(txn, "log", MDB_CREATE | MDB_INTEGERKEY, &ledger->dbi_log)) ||
+        (rc = mdb_dbi_open(txn, "ids", MDB_CREATE, &ledger->dbi_ids)) ||
+        (rc = mdb_dbi_open(txn, "streams", MDB_CREATE, &ledger->dbi_streams)) ||
+        (rc = mdb_dbi_open(txn, "heads", MDB_CREATE, &ledger->dbi_heads)) ||
+        (rc = mdb_dbi_open(txn, "entities", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
+                           &ledger->dbi_entities)) ||
+        (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &ledger->dbi_meta)))
+        goto fail_txn;
+    MDB_val key = {.mv_size = 6, .mv_data = "format"}, value;
+    rc = mdb_get(txn, ledger->dbi_meta, &key, &value);
+    if (rc == MDB_NOTFOUND) {
+        uint32_t format = ENG_FORMAT_VERSION;
+        value = (MDB_val){.mv_size = sizeof(format), .mv_data = &format};
+        if ((rc = mdb_put(txn, ledger->dbi_meta, &key, &value, 0)) != 0)
+            goto fail_txn;
+    } else if (rc != 0) {
+        goto fail_txn;
+    } else {
+        uint32_t format = 0;
+        if (value.mv_size == sizeof(format))
+            memcpy(&format, value.mv_data, sizeof(format));
+        if (format != ENG_FORMAT_VERSION) {
+            mdb_txn_abort(txn);
+            return FL_EFORMAT;
+        }
+    }
+    return eng__err_from_mdb(mdb_txn_commit(txn));
+fail_txn:
+    mdb_txn_abort(txn);
+fail:
+    return eng__err_from_mdb(rc);
+}
+
+/* Reads the last record into ledger->head, so the writer can continue the chain. */
+static int load_head(eng_ledger_t *ledger)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cursor = NULL;
+    msgpack_zone zone;
+    if (!msgpack_zone_init(&zone, 4096))
+        return FL_ENOMEM;
+    int rc = mdb_txn_begin(ledger->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0)
+        goto fail;
+    if ((rc = mdb_cursor_open(txn, ledger->dbi_log, &cursor)) != 0)
+        goto fail_txn;
+    MDB_val key, value;
+    rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+    if (rc == MDB_NOTFOUND) {
+        memset(&ledger->head, 0, sizeof(ledger->head));
+        rc = 0;
+    } else if (rc == 0) {
+        uint64_t seq;
+        memcpy(&seq, key.mv_data, sizeof(seq));
+        eng_record_t record;
+        int err = eng__value_decode(&value, seq, &zone, &record);
+        mdb_cursor_close(cursor);
+        mdb_txn_abort(txn);
+        msgpack_zone_destroy(&zone);
+        if (err != 0)
+            return err;
+        ledger->head.seq = record.seq;
+        ledger->head.recorded_at_us = record.recorded_at_us;
+        memcpy(ledger->head.hash, record.hash, ENG_HASH_BYTES);
+        return 0;
+    }
+    mdb_cursor_close(cursor);
+fail_txn:
+    mdb_txn_abort(txn);
+fail:
+    msgpack_zone_destroy(&zone);
+    return eng__err_from_mdb(rc);
+}
+
+static int make_dir(const char *dir)
+{
+    if (mkdir(dir, 0750) == 0 || errno == EEXIST)
+        return 0;
+    return fl_err_from_errno(errno);
+}
+
+int eng_open(eng_ledger_t **out, const eng_config_t *config)
+{
+    *out = NULL;
+    if (config == NULL || config->dir == NULL || config->dir[0] == '\0')
+        return FL_EINVAL;
+    eng_ledger_t *ledger = calloc(1, sizeof(*ledger));
+    if (ledger == NULL)
+        return FL_ENOMEM;
+    ledger->config = *config;
+    config_defaults(&ledger->config);
+    int rc = make_dir(config->dir);
+    if (rc != 0)
+        goto fail_alloc;
+    if ((rc = mdb_env_create(&ledger->env)) != 0) {
+        rc = eng__err_from_mdb(rc);
+        goto fail_alloc;
+    }
+    if ((rc = mdb_env_set_maxdbs(ledger->env, 8)) != 0 ||
+        (rc = mdb_env_set_maxreaders(ledger->env, ledger->config.readers_max)) != 0 ||
+        (rc = mdb_env_set_mapsize(ledger->env, ledger->config.map_bytes_initial)) != 0 ||
+        (rc = mdb_env_open(ledger->env, config->dir, MDB_NOTLS, 0640)) != 0) {
+        rc = eng__err_from_mdb(rc);
+        goto fail_env;
+    }
+    /* Slots of readers that died with a killed process are freed here. */
+    int stale = 0;
+    mdb_reader_check(ledger->env, &stale);
+    MDB_envinfo info;
+    mdb_env_info(ledger->env, &info);
+    ledger->map_bytes = info.me_mapsize;
+    ledger->stats.map_bytes = info.me_mapsize;
+    if ((rc = open_databases(ledger)) != 0 || (rc = load_head(ledger)) != 0)
+        goto fail_env;
+    msgpack_sbuffer_init(&ledger->encode_buffer);
+    if (!msgpack_zone_init(&ledger->writer_zone, 4096)) {
+        rc = FL_ENOMEM;
+        msgpack_sbuffer_destroy(&ledger->encode_buffer);
+        goto fail_env;
+    }
+    pthread_mutex_init(&ledger->lock, NULL);
+    pthread_cond_init(&ledger->wake, NULL);
+    pthread_mutex_init(&ledger->gate_lock, NULL);
+    pthread_cond_init(&ledger->gate_wake, NULL);
+    if ((rc = pthread_create(&ledger->writer, NULL, eng__writer_main, ledger)) != 0) {
+        rc = fl_err_from_errno(rc);
+        goto fail_sync;
+    }
+    ledger->writer_started = true;
+    *out = ledger;
+    return 0;
+fail_sync:
+    pthread_cond_destroy(&ledger->gate_wake);
+    pthread_mutex_destroy(&ledger->gate_lock);
+    pthread_cond_destroy(&ledger->wake);
+    pthread_mutex_destroy(&ledger->lock);
+    msgpack_zone_destroy(&ledger->writer_zone);
+    msgpack_sbuffer_destroy(&ledger->encode_buffer);
+fail_env:
+    mdb_env_close(ledger->env);
+fail_alloc:
+    free(ledger);
+    return rc;
+}
+
+void eng_close(eng_ledger_t *ledger)
+{
+    if (ledger == NULL)
+        return;
+    pthread_mutex_lock(&ledger->lock);
+    ledger->closing = true;
+    pthread_cond_broadcast(&ledger->wake);
+    pthread_mutex_unlock(&ledger->lock);
+    if (ledger->writer_started)
+        pthread_join(ledger->writer, NULL);
+    assert(ledger->queue_head == NULL);
+    assert(ledger->readers_active == 0);
+    mdb_env_close(ledger->env);
+    msgpack_zone_destroy(&ledger->writer_zone);
+    msgpack_sbuffer_destroy(&ledger->encode_buffer);
+    pthread_cond_destroy(&ledger->gate_wake);
+    pthread_mutex_destroy(&ledger->gate_lock);
+    pthread_cond_destroy(&ledger->wake);
+    pthread_mutex_destroy(&ledger->lock);
+    free(ledger);
+}
+
+void eng_head(eng_ledger_t *ledger, eng_head_t *out)
+{
+    pthread_mutex_lock(&ledger->lock);
+    *out = ledger->head;
+    pthread_mutex_unlock(&ledger->lock);
+}
+
+void eng_stats(eng_ledger_t *ledger, eng_stats_t *out)
+{
+    pthread_mutex_lock(&ledger->lock);
+    *out = ledger->stats;
+    out->queue_events = ledger->queue_events;
+    pthread_mutex_unlock(&ledger->lock);
+}

@@ -1,0 +1,367 @@
+/*
+ * read.c: iterators over the log, a stream or an entity; point reads; id lookups; and the
+ * verification of the whole hash chain. Every read runs in an LMDB read transaction taken
+ * through the resize gate, and every record read is decoded and checked against its key
+ * before it is handed out (the other half of the writer's check before the put).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "engine/engine_int.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { ITER_LOG, ITER_STREAM, ITER_ENTITY } iter_kind_t;
+
+struct eng_iter {
+    eng_ledger_t *ledger;
+    MDB_txn *txn;
+    MDB_cursor *cursor; /* on log, streams or entities */
+    iter_kind_t kind;
+    int direction;
+    bool started;
+    bool done;
+    uint64_t from; /* seq or version */
+    uint8_t key[ENG_STREAM_KEY_MAX > ENG_ENTITY_LEN_MAX ? ENG_STREAM_KEY_MAX : ENG_ENTITY_LEN_MAX];
+    size_t key_len; /* stream or entity name length */
+    msgpack_zone zone;
+};
+
+void eng__u64_to_be(uint64_t value, uint8_t out[8])
+{
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)(value >> (56 - 8 * i));
+}
+
+uint64_t eng__u64_from_be(const uint8_t in[8])
+{
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++)
+        value = value << 8 | in[i];
+    return value;
+}
+
+size_t eng__stream_key(const char *stream, size_t stream_len, uint64_t version,
+                       uint8_t out[ENG_STREAM_KEY_MAX])
+{
+    assert(stream_len <= ENG_STREAM_LEN_MAX);
+    memcpy(out, stream, stream_len);
+    out[stream_len] = 0;
+    eng__u64_to_be(version, out + stream_len + 1);
+    return stream_len + 1 + 8;
+}
+
+static int iter_open(eng_ledger_t *ledger, iter_kind_t kind, MDB_dbi dbi, eng_iter_t **out)
+{
+    *out = NULL;
+    eng_iter_t *iter = calloc(1, sizeof(*iter));
+    if (iter == NULL)
+        return FL_ENOMEM;
+    int rc = FL_ENOMEM;
+    if (!msgpack_zone_init(&iter->zone, 4096))
+        goto fail_alloc;
+    if ((rc = eng__read_begin(ledger, &iter->txn)) != 0)
+        goto fail_zone;
+    if ((rc = mdb_cursor_open(iter->txn, dbi, &iter->cursor)) != 0) {
+        rc = eng__err_from_mdb(rc);
+        goto fail_txn;
+    }
+    iter->ledger = ledger;
+    iter->kind = kind;
+    iter->direction = ENG_FORWARD;
+    *out = iter;
+    return 0;
+fail_txn:
+    eng__read_end(ledger, iter->txn);
+fail_zone:
+    msgpack_zone_destroy(&iter->zone);
+fail_alloc:
+    free(iter);
+    return rc;
+}
+
+void eng_iter_close(eng_iter_t *iter)
+{
+    if (iter == NULL)
+        return;
+    mdb_cursor_close(iter->cursor);
+    eng__read_end(iter->ledger, iter->txn);
+    msgpack_zone_destroy(&iter->zone);
+    free(iter);
+}
+
+int eng_iter_log(eng_ledger_t *ledger, uint64_t from_seq, int direction, eng_iter_t **out)
+{
+    if (direction != ENG_FORWARD && direction != ENG_BACKWARD)
+        return FL_EINVAL;
+    int rc = iter_open(ledger, ITER_LOG, ledger->dbi_log, out);
+    if (rc == 0) {
+        (*out)->direction = direction;
+        (*out)->from = from_seq;
+    }
+    return rc;
+}
+
+int eng_iter_stream(eng_ledger_t *ledger, const char *stream, uint64_t from_version,
+                    eng_iter_t **out)
+{
+    size_t len = stream != NULL ? strnlen(stream, ENG_STREAM_LEN_MAX + 1) : 0;
+    if (len == 0 || len > ENG_STREAM_LEN_MAX)
+        return FL_EINVAL;
+    int rc = iter_open(ledger, ITER_STREAM, ledger->dbi_streams, out);
+    if (rc == 0) {
+        (*out)->from = from_version > 0 ? from_version : 1;
+        (*out)->key_len = len;
+        memcpy((*out)->key, stream, len);
+    }
+    return rc;
+}
+
+int eng_iter_entity(eng_ledger_t *ledger, const char *entity, uint64_t from_seq, int direction,
+                    eng_iter_t **out)
+{
+    size_t len = entity != NULL ? strnlen(entity, ENG_ENTITY_LEN_MAX + 1) : 0;
+    if (len == 0 || len > ENG_ENTITY_LEN_MAX ||
+        (direction != ENG_FORWARD && direction != ENG_BACKWARD))
+        return FL_EINVAL;
+    int rc = iter_open(ledger, ITER_ENTITY, ledger->dbi_entities, out);
+    if (rc == 0) {
+        (*out)->direction = direction;
+        (*out)->from = from_seq;
+        (*out)->key_len = len;
+        memcpy((*out)->key, entity, len);
+    }
+    return rc;
+}
+
+/* Positions a log cursor on its first record. */
+static int log_first(eng_iter_t *iter, MDB_val *key, MDB_val *value)
+{
+    uint64_t from = iter->from;
+    *key = (MDB_val){.mv_size = sizeof(from), .mv_data = &from};
+    if (iter->direction == ENG_FORWARD)
+        return mdb_cursor_get(iter->cursor, key, value, from == 0 ? MDB_FIRST : MDB_SET_RANGE);
+    if (from == 0)
+        return mdb_cursor_get(iter->cursor, key, value, MDB_LAST);
+    int rc = mdb_cursor_get(iter->cursor, key, value, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND)
+        return mdb_cursor_get(iter->cursor, key, value, MDB_LAST);
+    uint64_t found;
+    if (rc == 0 && (memcpy(&found, key->mv_data, sizeof(found)), found > from))
+        return mdb_cursor_get(iter->cursor, key, value, MDB_PREV);
+    return rc;
+}
+
+/* Next sequence number from an index cursor (stream or entity), or an LMDB code. */
+static int index_next(eng_iter_t *iter, uint64_t *seq)
+{
+    MDB_val key = {.mv_size = iter->key_len, .mv_data = iter->key}, value;
+    uint8_t from_be[8];
+    int rc;
+    if (iter->kind == ITER_STREAM) {
+        if (!iter->started) {
+            uint8_t first[ENG_STREAM_KEY_MAX];
+            key.mv_size = eng__stream_key((const char *)iter->key, iter->key_len, iter->from,
+                                          first);
+            key.mv_data = first;
+            rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_SET_RANGE);
+            iter->started = true;
+        } else {
+            rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_NEXT);
+        }
+        if (rc != 0)
+            return rc;
+        if (key.mv_size != iter->key_len + 1 + 8 ||
+            memcmp(key.mv_data, iter->key, iter->key_len + 1) != 0)
+            return MDB_NOTFOUND; /* past the end of this stream */
+        if (value.mv_size != sizeof(*seq))
+            return MDB_CORRUPTED;
+        memcpy(seq, value.mv_data, sizeof(*seq));
+        return 0;
+    }
+    if (!iter->started) {
+        iter->started = true;
+        eng__u64_to_be(iter->from, from_be);
+        value = (MDB_val){.mv_size = 8, .mv_data = from_be};
+        if (iter->direction == ENG_BACKWARD && iter->from == 0) {
+            rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_SET_KEY);
+            if (rc == 0)
+                rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_LAST_DUP);
+        } else {
+            rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_GET_BOTH_RANGE);
+            if (iter->direction == ENG_BACKWARD) {
+                if (rc == MDB_NOTFOUND) {
+                    key = (MDB_val){.mv_size = iter->key_len, .mv_data = iter->key};
+                    rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_SET_KEY);
+                    if (rc == 0)
+                        rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_LAST_DUP);
+                } else if (rc == 0 && value.mv_size == 8 &&
+                           eng__u64_from_be(value.mv_data) > iter->from) {
+                    rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_PREV_DUP);
+                }
+            }
+        }
+    } else {
+        MDB_cursor_op op = iter->direction == ENG_FORWARD ? MDB_NEXT_DUP : MDB_PREV_DUP;
+        rc = mdb_cursor_get(iter->cursor, &key, &value, op);
+    }
+    if (rc != 0)
+        return rc;
+    if (value.mv_size != 8)
+        return MDB_CORRUPTED;
+    *seq = eng__u64_from_be(value.mv_data);
+    return 0;
+}
+
+static int read_seq(eng_iter_t *iter, uint64_t seq, eng_record_t *out)
+{
+    MDB_val key = {.mv_size = sizeof(seq), .mv_data = &seq}, value;
+    int rc = mdb_get(iter->txn, iter->ledger->dbi_log, &key, &value);
+    if (rc == MDB_NOTFOUND)
+        return FL_ENOENT;
+    if (rc != 0)
+        return eng__err_from_mdb(rc);
+    return eng__value_decode(&value, seq, &iter->zone, out);
+}
+
+int eng_iter_next(eng_iter_t *iter, eng_record_t *out)
+{
+    if (iter->done)
+        return FL_EEOF;
+    int rc;
+    uint64_t seq = 0;
+    if (iter->kind == ITER_LOG) {
+        MDB_val key, value;
+        if (!iter->started) {
+            rc = log_first(iter, &key, &value);
+            iter->started = true;
+        } else {
+            MDB_cursor_op op = iter->direction == ENG_FORWARD ? MDB_NEXT : MDB_PREV;
+            rc = mdb_cursor_get(iter->cursor, &key, &value, op);
+        }
+        if (rc == 0) {
+            if (key.mv_size != sizeof(seq))
+                return FL_ECORRUPT;
+            memcpy(&seq, key.mv_data, sizeof(seq));
+            return eng__value_decode(&value, seq, &iter->zone, out);
+        }
+    } else {
+        rc = index_next(iter, &seq);
+        if (rc == 0) {
+            rc = read_seq(iter, seq, out);
+            /* An index entry without its record means the index and the log disagree. */
+            if (rc == FL_ENOENT) {
+                out->seq = seq;
+                return FL_ECORRUPT;
+            }
+            return rc;
+        }
+    }
+    if (rc == MDB_NOTFOUND) {
+        iter->done = true;
+        return FL_EEOF;
+    }
+    return eng__err_from_mdb(rc);
+}
+
+int eng_read(eng_ledger_t *ledger, uint64_t seq, eng_record_t *out, eng_iter_t **iter_out)
+{
+    int rc = iter_open(ledger, ITER_LOG, ledger->dbi_log, iter_out);
+    if (rc != 0)
+        return rc;
+    (*iter_out)->done = true;
+    rc = read_seq(*iter_out, seq, out);
+    if (rc != 0) {
+        eng_iter_close(*iter_out);
+        *iter_out = NULL;
+    }
+    return rc;
+}
+
+int eng_lookup_id(eng_ledger_t *ledger, const uint8_t id[ENG_ID_BYTES], eng_position_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    eng_iter_t *iter = NULL;
+    int rc = iter_open(ledger, ITER_LOG, ledger->dbi_ids, &iter);
+    if (rc != 0)
+        return rc;
+    MDB_val key = {.mv_size = ENG_ID_BYTES, .mv_data = (void *)id}, value;
+    uint64_t seq = 0;
+    rc = mdb_get(iter->txn, ledger->dbi_ids, &key, &value);
+    if (rc != 0) {
+        rc = eng__err_from_mdb(rc);
+        goto done;
+    }
+    if (value.mv_size != sizeof(seq)) {
+        rc = FL_ECORRUPT;
+        goto done;
+    }
+    memcpy(&seq, value.mv_data, sizeof(seq));
+    eng_record_t record;
+    if ((rc = read_seq(iter, seq, &record)) != 0) {
+        rc = rc == FL_ENOENT ? FL_ECORRUPT : rc;
+        goto done;
+    }
+    out->seq = record.seq;
+    out->stream_version = record.stream_version;
+    memcpy(out->hash, record.hash, ENG_HASH_BYTES);
+    out->duplicate = true;
+done:
+    eng_iter_close(iter);
+    return rc;
+}
+
+/* Checks one stored value against the chain so far. */
+static bool verify_one(const MDB_val *key, const MDB_val *value, uint64_t expected_seq,
+                       const uint8_t prev_hash[ENG_HASH_BYTES], msgpack_zone *zone,
+                       uint8_t hash_out[ENG_HASH_BYTES])
+{
+    uint64_t seq;
+    if (key->mv_size != sizeof(seq) || value->mv_size <= ENG_HASH_BYTES)
+        return false;
+    memcpy(&seq, key->mv_data, sizeof(seq));
+    if (seq != expected_seq)
+        return false;
+    const uint8_t *raw = value->mv_data;
+    size_t raw_len = value->mv_size - ENG_HASH_BYTES;
+    eng__hash(raw, raw_len, hash_out);
+    if (memcmp(hash_out, raw + raw_len, ENG_HASH_BYTES) != 0)
+        return false;
+    eng_record_t record;
+    return eng__value_decode(value, seq, zone, &record) == 0 &&
+           memcmp(record.prev_hash, prev_hash, ENG_HASH_BYTES) == 0;
+}
+
+int eng_verify(eng_ledger_t *ledger, uint64_t *checked, uint64_t *bad_seq)
+{
+    *checked = 0;
+    *bad_seq = 0;
+    eng_head_t head; /* committed before the snapshot, so the snapshot must reach it */
+    eng_head(ledger, &head);
+    eng_iter_t *iter = NULL;
+    int rc = eng_iter_log(ledger, 0, ENG_FORWARD, &iter);
+    if (rc != 0)
+        return rc;
+    uint8_t prev_hash[ENG_HASH_BYTES] = {0}, hash[ENG_HASH_BYTES];
+    uint64_t expected = 1;
+    MDB_val key, value;
+    for (rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_NEXT)) {
+        if (!verify_one(&key, &value, expected, prev_hash, &iter->zone, hash)) {
+            *bad_seq = expected;
+            eng_iter_close(iter);
+            return FL_ECORRUPT;
+        }
+        memcpy(prev_hash, hash, ENG_HASH_BYTES);
+        expected++;
+        (*checked)++;
+    }
+    eng_iter_close(iter);
+    if (rc != MDB_NOTFOUND)
+        return eng__err_from_mdb(rc);
+    if (head.seq > *checked) {
+        *bad_seq = *checked + 1;
+        return FL_ECORRUPT;
+    }
+    return 0;
+}
