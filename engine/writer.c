@@ -203,7 +203,7 @@ static int write_event(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *ev
 
     MDB_val key = {.mv_size = sizeof(seq), .mv_data = &seq};
     MDB_val value = {.mv_size = buffer->size, .mv_data = buffer->data};
-#ifndef NDEBUG
+#ifdef FL_EXPENSIVE_CHECKS
     {
         /* Paired with the check after every read: what goes in must come out. */
         eng_record_t check;
