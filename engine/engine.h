@@ -37,6 +37,8 @@
 #define ENG_HASH_BYTES 32
 #define ENG_ID_BYTES 16
 
+#define ENG_FOLD_IDLE_NEVER UINT32_MAX /* fold only at fold_events_max and at close */
+
 /* Expected stream version of an append. A value >= 1 means "exactly this version". */
 #define ENG_EXPECT_ANY (-1)
 #define ENG_EXPECT_NO_STREAM 0
@@ -56,6 +58,8 @@ typedef struct {
     uint32_t queue_events_max;   /* 0: ENG_QUEUE_EVENTS_MAX */
     uint32_t batch_events_max;   /* 0: ENG_BATCH_EVENTS_MAX */
     uint32_t readers_max;        /* 0: 512 concurrent read transactions */
+    uint32_t fold_events_max;    /* 0: 4096 events appended before the indexes are folded */
+    uint32_t fold_idle_ms;       /* 0: 20 ms idle before folding the rest; ENG_FOLD_IDLE_NEVER */
 } eng_config_t;
 
 /* One event to append. Strings are NUL-terminated and must stay valid until the request's
@@ -155,6 +159,9 @@ typedef struct {
     uint64_t events_appended;
     uint64_t events_duplicate;
     uint64_t requests_failed;
+    uint64_t folds;
+    uint64_t folded_seq;  /* streams and entities are indexed up to here; reads scan the rest */
+    int fold_error;       /* 0, or why folding stopped (reads still answer, from the log) */
     uint64_t map_resizes;
     uint64_t map_bytes;
     uint64_t commit_ns_total;

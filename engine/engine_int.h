@@ -4,10 +4,16 @@
  * Named databases of a ledger's LMDB environment:
  *   log       u64 seq (native, MDB_INTEGERKEY) -> record bytes || SHA-256 of those bytes
  *   ids       16-byte event id                 -> u64 seq (native)
- *   streams   stream || 0x00 || BE u64 version -> u64 seq (native)
  *   heads     stream                           -> u64 current version (native)
- *   entities  entity (DUPSORT, DUPFIXED)       -> BE u64 seq (sorted by sequence)
+ *   streams   stream || 0x00 || BE u64 version -> u64 seq (native)        (folded)
+ *   entities  entity (DUPSORT, DUPFIXED)       -> BE u64 seq, by sequence  (folded)
  *   meta      "format"                         -> u32 record format version
+ *             "folded"                         -> u64 last seq folded into streams/entities
+ *
+ * The append transaction writes log, ids and heads, which grow at their right edge or are
+ * needed to check the next append. The folded indexes are written from the log in batches
+ * (fold.c), each with its watermark in the same transaction; readers take the index up to the
+ * watermark and scan the log after it, so an index is never behind what it claims.
  */
 #ifndef ENG_ENGINE_INT_H
 #define ENG_ENGINE_INT_H
@@ -25,6 +31,9 @@
 #define ENG_READERS_MAX 512u
 #define ENG_EVENT_OVERHEAD_BYTES 512u /* budget per event besides its payload, for batching */
 #define ENG_STREAM_KEY_MAX (ENG_STREAM_LEN_MAX + 1 + 8)
+#define ENG_FOLD_EVENTS_MAX 4096u  /* unfolded events that make the writer fold between batches */
+#define ENG_FOLD_BATCH_MAX 16384u  /* events folded in one transaction */
+#define ENG_FOLD_IDLE_MS 20u       /* an idle writer folds the rest after this long */
 
 _Static_assert(sizeof(size_t) == 8, "the log's integer keys are 64-bit");
 _Static_assert(ENG_STREAM_KEY_MAX <= 511, "LMDB's default key size limit");
@@ -53,17 +62,18 @@ struct eng_ledger {
     pthread_t writer;
     bool writer_started;
     msgpack_sbuffer encode_buffer; /* writer-only, reused for every record */
-    msgpack_zone writer_zone;      /* writer-only, for decoding records it reads back */
+    uint64_t folded_seq;           /* writer-only: the folded indexes' watermark */
+    int fold_error;                /* writer-only: a fold that failed stops further folds */
 };
 
 /* record.c */
 int eng__record_encode(msgpack_sbuffer *buffer, const eng_event_t *event, uint64_t seq,
                        uint64_t stream_version, int64_t recorded_at_us,
                        const uint8_t prev_hash[ENG_HASH_BYTES]);
-int eng__record_decode_zone(const uint8_t *raw, uint32_t len, msgpack_zone *zone,
-                            eng_record_t *out);
 /* Splits a stored value into record bytes and hash, decodes, and checks the key. */
-int eng__value_decode(const MDB_val *value, uint64_t seq, msgpack_zone *zone, eng_record_t *out);
+int eng__value_decode(const MDB_val *value, uint64_t seq, eng_record_t *out);
+/* Whether a record names entity (in its entities, or as "actor:USER"). */
+bool eng__record_names(const eng_record_t *record, const char *entity, size_t len);
 bool eng__record_same_content(const eng_event_t *event, const eng_record_t *record);
 void eng__hash(const uint8_t *bytes, size_t len, uint8_t out[ENG_HASH_BYTES]);
 
@@ -75,6 +85,12 @@ int eng__map_grow(eng_ledger_t *ledger);
 
 /* writer.c */
 void *eng__writer_main(void *arg);
+
+/* fold.c: folds up to ENG_FOLD_BATCH_MAX events after the watermark into streams and entities,
+ * in one transaction. Writer thread only. */
+int eng__fold(eng_ledger_t *ledger);
+/* The watermark as seen by a transaction. */
+int eng__folded_get(eng_ledger_t *ledger, MDB_txn *txn, uint64_t *out);
 
 /* read.c */
 void eng__u64_to_be(uint64_t value, uint8_t out[8]);

@@ -105,6 +105,10 @@ static void config_defaults(eng_config_t *config)
         config->queue_events_max = config->batch_events_max;
     if (config->readers_max == 0)
         config->readers_max = ENG_READERS_MAX;
+    if (config->fold_events_max == 0)
+        config->fold_events_max = ENG_FOLD_EVENTS_MAX;
+    if (config->fold_idle_ms == 0)
+        config->fold_idle_ms = ENG_FOLD_IDLE_MS;
 }
 
 /* Opens the named databases and checks (or writes) the format version. */
@@ -152,9 +156,6 @@ static int load_head(eng_ledger_t *ledger)
 {
     MDB_txn *txn = NULL;
     MDB_cursor *cursor = NULL;
-    msgpack_zone zone;
-    if (!msgpack_zone_init(&zone, 4096))
-        return FL_ENOMEM;
     int rc = mdb_txn_begin(ledger->env, NULL, MDB_RDONLY, &txn);
     if (rc != 0)
         goto fail;
@@ -169,10 +170,11 @@ static int load_head(eng_ledger_t *ledger)
         uint64_t seq;
         memcpy(&seq, key.mv_data, sizeof(seq));
         eng_record_t record;
-        int err = eng__value_decode(&value, seq, &zone, &record);
+        int err = eng__value_decode(&value, seq, &record);
+        if (err == 0)
+            err = eng__folded_get(ledger, txn, &ledger->folded_seq);
         mdb_cursor_close(cursor);
         mdb_txn_abort(txn);
-        msgpack_zone_destroy(&zone);
         if (err != 0)
             return err;
         ledger->head.seq = record.seq;
@@ -184,7 +186,6 @@ static int load_head(eng_ledger_t *ledger)
 fail_txn:
     mdb_txn_abort(txn);
 fail:
-    msgpack_zone_destroy(&zone);
     return eng__err_from_mdb(rc);
 }
 
@@ -228,12 +229,8 @@ int eng_open(eng_ledger_t **out, const eng_config_t *config)
     ledger->stats.map_bytes = info.me_mapsize;
     if ((rc = open_databases(ledger)) != 0 || (rc = load_head(ledger)) != 0)
         goto fail_env;
+    ledger->stats.folded_seq = ledger->folded_seq;
     msgpack_sbuffer_init(&ledger->encode_buffer);
-    if (!msgpack_zone_init(&ledger->writer_zone, 4096)) {
-        rc = FL_ENOMEM;
-        msgpack_sbuffer_destroy(&ledger->encode_buffer);
-        goto fail_env;
-    }
     pthread_mutex_init(&ledger->lock, NULL);
     pthread_cond_init(&ledger->wake, NULL);
     pthread_mutex_init(&ledger->gate_lock, NULL);
@@ -250,7 +247,6 @@ fail_sync:
     pthread_mutex_destroy(&ledger->gate_lock);
     pthread_cond_destroy(&ledger->wake);
     pthread_mutex_destroy(&ledger->lock);
-    msgpack_zone_destroy(&ledger->writer_zone);
     msgpack_sbuffer_destroy(&ledger->encode_buffer);
 fail_env:
     mdb_env_close(ledger->env);
@@ -272,7 +268,6 @@ void eng_close(eng_ledger_t *ledger)
     assert(ledger->queue_head == NULL);
     assert(ledger->readers_active == 0);
     mdb_env_close(ledger->env);
-    msgpack_zone_destroy(&ledger->writer_zone);
     msgpack_sbuffer_destroy(&ledger->encode_buffer);
     pthread_cond_destroy(&ledger->gate_wake);
     pthread_mutex_destroy(&ledger->gate_lock);

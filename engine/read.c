@@ -13,18 +13,24 @@
 
 typedef enum { ITER_LOG, ITER_STREAM, ITER_ENTITY } iter_kind_t;
 
+/* Streams and entities are read from their folded index (entries up to the watermark) and from
+ * the log after it. Forwards: index, then tail. Backwards: tail, then index. */
+typedef enum { PHASE_START, PHASE_INDEX, PHASE_TAIL, PHASE_DONE } iter_phase_t;
+
 struct eng_iter {
     eng_ledger_t *ledger;
     MDB_txn *txn;
-    MDB_cursor *cursor; /* on log, streams or entities */
+    MDB_cursor *cursor;      /* on log (ITER_LOG) or on the index */
+    MDB_cursor *log_cursor;  /* index iterators: the tail scan */
     iter_kind_t kind;
+    iter_phase_t phase;
     int direction;
-    bool started;
-    bool done;
-    uint64_t from; /* seq or version */
+    bool started;      /* the index cursor is positioned */
+    bool tail_started; /* the log cursor is positioned */
+    uint64_t from;     /* seq, or version for a stream */
+    uint64_t folded; /* the watermark in this snapshot */
     uint8_t key[ENG_STREAM_KEY_MAX > ENG_ENTITY_LEN_MAX ? ENG_STREAM_KEY_MAX : ENG_ENTITY_LEN_MAX];
     size_t key_len; /* stream or entity name length */
-    msgpack_zone zone;
 };
 
 void eng__u64_to_be(uint64_t value, uint8_t out[8])
@@ -57,24 +63,32 @@ static int iter_open(eng_ledger_t *ledger, iter_kind_t kind, MDB_dbi dbi, eng_it
     eng_iter_t *iter = calloc(1, sizeof(*iter));
     if (iter == NULL)
         return FL_ENOMEM;
-    int rc = FL_ENOMEM;
-    if (!msgpack_zone_init(&iter->zone, 4096))
+    int rc = eng__read_begin(ledger, &iter->txn);
+    if (rc != 0)
         goto fail_alloc;
-    if ((rc = eng__read_begin(ledger, &iter->txn)) != 0)
-        goto fail_zone;
     if ((rc = mdb_cursor_open(iter->txn, dbi, &iter->cursor)) != 0) {
         rc = eng__err_from_mdb(rc);
         goto fail_txn;
+    }
+    if (kind != ITER_LOG) {
+        if ((rc = mdb_cursor_open(iter->txn, ledger->dbi_log, &iter->log_cursor)) != 0) {
+            rc = eng__err_from_mdb(rc);
+            goto fail_cursor;
+        }
+        if ((rc = eng__folded_get(ledger, iter->txn, &iter->folded)) != 0)
+            goto fail_log_cursor;
     }
     iter->ledger = ledger;
     iter->kind = kind;
     iter->direction = ENG_FORWARD;
     *out = iter;
     return 0;
+fail_log_cursor:
+    mdb_cursor_close(iter->log_cursor);
+fail_cursor:
+    mdb_cursor_close(iter->cursor);
 fail_txn:
     eng__read_end(ledger, iter->txn);
-fail_zone:
-    msgpack_zone_destroy(&iter->zone);
 fail_alloc:
     free(iter);
     return rc;
@@ -84,9 +98,10 @@ void eng_iter_close(eng_iter_t *iter)
 {
     if (iter == NULL)
         return;
+    if (iter->log_cursor != NULL)
+        mdb_cursor_close(iter->log_cursor);
     mdb_cursor_close(iter->cursor);
     eng__read_end(iter->ledger, iter->txn);
-    msgpack_zone_destroy(&iter->zone);
     free(iter);
 }
 
@@ -134,73 +149,81 @@ int eng_iter_entity(eng_ledger_t *ledger, const char *entity, uint64_t from_seq,
     return rc;
 }
 
-/* Positions a log cursor on its first record. */
-static int log_first(eng_iter_t *iter, MDB_val *key, MDB_val *value)
+/* Positions a log cursor on the first record at or after (forwards) or at or before
+ * (backwards, 0 meaning the last) from. */
+static int log_seek(MDB_cursor *cursor, uint64_t from, int direction, MDB_val *key,
+                    MDB_val *value)
 {
-    uint64_t from = iter->from;
     *key = (MDB_val){.mv_size = sizeof(from), .mv_data = &from};
-    if (iter->direction == ENG_FORWARD)
-        return mdb_cursor_get(iter->cursor, key, value, from == 0 ? MDB_FIRST : MDB_SET_RANGE);
+    if (direction == ENG_FORWARD)
+        return mdb_cursor_get(cursor, key, value, from == 0 ? MDB_FIRST : MDB_SET_RANGE);
     if (from == 0)
-        return mdb_cursor_get(iter->cursor, key, value, MDB_LAST);
-    int rc = mdb_cursor_get(iter->cursor, key, value, MDB_SET_RANGE);
+        return mdb_cursor_get(cursor, key, value, MDB_LAST);
+    int rc = mdb_cursor_get(cursor, key, value, MDB_SET_RANGE);
     if (rc == MDB_NOTFOUND)
-        return mdb_cursor_get(iter->cursor, key, value, MDB_LAST);
+        return mdb_cursor_get(cursor, key, value, MDB_LAST);
     uint64_t found;
     if (rc == 0 && (memcpy(&found, key->mv_data, sizeof(found)), found > from))
-        return mdb_cursor_get(iter->cursor, key, value, MDB_PREV);
+        return mdb_cursor_get(cursor, key, value, MDB_PREV);
     return rc;
 }
 
-/* Next sequence number from an index cursor (stream or entity), or an LMDB code. */
-static int index_next(eng_iter_t *iter, uint64_t *seq)
+/* Next entry of the stream index: the seq of the next version at or after iter->from. */
+static int stream_index_next(eng_iter_t *iter, uint64_t *seq)
+{
+    MDB_val key, value;
+    int rc;
+    if (!iter->started) {
+        uint8_t first[ENG_STREAM_KEY_MAX];
+        key.mv_size = eng__stream_key((const char *)iter->key, iter->key_len, iter->from, first);
+        key.mv_data = first;
+        rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_SET_RANGE);
+        iter->started = true;
+    } else {
+        rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_NEXT);
+    }
+    if (rc != 0)
+        return rc;
+    if (key.mv_size != iter->key_len + 1 + 8 ||
+        memcmp(key.mv_data, iter->key, iter->key_len) != 0 ||
+        ((const uint8_t *)key.mv_data)[iter->key_len] != 0)
+        return MDB_NOTFOUND; /* past the end of this stream */
+    if (value.mv_size != sizeof(*seq))
+        return MDB_CORRUPTED;
+    memcpy(seq, value.mv_data, sizeof(*seq));
+    return 0;
+}
+
+/* First entry of the entity index in the iterator's direction. */
+static int entity_index_first(eng_iter_t *iter, MDB_val *key, MDB_val *value)
+{
+    uint8_t from_be[8];
+    eng__u64_to_be(iter->from, from_be);
+    *value = (MDB_val){.mv_size = 8, .mv_data = from_be};
+    int rc;
+    if (iter->direction == ENG_FORWARD)
+        return mdb_cursor_get(iter->cursor, key, value, MDB_GET_BOTH_RANGE);
+    if (iter->from != 0) {
+        rc = mdb_cursor_get(iter->cursor, key, value, MDB_GET_BOTH_RANGE);
+        if (rc != MDB_NOTFOUND) {
+            if (rc == 0 && value->mv_size == 8 && eng__u64_from_be(value->mv_data) > iter->from)
+                rc = mdb_cursor_get(iter->cursor, key, value, MDB_PREV_DUP);
+            return rc;
+        }
+    }
+    *key = (MDB_val){.mv_size = iter->key_len, .mv_data = iter->key};
+    rc = mdb_cursor_get(iter->cursor, key, value, MDB_SET_KEY);
+    return rc == 0 ? mdb_cursor_get(iter->cursor, key, value, MDB_LAST_DUP) : rc;
+}
+
+/* Next entry of the entity index: a seq naming the entity. */
+static int entity_index_next(eng_iter_t *iter, uint64_t *seq)
 {
     MDB_val key = {.mv_size = iter->key_len, .mv_data = iter->key}, value;
-    uint8_t from_be[8];
     int rc;
-    if (iter->kind == ITER_STREAM) {
-        if (!iter->started) {
-            uint8_t first[ENG_STREAM_KEY_MAX];
-            key.mv_size = eng__stream_key((const char *)iter->key, iter->key_len, iter->from,
-                                          first);
-            key.mv_data = first;
-            rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_SET_RANGE);
-            iter->started = true;
-        } else {
-            rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_NEXT);
-        }
-        if (rc != 0)
-            return rc;
-        if (key.mv_size != iter->key_len + 1 + 8 ||
-            memcmp(key.mv_data, iter->key, iter->key_len + 1) != 0)
-            return MDB_NOTFOUND; /* past the end of this stream */
-        if (value.mv_size != sizeof(*seq))
-            return MDB_CORRUPTED;
-        memcpy(seq, value.mv_data, sizeof(*seq));
-        return 0;
-    }
     if (!iter->started) {
         iter->started = true;
-        eng__u64_to_be(iter->from, from_be);
-        value = (MDB_val){.mv_size = 8, .mv_data = from_be};
-        if (iter->direction == ENG_BACKWARD && iter->from == 0) {
-            rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_SET_KEY);
-            if (rc == 0)
-                rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_LAST_DUP);
-        } else {
-            rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_GET_BOTH_RANGE);
-            if (iter->direction == ENG_BACKWARD) {
-                if (rc == MDB_NOTFOUND) {
-                    key = (MDB_val){.mv_size = iter->key_len, .mv_data = iter->key};
-                    rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_SET_KEY);
-                    if (rc == 0)
-                        rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_LAST_DUP);
-                } else if (rc == 0 && value.mv_size == 8 &&
-                           eng__u64_from_be(value.mv_data) > iter->from) {
-                    rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_PREV_DUP);
-                }
-            }
-        }
+        rc = entity_index_first(iter, &key, &value);
     } else {
         MDB_cursor_op op = iter->direction == ENG_FORWARD ? MDB_NEXT_DUP : MDB_PREV_DUP;
         rc = mdb_cursor_get(iter->cursor, &key, &value, op);
@@ -221,44 +244,124 @@ static int read_seq(eng_iter_t *iter, uint64_t seq, eng_record_t *out)
         return FL_ENOENT;
     if (rc != 0)
         return eng__err_from_mdb(rc);
-    return eng__value_decode(&value, seq, &iter->zone, out);
+    return eng__value_decode(&value, seq, out);
+}
+
+/* Whether a tail record belongs to the iterator's stream or entity. */
+static bool tail_matches(const eng_iter_t *iter, const eng_record_t *record)
+{
+    if (iter->kind == ITER_STREAM)
+        return record->stream.len == iter->key_len &&
+               memcmp(record->stream.ptr, iter->key, iter->key_len) == 0 &&
+               record->stream_version >= iter->from;
+    return eng__record_names(record, (const char *)iter->key, iter->key_len);
+}
+
+/* Scans the log after the watermark for the next record of the stream or entity. */
+static int tail_next(eng_iter_t *iter, eng_record_t *out)
+{
+    MDB_val key, value;
+    int rc;
+    if (!iter->tail_started) {
+        iter->tail_started = true;
+        uint64_t from = iter->folded + 1;
+        if (iter->kind == ITER_ENTITY && iter->direction == ENG_FORWARD && iter->from > from)
+            from = iter->from;
+        if (iter->direction == ENG_BACKWARD)
+            from = iter->from; /* 0: from the last record */
+        rc = log_seek(iter->log_cursor, from, iter->direction, &key, &value);
+    } else {
+        MDB_cursor_op op = iter->direction == ENG_FORWARD ? MDB_NEXT : MDB_PREV;
+        rc = mdb_cursor_get(iter->log_cursor, &key, &value, op);
+    }
+    for (; rc == 0; rc = mdb_cursor_get(iter->log_cursor, &key, &value,
+                                        iter->direction == ENG_FORWARD ? MDB_NEXT : MDB_PREV)) {
+        uint64_t seq;
+        if (key.mv_size != sizeof(seq))
+            return FL_ECORRUPT;
+        memcpy(&seq, key.mv_data, sizeof(seq));
+        if (seq <= iter->folded)
+            return FL_EEOF; /* backwards: the rest is in the index */
+        int err = eng__value_decode(&value, seq, out);
+        if (err != 0)
+            return err;
+        if (tail_matches(iter, out))
+            return 0;
+    }
+    return rc == MDB_NOTFOUND ? FL_EEOF : eng__err_from_mdb(rc);
+}
+
+/* The index part of a stream or entity iterator. */
+static int index_next(eng_iter_t *iter, eng_record_t *out)
+{
+    uint64_t seq = 0;
+    int rc = iter->kind == ITER_STREAM ? stream_index_next(iter, &seq)
+                                       : entity_index_next(iter, &seq);
+    if (rc == MDB_NOTFOUND)
+        return FL_EEOF;
+    if (rc != 0)
+        return eng__err_from_mdb(rc);
+    if (seq > iter->folded) {
+        out->seq = seq; /* an index entry past its watermark */
+        return FL_ECORRUPT;
+    }
+    rc = read_seq(iter, seq, out);
+    if (rc == FL_ENOENT) { /* an index entry without its record */
+        out->seq = seq;
+        return FL_ECORRUPT;
+    }
+    return rc;
+}
+
+static int indexed_next(eng_iter_t *iter, eng_record_t *out)
+{
+    bool forward = iter->direction == ENG_FORWARD;
+    for (;;) {
+        int rc;
+        switch (iter->phase) {
+        case PHASE_START:
+            iter->phase = forward ? PHASE_INDEX : PHASE_TAIL;
+            continue;
+        case PHASE_INDEX:
+            if ((rc = index_next(iter, out)) != FL_EEOF)
+                return rc;
+            iter->phase = forward ? PHASE_TAIL : PHASE_DONE;
+            continue;
+        case PHASE_TAIL:
+            if ((rc = tail_next(iter, out)) != FL_EEOF)
+                return rc;
+            iter->phase = forward ? PHASE_DONE : PHASE_INDEX;
+            continue;
+        case PHASE_DONE:
+            return FL_EEOF;
+        }
+    }
 }
 
 int eng_iter_next(eng_iter_t *iter, eng_record_t *out)
 {
-    if (iter->done)
+    if (iter->kind != ITER_LOG)
+        return indexed_next(iter, out);
+    if (iter->phase == PHASE_DONE)
         return FL_EEOF;
+    MDB_val key, value;
     int rc;
-    uint64_t seq = 0;
-    if (iter->kind == ITER_LOG) {
-        MDB_val key, value;
-        if (!iter->started) {
-            rc = log_first(iter, &key, &value);
-            iter->started = true;
-        } else {
-            MDB_cursor_op op = iter->direction == ENG_FORWARD ? MDB_NEXT : MDB_PREV;
-            rc = mdb_cursor_get(iter->cursor, &key, &value, op);
-        }
-        if (rc == 0) {
-            if (key.mv_size != sizeof(seq))
-                return FL_ECORRUPT;
-            memcpy(&seq, key.mv_data, sizeof(seq));
-            return eng__value_decode(&value, seq, &iter->zone, out);
-        }
+    if (iter->phase == PHASE_START) {
+        rc = log_seek(iter->cursor, iter->from, iter->direction, &key, &value);
+        iter->phase = PHASE_INDEX;
     } else {
-        rc = index_next(iter, &seq);
-        if (rc == 0) {
-            rc = read_seq(iter, seq, out);
-            /* An index entry without its record means the index and the log disagree. */
-            if (rc == FL_ENOENT) {
-                out->seq = seq;
-                return FL_ECORRUPT;
-            }
-            return rc;
-        }
+        MDB_cursor_op op = iter->direction == ENG_FORWARD ? MDB_NEXT : MDB_PREV;
+        rc = mdb_cursor_get(iter->cursor, &key, &value, op);
+    }
+    if (rc == 0) {
+        uint64_t seq;
+        if (key.mv_size != sizeof(seq))
+            return FL_ECORRUPT;
+        memcpy(&seq, key.mv_data, sizeof(seq));
+        return eng__value_decode(&value, seq, out);
     }
     if (rc == MDB_NOTFOUND) {
-        iter->done = true;
+        iter->phase = PHASE_DONE;
         return FL_EEOF;
     }
     return eng__err_from_mdb(rc);
@@ -269,7 +372,7 @@ int eng_read(eng_ledger_t *ledger, uint64_t seq, eng_record_t *out, eng_iter_t *
     int rc = iter_open(ledger, ITER_LOG, ledger->dbi_log, iter_out);
     if (rc != 0)
         return rc;
-    (*iter_out)->done = true;
+    (*iter_out)->phase = PHASE_DONE;
     rc = read_seq(*iter_out, seq, out);
     if (rc != 0) {
         eng_iter_close(*iter_out);
@@ -313,8 +416,7 @@ done:
 
 /* Checks one stored value against the chain so far. */
 static bool verify_one(const MDB_val *key, const MDB_val *value, uint64_t expected_seq,
-                       const uint8_t prev_hash[ENG_HASH_BYTES], msgpack_zone *zone,
-                       uint8_t hash_out[ENG_HASH_BYTES])
+                       const uint8_t prev_hash[ENG_HASH_BYTES], uint8_t hash_out[ENG_HASH_BYTES])
 {
     uint64_t seq;
     if (key->mv_size != sizeof(seq) || value->mv_size <= ENG_HASH_BYTES)
@@ -328,7 +430,7 @@ static bool verify_one(const MDB_val *key, const MDB_val *value, uint64_t expect
     if (memcmp(hash_out, raw + raw_len, ENG_HASH_BYTES) != 0)
         return false;
     eng_record_t record;
-    return eng__value_decode(value, seq, zone, &record) == 0 &&
+    return eng__value_decode(value, seq, &record) == 0 &&
            memcmp(record.prev_hash, prev_hash, ENG_HASH_BYTES) == 0;
 }
 
@@ -347,7 +449,7 @@ int eng_verify(eng_ledger_t *ledger, uint64_t *checked, uint64_t *bad_seq)
     MDB_val key, value;
     for (rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_NEXT)) {
-        if (!verify_one(&key, &value, expected, prev_hash, &iter->zone, hash)) {
+        if (!verify_one(&key, &value, expected, prev_hash, hash)) {
             *bad_seq = expected;
             eng_iter_close(iter);
             return FL_ECORRUPT;

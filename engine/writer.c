@@ -13,11 +13,8 @@
 #include "engine/engine_int.h"
 
 #include <assert.h>
-#include <stdio.h>
 #include <string.h>
-
-#define ACTOR_PREFIX "actor:"
-#define ACTOR_ENTITY_MAX (sizeof(ACTOR_PREFIX) + ENG_ACTOR_LEN_MAX)
+#include <time.h>
 
 /* The head of the chain as the batch advances it; published only after the commit. */
 typedef struct {
@@ -161,7 +158,7 @@ static int resolve_duplicate(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_
         return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
     eng_record_t record;
     eng_position_t *position = &req->positions[index];
-    if (eng__value_decode(&value, seq, &ledger->writer_zone, &record) != 0) {
+    if (eng__value_decode(&value, seq, &record) != 0) {
         request_fail(req, index, FL_ECORRUPT);
         return 0;
     }
@@ -179,16 +176,8 @@ static int resolve_duplicate(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_
     return 0;
 }
 
-static int put_entity(eng_ledger_t *ledger, MDB_txn *txn, const char *entity, size_t len,
-                      const uint8_t seq_be[8])
-{
-    MDB_val key = {.mv_size = len, .mv_data = (void *)entity};
-    MDB_val value = {.mv_size = 8, .mv_data = (void *)seq_be};
-    int rc = mdb_put(txn, ledger->dbi_entities, &key, &value, 0);
-    return rc == MDB_KEYEXIST ? 0 : rc; /* an entity named twice by one event */
-}
-
-/* Writes one checked event: the record, its id, its stream version and its index entries. */
+/* Writes one checked event: the record, its id and its stream's version. The stream and entity
+ * indexes are folded from the log later (fold.c). */
 static int write_event(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *event,
                        uint64_t version, chain_t *chain, eng_position_t *position)
 {
@@ -207,7 +196,7 @@ static int write_event(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *ev
     {
         /* Paired with the check after every read: what goes in must come out. */
         eng_record_t check;
-        int decoded = eng__value_decode(&value, seq, &ledger->writer_zone, &check);
+        int decoded = eng__value_decode(&value, seq, &check);
         assert(decoded == 0);
         assert(check.stream_version == version && memcmp(check.hash, hash, ENG_HASH_BYTES) == 0);
     }
@@ -218,28 +207,10 @@ static int write_event(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *ev
     MDB_val id_key = {.mv_size = ENG_ID_BYTES, .mv_data = (void *)event->id};
     if ((rc = mdb_put(txn, ledger->dbi_ids, &id_key, &key, MDB_NOOVERWRITE)) != 0)
         return rc;
-    uint8_t stream_key[ENG_STREAM_KEY_MAX];
-    size_t stream_len = strlen(event->stream);
-    MDB_val skey = {.mv_size = eng__stream_key(event->stream, stream_len, version, stream_key),
-                    .mv_data = stream_key};
-    MDB_val head_key = {.mv_size = stream_len, .mv_data = (void *)event->stream};
+    MDB_val head_key = {.mv_size = strlen(event->stream), .mv_data = (void *)event->stream};
     MDB_val head_value = {.mv_size = sizeof(version), .mv_data = &version};
-    if ((rc = mdb_put(txn, ledger->dbi_streams, &skey, &key, 0)) != 0 ||
-        (rc = mdb_put(txn, ledger->dbi_heads, &head_key, &head_value, 0)) != 0)
+    if ((rc = mdb_put(txn, ledger->dbi_heads, &head_key, &head_value, 0)) != 0)
         return rc;
-    uint8_t seq_be[8];
-    eng__u64_to_be(seq, seq_be);
-    for (uint32_t i = 0; i < event->entities_count; i++)
-        if ((rc = put_entity(ledger, txn, event->entities[i], strlen(event->entities[i]),
-                             seq_be)) != 0)
-            return rc;
-    if (event->actor_user[0] != '\0') {
-        char actor[ACTOR_ENTITY_MAX];
-        int len = snprintf(actor, sizeof(actor), ACTOR_PREFIX "%s", event->actor_user);
-        assert(len > 0 && (size_t)len < sizeof(actor));
-        if ((rc = put_entity(ledger, txn, actor, (size_t)len, seq_be)) != 0)
-            return rc;
-    }
     chain->head.seq = seq;
     memcpy(chain->head.hash, hash, ENG_HASH_BYTES);
     position->seq = seq;
@@ -366,13 +337,38 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
     }
 }
 
+/* Waits for work. With unfolded events and nothing queued, waits at most fold_idle_ms;
+ * returns true when that wait ran out with the queue still empty (time to fold). */
+static bool wait_for_work(eng_ledger_t *ledger)
+{
+    uint32_t idle_ms = ledger->config.fold_idle_ms;
+    if (ledger->folded_seq == ledger->head.seq || ledger->fold_error != 0 ||
+        idle_ms == ENG_FOLD_IDLE_NEVER) {
+        pthread_cond_wait(&ledger->wake, &ledger->lock);
+        return false;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += idle_ms / 1000;
+    until.tv_nsec += (long)(idle_ms % 1000) * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    int rc = pthread_cond_timedwait(&ledger->wake, &ledger->lock, &until);
+    return rc == ETIMEDOUT && ledger->queue_head == NULL;
+}
+
 void *eng__writer_main(void *arg)
 {
     eng_ledger_t *ledger = arg;
     pthread_mutex_lock(&ledger->lock);
     for (;;) {
-        while (ledger->queue_head == NULL && !ledger->closing)
-            pthread_cond_wait(&ledger->wake, &ledger->lock);
+        while (ledger->queue_head == NULL && !ledger->closing) {
+            if (wait_for_work(ledger)) {
+                pthread_mutex_unlock(&ledger->lock);
+                eng__fold(ledger);
+                pthread_mutex_lock(&ledger->lock);
+            }
+        }
         if (ledger->queue_head == NULL)
             break; /* closing, and every queued request has been answered */
         uint32_t events = 0;
@@ -386,10 +382,15 @@ void *eng__writer_main(void *arg)
             failed += req->status != 0;
             req->cb(req, req->data);
         }
+        if (ledger->head.seq - ledger->folded_seq >= ledger->config.fold_events_max)
+            eng__fold(ledger);
         pthread_mutex_lock(&ledger->lock);
         ledger->stats.requests_failed += failed;
     }
     pthread_mutex_unlock(&ledger->lock);
+    /* A reopened ledger starts with its indexes whole. */
+    while (ledger->folded_seq < ledger->head.seq && eng__fold(ledger) == 0)
+        ;
     return NULL;
 }
 

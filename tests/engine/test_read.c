@@ -7,11 +7,32 @@
 static char dir[256];
 static eng_ledger_t *ledger;
 
+/* Every test runs three times: with all events in the log's unfolded tail, with all of them
+ * folded into the indexes, and with the watermark in the middle (10 of 12). */
+typedef enum { LAYOUT_TAIL, LAYOUT_INDEX, LAYOUT_SPLIT } layout_t;
+
+static eng_ledger_t *open_with(layout_t layout)
+{
+    eng_config_t config = {.dir = dir,
+                           .fold_events_max = layout == LAYOUT_SPLIT ? 5 : 1000000,
+                           .fold_idle_ms = ENG_FOLD_IDLE_NEVER};
+    eng_ledger_t *opened = NULL;
+    cr_assert_eq(eng_open(&opened, &config), 0);
+    return opened;
+}
+
+static uint64_t folded(void)
+{
+    eng_stats_t stats;
+    eng_stats(ledger, &stats);
+    return stats.folded_seq;
+}
+
 /* Twelve events: streams hu-A (1,4,7,10), hu-B (2,5,8,11), hu-C (3,6,9,12). */
-static void setup(void)
+static void fill(layout_t layout)
 {
     test_tmpdir(dir, sizeof(dir));
-    ledger = test_ledger_open(dir);
+    ledger = open_with(layout);
     const char *streams[] = {"hu-A", "hu-B", "hu-C"};
     for (unsigned i = 0; i < 12; i++) {
         test_event_t e;
@@ -20,6 +41,27 @@ static void setup(void)
             e.event.actor_user = "cutter-2";
         test_append_one(ledger, &e.event);
     }
+    if (layout == LAYOUT_INDEX) { /* closing folds everything */
+        eng_close(ledger);
+        ledger = open_with(layout);
+    }
+    uint64_t expected[] = {[LAYOUT_TAIL] = 0, [LAYOUT_INDEX] = 12, [LAYOUT_SPLIT] = 10};
+    cr_assert_eq(folded(), expected[layout], "watermark %lu", (unsigned long)folded());
+}
+
+static void setup_tail(void)
+{
+    fill(LAYOUT_TAIL);
+}
+
+static void setup_index(void)
+{
+    fill(LAYOUT_INDEX);
+}
+
+static void setup_split(void)
+{
+    fill(LAYOUT_SPLIT);
 }
 
 static void teardown(void)
@@ -28,7 +70,25 @@ static void teardown(void)
     test_tmpdir_remove(dir);
 }
 
-TestSuite(read, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(read_tail, .init = setup_tail, .fini = teardown, .timeout = 30);
+TestSuite(read_index, .init = setup_index, .fini = teardown, .timeout = 30);
+TestSuite(read_split, .init = setup_split, .fini = teardown, .timeout = 30);
+
+#define READ_TEST(name)                                                                            \
+    static void name(void);                                                                        \
+    Test(read_tail, name)                                                                          \
+    {                                                                                              \
+        name();                                                                                    \
+    }                                                                                              \
+    Test(read_index, name)                                                                         \
+    {                                                                                              \
+        name();                                                                                    \
+    }                                                                                              \
+    Test(read_split, name)                                                                         \
+    {                                                                                              \
+        name();                                                                                    \
+    }                                                                                              \
+    static void name(void)
 
 /* Collects up to max sequences from an iterator and closes it. */
 static unsigned collect(eng_iter_t *iter, uint64_t *seqs, unsigned max)
@@ -43,7 +103,7 @@ static unsigned collect(eng_iter_t *iter, uint64_t *seqs, unsigned max)
     return count;
 }
 
-Test(read, log_forwards_from_a_sequence_returns_every_later_record_in_order)
+READ_TEST(log_forwards_from_a_sequence_returns_every_later_record_in_order)
 {
     eng_iter_t *iter;
     uint64_t seqs[20];
@@ -54,7 +114,7 @@ Test(read, log_forwards_from_a_sequence_returns_every_later_record_in_order)
         cr_assert_eq(seqs[i], 5 + i);
 }
 
-Test(read, log_backwards_from_zero_starts_at_the_head)
+READ_TEST(log_backwards_from_zero_starts_at_the_head)
 {
     eng_iter_t *iter;
     uint64_t seqs[20];
@@ -71,7 +131,7 @@ Test(read, log_backwards_from_zero_starts_at_the_head)
     cr_assert_eq(seqs[0], 12, "past the head, backwards starts at the head");
 }
 
-Test(read, a_stream_reads_from_a_version_and_stops_at_its_end)
+READ_TEST(a_stream_reads_from_a_version_and_stops_at_its_end)
 {
     eng_iter_t *iter;
     uint64_t seqs[20];
@@ -85,7 +145,7 @@ Test(read, a_stream_reads_from_a_version_and_stops_at_its_end)
     cr_assert_eq(collect(iter, seqs, 20), 0);
 }
 
-Test(read, records_carry_what_was_appended)
+READ_TEST(records_carry_what_was_appended)
 {
     eng_iter_t *iter;
     cr_assert_eq(eng_iter_stream(ledger, "hu-C", 1, &iter), 0);
@@ -106,7 +166,7 @@ Test(read, records_carry_what_was_appended)
     eng_iter_close(iter);
 }
 
-Test(read, an_entity_lists_every_event_that_named_it_both_ways)
+READ_TEST(an_entity_lists_every_event_that_named_it_both_ways)
 {
     eng_iter_t *iter;
     uint64_t seqs[20];
@@ -131,7 +191,7 @@ Test(read, an_entity_lists_every_event_that_named_it_both_ways)
     cr_assert_eq(collect(iter, seqs, 20), 0);
 }
 
-Test(read, the_actor_of_an_event_is_an_entity)
+READ_TEST(the_actor_of_an_event_is_an_entity)
 {
     eng_iter_t *iter;
     uint64_t seqs[20];
@@ -142,7 +202,7 @@ Test(read, the_actor_of_an_event_is_an_entity)
     cr_assert_eq(collect(iter, seqs, 20), 11);
 }
 
-Test(read, a_point_read_finds_a_record_and_names_a_missing_one)
+READ_TEST(a_point_read_finds_a_record_and_names_a_missing_one)
 {
     eng_iter_t *iter = NULL;
     eng_record_t r;
@@ -154,7 +214,7 @@ Test(read, a_point_read_finds_a_record_and_names_a_missing_one)
     cr_assert_eq(eng_read(ledger, 0, &r, &iter), FL_ENOENT);
 }
 
-Test(read, an_id_lookup_returns_the_recorded_position)
+READ_TEST(an_id_lookup_returns_the_recorded_position)
 {
     test_event_t e;
     test_event_make(&e, "hu-D", 99);
@@ -166,7 +226,7 @@ Test(read, an_id_lookup_returns_the_recorded_position)
     cr_assert_eq(eng_lookup_id(ledger, unknown, &found), FL_ENOENT);
 }
 
-Test(read, an_open_iterator_keeps_its_snapshot_while_appends_go_on)
+READ_TEST(an_open_iterator_keeps_its_snapshot_while_appends_go_on)
 {
     eng_iter_t *iter;
     cr_assert_eq(eng_iter_log(ledger, 0, ENG_FORWARD, &iter), 0);
@@ -179,7 +239,7 @@ Test(read, an_open_iterator_keeps_its_snapshot_while_appends_go_on)
     cr_assert_eq(collect(iter, seqs, 40), 12);
 }
 
-Test(read, the_chain_links_each_record_to_the_one_before)
+READ_TEST(the_chain_links_each_record_to_the_one_before)
 {
     eng_iter_t *iter;
     cr_assert_eq(eng_iter_log(ledger, 0, ENG_FORWARD, &iter), 0);
@@ -195,7 +255,7 @@ Test(read, the_chain_links_each_record_to_the_one_before)
     cr_assert_arr_eq(head.hash, prev, ENG_HASH_BYTES);
 }
 
-Test(read, invalid_iterator_arguments_are_refused)
+READ_TEST(invalid_iterator_arguments_are_refused)
 {
     eng_iter_t *iter;
     cr_assert_eq(eng_iter_log(ledger, 0, 0, &iter), FL_EINVAL);
