@@ -4,14 +4,14 @@
  * Named databases of a ledger's LMDB environment:
  *   log       u64 seq (native, MDB_INTEGERKEY) -> record bytes || SHA-256 of those bytes
  *   ids       16-byte event id                 -> u64 seq (native)
- *   heads     stream                           -> u64 current version (native)
+ *   heads     stream                           -> u64 version (native)     (folded)
  *   streams   stream || 0x00 || BE u64 version -> u64 seq (native)        (folded)
  *   entities  entity (DUPSORT, DUPFIXED)       -> BE u64 seq, by sequence  (folded)
  *   meta      "format"                         -> u32 record format version
  *             "folded"                         -> u64 last seq folded into streams/entities
  *
- * The append transaction writes log, ids and heads, which grow at their right edge or are
- * needed to check the next append. The folded indexes are written from the log in batches
+ * The append transaction writes only log and ids, which grow at their right edge. Streams'
+ * versions since the watermark are kept in memory (heads.c). The folded indexes are written from the log in batches
  * (fold.c), each with its watermark in the same transaction; readers take the index up to the
  * watermark and scan the log after it, so an index is never behind what it claims.
  */
@@ -32,10 +32,37 @@
 #define ENG_EVENT_OVERHEAD_BYTES 512u /* budget per event besides its payload, for batching */
 #define ENG_STREAM_KEY_MAX (ENG_STREAM_LEN_MAX + 1 + 8)
 #define ENG_FOLD_EVENTS_MAX 4096u  /* unfolded events that make the writer fold between batches */
-#define ENG_FOLD_BATCH_MAX 16384u  /* events folded in one transaction */
+#define ENG_FOLD_CHUNK_MAX 1024u   /* events folded in one transaction */
+#define ENG_HEADS_SLOTS 16384u     /* streams written since the watermark, in memory */
+#define ENG_HEADS_FOLD_AT (ENG_HEADS_SLOTS / 2) /* the writer folds before a batch past this */
 #define ENG_FOLD_IDLE_MS 20u       /* an idle writer folds the rest after this long */
 
 _Static_assert(sizeof(size_t) == 8, "the log's integer keys are 64-bit");
+_Static_assert((ENG_HEADS_SLOTS & (ENG_HEADS_SLOTS - 1)) == 0, "heads slots are a power of two");
+_Static_assert(ENG_HEADS_FOLD_AT + ENG_BATCH_EVENTS_MAX < ENG_HEADS_SLOTS,
+               "a batch always fits in the heads table after the writer's check");
+_Static_assert(ENG_FOLD_EVENTS_MAX <= ENG_HEADS_FOLD_AT, "folds keep the heads table small");
+_Static_assert(ENG_STREAM_LEN_MAX <= UINT8_MAX, "a head slot stores the length in a byte");
+
+typedef struct {
+    uint64_t version; /* 0: empty slot */
+    uint64_t seq;     /* the last event of the stream */
+    uint8_t len;
+    char name[ENG_STREAM_LEN_MAX];
+} eng_head_slot_t;
+
+typedef struct {
+    uint32_t slot;
+    uint64_t version; /* what the slot held before */
+    uint64_t seq;
+} eng_head_undo_t;
+
+typedef struct {
+    eng_head_slot_t *slots; /* ENG_HEADS_SLOTS, open addressing */
+    uint32_t used;
+    eng_head_undo_t *undo; /* ENG_BATCH_EVENTS_MAX */
+    uint32_t undo_count;
+} eng_heads_t;
 _Static_assert(ENG_STREAM_KEY_MAX <= 511, "LMDB's default key size limit");
 
 struct eng_ledger {
@@ -63,6 +90,7 @@ struct eng_ledger {
     bool writer_started;
     msgpack_sbuffer encode_buffer; /* writer-only, reused for every record */
     uint64_t folded_seq;           /* writer-only: the folded indexes' watermark */
+    eng_heads_t heads;             /* writer-only: stream versions written since the watermark */
     int fold_error;                /* writer-only: a fold that failed stops further folds */
 };
 
@@ -86,11 +114,32 @@ int eng__map_grow(eng_ledger_t *ledger);
 /* writer.c */
 void *eng__writer_main(void *arg);
 
-/* fold.c: folds up to ENG_FOLD_BATCH_MAX events after the watermark into streams and entities,
- * in one transaction. Writer thread only. */
+/* fold.c: folds up to ENG_FOLD_CHUNK_MAX events after the watermark into heads, streams and
+ * entities, in one transaction. Writer thread only. */
 int eng__fold(eng_ledger_t *ledger);
+/* Folds until the watermark reaches the head. */
+int eng__fold_all(eng_ledger_t *ledger);
+/* At open: fills the heads table from the log after the watermark. */
+int eng__heads_load(eng_ledger_t *ledger);
 /* The watermark as seen by a transaction. */
 int eng__folded_get(eng_ledger_t *ledger, MDB_txn *txn, uint64_t *out);
+
+/* heads.c */
+int eng__heads_init(eng_heads_t *heads);
+void eng__heads_free(eng_heads_t *heads);
+/* The version set since the watermark, 0 when the stream was not written since. */
+uint64_t eng__heads_get(const eng_heads_t *heads, const char *name, size_t len);
+void eng__heads_set(eng_heads_t *heads, const char *name, size_t len, uint64_t version,
+                    uint64_t seq);
+/* Undo marks: eng__heads_rollback(heads, mark) takes back every set since the mark. */
+static inline uint32_t eng__heads_mark(const eng_heads_t *heads)
+{
+    return heads->undo_count;
+}
+void eng__heads_rollback(eng_heads_t *heads, uint32_t mark);
+void eng__heads_commit(eng_heads_t *heads);
+/* Drops the streams whose last event is at or before the watermark (now in the table). */
+void eng__heads_prune(eng_heads_t *heads, uint64_t folded_seq);
 
 /* read.c */
 void eng__u64_to_be(uint64_t value, uint8_t out[8]);

@@ -44,16 +44,21 @@ static int put_entity(eng_ledger_t *ledger, MDB_txn *txn, const char *entity, si
     return rc == MDB_KEYEXIST ? 0 : rc; /* an entity named twice by one event */
 }
 
-/* Index entries of one record. Returns an LMDB code. */
+/* Index entries of one record. Records are folded in order, so the last head put wins.
+ * Returns an LMDB code. */
 static int fold_record(eng_ledger_t *ledger, MDB_txn *txn, const eng_record_t *record)
 {
     uint8_t stream_key[ENG_STREAM_KEY_MAX];
-    uint64_t seq = record->seq;
+    uint64_t seq = record->seq, version = record->stream_version;
     MDB_val key = {.mv_size = eng__stream_key(record->stream.ptr, record->stream.len,
                                               record->stream_version, stream_key),
                    .mv_data = stream_key};
     MDB_val value = {.mv_size = sizeof(seq), .mv_data = &seq};
+    MDB_val head_key = {.mv_size = record->stream.len, .mv_data = (void *)record->stream.ptr};
+    MDB_val head_value = {.mv_size = sizeof(version), .mv_data = &version};
     int rc = mdb_put(txn, ledger->dbi_streams, &key, &value, 0);
+    if (rc == 0)
+        rc = mdb_put(txn, ledger->dbi_heads, &head_key, &head_value, 0);
     if (rc != 0)
         return rc;
     uint8_t seq_be[8];
@@ -72,7 +77,7 @@ static int fold_record(eng_ledger_t *ledger, MDB_txn *txn, const eng_record_t *r
     return rc;
 }
 
-/* One fold transaction over at most ENG_FOLD_BATCH_MAX records. Returns an LMDB code, or
+/* One fold transaction over at most ENG_FOLD_CHUNK_MAX records. Returns an LMDB code, or
  * MDB_CORRUPTED when a record does not decode; *last_out is the new watermark. */
 static int fold_batch(eng_ledger_t *ledger, uint64_t *last_out)
 {
@@ -86,7 +91,7 @@ static int fold_batch(eng_ledger_t *ledger, uint64_t *last_out)
     uint64_t next = ledger->folded_seq + 1, last = ledger->folded_seq;
     MDB_val key = {.mv_size = sizeof(next), .mv_data = &next}, value;
     rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_KEY);
-    for (uint32_t folded = 0; rc == 0 && folded < ENG_FOLD_BATCH_MAX; folded++) {
+    for (uint32_t folded = 0; rc == 0 && folded < ENG_FOLD_CHUNK_MAX; folded++) {
         eng_record_t record;
         uint64_t seq;
         memcpy(&seq, key.mv_data, sizeof(seq));
@@ -142,6 +147,7 @@ int eng__fold(eng_ledger_t *ledger)
         }
         assert(last > ledger->folded_seq && last <= head);
         ledger->folded_seq = last;
+        eng__heads_prune(&ledger->heads, last);
         pthread_mutex_lock(&ledger->lock);
         ledger->stats.folds++;
         ledger->stats.folded_seq = last;
@@ -149,4 +155,60 @@ int eng__fold(eng_ledger_t *ledger)
         pthread_mutex_unlock(&ledger->lock);
     }
     return 0;
+}
+
+int eng__fold_all(eng_ledger_t *ledger)
+{
+    int rc = 0;
+    while (rc == 0 && ledger->folded_seq < ledger->head.seq)
+        rc = eng__fold(ledger);
+    return rc;
+}
+
+/* Loads the versions of the streams written after the watermark into the heads table.
+ * FL_EBUSY when they do not fit (the caller folds first). */
+static int tail_load(eng_ledger_t *ledger)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cursor = NULL;
+    int rc = eng__read_begin(ledger, &txn);
+    if (rc != 0)
+        return rc;
+    if ((rc = mdb_cursor_open(txn, ledger->dbi_log, &cursor)) != 0) {
+        rc = eng__err_from_mdb(rc);
+        goto done;
+    }
+    uint64_t next = ledger->folded_seq + 1;
+    MDB_val key = {.mv_size = sizeof(next), .mv_data = &next}, value;
+    int mrc = mdb_cursor_get(cursor, &key, &value, MDB_SET_KEY);
+    for (; mrc == 0; mrc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        eng_record_t record;
+        uint64_t seq;
+        memcpy(&seq, key.mv_data, sizeof(seq));
+        if ((rc = eng__value_decode(&value, seq, &record)) != 0)
+            goto done;
+        if (ledger->heads.used >= ENG_HEADS_FOLD_AT) {
+            rc = FL_EBUSY;
+            goto done;
+        }
+        eng__heads_set(&ledger->heads, record.stream.ptr, record.stream.len,
+                       record.stream_version, seq);
+        eng__heads_commit(&ledger->heads);
+    }
+    rc = mrc == MDB_NOTFOUND ? 0 : eng__err_from_mdb(mrc);
+done:
+    if (cursor != NULL)
+        mdb_cursor_close(cursor);
+    eng__read_end(ledger, txn);
+    return rc;
+}
+
+int eng__heads_load(eng_ledger_t *ledger)
+{
+    int rc = tail_load(ledger);
+    if (rc != FL_EBUSY)
+        return rc;
+    /* A tail longer than the table (folds failed before a restart): fold it now. */
+    eng__heads_prune(&ledger->heads, UINT64_MAX);
+    return eng__fold_all(ledger);
 }

@@ -105,7 +105,7 @@ static void config_defaults(eng_config_t *config)
         config->queue_events_max = config->batch_events_max;
     if (config->readers_max == 0)
         config->readers_max = ENG_READERS_MAX;
-    if (config->fold_events_max == 0)
+    if (config->fold_events_max == 0 || config->fold_events_max > ENG_FOLD_EVENTS_MAX)
         config->fold_events_max = ENG_FOLD_EVENTS_MAX;
     if (config->fold_idle_ms == 0)
         config->fold_idle_ms = ENG_FOLD_IDLE_MS;
@@ -229,12 +229,16 @@ int eng_open(eng_ledger_t **out, const eng_config_t *config)
     ledger->stats.map_bytes = info.me_mapsize;
     if ((rc = open_databases(ledger)) != 0 || (rc = load_head(ledger)) != 0)
         goto fail_env;
-    ledger->stats.folded_seq = ledger->folded_seq;
+    if ((rc = eng__heads_init(&ledger->heads)) != 0)
+        goto fail_env;
     msgpack_sbuffer_init(&ledger->encode_buffer);
     pthread_mutex_init(&ledger->lock, NULL);
     pthread_cond_init(&ledger->wake, NULL);
     pthread_mutex_init(&ledger->gate_lock, NULL);
     pthread_cond_init(&ledger->gate_wake, NULL);
+    if ((rc = eng__heads_load(ledger)) != 0)
+        goto fail_sync;
+    ledger->stats.folded_seq = ledger->folded_seq;
     if ((rc = pthread_create(&ledger->writer, NULL, eng__writer_main, ledger)) != 0) {
         rc = fl_err_from_errno(rc);
         goto fail_sync;
@@ -248,6 +252,7 @@ fail_sync:
     pthread_cond_destroy(&ledger->wake);
     pthread_mutex_destroy(&ledger->lock);
     msgpack_sbuffer_destroy(&ledger->encode_buffer);
+    eng__heads_free(&ledger->heads);
 fail_env:
     mdb_env_close(ledger->env);
 fail_alloc:
@@ -269,6 +274,7 @@ void eng_close(eng_ledger_t *ledger)
     assert(ledger->readers_active == 0);
     mdb_env_close(ledger->env);
     msgpack_sbuffer_destroy(&ledger->encode_buffer);
+    eng__heads_free(&ledger->heads);
     pthread_cond_destroy(&ledger->gate_wake);
     pthread_mutex_destroy(&ledger->gate_lock);
     pthread_cond_destroy(&ledger->wake);

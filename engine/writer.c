@@ -207,10 +207,7 @@ static int write_event(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *ev
     MDB_val id_key = {.mv_size = ENG_ID_BYTES, .mv_data = (void *)event->id};
     if ((rc = mdb_put(txn, ledger->dbi_ids, &id_key, &key, MDB_NOOVERWRITE)) != 0)
         return rc;
-    MDB_val head_key = {.mv_size = strlen(event->stream), .mv_data = (void *)event->stream};
-    MDB_val head_value = {.mv_size = sizeof(version), .mv_data = &version};
-    if ((rc = mdb_put(txn, ledger->dbi_heads, &head_key, &head_value, 0)) != 0)
-        return rc;
+    eng__heads_set(&ledger->heads, event->stream, strlen(event->stream), version, seq);
     chain->head.seq = seq;
     memcpy(chain->head.hash, hash, ENG_HASH_BYTES);
     position->seq = seq;
@@ -233,13 +230,17 @@ static int apply_event(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req
     if (rc != MDB_NOTFOUND)
         return rc;
 
-    uint64_t current = 0;
-    key = (MDB_val){.mv_size = strlen(event->stream), .mv_data = (void *)event->stream};
-    rc = mdb_get(txn, ledger->dbi_heads, &key, &value);
-    if (rc == 0 && value.mv_size == sizeof(current))
-        memcpy(&current, value.mv_data, sizeof(current));
-    else if (rc != MDB_NOTFOUND)
-        return rc == 0 ? MDB_CORRUPTED : rc;
+    /* The version: from the heads table when written since the watermark, else folded. */
+    size_t stream_len = strlen(event->stream);
+    uint64_t current = eng__heads_get(&ledger->heads, event->stream, stream_len);
+    if (current == 0) {
+        key = (MDB_val){.mv_size = stream_len, .mv_data = (void *)event->stream};
+        rc = mdb_get(txn, ledger->dbi_heads, &key, &value);
+        if (rc == 0 && value.mv_size == sizeof(current))
+            memcpy(&current, value.mv_data, sizeof(current));
+        else if (rc != MDB_NOTFOUND)
+            return rc == 0 ? MDB_CORRUPTED : rc;
+    }
     if (event->expected_version != ENG_EXPECT_ANY &&
         (uint64_t)event->expected_version != current) {
         if (req->status == 0)
@@ -258,6 +259,7 @@ static int apply_atomic(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *re
     if (rc != 0)
         return rc;
     chain_t saved = *chain;
+    uint32_t mark = eng__heads_mark(&ledger->heads);
     for (uint32_t i = 0; i < req->count && req->status == 0; i++) {
         if ((rc = apply_event(ledger, child, req, i, chain)) != 0) {
             mdb_txn_abort(child);
@@ -268,6 +270,7 @@ static int apply_atomic(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *re
         return mdb_txn_commit(child);
     mdb_txn_abort(child);
     *chain = saved;
+    eng__heads_rollback(&ledger->heads, mark);
     for (uint32_t i = 0; i < req->count; i++) {
         if (i != req->failed_index) {
             req->results[i] = FL_EABORTED;
@@ -293,6 +296,13 @@ static int apply_request(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *r
 /* Runs one batch to its durable end, growing the map and retrying when it is full. */
 static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
 {
+    if (ledger->heads.used >= ENG_HEADS_FOLD_AT) {
+        int rc = eng__fold_all(ledger); /* the heads table must have room for a batch */
+        if (rc != 0) {
+            batch_fail(batch, rc);
+            return;
+        }
+    }
     for (;;) {
         uint64_t started_ns = fl_mono_ns();
         MDB_txn *txn = NULL;
@@ -313,6 +323,10 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
             rc = mdb_txn_commit(txn);
         else
             mdb_txn_abort(txn);
+        if (rc == 0)
+            eng__heads_commit(&ledger->heads);
+        else
+            eng__heads_rollback(&ledger->heads, 0);
         if (rc == MDB_MAP_FULL) {
             int grown = eng__map_grow(ledger);
             if (grown == 0)
