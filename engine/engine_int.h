@@ -114,8 +114,13 @@ int eng__map_grow(eng_ledger_t *ledger);
 /* writer.c */
 void *eng__writer_main(void *arg);
 
-/* fold.c: folds up to ENG_FOLD_CHUNK_MAX events after the watermark into heads, streams and
- * entities, in one transaction. Writer thread only. */
+/* fold.c, writer thread only. eng__fold_in folds up to limit events after the watermark into
+ * heads, streams and entities inside txn, and moves the watermark there (*last_out); once txn
+ * has committed, eng__fold_done publishes it. Returns an LMDB code (MDB_CORRUPTED for a record
+ * that does not decode). eng__fold does one chunk in a transaction of its own. */
+int eng__fold_in(eng_ledger_t *ledger, MDB_txn *txn, uint32_t limit, uint64_t *last_out);
+void eng__fold_done(eng_ledger_t *ledger, uint64_t last);
+void eng__fold_failed(eng_ledger_t *ledger, int err);
 int eng__fold(eng_ledger_t *ledger);
 /* Folds until the watermark reaches the head. */
 int eng__fold_all(eng_ledger_t *ledger);

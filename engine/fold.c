@@ -77,84 +77,92 @@ static int fold_record(eng_ledger_t *ledger, MDB_txn *txn, const eng_record_t *r
     return rc;
 }
 
-/* One fold transaction over at most ENG_FOLD_CHUNK_MAX records. Returns an LMDB code, or
- * MDB_CORRUPTED when a record does not decode; *last_out is the new watermark. */
-static int fold_batch(eng_ledger_t *ledger, uint64_t *last_out)
+int eng__fold_in(eng_ledger_t *ledger, MDB_txn *txn, uint32_t limit, uint64_t *last_out)
 {
-    MDB_txn *txn = NULL;
     MDB_cursor *cursor = NULL;
-    int rc = mdb_txn_begin(ledger->env, NULL, 0, &txn);
+    int rc = mdb_cursor_open(txn, ledger->dbi_log, &cursor);
     if (rc != 0)
         return rc;
-    if ((rc = mdb_cursor_open(txn, ledger->dbi_log, &cursor)) != 0)
-        goto fail_txn;
     uint64_t next = ledger->folded_seq + 1, last = ledger->folded_seq;
     MDB_val key = {.mv_size = sizeof(next), .mv_data = &next}, value;
     rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_KEY);
-    for (uint32_t folded = 0; rc == 0 && folded < ENG_FOLD_CHUNK_MAX; folded++) {
+    for (uint32_t folded = 0; rc == 0 && folded < limit; folded++) {
         eng_record_t record;
         uint64_t seq;
         memcpy(&seq, key.mv_data, sizeof(seq));
         if (seq != last + 1 || eng__value_decode(&value, seq, &record) != 0) {
             rc = MDB_CORRUPTED;
-            goto fail_cursor;
+            break;
         }
         if ((rc = fold_record(ledger, txn, &record)) != 0)
-            goto fail_cursor;
+            break;
         last = seq;
         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
     }
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        goto fail_cursor;
     mdb_cursor_close(cursor);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
     MDB_val mark_key = folded_key, mark = {.mv_size = sizeof(last), .mv_data = &last};
     if ((rc = mdb_put(txn, ledger->dbi_meta, &mark_key, &mark, 0)) != 0)
-        goto fail_txn;
-    if ((rc = mdb_txn_commit(txn)) != 0)
         return rc;
     *last_out = last;
     return 0;
-fail_cursor:
-    mdb_cursor_close(cursor);
-fail_txn:
-    mdb_txn_abort(txn);
-    return rc;
+}
+
+void eng__fold_done(eng_ledger_t *ledger, uint64_t last)
+{
+    assert(last >= ledger->folded_seq && last <= ledger->head.seq);
+    ledger->folded_seq = last;
+    eng__heads_prune(&ledger->heads, last);
+    pthread_mutex_lock(&ledger->lock);
+    ledger->stats.folds++;
+    ledger->stats.folded_seq = last;
+    ledger->stats.fold_error = 0;
+    pthread_mutex_unlock(&ledger->lock);
+}
+
+void eng__fold_failed(eng_ledger_t *ledger, int err)
+{
+    /* Reads stay correct (they scan the log past the watermark); only speed suffers. A full
+     * disk may pass, so only a corrupt record stops folding for good. */
+    if (err == FL_ECORRUPT)
+        ledger->fold_error = err;
+    pthread_mutex_lock(&ledger->lock);
+    ledger->stats.fold_error = err;
+    pthread_mutex_unlock(&ledger->lock);
 }
 
 int eng__fold(eng_ledger_t *ledger)
 {
     if (ledger->fold_error != 0)
         return ledger->fold_error;
-    uint64_t head = ledger->head.seq; /* the writer's own copy: no lock needed to read it */
-    if (ledger->folded_seq < head) {
+    if (ledger->folded_seq >= ledger->head.seq) /* the writer's own copy of the head */
+        return 0;
+    for (;;) {
+        MDB_txn *txn = NULL;
         uint64_t last = 0;
-        int rc = fold_batch(ledger, &last), err;
+        int rc = mdb_txn_begin(ledger->env, NULL, 0, &txn);
+        if (rc == 0) {
+            rc = eng__fold_in(ledger, txn, ENG_FOLD_CHUNK_MAX, &last);
+            if (rc == 0)
+                rc = mdb_txn_commit(txn);
+            else
+                mdb_txn_abort(txn);
+        }
+        int err;
         if (rc == MDB_MAP_FULL) {
             if ((err = eng__map_grow(ledger)) == 0)
-                return eng__fold(ledger);
+                continue;
         } else {
             err = eng__err_from_mdb(rc);
         }
         if (err != 0) {
-            /* Reads stay correct (they scan the log past the watermark); only speed suffers.
-             * A full disk may pass, so only a corrupt record stops folding for good. */
-            if (err == FL_ECORRUPT)
-                ledger->fold_error = err;
-            pthread_mutex_lock(&ledger->lock);
-            ledger->stats.fold_error = err;
-            pthread_mutex_unlock(&ledger->lock);
+            eng__fold_failed(ledger, err);
             return err;
         }
-        assert(last > ledger->folded_seq && last <= head);
-        ledger->folded_seq = last;
-        eng__heads_prune(&ledger->heads, last);
-        pthread_mutex_lock(&ledger->lock);
-        ledger->stats.folds++;
-        ledger->stats.folded_seq = last;
-        ledger->stats.fold_error = 0;
-        pthread_mutex_unlock(&ledger->lock);
+        eng__fold_done(ledger, last);
+        return 0;
     }
-    return 0;
 }
 
 int eng__fold_all(eng_ledger_t *ledger)

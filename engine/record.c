@@ -83,7 +83,7 @@ typedef struct {
     const uint8_t *end;
 } reader_t;
 
-static bool read_bytes(reader_t *r, size_t count, const uint8_t **out)
+static inline bool read_bytes(reader_t *r, size_t count, const uint8_t **out)
 {
     if ((size_t)(r->end - r->at) < count)
         return false;
@@ -92,19 +92,34 @@ static bool read_bytes(reader_t *r, size_t count, const uint8_t **out)
     return true;
 }
 
-static bool read_be(reader_t *r, size_t width, uint64_t *out)
+/* Big-endian integers of 1, 2, 4 or 8 bytes; written out per width so that compilers turn
+ * each into one load and a byte swap. */
+static inline bool read_be(reader_t *r, size_t width, uint64_t *out)
 {
-    const uint8_t *bytes;
-    if (!read_bytes(r, width, &bytes))
+    const uint8_t *b;
+    if (!read_bytes(r, width, &b))
         return false;
-    uint64_t value = 0;
-    for (size_t i = 0; i < width; i++)
-        value = value << 8 | bytes[i];
-    *out = value;
-    return true;
+    switch (width) {
+    case 1:
+        *out = b[0];
+        return true;
+    case 2:
+        *out = (uint64_t)b[0] << 8 | b[1];
+        return true;
+    case 4:
+        *out = (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16 | (uint64_t)b[2] << 8 | b[3];
+        return true;
+    case 8:
+        *out = (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 |
+               (uint64_t)b[3] << 32 | (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
+               (uint64_t)b[6] << 8 | b[7];
+        return true;
+    default:
+        return false;
+    }
 }
 
-static bool read_tag(reader_t *r, uint8_t *tag)
+static inline bool read_tag(reader_t *r, uint8_t *tag)
 {
     if (r->at >= r->end)
         return false;
@@ -113,7 +128,7 @@ static bool read_tag(reader_t *r, uint8_t *tag)
 }
 
 /* Any msgpack integer, as a signed 64-bit value when it fits (sign in *negative). */
-static bool read_int(reader_t *r, int64_t *value, bool *negative)
+static inline bool read_int(reader_t *r, int64_t *value, bool *negative)
 {
     uint8_t tag;
     uint64_t raw;
@@ -149,7 +164,7 @@ static bool read_int(reader_t *r, int64_t *value, bool *negative)
     return false;
 }
 
-static bool read_u64(reader_t *r, uint64_t *out)
+static inline bool read_u64(reader_t *r, uint64_t *out)
 {
     int64_t value;
     bool negative;
@@ -159,13 +174,13 @@ static bool read_u64(reader_t *r, uint64_t *out)
     return true;
 }
 
-static bool read_i64(reader_t *r, int64_t *out)
+static inline bool read_i64(reader_t *r, int64_t *out)
 {
     bool negative;
     return read_int(r, out, &negative);
 }
 
-static bool read_str(reader_t *r, uint32_t len_max, eng_str_t *out)
+static inline bool read_str(reader_t *r, uint32_t len_max, eng_str_t *out)
 {
     uint8_t tag;
     uint64_t len;
@@ -183,7 +198,7 @@ static bool read_str(reader_t *r, uint32_t len_max, eng_str_t *out)
     return true;
 }
 
-static bool read_bin(reader_t *r, uint32_t len_max, const uint8_t **out, uint32_t *len_out)
+static inline bool read_bin(reader_t *r, uint32_t len_max, const uint8_t **out, uint32_t *len_out)
 {
     uint8_t tag;
     uint64_t len;
@@ -195,7 +210,7 @@ static bool read_bin(reader_t *r, uint32_t len_max, const uint8_t **out, uint32_
     return true;
 }
 
-static bool read_fixed_bin(reader_t *r, uint8_t *out, uint32_t len)
+static inline bool read_fixed_bin(reader_t *r, uint8_t *out, uint32_t len)
 {
     const uint8_t *bytes;
     uint32_t got;
@@ -205,7 +220,7 @@ static bool read_fixed_bin(reader_t *r, uint8_t *out, uint32_t len)
     return true;
 }
 
-static bool read_optional_id(reader_t *r, uint8_t out[ENG_ID_BYTES])
+static inline bool read_optional_id(reader_t *r, uint8_t out[ENG_ID_BYTES])
 {
     if (r->at < r->end && *r->at == 0xc0) {
         r->at++;
@@ -215,7 +230,7 @@ static bool read_optional_id(reader_t *r, uint8_t out[ENG_ID_BYTES])
     return read_fixed_bin(r, out, ENG_ID_BYTES);
 }
 
-static bool read_array(reader_t *r, uint32_t *count)
+static inline bool read_array(reader_t *r, uint32_t *count)
 {
     uint8_t tag;
     uint64_t value;
