@@ -209,6 +209,7 @@ static int write_event(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *ev
         return rc;
     eng__heads_set(&ledger->heads, event->stream, strlen(event->stream), version, seq);
     chain->head.seq = seq;
+    chain->head.recorded_at_us = chain->recorded_at_us;
     memcpy(chain->head.hash, hash, ENG_HASH_BYTES);
     position->seq = seq;
     position->stream_version = version;
@@ -314,7 +315,6 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
         chain_t chain = {.head = ledger->head, .recorded_at_us = fl_now_us()};
         if (chain.recorded_at_us < ledger->head.recorded_at_us)
             chain.recorded_at_us = ledger->head.recorded_at_us; /* time never goes back */
-        chain.head.recorded_at_us = chain.recorded_at_us;
         for (eng_append_req_t *req = batch; req != NULL && rc == 0; req = req->next_) {
             request_reset(req);
             rc = apply_request(ledger, txn, req, &chain);

@@ -108,3 +108,27 @@ Test(record, random_damage_never_crashes_the_decoder)
     }
     cr_assert_gt(refused, 0);
 }
+
+Test(record, msgpack_c_reads_a_stored_record_as_plain_msgpack)
+{
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init(&unpacked);
+    size_t offset = 0;
+    cr_assert_eq(msgpack_unpack_next(&unpacked, (const char *)raw, raw_len, &offset),
+                 MSGPACK_UNPACK_SUCCESS);
+    cr_assert_eq(offset, raw_len);
+    msgpack_object root = unpacked.data;
+    cr_assert_eq(root.type, MSGPACK_OBJECT_ARRAY);
+    cr_assert_eq(root.via.array.size, 17);
+    eng_record_t r;
+    cr_assert_eq(eng_record_decode(raw, raw_len, &r), 0);
+    cr_assert_eq(root.via.array.ptr[1].via.u64, r.seq);
+    msgpack_object stream = root.via.array.ptr[8];
+    cr_assert_eq(stream.type, MSGPACK_OBJECT_STR);
+    cr_assert_eq(stream.via.str.size, r.stream.len);
+    cr_assert_eq(memcmp(stream.via.str.ptr, r.stream.ptr, r.stream.len), 0);
+    msgpack_object payload = root.via.array.ptr[16];
+    cr_assert_eq(payload.type, MSGPACK_OBJECT_BIN);
+    cr_assert_eq(payload.via.bin.size, r.payload_len);
+    msgpack_unpacked_destroy(&unpacked);
+}
