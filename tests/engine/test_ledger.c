@@ -1,0 +1,115 @@
+/*
+ * Tests of opening and closing a ledger: the directory is made, bad configurations and
+ * foreign formats are refused with clear codes, and close is safe on NULL.
+ */
+#include "tests/support/support.h"
+
+#include <lmdb.h>
+#include <sys/stat.h>
+
+static char dir[256];
+
+static void setup(void)
+{
+    test_tmpdir(dir, sizeof(dir));
+}
+
+static void teardown(void)
+{
+    test_tmpdir_remove(dir);
+}
+
+TestSuite(ledger, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(ledger, open_makes_the_directory_and_starts_empty)
+{
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/tenant-demo", dir);
+    eng_ledger_t *ledger = test_ledger_open(sub);
+    struct stat st;
+    cr_assert_eq(stat(sub, &st), 0);
+    cr_assert(S_ISDIR(st.st_mode));
+    eng_head_t head;
+    eng_head(ledger, &head);
+    cr_assert_eq(head.seq, 0);
+    uint64_t checked, bad;
+    cr_assert_eq(eng_verify(ledger, &checked, &bad), 0);
+    cr_assert_eq(checked, 0);
+    eng_close(ledger);
+}
+
+Test(ledger, a_missing_directory_setting_is_invalid)
+{
+    eng_ledger_t *ledger = (eng_ledger_t *)1;
+    eng_config_t config = {.dir = ""};
+    cr_assert_eq(eng_open(&ledger, &config), FL_EINVAL);
+    cr_assert_null(ledger, "the out-parameter is cleared on failure");
+    cr_assert_eq(eng_open(&ledger, NULL), FL_EINVAL);
+}
+
+Test(ledger, a_directory_that_cannot_be_made_is_a_clear_error)
+{
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/file", dir);
+    FILE *file = fopen(sub, "w");
+    cr_assert_not_null(file);
+    fclose(file);
+    char below[320];
+    snprintf(below, sizeof(below), "%s/tenant", sub);
+    eng_config_t config = {.dir = below};
+    eng_ledger_t *ledger = NULL;
+    int rc = eng_open(&ledger, &config);
+    cr_assert_lt(rc, 0);
+    cr_assert_str_neq(fl_errname(rc), "UNKNOWN", "got %d", rc);
+    cr_assert_null(ledger);
+}
+
+Test(ledger, a_ledger_of_another_format_version_is_refused)
+{
+    eng_close(test_ledger_open(dir));
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    cr_assert_eq(mdb_env_open(env, dir, 0, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    uint32_t format = 2;
+    MDB_val key = {.mv_size = 6, .mv_data = "format"}, value = {sizeof(format), &format};
+    cr_assert_eq(mdb_put(txn, meta, &key, &value, 0), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    eng_config_t config = {.dir = dir};
+    eng_ledger_t *ledger = NULL;
+    cr_assert_eq(eng_open(&ledger, &config), FL_EFORMAT);
+}
+
+Test(ledger, close_accepts_null)
+{
+    eng_close(NULL);
+}
+
+Test(ledger, a_reopened_ledger_continues_the_chain)
+{
+    eng_ledger_t *ledger = test_ledger_open(dir);
+    test_event_t e;
+    test_event_make(&e, "hu-1", 1);
+    eng_position_t first = test_append_one(ledger, &e.event);
+    eng_close(ledger);
+    ledger = test_ledger_open(dir);
+    eng_head_t head;
+    eng_head(ledger, &head);
+    cr_assert_eq(head.seq, 1);
+    cr_assert_arr_eq(head.hash, first.hash, ENG_HASH_BYTES);
+    test_event_make(&e, "hu-1", 2);
+    eng_position_t second = test_append_one(ledger, &e.event);
+    cr_assert_eq(second.seq, 2);
+    cr_assert_eq(second.stream_version, 2);
+    eng_iter_t *iter;
+    eng_record_t r;
+    cr_assert_eq(eng_read(ledger, 2, &r, &iter), 0);
+    cr_assert_arr_eq(r.prev_hash, first.hash, ENG_HASH_BYTES);
+    eng_iter_close(iter);
+    eng_close(ledger);
+}
