@@ -23,11 +23,12 @@
     X(ACCES, -EACCES, 503, "permission denied")                                                    \
     X(ROFS, -EROFS, 503, "read-only file system")                                                  \
     X(NOENT, -ENOENT, 404, "not found")                                                            \
-    X(BUSY, -EBUSY, 503, "overloaded: append queue is full, retry later")                         \
+    X(BUSY, -EBUSY, 503, "overloaded: append queue is full, retry later")                          \
     X(TOOBIG, -E2BIG, 413, "too large")                                                            \
     X(CANCELED, -ECANCELED, 503, "ledger is closing")                                              \
-    X(CONFLICT_VERSION, FL_ERR_BASE - 1, 409, "stream version does not match the expected version") \
-    X(CONFLICT_ID, FL_ERR_BASE - 2, 409, "event id already recorded with different content")      \
+    X(CONFLICT_VERSION, FL_ERR_BASE - 1, 409,                                                      \
+      "stream version does not match the expected version")                                        \
+    X(CONFLICT_ID, FL_ERR_BASE - 2, 409, "event id already recorded with different content")       \
     X(CORRUPT, FL_ERR_BASE - 3, 500, "ledger record is corrupt")                                   \
     X(FORMAT, FL_ERR_BASE - 4, 500, "ledger was written by an unknown format version")             \
     X(LEDGER_FULL, FL_ERR_BASE - 5, 507, "ledger reached its configured maximum size")             \

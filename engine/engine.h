@@ -23,24 +23,24 @@
 #include "base/base.h"
 
 /* Limits. The record encoding and the HTTP layer rely on them. */
-#define ENG_TYPE_LEN_MAX 64
-#define ENG_STREAM_LEN_MAX 128
-#define ENG_ENTITY_LEN_MAX 128
-#define ENG_ACTOR_LEN_MAX 128
-#define ENG_ENTITIES_MAX 32
-#define ENG_PAYLOAD_BYTES_MAX (256 * 1024)
-#define ENG_REQUEST_EVENTS_MAX 1000         /* events in one append request */
-#define ENG_BATCH_EVENTS_MAX 4096           /* events in one write transaction */
-#define ENG_BATCH_BYTES_MAX (16 * 1024 * 1024) /* payload bytes in one write transaction */
-#define ENG_QUEUE_EVENTS_MAX 65536          /* events waiting for the writer */
+#define ENG_TYPE_LEN_MAX       64
+#define ENG_STREAM_LEN_MAX     128
+#define ENG_ENTITY_LEN_MAX     128
+#define ENG_ACTOR_LEN_MAX      128
+#define ENG_ENTITIES_MAX       32
+#define ENG_PAYLOAD_BYTES_MAX  (256 * 1024)
+#define ENG_REQUEST_EVENTS_MAX 1000               /* events in one append request */
+#define ENG_BATCH_EVENTS_MAX   4096               /* events in one write transaction */
+#define ENG_BATCH_BYTES_MAX    (16 * 1024 * 1024) /* payload bytes in one write transaction */
+#define ENG_QUEUE_EVENTS_MAX   65536              /* events waiting for the writer */
 
 #define ENG_HASH_BYTES 32
-#define ENG_ID_BYTES 16
+#define ENG_ID_BYTES   16
 
 #define ENG_FOLD_IDLE_NEVER UINT32_MAX /* fold only at fold_events_max and at close */
 
 /* Expected stream version of an append. A value >= 1 means "exactly this version". */
-#define ENG_EXPECT_ANY (-1)
+#define ENG_EXPECT_ANY       (-1)
 #define ENG_EXPECT_NO_STREAM 0
 
 _Static_assert(ENG_REQUEST_EVENTS_MAX <= ENG_BATCH_EVENTS_MAX,
@@ -52,33 +52,33 @@ typedef struct eng_ledger eng_ledger_t;
 typedef struct eng_iter eng_iter_t;
 
 typedef struct {
-    const char *dir;             /* environment directory, created if missing */
-    uint64_t map_bytes_initial;  /* 0: 64 MiB. The map doubles by itself when full. */
-    uint64_t map_bytes_max;      /* 0: 1 TiB. Past it appends fail with FL_ELEDGER_FULL. */
-    uint32_t queue_events_max;   /* 0: ENG_QUEUE_EVENTS_MAX */
-    uint32_t batch_events_max;   /* 0: ENG_BATCH_EVENTS_MAX */
-    uint32_t readers_max;        /* 0: 512 concurrent read transactions */
-    uint32_t fold_events_max;    /* 0: 4096 events appended before the indexes are folded */
-    uint32_t fold_idle_ms;       /* 0: 20 ms idle before folding the rest; ENG_FOLD_IDLE_NEVER */
+    const char *dir;            /* environment directory, created if missing */
+    uint64_t map_bytes_initial; /* 0: 64 MiB. The map doubles by itself when full. */
+    uint64_t map_bytes_max;     /* 0: 1 TiB. Past it appends fail with FL_ELEDGER_FULL. */
+    uint32_t queue_events_max;  /* 0: ENG_QUEUE_EVENTS_MAX */
+    uint32_t batch_events_max;  /* 0: ENG_BATCH_EVENTS_MAX */
+    uint32_t readers_max;       /* 0: 512 concurrent read transactions */
+    uint32_t fold_events_max;   /* 0: 4096 events appended before the indexes are folded */
+    uint32_t fold_idle_ms;      /* 0: 20 ms idle before folding the rest; ENG_FOLD_IDLE_NEVER */
 } eng_config_t;
 
 /* One event to append. Strings are NUL-terminated and must stay valid until the request's
  * callback has run. The ledger adds sequence, stream version, recorded_at and the hashes. */
 typedef struct {
-    uint8_t id[ENG_ID_BYTES];    /* made by the device: a retry carries the same id */
-    const char *type;            /* catalog type name, 1..ENG_TYPE_LEN_MAX bytes */
-    uint32_t schema_version;     /* >= 1 */
-    const char *stream;          /* "hu-…", "of-…", 1..ENG_STREAM_LEN_MAX bytes */
-    int64_t expected_version;    /* ENG_EXPECT_ANY, ENG_EXPECT_NO_STREAM or N >= 1 */
-    int64_t occurred_at_us;      /* device clock */
-    const char *actor_user;      /* may be "" */
-    const char *actor_role;      /* may be "" */
-    const char *actor_device;    /* may be "" */
-    uint8_t correlation_id[ENG_ID_BYTES]; /* all zero: none */
-    uint8_t causation_id[ENG_ID_BYTES];   /* all zero: none */
+    uint8_t id[ENG_ID_BYTES];               /* made by the device: a retry carries the same id */
+    const char *type;                       /* catalog type name, 1..ENG_TYPE_LEN_MAX bytes */
+    uint32_t schema_version;                /* >= 1 */
+    const char *stream;                     /* "hu-…", "of-…", 1..ENG_STREAM_LEN_MAX bytes */
+    int64_t expected_version;               /* ENG_EXPECT_ANY, ENG_EXPECT_NO_STREAM or N >= 1 */
+    int64_t occurred_at_us;                 /* device clock */
+    const char *actor_user;                 /* may be "" */
+    const char *actor_role;                 /* may be "" */
+    const char *actor_device;               /* may be "" */
+    uint8_t correlation_id[ENG_ID_BYTES];   /* all zero: none */
+    uint8_t causation_id[ENG_ID_BYTES];     /* all zero: none */
     const char *entities[ENG_ENTITIES_MAX]; /* secondary index keys, "hu:…", "loom:…" */
     uint32_t entities_count;
-    const uint8_t *payload;      /* opaque to the engine (msgpack from the catalog) */
+    const uint8_t *payload; /* opaque to the engine (msgpack from the catalog) */
     uint32_t payload_len;
 } eng_event_t;
 
@@ -160,8 +160,8 @@ typedef struct {
     uint64_t events_duplicate;
     uint64_t requests_failed;
     uint64_t folds;
-    uint64_t folded_seq;  /* streams and entities are indexed up to here; reads scan the rest */
-    int fold_error;       /* 0, or why folding stopped (reads still answer, from the log) */
+    uint64_t folded_seq; /* streams and entities are indexed up to here; reads scan the rest */
+    int fold_error;      /* 0, or why folding stopped (reads still answer, from the log) */
     uint64_t map_resizes;
     uint64_t map_bytes;
     uint64_t commit_ns_total;
@@ -204,7 +204,7 @@ void eng_stats(eng_ledger_t *ledger, eng_stats_t *out);
 
 /* Iterators. Each holds an LMDB read snapshot taken at open: records committed later are not
  * seen. Open errors: FL_ENOMEM, FL_EBUSY (too many readers), FL_EIO, FL_EINVAL. */
-#define ENG_FORWARD 1
+#define ENG_FORWARD  1
 #define ENG_BACKWARD (-1)
 
 /* The log by global sequence, starting at from_seq (0 with ENG_BACKWARD: from the head). */

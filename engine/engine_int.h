@@ -11,9 +11,9 @@
  *             "folded"                         -> u64 last seq folded into streams/entities
  *
  * The append transaction writes only log and ids, which grow at their right edge. Streams'
- * versions since the watermark are kept in memory (heads.c). The folded indexes are written from the log in batches
- * (fold.c), each with its watermark in the same transaction; readers take the index up to the
- * watermark and scan the log after it, so an index is never behind what it claims.
+ * versions since the watermark are kept in memory (heads.c). The folded indexes are written from
+ * the log in batches (fold.c), each with its watermark in the same transaction; readers take the
+ * index up to the watermark and scan the log after it, so an index is never behind what it claims.
  */
 #ifndef ENG_ENGINE_INT_H
 #define ENG_ENGINE_INT_H
@@ -24,18 +24,18 @@
 
 #include "engine/engine.h"
 
-#define ENG_FORMAT_VERSION 1u
-#define ENG_RECORD_FIELDS 17
-#define ENG_MAP_BYTES_INITIAL (64ull << 20)
-#define ENG_MAP_BYTES_MAX (1ull << 40)
-#define ENG_READERS_MAX 512u
+#define ENG_FORMAT_VERSION       1u
+#define ENG_RECORD_FIELDS        17
+#define ENG_MAP_BYTES_INITIAL    (64ull << 20)
+#define ENG_MAP_BYTES_MAX        (1ull << 40)
+#define ENG_READERS_MAX          512u
 #define ENG_EVENT_OVERHEAD_BYTES 512u /* budget per event besides its payload, for batching */
-#define ENG_STREAM_KEY_MAX (ENG_STREAM_LEN_MAX + 1 + 8)
-#define ENG_FOLD_EVENTS_MAX 4096u  /* unfolded events that make the writer fold between batches */
-#define ENG_FOLD_CHUNK_MAX 1024u   /* events folded in one transaction */
-#define ENG_HEADS_SLOTS 16384u     /* streams written since the watermark, in memory */
-#define ENG_HEADS_FOLD_AT (ENG_HEADS_SLOTS / 2) /* the writer folds before a batch past this */
-#define ENG_FOLD_IDLE_MS 20u       /* an idle writer folds the rest after this long */
+#define ENG_STREAM_KEY_MAX       (ENG_STREAM_LEN_MAX + 1 + 8)
+#define ENG_FOLD_EVENTS_MAX      4096u /* unfolded events that make the writer fold between batches */
+#define ENG_FOLD_CHUNK_MAX       1024u  /* events folded in one transaction */
+#define ENG_HEADS_SLOTS          16384u /* streams written since the watermark, in memory */
+#define ENG_HEADS_FOLD_AT        (ENG_HEADS_SLOTS / 2) /* the writer folds before a batch past this */
+#define ENG_FOLD_IDLE_MS         20u /* an idle writer folds the rest after this long */
 
 _Static_assert(sizeof(size_t) == 8, "the log's integer keys are 64-bit");
 _Static_assert((ENG_HEADS_SLOTS & (ENG_HEADS_SLOTS - 1)) == 0, "heads slots are a power of two");

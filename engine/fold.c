@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ACTOR_PREFIX "actor:"
+#define ACTOR_PREFIX     "actor:"
 #define ACTOR_ENTITY_MAX (sizeof(ACTOR_PREFIX) + ENG_ACTOR_LEN_MAX)
 
 static const MDB_val folded_key = {.mv_size = 6, .mv_data = "folded"};
@@ -199,8 +199,8 @@ static int tail_load(eng_ledger_t *ledger)
             rc = FL_EBUSY;
             goto done;
         }
-        eng__heads_set(&ledger->heads, record.stream.ptr, record.stream.len,
-                       record.stream_version, seq);
+        eng__heads_set(&ledger->heads, record.stream.ptr, record.stream.len, record.stream_version,
+                       seq);
         eng__heads_commit(&ledger->heads);
     }
     rc = mrc == MDB_NOTFOUND ? 0 : eng__err_from_mdb(mrc);

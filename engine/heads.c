@@ -47,8 +47,7 @@ static uint32_t find_slot(const eng_heads_t *heads, const char *name, size_t len
     uint32_t mask = ENG_HEADS_SLOTS - 1, index = hash_name(name, len) & mask;
     for (;;) {
         const eng_head_slot_t *slot = &heads->slots[index];
-        if (slot->version == 0 ||
-            (slot->len == len && memcmp(slot->name, name, len) == 0))
+        if (slot->version == 0 || (slot->len == len && memcmp(slot->name, name, len) == 0))
             return index;
         index = (index + 1) & mask;
     }

@@ -20,15 +20,15 @@ typedef enum { PHASE_START, PHASE_INDEX, PHASE_TAIL, PHASE_DONE } iter_phase_t;
 struct eng_iter {
     eng_ledger_t *ledger;
     MDB_txn *txn;
-    MDB_cursor *cursor;      /* on log (ITER_LOG) or on the index */
-    MDB_cursor *log_cursor;  /* index iterators: the tail scan */
+    MDB_cursor *cursor;     /* on log (ITER_LOG) or on the index */
+    MDB_cursor *log_cursor; /* index iterators: the tail scan */
     iter_kind_t kind;
     iter_phase_t phase;
     int direction;
     bool started;      /* the index cursor is positioned */
     bool tail_started; /* the log cursor is positioned */
     uint64_t from;     /* seq, or version for a stream */
-    uint64_t folded; /* the watermark in this snapshot */
+    uint64_t folded;   /* the watermark in this snapshot */
     uint8_t key[ENG_STREAM_KEY_MAX > ENG_ENTITY_LEN_MAX ? ENG_STREAM_KEY_MAX : ENG_ENTITY_LEN_MAX];
     size_t key_len; /* stream or entity name length */
 };
@@ -151,8 +151,7 @@ int eng_iter_entity(eng_ledger_t *ledger, const char *entity, uint64_t from_seq,
 
 /* Positions a log cursor on the first record at or after (forwards) or at or before
  * (backwards, 0 meaning the last) from. */
-static int log_seek(MDB_cursor *cursor, uint64_t from, int direction, MDB_val *key,
-                    MDB_val *value)
+static int log_seek(MDB_cursor *cursor, uint64_t from, int direction, MDB_val *key, MDB_val *value)
 {
     *key = (MDB_val){.mv_size = sizeof(from), .mv_data = &from};
     if (direction == ENG_FORWARD)
@@ -295,8 +294,8 @@ static int tail_next(eng_iter_t *iter, eng_record_t *out)
 static int index_next(eng_iter_t *iter, eng_record_t *out)
 {
     uint64_t seq = 0;
-    int rc = iter->kind == ITER_STREAM ? stream_index_next(iter, &seq)
-                                       : entity_index_next(iter, &seq);
+    int rc =
+        iter->kind == ITER_STREAM ? stream_index_next(iter, &seq) : entity_index_next(iter, &seq);
     if (rc == MDB_NOTFOUND)
         return FL_EEOF;
     if (rc != 0)

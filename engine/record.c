@@ -257,14 +257,12 @@ static bool decode_fields(reader_t *r, eng_record_t *out)
               read_fixed_bin(r, out->id, ENG_ID_BYTES) &&
               read_str(r, ENG_TYPE_LEN_MAX, &out->type) && read_u64(r, &schema_version) &&
               schema_version >= 1 && schema_version <= UINT32_MAX &&
-              read_str(r, ENG_STREAM_LEN_MAX, &out->stream) &&
-              read_i64(r, &out->occurred_at_us) &&
+              read_str(r, ENG_STREAM_LEN_MAX, &out->stream) && read_i64(r, &out->occurred_at_us) &&
               read_str(r, ENG_ACTOR_LEN_MAX, &out->actor_user) &&
               read_str(r, ENG_ACTOR_LEN_MAX, &out->actor_role) &&
               read_str(r, ENG_ACTOR_LEN_MAX, &out->actor_device) &&
-              read_optional_id(r, out->correlation_id) &&
-              read_optional_id(r, out->causation_id) && read_array(r, &entities) &&
-              entities <= ENG_ENTITIES_MAX;
+              read_optional_id(r, out->correlation_id) && read_optional_id(r, out->causation_id) &&
+              read_array(r, &entities) && entities <= ENG_ENTITIES_MAX;
     if (!ok || out->seq == 0 || out->stream_version == 0 || out->type.len == 0 ||
         out->stream.len == 0)
         return false;
@@ -273,8 +271,7 @@ static bool decode_fields(reader_t *r, eng_record_t *out)
     for (uint32_t i = 0; i < entities; i++)
         if (!read_str(r, ENG_ENTITY_LEN_MAX, &out->entities[i]) || out->entities[i].len == 0)
             return false;
-    return read_bin(r, ENG_PAYLOAD_BYTES_MAX, &out->payload, &out->payload_len) &&
-           r->at == r->end;
+    return read_bin(r, ENG_PAYLOAD_BYTES_MAX, &out->payload, &out->payload_len) && r->at == r->end;
 }
 
 int eng_record_decode(const uint8_t *raw, uint32_t len, eng_record_t *out)
@@ -305,7 +302,7 @@ corrupt:
     return FL_ECORRUPT;
 }
 
-#define ACTOR_PREFIX "actor:"
+#define ACTOR_PREFIX     "actor:"
 #define ACTOR_PREFIX_LEN (sizeof(ACTOR_PREFIX) - 1)
 
 bool eng__record_names(const eng_record_t *record, const char *entity, size_t len)

@@ -54,8 +54,8 @@ int eng_append_submit(eng_ledger_t *ledger, eng_append_req_t *req)
     req->status = 0;
     req->failed_index = 0;
     req->actual_version = 0;
-    if (req->count == 0 || req->events == NULL || req->positions == NULL ||
-        req->results == NULL || req->cb == NULL)
+    if (req->count == 0 || req->events == NULL || req->positions == NULL || req->results == NULL ||
+        req->cb == NULL)
         return FL_EINVAL;
     if (req->count > ENG_REQUEST_EVENTS_MAX)
         return FL_ETOOBIG;
@@ -220,8 +220,8 @@ static int write_event(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *ev
 
 /* Checks then writes event index of req. Returns an LMDB code (storage failure, the whole
  * transaction is lost); the event's own outcome goes to req. */
-static int apply_event(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req,
-                       uint32_t index, chain_t *chain)
+static int apply_event(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req, uint32_t index,
+                       chain_t *chain)
 {
     const eng_event_t *event = &req->events[index];
     MDB_val key = {.mv_size = ENG_ID_BYTES, .mv_data = (void *)event->id}, value;
@@ -242,8 +242,7 @@ static int apply_event(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req
         else if (rc != MDB_NOTFOUND)
             return rc == 0 ? MDB_CORRUPTED : rc;
     }
-    if (event->expected_version != ENG_EXPECT_ANY &&
-        (uint64_t)event->expected_version != current) {
+    if (event->expected_version != ENG_EXPECT_ANY && (uint64_t)event->expected_version != current) {
         if (req->status == 0)
             req->actual_version = current;
         request_fail(req, index, FL_ECONFLICT_VERSION);
@@ -252,8 +251,7 @@ static int apply_event(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req
     return write_event(ledger, txn, event, current + 1, chain, &req->positions[index]);
 }
 
-static int apply_atomic(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req,
-                        chain_t *chain)
+static int apply_atomic(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req, chain_t *chain)
 {
     MDB_txn *child = NULL;
     int rc = mdb_txn_begin(ledger->env, txn, 0, &child);
@@ -281,8 +279,7 @@ static int apply_atomic(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *re
     return 0;
 }
 
-static int apply_request(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req,
-                         chain_t *chain)
+static int apply_request(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req, chain_t *chain)
 {
     if (req->count > 1 && (req->flags & ENG_APPEND_ATOMIC))
         return apply_atomic(ledger, txn, req, chain);

@@ -14,9 +14,9 @@
 
 #include "engine/engine.h"
 
-#define DEMO_APPENDERS 16
+#define DEMO_APPENDERS      16
 #define DEMO_EVENTS_DEFAULT 20000
-#define DUMP_LIMIT_DEFAULT 100
+#define DUMP_LIMIT_DEFAULT  100
 
 static int usage(void)
 {
@@ -195,8 +195,8 @@ static int command_head(eng_ledger_t *ledger)
     eng_head(ledger, &head);
     char hash[2 * ENG_HASH_BYTES + 1];
     fl_hex_format(head.hash, ENG_HASH_BYTES, hash);
-    printf("{\"seq\":%llu,\"hash\":\"%s\",\"recorded_at_us\":%lld}\n",
-           (unsigned long long)head.seq, hash, (long long)head.recorded_at_us);
+    printf("{\"seq\":%llu,\"hash\":\"%s\",\"recorded_at_us\":%lld}\n", (unsigned long long)head.seq,
+           hash, (long long)head.recorded_at_us);
     return 0;
 }
 

@@ -16,9 +16,9 @@
 #include <time.h>
 
 #define CRASH_ROUNDS_DEFAULT 30
-#define CRASH_THREADS 8
-#define CRASH_ACKS_MAX 400000
-#define CRASH_GROUP 3
+#define CRASH_THREADS        8
+#define CRASH_ACKS_MAX       400000
+#define CRASH_GROUP          3
 
 /* What the child reports for each acknowledged event; 32 bytes, so pipe writes are atomic. */
 typedef struct {
@@ -102,8 +102,7 @@ static void collect_acks(int fd, int timeout_ms)
         int ready = poll(&pfd, 1, timeout_ms);
         if (ready <= 0)
             return;
-        ssize_t got = read(fd, &acks[acks_count],
-                           sizeof(ack_t) * (CRASH_ACKS_MAX - acks_count));
+        ssize_t got = read(fd, &acks[acks_count], sizeof(ack_t) * (CRASH_ACKS_MAX - acks_count));
         if (got <= 0)
             return;
         cr_assert_eq(got % (ssize_t)sizeof(ack_t), 0, "a torn ack");
@@ -174,16 +173,15 @@ static void check_ledger(uint64_t round)
     eng_ledger_t *ledger = test_ledger_open(dir);
     uint64_t checked, bad;
     int rc = eng_verify(ledger, &checked, &bad);
-    cr_assert_eq(rc, 0, "round %lu: chain broken at %lu", (unsigned long)round,
-                 (unsigned long)bad);
+    cr_assert_eq(rc, 0, "round %lu: chain broken at %lu", (unsigned long)round, (unsigned long)bad);
     eng_head_t head;
     eng_head(ledger, &head);
     cr_assert_eq(checked, head.seq, "sequences are contiguous from 1 to the head");
     for (size_t i = 0; i < acks_count; i++) {
         eng_position_t found;
         rc = eng_lookup_id(ledger, acks[i].id, &found);
-        cr_assert_eq(rc, 0, "round %lu: acknowledged event of round %lu lost",
-                     (unsigned long)round, (unsigned long)acks[i].round);
+        cr_assert_eq(rc, 0, "round %lu: acknowledged event of round %lu lost", (unsigned long)round,
+                     (unsigned long)acks[i].round);
         cr_assert_eq(found.seq, acks[i].seq, "acknowledged event moved");
     }
     /* Exactly once: no id appears twice in the log. */

@@ -91,8 +91,8 @@ Test(heads, stream_versions_continue_after_a_kill_left_the_tail_unfolded)
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
-        eng_config_t config = {.dir = dir, .fold_events_max = 3,
-                               .fold_idle_ms = ENG_FOLD_IDLE_NEVER};
+        eng_config_t config = {
+            .dir = dir, .fold_events_max = 3, .fold_idle_ms = ENG_FOLD_IDLE_NEVER};
         eng_ledger_t *ledger = NULL;
         if (eng_open(&ledger, &config) != 0)
             _exit(2);

@@ -351,8 +351,8 @@ Test(writer, a_ledger_at_its_maximum_size_refuses_appends_and_stays_readable)
     eng_close(ledger);
     test_tmpdir_remove(dir);
     test_tmpdir(dir, sizeof(dir));
-    eng_config_t config = {.dir = dir, .map_bytes_initial = 256 * 1024,
-                           .map_bytes_max = 512 * 1024};
+    eng_config_t config = {
+        .dir = dir, .map_bytes_initial = 256 * 1024, .map_bytes_max = 512 * 1024};
     cr_assert_eq(eng_open(&ledger, &config), 0);
     int rc = 0;
     uint64_t accepted = 0;
@@ -422,17 +422,19 @@ Test(writer, a_full_queue_refuses_with_busy_and_loses_nothing_queued)
     static eng_event_t events[3][N];
     static eng_position_t positions[3][N];
     static int results[3][N];
-    gate_t gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
-                   .hold = 1};
+    gate_t gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .hold = 1};
     eng_append_req_t reqs[3];
     for (unsigned r = 0; r < 3; r++) {
         for (unsigned i = 0; i < N; i++) {
             test_event_make(&e[r][i], "hu-q", r * N + i);
             events[r][i] = e[r][i].event;
         }
-        reqs[r] = (eng_append_req_t){.events = events[r], .count = N,
-                                     .positions = positions[r], .results = results[r],
-                                     .cb = gate_cb, .data = &gate};
+        reqs[r] = (eng_append_req_t){.events = events[r],
+                                     .count = N,
+                                     .positions = positions[r],
+                                     .results = results[r],
+                                     .cb = gate_cb,
+                                     .data = &gate};
     }
     /* The first request's callback holds the writer, so the second stays queued. */
     cr_assert_eq(eng_append_submit(ledger, &reqs[0]), 0);
@@ -473,9 +475,12 @@ Test(writer, duplicate_ids_in_requests_queued_together_are_recorded_once)
     int answered = 0;
     /* Submitted back to back, they land in one or two batches; either way one record. */
     for (int i = 0; i < N; i++) {
-        reqs[i] = (eng_append_req_t){.events = &e.event, .count = 1,
-                                     .positions = &positions[i], .results = &results[i],
-                                     .cb = count_cb, .data = &answered};
+        reqs[i] = (eng_append_req_t){.events = &e.event,
+                                     .count = 1,
+                                     .positions = &positions[i],
+                                     .results = &results[i],
+                                     .cb = count_cb,
+                                     .data = &answered};
         cr_assert_eq(eng_append_submit(ledger, &reqs[i]), 0);
     }
     eng_close(ledger);
@@ -501,9 +506,12 @@ Test(writer, close_answers_every_queued_request_before_it_returns)
     int answered = 0;
     for (unsigned i = 0; i < N; i++) {
         test_event_make(&e[i], "hu-close", i);
-        reqs[i] = (eng_append_req_t){.events = &e[i].event, .count = 1,
-                                     .positions = &positions[i], .results = &results[i],
-                                     .cb = count_cb, .data = &answered};
+        reqs[i] = (eng_append_req_t){.events = &e[i].event,
+                                     .count = 1,
+                                     .positions = &positions[i],
+                                     .results = &results[i],
+                                     .cb = count_cb,
+                                     .data = &answered};
         cr_assert_eq(eng_append_submit(ledger, &reqs[i]), 0);
     }
     eng_close(ledger);
