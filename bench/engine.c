@@ -3,17 +3,29 @@
  * to the raw LMDB it is built on.
  *
  * Every append is durable (default LMDB flags, so an fsync on every commit), because "on disk"
- * is what an acknowledgement promises and the only throughput that matters to a plant. The run
- * measures:
+ * is what an acknowledgement promises and the only throughput that matters to a plant. Two
+ * workloads:
+ *   - the worst case ("reused streams", runs c1 .. batch1000): every thread appends in turn to
+ *     its own 100 streams with names that do not sort by time, so every commit touches streams
+ *     and index entries scattered across the key space;
+ *   - the plant mix (runs plant_cN): a towel-weaving plant with 200 looms and 20 active orders,
+ *     each thread one operator's device working 3 looms, one event per call: 85% a production
+ *     declaration that creates a new handling unit (stream "hu-" + a UUIDv7 in hex, so new units
+ *     sort at the right edge), 10% a loom stopped or restarted (stream of the loom), 5% a recent
+ *     unit of the thread moved or inspected.
+ * The run measures:
  *   - 1, 16, 64 and 256 threads each appending one event at a time and waiting for it: the
  *     writer's group commit is what turns concurrent callers into throughput;
  *   - one thread appending 100 or 1000 events per call (and 100 atomically);
+ *   - the plant mix at 16, 64 and 256 threads;
  *   - the ceiling: a plain LMDB environment, one MDB_INTEGERKEY database, values of the size the
  *     engine stores, written with MDB_APPEND at 1, at the engine's own average events per commit
- *     with 64 threads, at 100 and at 1000 per transaction. The ratios engine/raw at the same
- *     events per transaction show what the engine's indexes, hashing and hand-off cost;
- *   - a full scan of the largest ledger (decoded records) next to a raw cursor scan, with the
- *     resident memory before and after, to show that a scan does not allocate with log size;
+ *     with 64 threads, at 100 and at 1000 per transaction, and at plant_c64's events per commit
+ *     with plant_c64's mean record size. The ratios engine/raw at the same events per
+ *     transaction show what the engine's indexes, hashing and hand-off cost;
+ *   - a full scan of the largest worst-case ledger (decoded records) next to a raw cursor scan,
+ *     with the resident memory before and after, to show that a scan does not allocate with log
+ *     size;
  *   - the latency of random point reads.
  * Every run starts on a fresh ledger in a directory under the one named on the command line,
  * which the caller removes afterwards (bench/run does). A table for people goes to stdout, then
@@ -41,13 +53,24 @@
 #define BATCH_SMALL_EVENTS   100 /* events per call of the batch runs */
 #define BATCH_LARGE_EVENTS   1000
 #define POINT_READS          100000
-#define RUNS_MAX             8
+#define RUNS_MAX             12
+/* The plant mix. The rest of the events after declarations and looms: HUMoved and
+ * InspectionRecorded. */
+#define PLANT_LOOMS              200  /* "loom-L001" .. "loom-L200" */
+#define PLANT_ORDERS             20   /* "of-OF2026001" ..; loom l runs order l % this */
+#define PLANT_LOOMS_PER_APPENDER 3    /* appender a works looms 3a .. 3a+2, mod PLANT_LOOMS */
+#define PLANT_DECLARED_PERCENT   85   /* ProductionDeclared of a new unit */
+#define PLANT_LOOM_PERCENT       10   /* LoomStopped or LoomRestarted */
+#define PLANT_RECENT_UNITS       8    /* an appender's newest units, which it moves or inspects */
+#define PLANT_RECORDS_SAMPLED    1024 /* newest records whose mean size the raw peer writes */
 /* Sparse, and large enough that no run pays for a map resize: the engine and the raw peer are
  * both measured in their steady state. */
 #define MAP_BYTES (16ull << 30)
 
 _Static_assert(NAME_BYTES_MAX > sizeof("loom:L") + 10 && NAME_BYTES_MAX <= ENG_STREAM_LEN_MAX,
                "generated names fit their buffers and the engine's limits");
+_Static_assert(NAME_BYTES_MAX > sizeof("hu-") + 2 * ENG_ID_BYTES, "a unit's name fits");
+_Static_assert(PLANT_DECLARED_PERCENT + PLANT_LOOM_PERCENT < 100, "the plant mix adds up");
 
 /* ---- Latency histogram: log-linear buckets, 32 per power of two (within about 3%). ---- */
 
@@ -219,6 +242,7 @@ typedef struct {
     char stream[NAME_BYTES_MAX];
     char entity_unit[NAME_BYTES_MAX];
     char entity_loom[NAME_BYTES_MAX];
+    char entity_context[NAME_BYTES_MAX]; /* plant mix: the order or the location */
     char actor_user[NAME_BYTES_MAX];
     char actor_device[NAME_BYTES_MAX];
 } envelope_t;
@@ -247,13 +271,106 @@ static int event_fill(eng_event_t *event, envelope_t *envelope, int appender, ui
     return fl_uuid7(event->id);
 }
 
+/* What one appender of the plant mix remembers between events. */
+typedef struct {
+    uint64_t random; /* xorshift state, never 0 */
+    bool loom_stopped[PLANT_LOOMS_PER_APPENDER];
+    uint64_t units; /* units created so far; the newest in recent[(units - 1) % RECENT] */
+    char recent[PLANT_RECENT_UNITS][NAME_BYTES_MAX];
+} plant_t;
+
+static void plant_init(plant_t *plant, int appender)
+{
+    *plant = (plant_t){.random = 0x9e3779b97f4a7c15ull ^
+                                 ((uint64_t)appender + 1) * 0xbf58476d1ce4e5b9ull};
+}
+
+static unsigned plant_roll(plant_t *plant, unsigned below)
+{
+    plant->random ^= plant->random << 13;
+    plant->random ^= plant->random >> 7;
+    plant->random ^= plant->random << 17;
+    return (unsigned)(plant->random % below);
+}
+
+/* The next event of an appender of the plant mix, with a fresh id (see the file comment).
+ * Returns 0 or fl_uuid7's error. */
+static int plant_event_fill(eng_event_t *event, envelope_t *envelope, plant_t *plant, int appender)
+{
+    unsigned roll = plant_roll(plant, 100);
+    unsigned which = plant_roll(plant, PLANT_LOOMS_PER_APPENDER);
+    bool declare = roll < PLANT_DECLARED_PERCENT ||
+                   (roll >= PLANT_DECLARED_PERCENT + PLANT_LOOM_PERCENT && plant->units == 0);
+    /* Production goes to a running loom of the three, if there is one. */
+    for (unsigned i = 0; declare && i < PLANT_LOOMS_PER_APPENDER && plant->loom_stopped[which]; i++)
+        which = (which + 1) % PLANT_LOOMS_PER_APPENDER;
+    unsigned loom = ((unsigned)appender * PLANT_LOOMS_PER_APPENDER + which) % PLANT_LOOMS;
+    snprintf(envelope->entity_loom, NAME_BYTES_MAX, "loom-L%03u", loom + 1);
+    snprintf(envelope->entity_context, NAME_BYTES_MAX, "of-OF2026%03u", loom % PLANT_ORDERS + 1);
+    snprintf(envelope->actor_user, NAME_BYTES_MAX, "weaver-%02d", appender);
+    snprintf(envelope->actor_device, NAME_BYTES_MAX, "tablet-%02d", appender);
+    *event = (eng_event_t){.schema_version = 1,
+                           .stream = envelope->stream,
+                           .expected_version = ENG_EXPECT_ANY,
+                           .occurred_at_us = fl_now_us(),
+                           .actor_user = envelope->actor_user,
+                           .actor_role = "weaver",
+                           .actor_device = envelope->actor_device,
+                           .payload = payload,
+                           .payload_len = PAYLOAD_BYTES};
+    if (declare) {
+        uint8_t unit[ENG_ID_BYTES];
+        char hex[2 * ENG_ID_BYTES + 1];
+        int rc = fl_uuid7(unit);
+        if (rc != 0)
+            return rc;
+        fl_hex_format(unit, sizeof(unit), hex);
+        snprintf(envelope->stream, NAME_BYTES_MAX, "hu-%s", hex);
+        memcpy(envelope->entity_unit, envelope->stream, NAME_BYTES_MAX);
+        memcpy(plant->recent[plant->units++ % PLANT_RECENT_UNITS], envelope->stream,
+               NAME_BYTES_MAX);
+        event->type = "ProductionDeclared";
+        event->expected_version = ENG_EXPECT_NO_STREAM;
+        event->entities[0] = envelope->entity_unit;
+        event->entities[1] = envelope->entity_loom;
+        event->entities[2] = envelope->entity_context;
+        event->entities_count = 3;
+    } else if (roll < PLANT_DECLARED_PERCENT + PLANT_LOOM_PERCENT) {
+        event->type = plant->loom_stopped[which] ? "LoomRestarted" : "LoomStopped";
+        plant->loom_stopped[which] = !plant->loom_stopped[which];
+        memcpy(envelope->stream, envelope->entity_loom, NAME_BYTES_MAX);
+        event->entities[0] = envelope->entity_loom;
+        event->entities[1] = envelope->entity_context;
+        event->entities_count = 2;
+    } else {
+        uint64_t known = plant->units < PLANT_RECENT_UNITS ? plant->units : PLANT_RECENT_UNITS;
+        const char *unit = plant->recent[plant_roll(plant, (unsigned)known)];
+        bool inspection = plant_roll(plant, 2) == 0;
+        memcpy(envelope->stream, unit, NAME_BYTES_MAX);
+        memcpy(envelope->entity_unit, unit, NAME_BYTES_MAX);
+        snprintf(envelope->entity_context, NAME_BYTES_MAX, "%s", inspection ? "loc-QC" : "loc-WH1");
+        event->type = inspection ? "InspectionRecorded" : "HUMoved";
+        event->entities[0] = envelope->entity_unit;
+        event->entities[1] = envelope->entity_context;
+        event->entities_count = 2;
+    }
+    return fl_uuid7(event->id);
+}
+
 /* ---- Engine appends: N threads, each appending `per_call` events per blocking call. ---- */
 
+typedef enum {
+    WORKLOAD_REUSED, /* the worst case: event_fill */
+    WORKLOAD_PLANT,  /* the plant mix: plant_event_fill, one event per call */
+} workload_t;
+
 typedef struct {
-    const char *name; /* key suffix in the RESULT line */
+    const char *name; /* of the row; the RESULT keys' suffix unless key is set */
     int appenders;
     uint32_t per_call;
     uint32_t flags;
+    workload_t workload;
+    const char *key; /* plant mix: keys are "plant_" KEY "_" this, e.g. plant_p99_us_c64 */
 } engine_plan_t;
 
 typedef struct {
@@ -261,7 +378,8 @@ typedef struct {
     uint64_t events, calls, errors, commits, commit_ns_total, written_bytes;
     uint64_t ns; /* wall time with several appenders; time inside eng_append with one */
     int first_error;
-    uint32_t record_bytes; /* stored size of the last record: raw_len + hash */
+    uint32_t record_bytes; /* stored size of the last record (raw_len + hash); plant mix: the
+                              mean of the newest PLANT_RECORDS_SAMPLED */
     hist_t latency;        /* ns per eng_append call */
 } engine_run_t;
 
@@ -276,6 +394,7 @@ typedef struct {
     eng_position_t *positions;
     uint64_t events_done, calls, errors, busy_ns;
     int first_error;
+    plant_t plant;
     hist_t latency;
 } appender_t;
 
@@ -295,7 +414,11 @@ static void *appender_main(void *arg)
     uint64_t n = 0;
     while (fl_mono_ns() < deadline_ns) {
         for (uint32_t i = 0; i < per_call; i++, n++) {
-            int rc = event_fill(&appender->events[i], &appender->envelopes[i], appender->index, n);
+            int rc =
+                appender->plan->workload == WORKLOAD_PLANT
+                    ? plant_event_fill(&appender->events[i], &appender->envelopes[i],
+                                       &appender->plant, appender->index)
+                    : event_fill(&appender->events[i], &appender->envelopes[i], appender->index, n);
             if (rc != 0) {
                 appender_note_error(appender, rc);
                 return NULL;
@@ -328,6 +451,7 @@ static appender_t *appenders_create(eng_ledger_t *ledger, const engine_plan_t *p
         appender->deadline_ns = deadline_ns;
         appender->plan = plan;
         appender->index = i;
+        plant_init(&appender->plant, i);
         appender->envelopes = xcalloc(plan->per_call, sizeof(*appender->envelopes));
         appender->events = xcalloc(plan->per_call, sizeof(*appender->events));
         appender->positions = xcalloc(plan->per_call, sizeof(*appender->positions));
@@ -374,6 +498,26 @@ static uint32_t record_bytes_read(eng_ledger_t *ledger)
     return bytes;
 }
 
+/* The mean stored size of the newest PLANT_RECORDS_SAMPLED records, rounded: the plant mix's
+ * records differ in size by type. */
+static uint32_t record_bytes_mean(eng_ledger_t *ledger)
+{
+    eng_iter_t *iter = NULL;
+    int rc = eng_iter_log(ledger, 0, ENG_BACKWARD, &iter);
+    if (rc != 0)
+        die("eng_iter_log", rc);
+    eng_record_t record;
+    uint64_t records = 0, bytes = 0;
+    while (records < PLANT_RECORDS_SAMPLED && (rc = eng_iter_next(iter, &record)) == 0) {
+        records++;
+        bytes += record.raw_len + ENG_HASH_BYTES;
+    }
+    if (rc != 0 && rc != FL_EEOF)
+        die("eng_iter_next", rc);
+    eng_iter_close(iter);
+    return records > 0 ? (uint32_t)((bytes + records / 2) / records) : 0;
+}
+
 static void engine_run(const char *dir, double seconds, engine_run_t *run)
 {
     eng_config_t config = {.dir = dir, .map_bytes_initial = MAP_BYTES};
@@ -404,7 +548,8 @@ static void engine_run(const char *dir, double seconds, engine_run_t *run)
     eng_stats(ledger, &stats);
     run->commits = stats.commits;
     run->commit_ns_total = stats.commit_ns_total;
-    run->record_bytes = record_bytes_read(ledger);
+    run->record_bytes = run->plan.workload == WORKLOAD_PLANT ? record_bytes_mean(ledger)
+                                                             : record_bytes_read(ledger);
     free(threads);
     pthread_barrier_destroy(&start);
     eng_close(ledger);
@@ -419,6 +564,7 @@ typedef struct {
 
 typedef struct {
     raw_plan_t plan;
+    uint32_t value_len;
     uint64_t events, commits, ns, written_bytes;
     hist_t latency; /* ns per transaction, begin to durable commit */
 } raw_run_t;
@@ -464,6 +610,7 @@ static void raw_run(const char *dir, double seconds, uint32_t value_len, raw_run
     MDB_env *env = NULL;
     MDB_dbi dbi;
     raw_open(dir, 0, &env, &dbi);
+    run->value_len = value_len;
     uint8_t *value = xcalloc(value_len, 1);
     memcpy(value + sizeof(uint64_t), payload,
            value_len - sizeof(uint64_t) < PAYLOAD_BYTES ? value_len - sizeof(uint64_t)
@@ -567,7 +714,7 @@ typedef struct {
     size_t engine_count;
     raw_run_t raw[RUNS_MAX];
     size_t raw_count;
-    uint32_t value_len;
+    uint32_t value_len; /* of the raw runs but raw-plant_c64 */
     const engine_run_t *largest;
     const raw_run_t *raw_largest;
     scan_t scan, raw_scan;
@@ -586,6 +733,13 @@ static const engine_plan_t engine_plan[] = {
      .per_call = BATCH_SMALL_EVENTS,
      .flags = ENG_APPEND_ATOMIC},
     {.name = "batch1000", .appenders = 1, .per_call = BATCH_LARGE_EVENTS},
+    {.name = "plant_c16", .appenders = 16, .per_call = 1, .workload = WORKLOAD_PLANT, .key = "c16"},
+    {.name = "plant_c64", .appenders = 64, .per_call = 1, .workload = WORKLOAD_PLANT, .key = "c64"},
+    {.name = "plant_c256",
+     .appenders = 256,
+     .per_call = 1,
+     .workload = WORKLOAD_PLANT,
+     .key = "c256"},
 };
 #define ENGINE_RUNS (sizeof(engine_plan) / sizeof(engine_plan[0]))
 _Static_assert(ENGINE_RUNS <= RUNS_MAX, "the report has room for every run");
@@ -633,18 +787,25 @@ static void run_engine_plan(report_t *report, const char *dir)
         path_join(path, dir, run->plan.name);
         fprintf(stderr, "bench_engine: %s ...\n", run->plan.name);
         engine_run(path, report->seconds, run);
-        if (report->largest == NULL || run->events > report->largest->events)
+        if (run->plan.workload == WORKLOAD_REUSED &&
+            (report->largest == NULL || run->events > report->largest->events))
             report->largest = run;
     }
 }
 
-/* The raw peer at 1, at the engine's events per commit with 64 appenders, at 100 and 1000. */
+static uint32_t per_txn_of(const engine_run_t *run)
+{
+    double rounded = avg_batch(run) + 0.5;
+    return rounded >= 1 ? (uint32_t)rounded : 1;
+}
+
+/* The raw peer at 1, at the engine's events per commit with 64 appenders, at 100 and 1000,
+ * with c64's record size; then at plant_c64's events per commit with its mean record size. */
 static void run_raw_plan(report_t *report, const char *dir)
 {
-    double c64 = avg_batch(engine_find(report, "c64")) + 0.5;
     const raw_plan_t plan[] = {
         {.name = "1", .per_txn = 1},
-        {.name = "c64", .per_txn = c64 >= 1 ? (uint32_t)c64 : 1},
+        {.name = "c64", .per_txn = per_txn_of(engine_find(report, "c64"))},
         {.name = "100", .per_txn = BATCH_SMALL_EVENTS},
         {.name = "1000", .per_txn = BATCH_LARGE_EVENTS},
     };
@@ -660,6 +821,13 @@ static void run_raw_plan(report_t *report, const char *dir)
         if (report->raw_largest == NULL || run->events > report->raw_largest->events)
             report->raw_largest = run;
     }
+    const engine_run_t *plant = engine_find(report, "plant_c64");
+    raw_run_t *run = &report->raw[report->raw_count++];
+    run->plan = (raw_plan_t){.name = "plant_c64", .per_txn = per_txn_of(plant)};
+    path_join(path, dir, "raw-plant_c64");
+    fprintf(stderr, "bench_engine: raw %u per txn, %u-byte values ...\n", run->plan.per_txn,
+            plant->record_bytes);
+    raw_run(path, report->seconds, plant->record_bytes, run);
 }
 
 static void run_reads(report_t *report, const char *dir)
@@ -696,6 +864,12 @@ static void print_engine_table(const report_t *report)
                per_event(run->written_bytes, run->events), hist_quantile(&run->latency, 0.50) / 1e3,
                hist_quantile(&run->latency, 0.99) / 1e3);
     }
+    printf("  worst case, reused streams (c1 .. batch1000): each thread appends in turn to its own"
+           " %d streams.\n"
+           "  plant mix (plant_*): %d%% new units hu-<uuid7>, %d%% loom stops/restarts, %d%% unit"
+           " moves/inspections.\n",
+           STREAMS_PER_APPENDER, PLANT_DECLARED_PERCENT, PLANT_LOOM_PERCENT,
+           100 - PLANT_DECLARED_PERCENT - PLANT_LOOM_PERCENT);
     printf("  latency is per eng_append call. Rates of one thread count its time inside\n"
            "  eng_append (not preparing events); rates of several threads count wall time.\n"
            "  commit ms: the writer's transaction, begin to durable commit (eng_stats).\n"
@@ -704,25 +878,26 @@ static void print_engine_table(const report_t *report)
 
 static void print_raw_table(const report_t *report)
 {
-    printf("%-16s %16s %9s %10s %8s %29s %8s %8s\n", "raw LMDB", "per txn", "events", "events/s",
-           "txns", "B/event", "p50 us", "p99 us");
+    printf("%-16s %7s %8s %9s %10s %8s %19s %8s %8s\n", "raw LMDB", "value B", "per txn", "events",
+           "events/s", "txns", "B/event", "p50 us", "p99 us");
     for (size_t i = 0; i < report->raw_count; i++) {
         const raw_run_t *run = &report->raw[i];
-        printf("raw-%-12s %16u %9llu %10.0f %8llu %29.0f %8.0f %8.0f\n", run->plan.name,
-               run->plan.per_txn, (unsigned long long)run->events, raw_rate(run),
+        printf("raw-%-12s %7u %8u %9llu %10.0f %8llu %19.0f %8.0f %8.0f\n", run->plan.name,
+               run->value_len, run->plan.per_txn, (unsigned long long)run->events, raw_rate(run),
                (unsigned long long)run->commits, per_event(run->written_bytes, run->events),
                hist_quantile(&run->latency, 0.50) / 1e3, hist_quantile(&run->latency, 0.99) / 1e3);
     }
-    printf("  one MDB_INTEGERKEY db, MDB_APPEND, %u-byte values (the engine's stored record),\n"
-           "  durable commit per txn; latency is per transaction.\n\n",
-           report->value_len);
+    printf("  one MDB_INTEGERKEY db, MDB_APPEND, values of the engine's stored record size (c64's\n"
+           "  last record; the mean of plant_c64's newest %u for raw-plant_c64), durable commit\n"
+           "  per txn; latency is per transaction.\n\n",
+           PLANT_RECORDS_SAMPLED);
 }
 
 static void print_ratio(const report_t *report, const char *engine_name, const char *raw_name)
 {
     const engine_run_t *run = engine_find(report, engine_name);
     const raw_run_t *raw = raw_find(report, raw_name);
-    printf("  %-10s / raw-%-5s (%4u per txn) %6.3f\n", engine_name, raw_name, raw->plan.per_txn,
+    printf("  %-10s / raw-%-9s (%4u per txn) %6.3f\n", engine_name, raw_name, raw->plan.per_txn,
            raw_rate(raw) > 0 ? engine_rate(run) / raw_rate(raw) : 0);
 }
 
@@ -756,6 +931,7 @@ static void print_table(const report_t *report)
     print_ratio(report, "c64", "c64");
     print_ratio(report, "batch100", "100");
     print_ratio(report, "batch1000", "1000");
+    print_ratio(report, "plant_c64", "plant_c64");
     printf("\n");
     print_reads(report);
 }
@@ -765,13 +941,17 @@ static void print_result(const report_t *report)
     printf("RESULT seconds=%g record_bytes=%u", report->seconds, report->value_len);
     for (size_t i = 0; i < report->engine_count; i++) {
         const engine_run_t *run = &report->engine[i];
-        const char *name = run->plan.name;
-        printf(" events_per_s_%s=%.0f commits_%s=%llu avg_batch_%s=%.1f p50_us_%s=%.0f"
-               " p99_us_%s=%.0f written_bytes_per_event_%s=%.0f errors_%s=%llu",
-               name, engine_rate(run), name, (unsigned long long)run->commits, name, avg_batch(run),
-               name, hist_quantile(&run->latency, 0.50) / 1e3, name,
-               hist_quantile(&run->latency, 0.99) / 1e3, name,
-               per_event(run->written_bytes, run->events), name, (unsigned long long)run->errors);
+        const char *name = run->plan.key != NULL ? run->plan.key : run->plan.name;
+        const char *p = run->plan.workload == WORKLOAD_PLANT ? "plant_" : "";
+        printf(" %sevents_per_s_%s=%.0f %scommits_%s=%llu %savg_batch_%s=%.1f %sp50_us_%s=%.0f"
+               " %sp99_us_%s=%.0f %swritten_bytes_per_event_%s=%.0f %serrors_%s=%llu",
+               p, name, engine_rate(run), p, name, (unsigned long long)run->commits, p, name,
+               avg_batch(run), p, name, hist_quantile(&run->latency, 0.50) / 1e3, p, name,
+               hist_quantile(&run->latency, 0.99) / 1e3, p, name,
+               per_event(run->written_bytes, run->events), p, name,
+               (unsigned long long)run->errors);
+        if (run->plan.workload == WORKLOAD_PLANT)
+            printf(" plant_record_bytes_%s=%u", name, run->record_bytes);
     }
     for (size_t i = 0; i < report->raw_count; i++)
         printf(" raw_events_per_s_%s=%.0f raw_per_txn_%s=%u raw_written_bytes_per_event_%s=%.0f",
@@ -785,6 +965,9 @@ static void print_result(const report_t *report)
         printf(" ratio_vs_raw_%s=%.3f", pairs[i][0],
                raw > 0 ? engine_rate(engine_find(report, pairs[i][0])) / raw : 0);
     }
+    double plant_raw = raw_rate(raw_find(report, "plant_c64"));
+    printf(" plant_ratio_vs_raw_c64=%.3f",
+           plant_raw > 0 ? engine_rate(engine_find(report, "plant_c64")) / plant_raw : 0);
     printf(" scan_events=%llu scan_events_per_s=%.0f raw_scan_events_per_s=%.0f"
            " rss_kb_before_scan=%ld rss_kb_after_scan=%ld rss_anon_kb_before_scan=%ld"
            " rss_anon_kb_after_scan=%ld point_read_p50_us=%.2f point_read_p99_us=%.2f\n",
