@@ -32,7 +32,7 @@
 #define ENG_EVENT_OVERHEAD_BYTES 512u /* budget per event besides its payload, for batching */
 #define ENG_STREAM_KEY_MAX       (ENG_STREAM_LEN_MAX + 1 + 8)
 #define ENG_FOLD_EVENTS_MAX      4096u /* unfolded events that make the writer fold between batches */
-#define ENG_FOLD_CHUNK_MAX       1024u  /* events folded in one transaction */
+#define ENG_FOLD_CHUNK_MAX       4096u  /* events folded in one transaction */
 #define ENG_HEADS_SLOTS          16384u /* streams written since the watermark, in memory */
 #define ENG_HEADS_FOLD_AT        (ENG_HEADS_SLOTS / 2) /* the writer folds before a batch past this */
 #define ENG_FOLD_IDLE_MS         20u /* an idle writer folds the rest after this long */
