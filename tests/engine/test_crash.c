@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define CRASH_ROUNDS_DEFAULT 30
+#define CRASH_ROUNDS_DEFAULT 100
 #define CRASH_THREADS        8
 #define CRASH_ACKS_MAX       400000
 #define CRASH_GROUP          3
