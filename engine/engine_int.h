@@ -6,7 +6,7 @@
  *   ids       16-byte event id                 -> u64 seq (native)
  *   heads     stream                           -> u64 version (native)     (folded)
  *   streams   stream || 0x00 || BE u64 version -> u64 seq (native)        (folded)
- *   entities  entity (DUPSORT, DUPFIXED)       -> BE u64 seq, by sequence  (folded)
+ *   entities  entity || 0x00 || BE u64 seq     -> empty                     (folded)
  *   meta      "format"                         -> u32 record format version
  *             "folded"                         -> u64 last seq folded into streams/entities
  *
@@ -30,7 +30,7 @@
 #define ENG_MAP_BYTES_MAX        (1ull << 40)
 #define ENG_READERS_MAX          512u
 #define ENG_EVENT_OVERHEAD_BYTES 512u /* budget per event besides its payload, for batching */
-#define ENG_STREAM_KEY_MAX       (ENG_STREAM_LEN_MAX + 1 + 8)
+#define ENG_INDEX_KEY_MAX (ENG_STREAM_LEN_MAX + 1 + 8) /* name || 0x00 || BE u64 */
 #define ENG_FOLD_EVENTS_MAX      4096u /* unfolded events that make the writer fold between batches */
 #define ENG_FOLD_CHUNK_MAX       4096u  /* events folded in one transaction */
 #define ENG_HEADS_SLOTS          16384u /* streams written since the watermark, in memory */
@@ -63,7 +63,8 @@ typedef struct {
     eng_head_undo_t *undo; /* ENG_BATCH_EVENTS_MAX */
     uint32_t undo_count;
 } eng_heads_t;
-_Static_assert(ENG_STREAM_KEY_MAX <= 511, "LMDB's default key size limit");
+_Static_assert(ENG_ENTITY_LEN_MAX <= ENG_STREAM_LEN_MAX, "entity keys fit ENG_INDEX_KEY_MAX");
+_Static_assert(ENG_INDEX_KEY_MAX <= 511, "LMDB's default key size limit");
 
 struct eng_ledger {
     MDB_env *env;
@@ -149,7 +150,9 @@ void eng__heads_prune(eng_heads_t *heads, uint64_t folded_seq);
 /* read.c */
 void eng__u64_to_be(uint64_t value, uint8_t out[8]);
 uint64_t eng__u64_from_be(const uint8_t in[8]);
-size_t eng__stream_key(const char *stream, size_t stream_len, uint64_t version,
-                       uint8_t out[ENG_STREAM_KEY_MAX]);
+/* The key of the streams and entities indexes: name || 0x00 || big-endian number (a stream's
+ * version, an entity's seq), so that a name's keys sort together, by number. */
+size_t eng__index_key(const char *name, size_t len, uint64_t number,
+                      uint8_t out[ENG_INDEX_KEY_MAX]);
 
 #endif

@@ -35,23 +35,26 @@ int eng__folded_get(eng_ledger_t *ledger, MDB_txn *txn, uint64_t *out)
     return 0;
 }
 
+/* Flat keys rather than LMDB's duplicate sort: a busy loom's new entries land at the end of its
+ * key range, one leaf page per fold, where a DUPSORT sub-tree also rewrote its branch and root
+ * pages and the main-tree node holding them. */
 static int put_entity(eng_ledger_t *ledger, MDB_txn *txn, const char *entity, size_t len,
-                      const uint8_t seq_be[8])
+                      uint64_t seq)
 {
-    MDB_val key = {.mv_size = len, .mv_data = (void *)entity};
-    MDB_val value = {.mv_size = 8, .mv_data = (void *)seq_be};
-    int rc = mdb_put(txn, ledger->dbi_entities, &key, &value, 0);
-    return rc == MDB_KEYEXIST ? 0 : rc; /* an entity named twice by one event */
+    uint8_t key_bytes[ENG_INDEX_KEY_MAX];
+    MDB_val key = {.mv_size = eng__index_key(entity, len, seq, key_bytes), .mv_data = key_bytes};
+    MDB_val value = {.mv_size = 0, .mv_data = NULL};
+    return mdb_put(txn, ledger->dbi_entities, &key, &value, 0);
 }
 
 /* Index entries of one record. Records are folded in order, so the last head put wins.
  * Returns an LMDB code. */
 static int fold_record(eng_ledger_t *ledger, MDB_txn *txn, const eng_record_t *record)
 {
-    uint8_t stream_key[ENG_STREAM_KEY_MAX];
+    uint8_t stream_key[ENG_INDEX_KEY_MAX];
     uint64_t seq = record->seq, version = record->stream_version;
-    MDB_val key = {.mv_size = eng__stream_key(record->stream.ptr, record->stream.len,
-                                              record->stream_version, stream_key),
+    MDB_val key = {.mv_size = eng__index_key(record->stream.ptr, record->stream.len,
+                                             record->stream_version, stream_key),
                    .mv_data = stream_key};
     MDB_val value = {.mv_size = sizeof(seq), .mv_data = &seq};
     MDB_val head_key = {.mv_size = record->stream.len, .mv_data = (void *)record->stream.ptr};
@@ -61,18 +64,16 @@ static int fold_record(eng_ledger_t *ledger, MDB_txn *txn, const eng_record_t *r
         rc = mdb_put(txn, ledger->dbi_heads, &head_key, &head_value, 0);
     if (rc != 0)
         return rc;
-    uint8_t seq_be[8];
-    eng__u64_to_be(seq, seq_be);
     for (uint32_t i = 0; i < record->entities_count; i++)
         if ((rc = put_entity(ledger, txn, record->entities[i].ptr, record->entities[i].len,
-                             seq_be)) != 0)
+                             seq)) != 0)
             return rc;
     if (record->actor_user.len > 0) {
         char actor[ACTOR_ENTITY_MAX];
         int len = snprintf(actor, sizeof(actor), ACTOR_PREFIX "%.*s", (int)record->actor_user.len,
                            record->actor_user.ptr);
         assert(len > 0 && (size_t)len < sizeof(actor));
-        rc = put_entity(ledger, txn, actor, (size_t)len, seq_be);
+        rc = put_entity(ledger, txn, actor, (size_t)len, seq);
     }
     return rc;
 }

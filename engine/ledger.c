@@ -122,8 +122,7 @@ static int open_databases(eng_ledger_t *ledger)
         (rc = mdb_dbi_open(txn, "ids", MDB_CREATE, &ledger->dbi_ids)) ||
         (rc = mdb_dbi_open(txn, "streams", MDB_CREATE, &ledger->dbi_streams)) ||
         (rc = mdb_dbi_open(txn, "heads", MDB_CREATE, &ledger->dbi_heads)) ||
-        (rc = mdb_dbi_open(txn, "entities", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
-                           &ledger->dbi_entities)) ||
+        (rc = mdb_dbi_open(txn, "entities", MDB_CREATE, &ledger->dbi_entities)) ||
         (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &ledger->dbi_meta)))
         goto fail_txn;
     MDB_val key = {.mv_size = 6, .mv_data = "format"}, value;

@@ -29,8 +29,8 @@ struct eng_iter {
     bool tail_started; /* the log cursor is positioned */
     uint64_t from;     /* seq, or version for a stream */
     uint64_t folded;   /* the watermark in this snapshot */
-    uint8_t key[ENG_STREAM_KEY_MAX > ENG_ENTITY_LEN_MAX ? ENG_STREAM_KEY_MAX : ENG_ENTITY_LEN_MAX];
-    size_t key_len; /* stream or entity name length */
+    char name[ENG_STREAM_LEN_MAX]; /* the stream or the entity */
+    size_t name_len;
 };
 
 void eng__u64_to_be(uint64_t value, uint8_t out[8])
@@ -47,14 +47,14 @@ uint64_t eng__u64_from_be(const uint8_t in[8])
     return value;
 }
 
-size_t eng__stream_key(const char *stream, size_t stream_len, uint64_t version,
-                       uint8_t out[ENG_STREAM_KEY_MAX])
+size_t eng__index_key(const char *name, size_t len, uint64_t number,
+                      uint8_t out[ENG_INDEX_KEY_MAX])
 {
-    assert(stream_len <= ENG_STREAM_LEN_MAX);
-    memcpy(out, stream, stream_len);
-    out[stream_len] = 0;
-    eng__u64_to_be(version, out + stream_len + 1);
-    return stream_len + 1 + 8;
+    assert(len <= ENG_STREAM_LEN_MAX);
+    memcpy(out, name, len);
+    out[len] = 0;
+    eng__u64_to_be(number, out + len + 1);
+    return len + 1 + 8;
 }
 
 static int iter_open(eng_ledger_t *ledger, iter_kind_t kind, MDB_dbi dbi, eng_iter_t **out)
@@ -126,8 +126,8 @@ int eng_iter_stream(eng_ledger_t *ledger, const char *stream, uint64_t from_vers
     int rc = iter_open(ledger, ITER_STREAM, ledger->dbi_streams, out);
     if (rc == 0) {
         (*out)->from = from_version > 0 ? from_version : 1;
-        (*out)->key_len = len;
-        memcpy((*out)->key, stream, len);
+        (*out)->name_len = len;
+        memcpy((*out)->name, stream, len);
     }
     return rc;
 }
@@ -143,8 +143,8 @@ int eng_iter_entity(eng_ledger_t *ledger, const char *entity, uint64_t from_seq,
     if (rc == 0) {
         (*out)->direction = direction;
         (*out)->from = from_seq;
-        (*out)->key_len = len;
-        memcpy((*out)->key, entity, len);
+        (*out)->name_len = len;
+        memcpy((*out)->name, entity, len);
     }
     return rc;
 }
@@ -167,71 +167,37 @@ static int log_seek(MDB_cursor *cursor, uint64_t from, int direction, MDB_val *k
     return rc;
 }
 
-/* Next entry of the stream index: the seq of the next version at or after iter->from. */
-static int stream_index_next(eng_iter_t *iter, uint64_t *seq)
+/* Next key of the iterator's name in its index (name || 0x00 || BE number), in its direction,
+ * starting at iter->from (0 backwards: the last). *number is the key's number, *value its value.
+ * MDB_NOTFOUND past the name's last key. */
+static int index_step(eng_iter_t *iter, uint64_t *number, MDB_val *value)
 {
-    MDB_val key, value;
+    bool forward = iter->direction == ENG_FORWARD;
+    uint8_t first[ENG_INDEX_KEY_MAX];
+    MDB_val key;
     int rc;
     if (!iter->started) {
-        uint8_t first[ENG_STREAM_KEY_MAX];
-        key.mv_size = eng__stream_key((const char *)iter->key, iter->key_len, iter->from, first);
+        iter->started = true;
+        uint64_t from = !forward && iter->from == 0 ? UINT64_MAX : iter->from;
+        key.mv_size = eng__index_key(iter->name, iter->name_len, from, first);
         key.mv_data = first;
-        rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_SET_RANGE);
-        iter->started = true;
+        size_t first_len = key.mv_size;
+        rc = mdb_cursor_get(iter->cursor, &key, value, MDB_SET_RANGE);
+        if (!forward && rc == MDB_NOTFOUND)
+            rc = mdb_cursor_get(iter->cursor, &key, value, MDB_LAST);
+        else if (!forward && rc == 0 &&
+                 (key.mv_size != first_len || memcmp(key.mv_data, first, first_len) != 0))
+            rc = mdb_cursor_get(iter->cursor, &key, value, MDB_PREV); /* past from: step back */
     } else {
-        rc = mdb_cursor_get(iter->cursor, &key, &value, MDB_NEXT);
+        rc = mdb_cursor_get(iter->cursor, &key, value, forward ? MDB_NEXT : MDB_PREV);
     }
     if (rc != 0)
         return rc;
-    if (key.mv_size != iter->key_len + 1 + 8 ||
-        memcmp(key.mv_data, iter->key, iter->key_len) != 0 ||
-        ((const uint8_t *)key.mv_data)[iter->key_len] != 0)
-        return MDB_NOTFOUND; /* past the end of this stream */
-    if (value.mv_size != sizeof(*seq))
-        return MDB_CORRUPTED;
-    memcpy(seq, value.mv_data, sizeof(*seq));
-    return 0;
-}
-
-/* First entry of the entity index in the iterator's direction. */
-static int entity_index_first(eng_iter_t *iter, MDB_val *key, MDB_val *value)
-{
-    uint8_t from_be[8];
-    eng__u64_to_be(iter->from, from_be);
-    *value = (MDB_val){.mv_size = 8, .mv_data = from_be};
-    int rc;
-    if (iter->direction == ENG_FORWARD)
-        return mdb_cursor_get(iter->cursor, key, value, MDB_GET_BOTH_RANGE);
-    if (iter->from != 0) {
-        rc = mdb_cursor_get(iter->cursor, key, value, MDB_GET_BOTH_RANGE);
-        if (rc != MDB_NOTFOUND) {
-            if (rc == 0 && value->mv_size == 8 && eng__u64_from_be(value->mv_data) > iter->from)
-                rc = mdb_cursor_get(iter->cursor, key, value, MDB_PREV_DUP);
-            return rc;
-        }
-    }
-    *key = (MDB_val){.mv_size = iter->key_len, .mv_data = iter->key};
-    rc = mdb_cursor_get(iter->cursor, key, value, MDB_SET_KEY);
-    return rc == 0 ? mdb_cursor_get(iter->cursor, key, value, MDB_LAST_DUP) : rc;
-}
-
-/* Next entry of the entity index: a seq naming the entity. */
-static int entity_index_next(eng_iter_t *iter, uint64_t *seq)
-{
-    MDB_val key = {.mv_size = iter->key_len, .mv_data = iter->key}, value;
-    int rc;
-    if (!iter->started) {
-        iter->started = true;
-        rc = entity_index_first(iter, &key, &value);
-    } else {
-        MDB_cursor_op op = iter->direction == ENG_FORWARD ? MDB_NEXT_DUP : MDB_PREV_DUP;
-        rc = mdb_cursor_get(iter->cursor, &key, &value, op);
-    }
-    if (rc != 0)
-        return rc;
-    if (value.mv_size != 8)
-        return MDB_CORRUPTED;
-    *seq = eng__u64_from_be(value.mv_data);
+    const uint8_t *bytes = key.mv_data;
+    if (key.mv_size != iter->name_len + 1 + 8 ||
+        memcmp(bytes, iter->name, iter->name_len) != 0 || bytes[iter->name_len] != 0)
+        return MDB_NOTFOUND; /* another name's keys */
+    *number = eng__u64_from_be(bytes + iter->name_len + 1);
     return 0;
 }
 
@@ -250,10 +216,10 @@ static int read_seq(eng_iter_t *iter, uint64_t seq, eng_record_t *out)
 static bool tail_matches(const eng_iter_t *iter, const eng_record_t *record)
 {
     if (iter->kind == ITER_STREAM)
-        return record->stream.len == iter->key_len &&
-               memcmp(record->stream.ptr, iter->key, iter->key_len) == 0 &&
+        return record->stream.len == iter->name_len &&
+               memcmp(record->stream.ptr, iter->name, iter->name_len) == 0 &&
                record->stream_version >= iter->from;
-    return eng__record_names(record, (const char *)iter->key, iter->key_len);
+    return eng__record_names(record, iter->name, iter->name_len);
 }
 
 /* Scans the log after the watermark for the next record of the stream or entity. */
@@ -293,13 +259,20 @@ static int tail_next(eng_iter_t *iter, eng_record_t *out)
 /* The index part of a stream or entity iterator. */
 static int index_next(eng_iter_t *iter, eng_record_t *out)
 {
-    uint64_t seq = 0;
-    int rc =
-        iter->kind == ITER_STREAM ? stream_index_next(iter, &seq) : entity_index_next(iter, &seq);
+    uint64_t number = 0, seq = 0;
+    MDB_val value;
+    int rc = index_step(iter, &number, &value);
     if (rc == MDB_NOTFOUND)
         return FL_EEOF;
     if (rc != 0)
         return eng__err_from_mdb(rc);
+    if (iter->kind == ITER_ENTITY) {
+        seq = number;
+    } else if (value.mv_size == sizeof(seq)) {
+        memcpy(&seq, value.mv_data, sizeof(seq)); /* streams: version -> seq */
+    } else {
+        return FL_ECORRUPT;
+    }
     if (seq > iter->folded) {
         out->seq = seq; /* an index entry past its watermark */
         return FL_ECORRUPT;
