@@ -35,7 +35,17 @@
     X(PANIC, FL_ERR_BASE - 6, 500, "storage failed; the ledger must be reopened")                  \
     X(EOF, FL_ERR_BASE - 7, 404, "no more records")                                                \
     X(ABORTED, FL_ERR_BASE - 8, 409, "not written: another event of the atomic group failed")      \
-    X(INTERNAL, FL_ERR_BASE - 9, 500, "internal error")
+    X(INTERNAL, FL_ERR_BASE - 9, 500, "internal error")                                            \
+    X(INVALID_JSON, FL_ERR_BASE - 20, 400, "the body is not valid JSON")                           \
+    X(UNKNOWN_TYPE, FL_ERR_BASE - 21, 400, "unknown event type")                                   \
+    X(UNKNOWN_FIELD, FL_ERR_BASE - 22, 400, "unknown field")                                       \
+    X(MISSING_FIELD, FL_ERR_BASE - 23, 400, "a required field is missing")                         \
+    X(WRONG_TYPE, FL_ERR_BASE - 24, 400, "a field has the wrong JSON type")                        \
+    X(OUT_OF_RANGE, FL_ERR_BASE - 25, 400, "a value is out of its range")                          \
+    X(TOO_LONG, FL_ERR_BASE - 26, 400, "a text or a list is too long")                             \
+    X(INVALID_UTF8, FL_ERR_BASE - 27, 400, "text is not valid UTF-8")                              \
+    X(INVALID_VALUE, FL_ERR_BASE - 28, 400, "a value is not one of those allowed")                 \
+    X(FORBIDDEN_ROLE, FL_ERR_BASE - 29, 403, "this role may not post this event type")
 
 #define FL_ERR_BASE (-30000)
 

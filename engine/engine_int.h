@@ -23,6 +23,7 @@
 #include <pthread.h>
 
 #include "engine/engine.h"
+#include "events/events.h"
 
 #define ENG_FORMAT_VERSION       1u
 #define ENG_RECORD_FIELDS        17
@@ -38,6 +39,12 @@
 #define ENG_FOLD_IDLE_MS         20u /* an idle writer folds the rest after this long */
 
 _Static_assert(sizeof(size_t) == 8, "the log's integer keys are 64-bit");
+/* What the catalog accepts, the ledger stores. */
+_Static_assert(EV_TYPE_LEN_MAX <= ENG_TYPE_LEN_MAX, "catalog type names fit the ledger");
+_Static_assert(EV_NAME_LEN_MAX <= ENG_STREAM_LEN_MAX, "catalog streams fit the ledger");
+_Static_assert(EV_NAME_LEN_MAX <= ENG_ENTITY_LEN_MAX, "catalog entities fit the ledger");
+_Static_assert(EV_ENTITIES_MAX <= ENG_ENTITIES_MAX, "catalog entity lists fit the ledger");
+_Static_assert(EV_PAYLOAD_BYTES_MAX <= ENG_PAYLOAD_BYTES_MAX, "catalog payloads fit the ledger");
 _Static_assert((ENG_HEADS_SLOTS & (ENG_HEADS_SLOTS - 1)) == 0, "heads slots are a power of two");
 _Static_assert(ENG_HEADS_FOLD_AT + ENG_BATCH_EVENTS_MAX < ENG_HEADS_SLOTS,
                "a batch always fits in the heads table after the writer's check");

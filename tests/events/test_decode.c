@@ -1,0 +1,263 @@
+/*
+ * Tests of decoding and validation. Most run over every type of the catalog, from a sample built
+ * out of the type's own table (sample.h): each type accepts its sample; dropping each required
+ * field, or giving each field the wrong JSON type, is refused with the right code at the right
+ * path. Then the envelope, JSON itself, roles, and damage that must never crash the decoder.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tests/events/sample.h"
+
+static ev_event_t event;
+static ev_error_t error;
+
+/* Decodes a jansson event through its JSON text, as the API will. */
+static int decode(json_t *json, const ev_actor_t *actor)
+{
+    char *text = json_dumps(json, JSON_COMPACT);
+    cr_assert_not_null(text);
+    int rc = ev_decode_json(text, strlen(text), actor, &event, &error);
+    free(text);
+    return rc;
+}
+
+Test(decode, every_type_accepts_a_sample_built_from_its_own_table)
+{
+    for (uint32_t i = 0; i < ev_catalog_count; i++) {
+        const ev_type_t *type = &ev_catalog[i];
+        json_t *json = sample_event(type);
+        ev_actor_t actor = sample_actor(type);
+        int rc = decode(json, &actor);
+        cr_assert_eq(rc, 0, "%s: %s at %s: %s", type->name, fl_errname(rc), error.path,
+                     error.message);
+        cr_assert_eq(event.type, type);
+        cr_assert_eq(event.schema_version, type->schema_version);
+        cr_assert_gt(event.payload_len, 0);
+        char prefix[32];
+        snprintf(prefix, sizeof(prefix), "%s-", type->stream_kind);
+        cr_assert_eq(strncmp(event.stream, prefix, strlen(prefix)), 0, "%s: stream %s",
+                     type->name, event.stream);
+        bool stream_is_entity = false;
+        for (uint32_t e = 0; e < event.entities_count; e++)
+            stream_is_entity |= strcmp(event.entities[e], event.stream) == 0;
+        cr_assert(stream_is_entity, "%s: the stream is one of its entities", type->name);
+        json_decref(json);
+    }
+}
+
+Test(decode, a_missing_required_field_is_named_by_its_path)
+{
+    for (uint32_t i = 0; i < ev_catalog_count; i++) {
+        const ev_type_t *type = &ev_catalog[i];
+        ev_actor_t actor = sample_actor(type);
+        for (uint32_t f = 0; f < type->fields_count; f++) {
+            if (!(type->fields[f].flags & EV_REQUIRED))
+                continue;
+            json_t *json = sample_event(type);
+            json_object_del(json_object_get(json, "payload"), type->fields[f].name);
+            cr_assert_eq(decode(json, &actor), FL_EMISSING_FIELD, "%s.%s", type->name,
+                         type->fields[f].name);
+            char path[EV_PATH_LEN_MAX];
+            snprintf(path, sizeof(path), "payload.%s", type->fields[f].name);
+            cr_assert_str_eq(error.path, path);
+            json_decref(json);
+        }
+    }
+}
+
+Test(decode, a_field_of_the_wrong_json_type_is_named_by_its_path)
+{
+    for (uint32_t i = 0; i < ev_catalog_count; i++) {
+        const ev_type_t *type = &ev_catalog[i];
+        ev_actor_t actor = sample_actor(type);
+        for (uint32_t f = 0; f < type->fields_count; f++) {
+            const ev_field_t *field = &type->fields[f];
+            json_t *json = sample_event(type);
+            bool wants_text = field->kind != EV_INT && field->kind != EV_QTY &&
+                              field->kind != EV_TIME && field->kind != EV_BOOL &&
+                              field->kind != EV_OBJECTS && field->kind != EV_IDS;
+            json_object_set_new(json_object_get(json, "payload"), field->name,
+                                wants_text ? json_integer(7) : json_string("7"));
+            cr_assert_eq(decode(json, &actor), FL_EWRONG_TYPE, "%s.%s", type->name, field->name);
+            char path[EV_PATH_LEN_MAX];
+            snprintf(path, sizeof(path), "payload.%s", field->name);
+            cr_assert_str_eq(error.path, path);
+            json_decref(json);
+        }
+    }
+}
+
+Test(decode, an_unknown_payload_field_is_refused)
+{
+    const ev_type_t *type = &ev_catalog[0];
+    ev_actor_t actor = sample_actor(type);
+    json_t *json = sample_event(type);
+    json_object_set_new(json_object_get(json, "payload"), "colour", json_string("blue"));
+    cr_assert_eq(decode(json, &actor), FL_EUNKNOWN_FIELD);
+    cr_assert_str_eq(error.path, "payload.colour");
+    json_decref(json);
+}
+
+Test(decode, the_same_event_gives_the_same_bytes_whatever_the_key_order)
+{
+    for (uint32_t i = 0; i < ev_catalog_count; i++) {
+        const ev_type_t *type = &ev_catalog[i];
+        ev_actor_t actor = sample_actor(type);
+        json_t *json = sample_event(type);
+        cr_assert_eq(decode(json, &actor), 0);
+        uint8_t first[EV_PAYLOAD_BYTES_MAX];
+        uint32_t first_len = event.payload_len;
+        memcpy(first, event.payload, first_len);
+        char *sorted = json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS);
+        cr_assert_eq(ev_decode_json(sorted, strlen(sorted), &actor, &event, &error), 0);
+        cr_assert_eq(event.payload_len, first_len);
+        cr_assert_arr_eq(event.payload, first, first_len, "%s", type->name);
+        free(sorted);
+        json_decref(json);
+    }
+}
+
+Test(decode, every_stored_payload_reads_back_as_the_json_it_came_from)
+{
+    char text[EV_JSON_BYTES_MAX];
+    for (uint32_t i = 0; i < ev_catalog_count; i++) {
+        const ev_type_t *type = &ev_catalog[i];
+        ev_actor_t actor = sample_actor(type);
+        json_t *json = sample_event(type);
+        cr_assert_eq(decode(json, &actor), 0);
+        int len = ev_payload_to_json(type, event.schema_version, event.payload,
+                                     event.payload_len, text, sizeof(text));
+        cr_assert_gt(len, 0, "%s: %s", type->name, fl_errname(len));
+        json_t *back = json_loads(text, 0, NULL);
+        cr_assert(json_equal(back, json_object_get(json, "payload")), "%s: %s", type->name,
+                  text);
+        json_decref(back);
+        json_decref(json);
+    }
+}
+
+Test(decode, a_role_that_may_not_post_a_type_is_refused)
+{
+    for (uint32_t i = 0; i < ev_catalog_count; i++) {
+        const ev_type_t *type = &ev_catalog[i];
+        for (int role = 0; role < EV_ROLE_COUNT; role++) {
+            if (ev_role_may_post(type, (ev_role_t)role))
+                continue;
+            ev_actor_t actor = {.user = "u", .role = (ev_role_t)role, .device = "d"};
+            json_t *json = sample_event(type);
+            cr_assert_eq(decode(json, &actor), FL_EFORBIDDEN_ROLE, "%s by %s", type->name,
+                         ev_role_name((ev_role_t)role));
+            cr_assert_str_eq(error.path, "type");
+            json_decref(json);
+        }
+    }
+}
+
+Test(decode, envelope_faults_name_their_field)
+{
+    const ev_type_t *type = &ev_catalog[0];
+    ev_actor_t actor = sample_actor(type);
+    struct {
+        const char *key;
+        json_t *value;
+        int code;
+    } cases[] = {
+        {"id", json_string("not-a-uuid"), FL_EINVALID_VALUE},
+        {"id", json_null(), FL_EMISSING_FIELD},
+        {"type", json_string("Teleported"), FL_EUNKNOWN_TYPE},
+        {"type", json_integer(3), FL_EWRONG_TYPE},
+        {"occurred_at_us", json_real(1.5), FL_EWRONG_TYPE},
+        {"occurred_at_us", json_integer(5), FL_EOUT_OF_RANGE},
+        {"expected_version", json_integer(-2), FL_EOUT_OF_RANGE},
+        {"schema_version", json_integer(type->schema_version + 1), FL_EOUT_OF_RANGE},
+        {"schema_version", json_integer(0), FL_EOUT_OF_RANGE},
+        {"payload", json_string("{}"), FL_EWRONG_TYPE},
+        {"actor", json_string("someone else"), FL_EUNKNOWN_FIELD},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *json = sample_event(type);
+        json_object_set_new(json, cases[i].key, cases[i].value);
+        int rc = decode(json, &actor);
+        cr_assert_eq(rc, cases[i].code, "%s: got %s (%s)", cases[i].key, fl_errname(rc),
+                     error.message);
+        cr_assert_str_eq(error.path, cases[i].key);
+        cr_assert_neq(error.message[0], '\0');
+        json_decref(json);
+    }
+}
+
+Test(decode, broken_json_duplicate_keys_and_invalid_utf8_are_refused)
+{
+    ev_actor_t actor = sample_actor(&ev_catalog[0]);
+    const char *broken = "{\"id\": ";
+    cr_assert_eq(ev_decode_json(broken, strlen(broken), &actor, &event, &error),
+                 FL_EINVALID_JSON);
+    cr_assert_neq(error.message[0], '\0');
+    const char *twice = "{\"id\": \"a\", \"id\": \"b\"}";
+    cr_assert_eq(ev_decode_json(twice, strlen(twice), &actor, &event, &error), FL_EINVALID_JSON);
+    const char utf8[] = "{\"type\": \"\xff\xfe\"}";
+    cr_assert_eq(ev_decode_json(utf8, sizeof(utf8) - 1, &actor, &event, &error),
+                 FL_EINVALID_UTF8);
+    cr_assert_eq(ev_decode_json("[]", 2, &actor, &event, &error), FL_EWRONG_TYPE);
+    static char big[EV_JSON_BYTES_MAX + 2];
+    memset(big, ' ', sizeof(big));
+    cr_assert_eq(ev_decode_json(big, sizeof(big), &actor, &event, &error), FL_ETOOBIG);
+}
+
+Test(decode, oversized_strings_and_arrays_are_refused)
+{
+    for (uint32_t i = 0; i < ev_catalog_count; i++) {
+        const ev_type_t *type = &ev_catalog[i];
+        ev_actor_t actor = sample_actor(type);
+        for (uint32_t f = 0; f < type->fields_count; f++) {
+            const ev_field_t *field = &type->fields[f];
+            json_t *value = NULL;
+            if (field->kind == EV_STRING) {
+                char *text = malloc((size_t)field->max + 2);
+                memset(text, 'a', (size_t)field->max + 1);
+                value = json_stringn(text, (size_t)field->max + 1);
+                free(text);
+            } else if (field->kind == EV_IDS || field->kind == EV_OBJECTS) {
+                json_t *one = json_array_get(sample_value(field), 0);
+                value = json_array();
+                for (int64_t n = 0; n <= field->max; n++)
+                    json_array_append(value, one);
+            } else {
+                continue;
+            }
+            json_t *json = sample_event(type);
+            json_object_set_new(json_object_get(json, "payload"), field->name, value);
+            int rc = decode(json, &actor);
+            cr_assert(rc == FL_ETOO_LONG || (rc == FL_ETOOBIG && field->kind == EV_OBJECTS),
+                      "%s.%s: %s", type->name, field->name, fl_errname(rc));
+            json_decref(json);
+        }
+    }
+}
+
+Test(decode, random_damage_to_valid_events_never_crashes_the_decoder)
+{
+    unsigned seed = 2026;
+    for (uint32_t i = 0; i < ev_catalog_count; i++) {
+        const ev_type_t *type = &ev_catalog[i];
+        ev_actor_t actor = sample_actor(type);
+        json_t *json = sample_event(type);
+        char *text = json_dumps(json, JSON_COMPACT);
+        size_t len = strlen(text);
+        for (int round = 0; round < 200; round++) {
+            char *copy = strdup(text);
+            for (int flips = 1 + round % 3; flips > 0; flips--) {
+                seed = seed * 1103515245u + 12345u;
+                copy[(seed >> 8) % len] = (char)(seed >> 16);
+            }
+            int rc = ev_decode_json(copy, len, &actor, &event, &error);
+            cr_assert(rc == 0 || (rc < 0 && fl_err_http_status(rc) >= 400));
+            free(copy);
+        }
+        free(text);
+        json_decref(json);
+    }
+}
