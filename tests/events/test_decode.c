@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <msgpack.h>
+
 #include "tests/events/sample.h"
 
 static ev_event_t event;
@@ -260,4 +262,100 @@ Test(decode, random_damage_to_valid_events_never_crashes_the_decoder)
         free(text);
         json_decref(json);
     }
+}
+
+/* ---- the same checks on real events, written as an app would send them */
+
+static const ev_actor_t weaver = {.user = "w1", .role = EV_ROLE_WEAVER, .device = "phone-1"};
+static const ev_actor_t cutter = {.user = "c1", .role = EV_ROLE_CUTTER, .device = "phone-2"};
+
+#define ROLL_V1                                                                                    \
+    "{\"id\":\"0190b2a0-7c1d-7000-8000-000000000101\",\"type\":\"ProductionDeclared\","          \
+    "\"schema_version\":1,\"occurred_at_us\":1764000000000000,\"payload\":{"                      \
+    "\"hu_id\":\"R0001\",\"of_id\":\"OF2026-7\",\"loom_id\":\"L012\",\"item_id\":\"TW-500\","    \
+    "\"qty_milli\":120000,\"unit\":\"pcs\",\"location_id\":\"WEAVING\","                          \
+    "\"length_milli\":60000}}"
+
+Test(decode, a_version_1_roll_is_upcast_and_stored_at_the_current_version)
+{
+    cr_assert_eq(ev_decode_json(ROLL_V1, strlen(ROLL_V1), &weaver, &event, &error), 0,
+                 "%s: %s", error.path, error.message);
+    cr_assert_eq(event.schema_version, 2);
+    char text[4096];
+    cr_assert_gt(ev_payload_to_json(event.type, 2, event.payload, event.payload_len, text,
+                                    sizeof(text)),
+                 0);
+    json_t *payload = json_loads(text, 0, NULL);
+    cr_assert_eq(json_integer_value(json_object_get(payload, "picks")), 0);
+    json_decref(payload);
+    cr_assert_str_eq(event.stream, "hu-R0001");
+    const char *expected[] = {"hu-R0001", "of-OF2026-7", "loom-L012", "item-TW-500",
+                              "loc-WEAVING"};
+    cr_assert_eq(event.entities_count, 5);
+    for (int i = 0; i < 5; i++)
+        cr_assert_str_eq(event.entities[i], expected[i]);
+}
+
+Test(decode, a_stored_version_1_payload_reads_back_upcast)
+{
+    /* A record written before version 2 existed: the payload without picks. */
+    json_t *v1 = json_pack("{s:s}", "hu_id", "R0001");
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init(&buffer);
+    msgpack_packer packer;
+    msgpack_packer_init(&packer, &buffer, msgpack_sbuffer_write);
+    msgpack_pack_map(&packer, 1);
+    msgpack_pack_str(&packer, 5);
+    msgpack_pack_str_body(&packer, "hu_id", 5);
+    msgpack_pack_str(&packer, 5);
+    msgpack_pack_str_body(&packer, "R0001", 5);
+    const ev_type_t *type = ev_type_find("ProductionDeclared", 18);
+    char text[256];
+    cr_assert_gt(ev_payload_to_json(type, 1, (const uint8_t *)buffer.data, buffer.size, text,
+                                    sizeof(text)),
+                 0);
+    cr_assert_str_eq(text, "{\"hu_id\":\"R0001\",\"picks\":0}");
+    cr_assert_eq(ev_payload_to_json(type, 3, (const uint8_t *)buffer.data, buffer.size, text,
+                                    sizeof(text)),
+                 FL_ECORRUPT, "a version from the future");
+    cr_assert_eq(ev_payload_to_json(type, 1, (const uint8_t *)buffer.data, buffer.size - 1,
+                                    text, sizeof(text)),
+                 FL_ECORRUPT, "a truncated payload");
+    cr_assert_eq(ev_payload_to_json(type, 1, (const uint8_t *)buffer.data, buffer.size, text, 8),
+                 FL_ETOOBIG);
+    msgpack_sbuffer_destroy(&buffer);
+    json_decref(v1);
+}
+
+#define CUT(grade, qty)                                                                            \
+    "{\"id\":\"0190b2a0-7c1d-7000-8000-000000000202\",\"type\":\"CuttingDeclared\","             \
+    "\"occurred_at_us\":1764000000000000,\"payload\":{\"input_hu_id\":\"R0001\","                 \
+    "\"consumed_qty_milli\":120000,\"unit\":\"pcs\",\"location_id\":\"CUT\",\"outputs\":["       \
+    "{\"hu_id\":\"B1\",\"item_id\":\"TW-500\",\"grade\":\"first\",\"qty_milli\":100000},"         \
+    "{\"hu_id\":\"B2\",\"item_id\":\"TW-500\",\"grade\":" grade ",\"qty_milli\":" qty "}],"       \
+    "\"waste_qty_milli\":2000,\"waste_reason\":\"roll_end\"}}"
+
+Test(decode, a_fault_inside_an_array_of_objects_names_its_index)
+{
+    const char *bad_grade = CUT("\"third\"", "18000");
+    cr_assert_eq(ev_decode_json(bad_grade, strlen(bad_grade), &cutter, &event, &error),
+                 FL_EINVALID_VALUE);
+    cr_assert_str_eq(error.path, "payload.outputs[1].grade");
+    cr_assert_not_null(strstr(error.message, "first, second"), "%s", error.message);
+    const char *decimal = CUT("\"second\"", "18.5");
+    cr_assert_eq(ev_decode_json(decimal, strlen(decimal), &cutter, &event, &error),
+                 FL_EWRONG_TYPE);
+    cr_assert_str_eq(error.path, "payload.outputs[1].qty_milli");
+    cr_assert_not_null(strstr(error.message, "thousandths"), "%s", error.message);
+    const char *good = CUT("\"second\"", "18000");
+    int rc = ev_decode_json(good, strlen(good), &cutter, &event, &error);
+    cr_assert_eq(rc, 0, "%s: %s", error.path, error.message);
+    cr_assert_str_eq(event.stream, "hu-R0001");
+    /* TW-500 is named by both outputs: one entity. */
+    int items = 0;
+    for (uint32_t i = 0; i < event.entities_count; i++)
+        items += strcmp(event.entities[i], "item-TW-500") == 0;
+    cr_assert_eq(items, 1);
+    cr_assert_eq(ev_decode_json(good, strlen(good), &weaver, &event, &error),
+                 FL_EFORBIDDEN_ROLE, "a weaver does not cut");
 }
