@@ -240,6 +240,13 @@ int eng_lookup_id(eng_ledger_t *ledger, const uint8_t id[ENG_ID_BYTES], eng_posi
  */
 int eng_verify(eng_ledger_t *ledger, uint64_t *checked, uint64_t *bad_seq);
 
+/* Fills out from a catalog event validated by events/ (ev_event_t) and the actor that posted
+ * it, for eng_append. out points into event and actor, which must outlive the append. */
+struct ev_event;
+struct ev_actor;
+void eng_event_from_catalog(const struct ev_event *event, const struct ev_actor *actor,
+                            eng_event_t *out);
+
 /* Decodes stored record bytes (hash excluded). FL_ECORRUPT when they are not a record. */
 int eng_record_decode(const uint8_t *raw, uint32_t len, eng_record_t *out);
 

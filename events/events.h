@@ -130,14 +130,14 @@ typedef struct {
 } ev_error_t;
 
 /* Who posts: from the authenticated session, never from the event's JSON. */
-typedef struct {
+typedef struct ev_actor {
     const char *user;
     ev_role_t role;
     const char *device;
 } ev_actor_t;
 
 /* A validated event, ready for the ledger. Strings are NUL-terminated and live in the struct. */
-typedef struct {
+typedef struct ev_event {
     const ev_type_t *type;
     uint8_t id[16];
     uint32_t schema_version;
