@@ -45,7 +45,15 @@
     X(TOO_LONG, FL_ERR_BASE - 26, 400, "a text or a list is too long")                             \
     X(INVALID_UTF8, FL_ERR_BASE - 27, 400, "text is not valid UTF-8")                              \
     X(INVALID_VALUE, FL_ERR_BASE - 28, 400, "a value is not one of those allowed")                 \
-    X(FORBIDDEN_ROLE, FL_ERR_BASE - 29, 403, "this role may not post this event type")
+    X(FORBIDDEN_ROLE, FL_ERR_BASE - 29, 403, "this role may not post this event type")             \
+    X(RULE_HU_UNKNOWN, FL_ERR_BASE - 40, 422, "the handling unit does not exist")                  \
+    X(RULE_HU_EXISTS, FL_ERR_BASE - 41, 422, "the handling unit already exists")                   \
+    X(RULE_HU_HELD, FL_ERR_BASE - 42, 422, "the handling unit is on hold or rejected")             \
+    X(RULE_HU_LOCATION, FL_ERR_BASE - 43, 422, "the handling unit is not at that location")        \
+    X(RULE_NEGATIVE_STOCK, FL_ERR_BASE - 44, 422, "stock would go negative")                       \
+    X(RULE_CONSERVATION, FL_ERR_BASE - 45, 422, "quantities do not balance")                       \
+    X(RULE_CONTAINMENT, FL_ERR_BASE - 46, 422, "containment would not stay a tree")                \
+    X(RULE_STATE, FL_ERR_BASE - 47, 422, "not allowed in the current state")
 
 #define FL_ERR_BASE (-30000)
 

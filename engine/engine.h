@@ -34,6 +34,8 @@
 #define ENG_BATCH_BYTES_MAX    (16 * 1024 * 1024) /* payload bytes in one write transaction */
 #define ENG_QUEUE_EVENTS_MAX   65536              /* events waiting for the writer */
 
+#define ENG_DETAIL_LEN_MAX 200 /* why an event was refused, naming the rule and the entity */
+
 #define ENG_HASH_BYTES 32
 #define ENG_ID_BYTES   16
 
@@ -60,7 +62,13 @@ typedef struct {
     uint32_t readers_max;       /* 0: 512 concurrent read transactions */
     uint32_t fold_events_max;   /* 0: 4096 events appended before the indexes are folded */
     uint32_t fold_idle_ms;      /* 0: 20 ms idle before folding the rest; ENG_FOLD_IDLE_NEVER */
+    int rules;                  /* ENG_RULES_NONE (a generic log) or ENG_RULES_PLANT */
 } eng_config_t;
+
+/* A plant ledger checks every event against the catalog and the plant's rules, and keeps the
+ * plant's state beside the log (rules.c); a generic log stores opaque payloads. */
+#define ENG_RULES_NONE  0
+#define ENG_RULES_PLANT 1
 
 /* One event to append. Strings are NUL-terminated and must stay valid until the request's
  * callback has run. The ledger adds sequence, stream version, recorded_at and the hashes. */
@@ -112,6 +120,7 @@ struct eng_append_req {
     int status;
     uint32_t failed_index;
     uint64_t actual_version;
+    char detail[ENG_DETAIL_LEN_MAX]; /* for a broken plant rule: the rule and the entity */
     eng_append_cb cb; /* runs on the writer thread: it must be quick and not append */
     void *data;
     eng_append_req_t *next_; /* private: queue link */
@@ -239,6 +248,27 @@ int eng_lookup_id(eng_ledger_t *ledger, const uint8_t id[ENG_ID_BYTES], eng_posi
  * with *bad_seq = the first record that fails.
  */
 int eng_verify(eng_ledger_t *ledger, uint64_t *checked, uint64_t *bad_seq);
+
+/* The plant's state (a ledger opened with ENG_RULES_PLANT). Ids are without their kind prefix
+ * ("R0001" for hu-R0001). */
+typedef struct {
+    char status[16]; /* available, on hold, released, rejected, consumed, shipped */
+    char unit[8];
+    char item[72];
+    char location[72];
+    char parent[72]; /* "" when in no container */
+    int64_t qty_milli;
+    int grade; /* 0 none, 1 first, 2 second */
+    uint64_t created_seq;
+} eng_hu_view_t;
+
+/* A handling unit now. FL_ENOENT when unknown. */
+int eng_hu_get(eng_ledger_t *ledger, const char *hu_id, eng_hu_view_t *out);
+
+/* The balance of (item, location, status) now, in thousandths; 0 when none. status is one of
+ * eng_hu_view_t's. Returns 0 or an error (FL_EINVAL for an unknown status). */
+int eng_stock_get(eng_ledger_t *ledger, const char *item, const char *location, const char *status,
+                  int64_t *qty_milli);
 
 /* Fills out from a catalog event validated by events/ (ev_event_t) and the actor that posted
  * it, for eng_append. out points into event and actor, which must outlive the append. */

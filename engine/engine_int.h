@@ -31,7 +31,7 @@
 #define ENG_MAP_BYTES_MAX        (1ull << 40)
 #define ENG_READERS_MAX          512u
 #define ENG_EVENT_OVERHEAD_BYTES 512u /* budget per event besides its payload, for batching */
-#define ENG_INDEX_KEY_MAX (ENG_STREAM_LEN_MAX + 1 + 8) /* name || 0x00 || BE u64 */
+#define ENG_INDEX_KEY_MAX        (ENG_STREAM_LEN_MAX + 1 + 8) /* name || 0x00 || BE u64 */
 #define ENG_FOLD_EVENTS_MAX      4096u /* unfolded events that make the writer fold between batches */
 #define ENG_FOLD_CHUNK_MAX       4096u  /* events folded in one transaction */
 #define ENG_HEADS_SLOTS          16384u /* streams written since the watermark, in memory */
@@ -76,6 +76,7 @@ _Static_assert(ENG_INDEX_KEY_MAX <= 511, "LMDB's default key size limit");
 struct eng_ledger {
     MDB_env *env;
     MDB_dbi dbi_log, dbi_ids, dbi_streams, dbi_heads, dbi_entities, dbi_meta;
+    MDB_dbi dbi_hus, dbi_stock, dbi_articles; /* the plant's state (rules.c) */
     eng_config_t config;
     uint64_t map_bytes;
 
@@ -100,6 +101,7 @@ struct eng_ledger {
     uint64_t folded_seq;           /* writer-only: the folded indexes' watermark */
     eng_heads_t heads;             /* writer-only: stream versions written since the watermark */
     int fold_error;                /* writer-only: a fold that failed stops further folds */
+    msgpack_zone rules_zone;       /* writer-only: payloads decoded for the rules */
 };
 
 /* record.c */
@@ -136,6 +138,11 @@ int eng__fold_all(eng_ledger_t *ledger);
 int eng__heads_load(eng_ledger_t *ledger);
 /* The watermark as seen by a transaction. */
 int eng__folded_get(eng_ledger_t *ledger, MDB_txn *txn, uint64_t *out);
+
+/* rules.c: checks event (to be seq) against the plant's state and, when it stands, writes its
+ * effects in txn. Returns an LMDB code; a refusal sets *code (FL_E...) and detail. */
+int eng__rules_apply(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *event, uint64_t seq,
+                     int *code, char *detail, size_t detail_size);
 
 /* heads.c */
 int eng__heads_init(eng_heads_t *heads);

@@ -123,7 +123,10 @@ static int open_databases(eng_ledger_t *ledger)
         (rc = mdb_dbi_open(txn, "streams", MDB_CREATE, &ledger->dbi_streams)) ||
         (rc = mdb_dbi_open(txn, "heads", MDB_CREATE, &ledger->dbi_heads)) ||
         (rc = mdb_dbi_open(txn, "entities", MDB_CREATE, &ledger->dbi_entities)) ||
-        (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &ledger->dbi_meta)))
+        (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &ledger->dbi_meta)) ||
+        (rc = mdb_dbi_open(txn, "hus", MDB_CREATE, &ledger->dbi_hus)) ||
+        (rc = mdb_dbi_open(txn, "stock", MDB_CREATE, &ledger->dbi_stock)) ||
+        (rc = mdb_dbi_open(txn, "articles", MDB_CREATE, &ledger->dbi_articles)))
         goto fail_txn;
     MDB_val key = {.mv_size = 6, .mv_data = "format"}, value;
     rc = mdb_get(txn, ledger->dbi_meta, &key, &value);
@@ -212,7 +215,7 @@ int eng_open(eng_ledger_t **out, const eng_config_t *config)
         rc = eng__err_from_mdb(rc);
         goto fail_alloc;
     }
-    if ((rc = mdb_env_set_maxdbs(ledger->env, 8)) != 0 ||
+    if ((rc = mdb_env_set_maxdbs(ledger->env, 16)) != 0 ||
         (rc = mdb_env_set_maxreaders(ledger->env, ledger->config.readers_max)) != 0 ||
         (rc = mdb_env_set_mapsize(ledger->env, ledger->config.map_bytes_initial)) != 0 ||
         (rc = mdb_env_open(ledger->env, config->dir, MDB_NOTLS, 0640)) != 0) {
@@ -230,6 +233,11 @@ int eng_open(eng_ledger_t **out, const eng_config_t *config)
         goto fail_env;
     if ((rc = eng__heads_init(&ledger->heads)) != 0)
         goto fail_env;
+    if (!msgpack_zone_init(&ledger->rules_zone, 4096)) {
+        eng__heads_free(&ledger->heads);
+        rc = FL_ENOMEM;
+        goto fail_env;
+    }
     msgpack_sbuffer_init(&ledger->encode_buffer);
     pthread_mutex_init(&ledger->lock, NULL);
     pthread_cond_init(&ledger->wake, NULL);
@@ -251,6 +259,7 @@ fail_sync:
     pthread_cond_destroy(&ledger->wake);
     pthread_mutex_destroy(&ledger->lock);
     msgpack_sbuffer_destroy(&ledger->encode_buffer);
+    msgpack_zone_destroy(&ledger->rules_zone);
     eng__heads_free(&ledger->heads);
 fail_env:
     mdb_env_close(ledger->env);
@@ -273,6 +282,7 @@ void eng_close(eng_ledger_t *ledger)
     assert(ledger->readers_active == 0);
     mdb_env_close(ledger->env);
     msgpack_sbuffer_destroy(&ledger->encode_buffer);
+    msgpack_zone_destroy(&ledger->rules_zone);
     eng__heads_free(&ledger->heads);
     pthread_cond_destroy(&ledger->gate_wake);
     pthread_mutex_destroy(&ledger->gate_lock);

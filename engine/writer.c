@@ -116,6 +116,7 @@ static eng_append_req_t *take_batch(eng_ledger_t *ledger, uint32_t *events_out)
 static void request_reset(eng_append_req_t *req)
 {
     req->status = 0;
+    req->detail[0] = '\0';
     req->failed_index = 0;
     req->actual_version = 0;
     memset(req->positions, 0, sizeof(*req->positions) * req->count);
@@ -247,6 +248,20 @@ static int apply_event(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req
             req->actual_version = current;
         request_fail(req, index, FL_ECONFLICT_VERSION);
         return 0;
+    }
+    if (ledger->config.rules == ENG_RULES_PLANT) {
+        int code = 0;
+        char detail[ENG_DETAIL_LEN_MAX];
+        rc = eng__rules_apply(ledger, txn, event, chain->head.seq + 1, &code, detail,
+                              sizeof(detail));
+        if (rc != 0)
+            return rc;
+        if (code != 0) {
+            if (req->status == 0)
+                memcpy(req->detail, detail, sizeof(detail));
+            request_fail(req, index, code);
+            return 0;
+        }
     }
     return write_event(ledger, txn, event, current + 1, chain, &req->positions[index]);
 }

@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TIME_US_MIN 946684800000000LL  /* 2000-01-01 */
-#define TIME_US_MAX 4102444800000000LL /* 2100-01-01 */
+#define TIME_US_MIN        946684800000000LL  /* 2000-01-01 */
+#define TIME_US_MAX        4102444800000000LL /* 2100-01-01 */
 #define NUMBER_DEFAULT_MAX 1000000000000000LL
 
 /* The state of one decoding: where the payload goes, the error, the path being checked. */
@@ -79,15 +79,15 @@ static int add_entity(decoder_t *d, const char *kind, const char *value, size_t 
 
 static bool id_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '-';
 }
 
 static const char *kind_name(ev_kind_t kind)
 {
-    static const char *const names[] = {"a string",  "an id",        "a UUID",   "an integer",
-                                        "an integer", "a string",     "a boolean", "an integer",
-                                        "a SHA-256",  "an array",     "an array"};
+    static const char *const names[] = {"a string",   "an id",    "a UUID",    "an integer",
+                                        "an integer", "a string", "a boolean", "an integer",
+                                        "a SHA-256",  "an array", "an array"};
     return names[kind];
 }
 
@@ -95,8 +95,8 @@ static int check_string(decoder_t *d, const ev_field_t *field, const json_t *val
 {
     size_t len = json_string_length(value);
     const char *text = json_string_value(value);
-    size_t len_max = field->max > 0 && field->max < EV_STRING_LEN_MAX ? (size_t)field->max
-                                                                      : EV_STRING_LEN_MAX;
+    size_t len_max =
+        field->max > 0 && field->max < EV_STRING_LEN_MAX ? (size_t)field->max : EV_STRING_LEN_MAX;
     if (len > len_max)
         return fail(d, FL_ETOO_LONG, d->path, "at most %zu bytes, not %zu", len_max, len);
     if (field->min > 0 && len < (size_t)field->min)
@@ -199,8 +199,8 @@ static size_t path_push(decoder_t *d, const char *format, ...)
 static int check_array(decoder_t *d, const ev_field_t *field, const json_t *value, int depth)
 {
     size_t count = json_array_size(value);
-    size_t count_max = field->max > 0 && field->max < EV_ARRAY_ITEMS_MAX ? (size_t)field->max
-                                                                         : EV_ARRAY_ITEMS_MAX;
+    size_t count_max =
+        field->max > 0 && field->max < EV_ARRAY_ITEMS_MAX ? (size_t)field->max : EV_ARRAY_ITEMS_MAX;
     if (count > count_max)
         return fail(d, FL_ETOO_LONG, d->path, "at most %zu items, not %zu", count_max, count);
     if (field->min > 0 && count < (size_t)field->min)
@@ -419,8 +419,8 @@ static int upcast(decoder_t *d, json_t *payload, uint32_t from_version)
     const ev_type_t *type = d->out->type;
     for (uint32_t version = from_version; version < type->schema_version; version++) {
         if (type->upcast == NULL || type->upcast(version, payload) != 0)
-            return fail(d, FL_EINVALID_VALUE, "schema_version",
-                        "%s cannot be read at version %u", type->name, version);
+            return fail(d, FL_EINVALID_VALUE, "schema_version", "%s cannot be read at version %u",
+                        type->name, version);
     }
     return 0;
 }
@@ -443,8 +443,8 @@ static int decode_payload(decoder_t *d, const json_t *root)
     if (rc == 0)
         rc = check_object(d, d->out->type->fields, d->out->type->fields_count, current, 0);
     if (rc == 0 && d->payload_full)
-        rc = fail(d, FL_ETOOBIG, "payload", "more than %d bytes once encoded",
-                  EV_PAYLOAD_BYTES_MAX);
+        rc =
+            fail(d, FL_ETOOBIG, "payload", "more than %d bytes once encoded", EV_PAYLOAD_BYTES_MAX);
     if (rc == 0)
         rc = set_stream(d, current);
     if (current != payload)
@@ -454,8 +454,7 @@ static int decode_payload(decoder_t *d, const json_t *root)
     return rc;
 }
 
-int ev_decode_object(const void *json, const ev_actor_t *actor, ev_event_t *out,
-                     ev_error_t *error)
+int ev_decode_object(const void *json, const ev_actor_t *actor, ev_event_t *out, ev_error_t *error)
 {
     const json_t *root = json;
     decoder_t d = {.out = out, .error = error};
@@ -497,8 +496,8 @@ int ev_decode_json(const char *json, size_t len, const ev_actor_t *actor, ev_eve
     if (root == NULL) {
         bool utf8 = json_error_code(&parse_error) == json_error_invalid_utf8;
         error->code = utf8 ? FL_EINVALID_UTF8 : FL_EINVALID_JSON;
-        snprintf(error->message, sizeof(error->message), "line %d, column %d: %s",
-                 parse_error.line, parse_error.column, parse_error.text);
+        snprintf(error->message, sizeof(error->message), "line %d, column %d: %s", parse_error.line,
+                 parse_error.column, parse_error.text);
         return error->code;
     }
     int rc = ev_decode_object(root, actor, out, error);

@@ -25,17 +25,17 @@
 #include "base/base.h"
 
 /* Limits, bound to the engine's (engine.h) by static assertions in the engine. */
-#define EV_TYPE_LEN_MAX 64
-#define EV_NAME_LEN_MAX 128     /* stream and entity keys: "hu-R2026000123" */
-#define EV_ID_LEN_MAX 64        /* the value of an id field, before its kind prefix */
-#define EV_ENTITIES_MAX 32
+#define EV_TYPE_LEN_MAX      64
+#define EV_NAME_LEN_MAX      128 /* stream and entity keys: "hu-R2026000123" */
+#define EV_ID_LEN_MAX        64  /* the value of an id field, before its kind prefix */
+#define EV_ENTITIES_MAX      32
 #define EV_PAYLOAD_BYTES_MAX (64 * 1024)
-#define EV_JSON_BYTES_MAX (256 * 1024) /* one event's JSON text */
-#define EV_STRING_LEN_MAX 4096  /* any text field, whatever its own limit says */
-#define EV_ARRAY_ITEMS_MAX 1000 /* any array field */
-#define EV_DEPTH_MAX 4          /* nesting of arrays of objects */
-#define EV_PATH_LEN_MAX 128
-#define EV_MESSAGE_LEN_MAX 256
+#define EV_JSON_BYTES_MAX    (256 * 1024) /* one event's JSON text */
+#define EV_STRING_LEN_MAX    4096         /* any text field, whatever its own limit says */
+#define EV_ARRAY_ITEMS_MAX   1000         /* any array field */
+#define EV_DEPTH_MAX         4            /* nesting of arrays of objects */
+#define EV_PATH_LEN_MAX      128
+#define EV_MESSAGE_LEN_MAX   256
 
 /* Roles of the plant (issue 5 gives them to users). A type lists who may post it. */
 #define EV_ROLE_MAP(X)                                                                             \
@@ -57,15 +57,15 @@ typedef enum {
 } ev_role_t;
 
 #define EV_ROLE_BIT(name) (1u << EV_ROLE_##name)
-#define EV_ROLES_ALL ((1u << EV_ROLE_COUNT) - 1)
+#define EV_ROLES_ALL      ((1u << EV_ROLE_COUNT) - 1)
 
 typedef enum {
-    EV_STRING,  /* UTF-8 text; min/max bound its length in bytes */
-    EV_ID,      /* an identifier [A-Za-z0-9._:-], 1..EV_ID_LEN_MAX; with entity: indexed */
-    EV_UUID,    /* canonical UUID text */
-    EV_INT,     /* integer in [min, max], in unit */
-    EV_QTY,     /* fixed-point integer, thousandths of unit, in [min, max] */
-    EV_ENUM,    /* one of values */
+    EV_STRING, /* UTF-8 text; min/max bound its length in bytes */
+    EV_ID,     /* an identifier [A-Za-z0-9._:-], 1..EV_ID_LEN_MAX; with entity: indexed */
+    EV_UUID,   /* canonical UUID text */
+    EV_INT,    /* integer in [min, max], in unit */
+    EV_QTY,    /* fixed-point integer, thousandths of unit, in [min, max] */
+    EV_ENUM,   /* one of values */
     EV_BOOL,
     EV_TIME,    /* microseconds since the Unix epoch */
     EV_SHA256,  /* 64 lower-case hex digits: a blob (photo) reference */
@@ -73,7 +73,7 @@ typedef enum {
     EV_IDS      /* array of ids (entity applies to each); min/max bound the count */
 } ev_kind_t;
 
-#define EV_REQUIRED 1u  /* absent is an error */
+#define EV_REQUIRED  1u /* absent is an error */
 #define EV_SENSITIVE 2u /* personal data: encrypted at rest (issue 5) */
 
 typedef struct ev_field {
@@ -82,12 +82,12 @@ typedef struct ev_field {
     uint32_t flags;
     int64_t min; /* INT, QTY, TIME: value; STRING: length; OBJECTS, IDS: count */
     int64_t max;
-    const char *unit;           /* "m", "kg", "pieces", "picks", "min", "points"... or NULL */
-    const char *const *values;  /* ENUM: NULL-terminated */
-    const char *entity;         /* ID, IDS: entity kind ("hu", "of", "loom"...), or NULL */
+    const char *unit;             /* "m", "kg", "pieces", "picks", "min", "points"... or NULL */
+    const char *const *values;    /* ENUM: NULL-terminated */
+    const char *entity;           /* ID, IDS: entity kind ("hu", "of", "loom"...), or NULL */
     const struct ev_field *items; /* OBJECTS */
     uint32_t items_count;
-    const char *doc;            /* one line for the OpenAPI description */
+    const char *doc; /* one line for the OpenAPI description */
 } ev_field_t;
 
 /* Upgrades a payload (a jansson json_t * object) written at from_version to from_version + 1,
@@ -97,13 +97,13 @@ typedef int (*ev_upcast_fn)(uint32_t from_version, void *payload);
 typedef struct {
     const char *name; /* "ProductionDeclared" */
     uint32_t schema_version;
-    uint32_t roles;            /* EV_ROLE_BIT(...) | ... */
-    const char *stream_kind;   /* "hu", "of", "loom"...: the stream is "<kind>-<value>" */
-    const char *stream_field;  /* required ID field whose value names the stream */
+    uint32_t roles;           /* EV_ROLE_BIT(...) | ... */
+    const char *stream_kind;  /* "hu", "of", "loom"...: the stream is "<kind>-<value>" */
+    const char *stream_field; /* required ID field whose value names the stream */
     const ev_field_t *fields;
     uint32_t fields_count;
-    const char *doc;           /* one line: what happened on the shop floor */
-    ev_upcast_fn upcast;       /* NULL for types still at version 1 */
+    const char *doc;     /* one line: what happened on the shop floor */
+    ev_upcast_fn upcast; /* NULL for types still at version 1 */
 } ev_type_t;
 
 /* The catalog. Types are sorted by name; ev_type_find is a binary search. */
@@ -124,8 +124,8 @@ static inline bool ev_role_may_post(const ev_type_t *type, ev_role_t role)
 
 /* Why an event was refused. */
 typedef struct {
-    int code;                       /* FL_E... of base.h */
-    char path[EV_PATH_LEN_MAX];     /* "payload.outputs[1].qty_milli", "" for the whole body */
+    int code;                   /* FL_E... of base.h */
+    char path[EV_PATH_LEN_MAX]; /* "payload.outputs[1].qty_milli", "" for the whole body */
     char message[EV_MESSAGE_LEN_MAX];
 } ev_error_t;
 
@@ -167,8 +167,7 @@ int ev_decode_json(const char *json, size_t len, const ev_actor_t *actor, ev_eve
 
 /* The same from an already parsed JSON object (a member of an array of events). json is a
  * jansson json_t *; the type is void to keep jansson out of this header. */
-int ev_decode_object(const void *json, const ev_actor_t *actor, ev_event_t *out,
-                     ev_error_t *error);
+int ev_decode_object(const void *json, const ev_actor_t *actor, ev_event_t *out, ev_error_t *error);
 
 /*
  * Writes a stored payload (msgpack, as ev_decode made it) back to JSON text, upcasting records of

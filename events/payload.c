@@ -40,8 +40,8 @@ static json_t *to_json(const msgpack_object *object, int depth)
         json_t *map = json_object();
         for (uint32_t i = 0; map != NULL && i < object->via.map.size; i++) {
             const msgpack_object_kv *pair = &object->via.map.ptr[i];
-            json_t *value = pair->key.type == MSGPACK_OBJECT_STR ? to_json(&pair->val, depth + 1)
-                                                                 : NULL;
+            json_t *value =
+                pair->key.type == MSGPACK_OBJECT_STR ? to_json(&pair->val, depth + 1) : NULL;
             if (value == NULL || json_object_setn_new_nocheck(map, pair->key.via.str.ptr,
                                                               pair->key.via.str.size, value)) {
                 json_decref(value);

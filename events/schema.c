@@ -83,12 +83,11 @@ static json_t *field_schema(const ev_field_t *field)
         break;
     case EV_OBJECTS:
     case EV_IDS:
-        schema = json_pack("{s:s, s:o, s:I}", "type", "array", "items",
-                           field->kind == EV_IDS
-                               ? id_schema()
-                               : object_schema(field->items, field->items_count, NULL),
-                           "maxItems",
-                           (json_int_t)(field->max > 0 ? field->max : EV_ARRAY_ITEMS_MAX));
+        schema =
+            json_pack("{s:s, s:o, s:I}", "type", "array", "items",
+                      field->kind == EV_IDS ? id_schema()
+                                            : object_schema(field->items, field->items_count, NULL),
+                      "maxItems", (json_int_t)(field->max > 0 ? field->max : EV_ARRAY_ITEMS_MAX));
         if (field->min > 0)
             json_object_set_new(schema, "minItems", json_integer(field->min));
         break;

@@ -8,10 +8,10 @@
 #include "events/events.h"
 
 #define ROLL                                                                                       \
-    "{\"id\":\"0190b2a0-7c1d-7000-8000-000000000101\",\"type\":\"ProductionDeclared\","          \
-    "\"occurred_at_us\":1764000000000000,\"expected_version\":0,\"payload\":{"                    \
-    "\"hu_id\":\"R0001\",\"of_id\":\"OF2026-7\",\"loom_id\":\"L012\",\"item_id\":\"TW-500\","    \
-    "\"qty_milli\":120000,\"unit\":\"pcs\",\"location_id\":\"WEAVING\","                          \
+    "{\"id\":\"0190b2a0-7c1d-7000-8000-000000000101\",\"type\":\"ProductionDeclared\","            \
+    "\"occurred_at_us\":1764000000000000,\"expected_version\":0,\"payload\":{"                     \
+    "\"hu_id\":\"R0001\",\"of_id\":\"OF2026-7\",\"loom_id\":\"L012\",\"item_id\":\"TW-500\","      \
+    "\"qty_milli\":120000,\"unit\":\"pcs\",\"location_id\":\"WEAVING\","                           \
     "\"length_milli\":60000,\"picks\":1800000}}"
 
 Test(catalog_bridge, a_validated_event_appends_with_the_sessions_actor_and_retries_once)
@@ -42,8 +42,8 @@ Test(catalog_bridge, a_validated_event_appends_with_the_sessions_actor_and_retri
     cr_assert_eq(memcmp(r.actor_role.ptr, "weaver", r.actor_role.len), 0);
     cr_assert_eq(memcmp(r.stream.ptr, "hu-R0001", r.stream.len), 0);
     char text[1024];
-    cr_assert_gt(ev_payload_to_json(event.type, r.schema_version, r.payload, r.payload_len,
-                                    text, sizeof(text)),
+    cr_assert_gt(ev_payload_to_json(event.type, r.schema_version, r.payload, r.payload_len, text,
+                                    sizeof(text)),
                  0);
     cr_assert_not_null(strstr(text, "\"picks\":1800000"));
     eng_iter_close(iter);

@@ -65,9 +65,9 @@ static json_t *sample_object(const ev_field_t *fields, uint32_t count)
 /* {"id", "type", "occurred_at_us", "payload"} for type. */
 static inline json_t *sample_event(const ev_type_t *type)
 {
-    return json_pack("{s:s, s:s, s:I, s:o}", "id", "0190b2a0-7c1d-7000-8000-0000000000aa",
-                     "type", type->name, "occurred_at_us", (json_int_t)1700000000000000,
-                     "payload", sample_object(type->fields, type->fields_count));
+    return json_pack("{s:s, s:s, s:I, s:o}", "id", "0190b2a0-7c1d-7000-8000-0000000000aa", "type",
+                     type->name, "occurred_at_us", (json_int_t)1700000000000000, "payload",
+                     sample_object(type->fields, type->fields_count));
 }
 
 /* A role allowed to post type. */

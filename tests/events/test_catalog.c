@@ -21,8 +21,7 @@ Test(catalog, types_are_sorted_by_name_and_found_by_name)
     cr_assert_null(ev_type_find("", 0));
 }
 
-static void check_fields(const ev_type_t *type, const ev_field_t *fields, uint32_t count,
-                         int depth)
+static void check_fields(const ev_type_t *type, const ev_field_t *fields, uint32_t count, int depth)
 {
     cr_assert_leq(depth, EV_DEPTH_MAX);
     for (uint32_t i = 0; i < count; i++) {

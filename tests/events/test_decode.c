@@ -40,8 +40,8 @@ Test(decode, every_type_accepts_a_sample_built_from_its_own_table)
         cr_assert_gt(event.payload_len, 0);
         char prefix[32];
         snprintf(prefix, sizeof(prefix), "%s-", type->stream_kind);
-        cr_assert_eq(strncmp(event.stream, prefix, strlen(prefix)), 0, "%s: stream %s",
-                     type->name, event.stream);
+        cr_assert_eq(strncmp(event.stream, prefix, strlen(prefix)), 0, "%s: stream %s", type->name,
+                     event.stream);
         bool stream_is_entity = false;
         for (uint32_t e = 0; e < event.entities_count; e++)
             stream_is_entity |= strcmp(event.entities[e], event.stream) == 0;
@@ -130,12 +130,11 @@ Test(decode, every_stored_payload_reads_back_as_the_json_it_came_from)
         ev_actor_t actor = sample_actor(type);
         json_t *json = sample_event(type);
         cr_assert_eq(decode(json, &actor), 0);
-        int len = ev_payload_to_json(type, event.schema_version, event.payload,
-                                     event.payload_len, text, sizeof(text));
+        int len = ev_payload_to_json(type, event.schema_version, event.payload, event.payload_len,
+                                     text, sizeof(text));
         cr_assert_gt(len, 0, "%s: %s", type->name, fl_errname(len));
         json_t *back = json_loads(text, 0, NULL);
-        cr_assert(json_equal(back, json_object_get(json, "payload")), "%s: %s", type->name,
-                  text);
+        cr_assert(json_equal(back, json_object_get(json, "payload")), "%s: %s", type->name, text);
         json_decref(back);
         json_decref(json);
     }
@@ -195,14 +194,12 @@ Test(decode, broken_json_duplicate_keys_and_invalid_utf8_are_refused)
 {
     ev_actor_t actor = sample_actor(&ev_catalog[0]);
     const char *broken = "{\"id\": ";
-    cr_assert_eq(ev_decode_json(broken, strlen(broken), &actor, &event, &error),
-                 FL_EINVALID_JSON);
+    cr_assert_eq(ev_decode_json(broken, strlen(broken), &actor, &event, &error), FL_EINVALID_JSON);
     cr_assert_neq(error.message[0], '\0');
     const char *twice = "{\"id\": \"a\", \"id\": \"b\"}";
     cr_assert_eq(ev_decode_json(twice, strlen(twice), &actor, &event, &error), FL_EINVALID_JSON);
     const char utf8[] = "{\"type\": \"\xff\xfe\"}";
-    cr_assert_eq(ev_decode_json(utf8, sizeof(utf8) - 1, &actor, &event, &error),
-                 FL_EINVALID_UTF8);
+    cr_assert_eq(ev_decode_json(utf8, sizeof(utf8) - 1, &actor, &event, &error), FL_EINVALID_UTF8);
     cr_assert_eq(ev_decode_json("[]", 2, &actor, &event, &error), FL_EWRONG_TYPE);
     static char big[EV_JSON_BYTES_MAX + 2];
     memset(big, ' ', sizeof(big));
@@ -270,27 +267,25 @@ static const ev_actor_t weaver = {.user = "w1", .role = EV_ROLE_WEAVER, .device 
 static const ev_actor_t cutter = {.user = "c1", .role = EV_ROLE_CUTTER, .device = "phone-2"};
 
 #define ROLL_V1                                                                                    \
-    "{\"id\":\"0190b2a0-7c1d-7000-8000-000000000101\",\"type\":\"ProductionDeclared\","          \
-    "\"schema_version\":1,\"occurred_at_us\":1764000000000000,\"payload\":{"                      \
-    "\"hu_id\":\"R0001\",\"of_id\":\"OF2026-7\",\"loom_id\":\"L012\",\"item_id\":\"TW-500\","    \
-    "\"qty_milli\":120000,\"unit\":\"pcs\",\"location_id\":\"WEAVING\","                          \
+    "{\"id\":\"0190b2a0-7c1d-7000-8000-000000000101\",\"type\":\"ProductionDeclared\","            \
+    "\"schema_version\":1,\"occurred_at_us\":1764000000000000,\"payload\":{"                       \
+    "\"hu_id\":\"R0001\",\"of_id\":\"OF2026-7\",\"loom_id\":\"L012\",\"item_id\":\"TW-500\","      \
+    "\"qty_milli\":120000,\"unit\":\"pcs\",\"location_id\":\"WEAVING\","                           \
     "\"length_milli\":60000}}"
 
 Test(decode, a_version_1_roll_is_upcast_and_stored_at_the_current_version)
 {
-    cr_assert_eq(ev_decode_json(ROLL_V1, strlen(ROLL_V1), &weaver, &event, &error), 0,
-                 "%s: %s", error.path, error.message);
+    cr_assert_eq(ev_decode_json(ROLL_V1, strlen(ROLL_V1), &weaver, &event, &error), 0, "%s: %s",
+                 error.path, error.message);
     cr_assert_eq(event.schema_version, 2);
     char text[4096];
-    cr_assert_gt(ev_payload_to_json(event.type, 2, event.payload, event.payload_len, text,
-                                    sizeof(text)),
-                 0);
+    cr_assert_gt(
+        ev_payload_to_json(event.type, 2, event.payload, event.payload_len, text, sizeof(text)), 0);
     json_t *payload = json_loads(text, 0, NULL);
     cr_assert_eq(json_integer_value(json_object_get(payload, "picks")), 0);
     json_decref(payload);
     cr_assert_str_eq(event.stream, "hu-R0001");
-    const char *expected[] = {"hu-R0001", "of-OF2026-7", "loom-L012", "item-TW-500",
-                              "loc-WEAVING"};
+    const char *expected[] = {"hu-R0001", "of-OF2026-7", "loom-L012", "item-TW-500", "loc-WEAVING"};
     cr_assert_eq(event.entities_count, 5);
     for (int i = 0; i < 5; i++)
         cr_assert_str_eq(event.entities[i], expected[i]);
@@ -311,15 +306,15 @@ Test(decode, a_stored_version_1_payload_reads_back_upcast)
     msgpack_pack_str_body(&packer, "R0001", 5);
     const ev_type_t *type = ev_type_find("ProductionDeclared", 18);
     char text[256];
-    cr_assert_gt(ev_payload_to_json(type, 1, (const uint8_t *)buffer.data, buffer.size, text,
-                                    sizeof(text)),
-                 0);
+    cr_assert_gt(
+        ev_payload_to_json(type, 1, (const uint8_t *)buffer.data, buffer.size, text, sizeof(text)),
+        0);
     cr_assert_str_eq(text, "{\"hu_id\":\"R0001\",\"picks\":0}");
-    cr_assert_eq(ev_payload_to_json(type, 3, (const uint8_t *)buffer.data, buffer.size, text,
+    cr_assert_eq(
+        ev_payload_to_json(type, 3, (const uint8_t *)buffer.data, buffer.size, text, sizeof(text)),
+        FL_ECORRUPT, "a version from the future");
+    cr_assert_eq(ev_payload_to_json(type, 1, (const uint8_t *)buffer.data, buffer.size - 1, text,
                                     sizeof(text)),
-                 FL_ECORRUPT, "a version from the future");
-    cr_assert_eq(ev_payload_to_json(type, 1, (const uint8_t *)buffer.data, buffer.size - 1,
-                                    text, sizeof(text)),
                  FL_ECORRUPT, "a truncated payload");
     cr_assert_eq(ev_payload_to_json(type, 1, (const uint8_t *)buffer.data, buffer.size, text, 8),
                  FL_ETOOBIG);
@@ -328,11 +323,11 @@ Test(decode, a_stored_version_1_payload_reads_back_upcast)
 }
 
 #define CUT(grade, qty)                                                                            \
-    "{\"id\":\"0190b2a0-7c1d-7000-8000-000000000202\",\"type\":\"CuttingDeclared\","             \
-    "\"occurred_at_us\":1764000000000000,\"payload\":{\"input_hu_id\":\"R0001\","                 \
-    "\"consumed_qty_milli\":120000,\"unit\":\"pcs\",\"location_id\":\"CUT\",\"outputs\":["       \
-    "{\"hu_id\":\"B1\",\"item_id\":\"TW-500\",\"grade\":\"first\",\"qty_milli\":100000},"         \
-    "{\"hu_id\":\"B2\",\"item_id\":\"TW-500\",\"grade\":" grade ",\"qty_milli\":" qty "}],"       \
+    "{\"id\":\"0190b2a0-7c1d-7000-8000-000000000202\",\"type\":\"CuttingDeclared\","               \
+    "\"occurred_at_us\":1764000000000000,\"payload\":{\"input_hu_id\":\"R0001\","                  \
+    "\"consumed_qty_milli\":120000,\"unit\":\"pcs\",\"location_id\":\"CUT\",\"outputs\":["         \
+    "{\"hu_id\":\"B1\",\"item_id\":\"TW-500\",\"grade\":\"first\",\"qty_milli\":100000},"          \
+    "{\"hu_id\":\"B2\",\"item_id\":\"TW-500\",\"grade\":" grade ",\"qty_milli\":" qty "}],"        \
     "\"waste_qty_milli\":2000,\"waste_reason\":\"roll_end\"}}"
 
 Test(decode, a_fault_inside_an_array_of_objects_names_its_index)
@@ -343,8 +338,7 @@ Test(decode, a_fault_inside_an_array_of_objects_names_its_index)
     cr_assert_str_eq(error.path, "payload.outputs[1].grade");
     cr_assert_not_null(strstr(error.message, "first, second"), "%s", error.message);
     const char *decimal = CUT("\"second\"", "18.5");
-    cr_assert_eq(ev_decode_json(decimal, strlen(decimal), &cutter, &event, &error),
-                 FL_EWRONG_TYPE);
+    cr_assert_eq(ev_decode_json(decimal, strlen(decimal), &cutter, &event, &error), FL_EWRONG_TYPE);
     cr_assert_str_eq(error.path, "payload.outputs[1].qty_milli");
     cr_assert_not_null(strstr(error.message, "thousandths"), "%s", error.message);
     const char *good = CUT("\"second\"", "18000");
@@ -356,6 +350,6 @@ Test(decode, a_fault_inside_an_array_of_objects_names_its_index)
     for (uint32_t i = 0; i < event.entities_count; i++)
         items += strcmp(event.entities[i], "item-TW-500") == 0;
     cr_assert_eq(items, 1);
-    cr_assert_eq(ev_decode_json(good, strlen(good), &weaver, &event, &error),
-                 FL_EFORBIDDEN_ROLE, "a weaver does not cut");
+    cr_assert_eq(ev_decode_json(good, strlen(good), &weaver, &event, &error), FL_EFORBIDDEN_ROLE,
+                 "a weaver does not cut");
 }

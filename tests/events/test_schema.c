@@ -35,8 +35,8 @@ Test(schema, every_type_has_a_schema_that_matches_its_table)
         }
         cr_assert_eq(json_array_size(json_object_get(schema, "required")), required);
         cr_assert_gt(json_array_size(json_object_get(schema, "x-roles")), 0);
-        cr_assert_not_null(strstr(json_string_value(json_object_get(schema, "x-stream")),
-                                  type->stream_field));
+        cr_assert_not_null(
+            strstr(json_string_value(json_object_get(schema, "x-stream")), type->stream_field));
         json_decref(schema);
         free(text);
     }

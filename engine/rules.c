@@ -1,0 +1,550 @@
+/*
+ * rules.c: the plant's state beside the log, and the rules every event is checked against,
+ * inside the append transaction.
+ *
+ * Each rule reads what it needs and checks everything before it writes anything, so a refused
+ * event leaves the state as it found it (an atomic group is rolled back by its nested
+ * transaction, a failed batch by its aborted one). A refusal carries a code of its own
+ * (FL_ERULE_...) and a detail naming the rule and the entity.
+ *
+ * State tables (names in docs/engine.md):
+ *   hus       "hu-<id>"                       -> hu_t (status, quantity, item, location, parent)
+ *   stock     item 0x00 location 0x00 status  -> i64 quantity in thousandths
+ *   articles  "item-<id>"                     -> article_t (tolerances from ArticleSpecDefined)
+ *
+ * This is the first slice of the rules: handling units created, moved, held, released, rejected
+ * and cut. The other types are recorded without state effects until their rules land.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "engine/engine_int.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define HU_FORMAT      1
+#define ARTICLE_FORMAT 1
+#define STOCK_KEY_MAX  (2 * (EV_ID_LEN_MAX + 1) + 1)
+
+typedef enum {
+    HU_AVAILABLE = 1,
+    HU_ON_HOLD,
+    HU_RELEASED,
+    HU_REJECTED,
+    HU_CONSUMED,
+    HU_SHIPPED
+} hu_status_t;
+
+/* A handling unit as stored (native layout, with a format byte; the ledger is its source). */
+typedef struct {
+    uint8_t format;
+    uint8_t status;
+    uint8_t grade; /* 0 none, 1 first, 2 second */
+    char unit[8];
+    int64_t qty_milli;
+    uint64_t created_seq;
+    char item[EV_ID_LEN_MAX + 1];
+    char location[EV_ID_LEN_MAX + 1];
+    char parent[EV_ID_LEN_MAX + 1]; /* the container's id, "" when none */
+} hu_t;
+
+typedef struct {
+    uint8_t format;
+    int64_t cutting_tolerance_permille;
+    int64_t overproduction_allowed_permille;
+    bool first_piece_required;
+} article_t;
+
+static const char *const status_names[] = {"",         "available", "on hold", "released",
+                                           "rejected", "consumed",  "shipped"};
+
+/* One event being checked. */
+typedef struct {
+    eng_ledger_t *ledger;
+    MDB_txn *txn;
+    uint64_t seq;
+    msgpack_object payload; /* a map */
+    int code;               /* the refusal, 0 while the event stands */
+    char *detail;
+    size_t detail_size;
+} rule_t;
+
+static int refuse(rule_t *r, int code, const char *format, ...)
+{
+    r->code = code;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(r->detail, r->detail_size, format, args);
+    va_end(args);
+    return 0;
+}
+
+/* ---- payload access (the catalog validated the payload; a misfit is a refusal, not a crash) */
+
+static const msgpack_object *member(const msgpack_object *map, const char *name)
+{
+    if (map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    size_t len = strlen(name);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *key = &map->via.map.ptr[i].key;
+        if (key->type == MSGPACK_OBJECT_STR && key->via.str.size == len &&
+            memcmp(key->via.str.ptr, name, len) == 0)
+            return &map->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
+static bool text_of(const msgpack_object *map, const char *name, char *out, size_t size)
+{
+    const msgpack_object *value = member(map, name);
+    if (value == NULL || value->type != MSGPACK_OBJECT_STR || value->via.str.size >= size)
+        return false;
+    memcpy(out, value->via.str.ptr, value->via.str.size);
+    out[value->via.str.size] = '\0';
+    return true;
+}
+
+static bool number_of(const msgpack_object *map, const char *name, int64_t *out)
+{
+    const msgpack_object *value = member(map, name);
+    if (value == NULL)
+        return false;
+    if (value->type == MSGPACK_OBJECT_POSITIVE_INTEGER && value->via.u64 <= INT64_MAX)
+        *out = (int64_t)value->via.u64;
+    else if (value->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        *out = value->via.i64;
+    else
+        return false;
+    return true;
+}
+
+/* ---- state tables */
+
+static int hu_get(rule_t *r, const char *id, hu_t *out, bool *found)
+{
+    char key_text[EV_NAME_LEN_MAX + 1];
+    int len = snprintf(key_text, sizeof(key_text), "hu-%s", id);
+    MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text}, value;
+    int rc = mdb_get(r->txn, r->ledger->dbi_hus, &key, &value);
+    *found = rc == 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (value.mv_size != sizeof(*out))
+        return MDB_CORRUPTED;
+    memcpy(out, value.mv_data, sizeof(*out));
+    return out->format == HU_FORMAT ? 0 : MDB_CORRUPTED; /* paired with hu_put's assertion */
+}
+
+static int hu_put(rule_t *r, const char *id, const hu_t *hu)
+{
+    assert(hu->format == HU_FORMAT && hu->qty_milli >= 0);
+    assert(hu->status >= HU_AVAILABLE && hu->status <= HU_SHIPPED);
+    char key_text[EV_NAME_LEN_MAX + 1];
+    int len = snprintf(key_text, sizeof(key_text), "hu-%s", id);
+    MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
+    MDB_val value = {.mv_size = sizeof(*hu), .mv_data = (void *)hu};
+    return mdb_put(r->txn, r->ledger->dbi_hus, &key, &value, 0);
+}
+
+/* Adds delta to the balance of (item, location, status). A balance below zero means the state
+ * disagrees with itself, which the HU checks make impossible: it is reported as corruption. */
+static size_t stock_key(const hu_t *hu, uint8_t status, uint8_t out[STOCK_KEY_MAX])
+{
+    size_t item_len = strlen(hu->item), location_len = strlen(hu->location);
+    memcpy(out, hu->item, item_len);
+    out[item_len] = 0;
+    memcpy(out + item_len + 1, hu->location, location_len);
+    out[item_len + 1 + location_len] = 0;
+    out[item_len + 2 + location_len] = status;
+    return item_len + location_len + 3;
+}
+
+static int stock_add(rule_t *r, const hu_t *hu, uint8_t status, int64_t delta)
+{
+    uint8_t key_bytes[STOCK_KEY_MAX];
+    MDB_val key = {.mv_size = stock_key(hu, status, key_bytes), .mv_data = key_bytes}, value;
+    int64_t balance = 0;
+    int rc = mdb_get(r->txn, r->ledger->dbi_stock, &key, &value);
+    if (rc == 0 && value.mv_size == sizeof(balance))
+        memcpy(&balance, value.mv_data, sizeof(balance));
+    else if (rc != MDB_NOTFOUND)
+        return rc == 0 ? MDB_CORRUPTED : rc;
+    balance += delta;
+    if (balance < 0)
+        return MDB_CORRUPTED;
+    value = (MDB_val){.mv_size = sizeof(balance), .mv_data = &balance};
+    return mdb_put(r->txn, r->ledger->dbi_stock, &key, &value, 0);
+}
+
+/* Writes hu and moves its stock from what it was (old, NULL for a new unit). */
+static int hu_update(rule_t *r, const char *id, const hu_t *old, const hu_t *hu)
+{
+    int rc = 0;
+    if (old != NULL && old->qty_milli > 0)
+        rc = stock_add(r, old, old->status, -old->qty_milli);
+    if (rc == 0 && hu->qty_milli > 0)
+        rc = stock_add(r, hu, hu->status, hu->qty_milli);
+    return rc != 0 ? rc : hu_put(r, id, hu);
+}
+
+static int article_get(rule_t *r, const char *item, article_t *out)
+{
+    char key_text[EV_NAME_LEN_MAX + 1];
+    int len = snprintf(key_text, sizeof(key_text), "item-%s", item);
+    MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text}, value;
+    memset(out, 0, sizeof(*out));
+    int rc = mdb_get(r->txn, r->ledger->dbi_articles, &key, &value);
+    if (rc == MDB_NOTFOUND)
+        return 0; /* no spec: no tolerance */
+    if (rc != 0)
+        return rc;
+    if (value.mv_size != sizeof(*out))
+        return MDB_CORRUPTED;
+    memcpy(out, value.mv_data, sizeof(*out));
+    return out->format == ARTICLE_FORMAT ? 0 : MDB_CORRUPTED;
+}
+
+/* A unit that may move, be cut or packed: known, and neither held, rejected, used up nor
+ * shipped. Returns false (with the refusal set) otherwise. */
+static bool hu_usable(rule_t *r, const char *id, const hu_t *hu, bool found)
+{
+    if (!found) {
+        refuse(r, FL_ERULE_HU_UNKNOWN, "no handling unit hu-%s in this plant", id);
+        return false;
+    }
+    if (hu->status == HU_ON_HOLD || hu->status == HU_REJECTED) {
+        refuse(r, FL_ERULE_HU_HELD, "hu-%s is %s: it may not move, be cut, packed or shipped", id,
+               status_names[hu->status]);
+        return false;
+    }
+    if (hu->status == HU_CONSUMED || hu->status == HU_SHIPPED) {
+        refuse(r, FL_ERULE_STATE, "hu-%s is %s", id, status_names[hu->status]);
+        return false;
+    }
+    return true;
+}
+
+/* ---- the rules */
+
+static uint8_t grade_of(const msgpack_object *map)
+{
+    char grade[16];
+    if (!text_of(map, "grade", grade, sizeof(grade)))
+        return 0;
+    return strcmp(grade, "first") == 0 ? 1 : 2;
+}
+
+/* GoodsReceived, ProductionDeclared: a new unit, available where it was made or received. */
+static int rule_hu_created(rule_t *r)
+{
+    char id[EV_ID_LEN_MAX + 1];
+    hu_t hu = {.format = HU_FORMAT, .status = HU_AVAILABLE, .created_seq = r->seq}, existing;
+    bool found;
+    if (!text_of(&r->payload, "hu_id", id, sizeof(id)) ||
+        !text_of(&r->payload, "item_id", hu.item, sizeof(hu.item)) ||
+        !text_of(&r->payload, "location_id", hu.location, sizeof(hu.location)) ||
+        !text_of(&r->payload, "unit", hu.unit, sizeof(hu.unit)) ||
+        !number_of(&r->payload, "qty_milli", &hu.qty_milli) || hu.qty_milli <= 0)
+        return refuse(r, FL_EINVALID_VALUE, "the payload does not describe a new unit");
+    hu.grade = grade_of(&r->payload);
+    int rc = hu_get(r, id, &existing, &found);
+    if (rc != 0)
+        return rc;
+    if (found)
+        return refuse(r, FL_ERULE_HU_EXISTS, "hu-%s already exists (label reused?)", id);
+    return hu_update(r, id, NULL, &hu);
+}
+
+/* StockTransferred: a whole unit from where it is to another location. */
+static int rule_hu_moved(rule_t *r)
+{
+    char id[EV_ID_LEN_MAX + 1], from[EV_ID_LEN_MAX + 1], to[EV_ID_LEN_MAX + 1];
+    if (!text_of(&r->payload, "hu_id", id, sizeof(id)) ||
+        !text_of(&r->payload, "from_location_id", from, sizeof(from)) ||
+        !text_of(&r->payload, "to_location_id", to, sizeof(to)))
+        return refuse(r, FL_EINVALID_VALUE, "the payload does not describe a move");
+    hu_t hu, old;
+    bool found;
+    int rc = hu_get(r, id, &hu, &found);
+    if (rc != 0 || !hu_usable(r, id, &hu, found))
+        return rc;
+    if (hu.parent[0] != '\0')
+        return refuse(r, FL_ERULE_CONTAINMENT,
+                      "hu-%s is inside hu-%s: move the container, or unpack it first", id,
+                      hu.parent);
+    if (strcmp(hu.location, from) != 0)
+        return refuse(r, FL_ERULE_HU_LOCATION, "hu-%s is at loc-%s, not at loc-%s", id, hu.location,
+                      from);
+    old = hu;
+    snprintf(hu.location, sizeof(hu.location), "%s", to);
+    return hu_update(r, id, &old, &hu);
+}
+
+/* LotPutOnHold, LotReleased, LotRejected: the quality verdicts, each from the statuses it may
+ * follow. */
+static int quality_verdict(rule_t *r, uint8_t to, uint32_t from_mask)
+{
+    char id[EV_ID_LEN_MAX + 1];
+    if (!text_of(&r->payload, "hu_id", id, sizeof(id)))
+        return refuse(r, FL_EINVALID_VALUE, "the payload names no unit");
+    hu_t hu, old;
+    bool found;
+    int rc = hu_get(r, id, &hu, &found);
+    if (rc != 0)
+        return rc;
+    if (!found)
+        return refuse(r, FL_ERULE_HU_UNKNOWN, "no handling unit hu-%s in this plant", id);
+    if (!(from_mask & (1u << hu.status)))
+        return refuse(r, FL_ERULE_STATE, "hu-%s is %s: it cannot become %s", id,
+                      status_names[hu.status], status_names[to]);
+    old = hu;
+    hu.status = to;
+    return hu_update(r, id, &old, &hu);
+}
+
+#define FROM(status) (1u << (status))
+
+static int rule_hold(rule_t *r)
+{
+    return quality_verdict(r, HU_ON_HOLD, FROM(HU_AVAILABLE) | FROM(HU_RELEASED));
+}
+
+static int rule_release(rule_t *r)
+{
+    return quality_verdict(r, HU_RELEASED, FROM(HU_AVAILABLE) | FROM(HU_ON_HOLD));
+}
+
+static int rule_reject(rule_t *r)
+{
+    return quality_verdict(r, HU_REJECTED,
+                           FROM(HU_AVAILABLE) | FROM(HU_ON_HOLD) | FROM(HU_RELEASED));
+}
+
+/* The outputs of a cut: new, distinct units. Returns the sum of their quantities via *sum. */
+static int cut_outputs_check(rule_t *r, const msgpack_object *outputs, int64_t *sum)
+{
+    *sum = 0;
+    for (uint32_t i = 0; i < outputs->via.array.size; i++) {
+        const msgpack_object *output = &outputs->via.array.ptr[i];
+        char id[EV_ID_LEN_MAX + 1], other[EV_ID_LEN_MAX + 1];
+        int64_t qty;
+        if (!text_of(output, "hu_id", id, sizeof(id)) || !number_of(output, "qty_milli", &qty))
+            return refuse(r, FL_EINVALID_VALUE, "outputs[%u] is not a bundle", i);
+        for (uint32_t j = 0; j < i; j++)
+            if (text_of(&outputs->via.array.ptr[j], "hu_id", other, sizeof(other)) &&
+                strcmp(id, other) == 0)
+                return refuse(r, FL_ERULE_HU_EXISTS, "hu-%s is made twice by this cut", id);
+        hu_t existing;
+        bool found;
+        int rc = hu_get(r, id, &existing, &found);
+        if (rc != 0)
+            return rc;
+        if (found)
+            return refuse(r, FL_ERULE_HU_EXISTS, "hu-%s already exists (label reused?)", id);
+        *sum += qty;
+    }
+    return 0;
+}
+
+/* CuttingDeclared: consumed = first + second + waste within the article's tolerance; the input
+ * gives up what was consumed; each output is a new unit where the cut happened. */
+static int rule_cut(rule_t *r)
+{
+    char input_id[EV_ID_LEN_MAX + 1], unit[8], location[EV_ID_LEN_MAX + 1];
+    int64_t consumed, waste;
+    const msgpack_object *outputs = member(&r->payload, "outputs");
+    if (!text_of(&r->payload, "input_hu_id", input_id, sizeof(input_id)) ||
+        !text_of(&r->payload, "unit", unit, sizeof(unit)) ||
+        !text_of(&r->payload, "location_id", location, sizeof(location)) ||
+        !number_of(&r->payload, "consumed_qty_milli", &consumed) ||
+        !number_of(&r->payload, "waste_qty_milli", &waste) || outputs == NULL ||
+        outputs->type != MSGPACK_OBJECT_ARRAY)
+        return refuse(r, FL_EINVALID_VALUE, "the payload does not describe a cut");
+    hu_t input, old;
+    bool found;
+    article_t article;
+    int64_t made;
+    int rc = hu_get(r, input_id, &input, &found);
+    if (rc != 0 || !hu_usable(r, input_id, &input, found))
+        return rc;
+    if (strcmp(input.unit, unit) != 0)
+        return refuse(r, FL_ERULE_CONSERVATION, "hu-%s is counted in %s, the cut in %s", input_id,
+                      input.unit, unit);
+    if (consumed > input.qty_milli)
+        return refuse(r, FL_ERULE_NEGATIVE_STOCK,
+                      "hu-%s holds %lld thousandths of %s, the cut consumes %lld", input_id,
+                      (long long)input.qty_milli, unit, (long long)consumed);
+    if ((rc = article_get(r, input.item, &article)) != 0 ||
+        (rc = cut_outputs_check(r, outputs, &made)) != 0 || r->code != 0)
+        return rc;
+    int64_t difference = consumed - (made + waste);
+    int64_t allowed = consumed * article.cutting_tolerance_permille / 1000;
+    if (difference > allowed || -difference > allowed)
+        return refuse(r, FL_ERULE_CONSERVATION,
+                      "cutting hu-%s: consumed %lld but bundles + waste = %lld (tolerance %lld, "
+                      "item-%s)",
+                      input_id, (long long)consumed, (long long)(made + waste), (long long)allowed,
+                      input.item);
+    /* Every check passed: now write. */
+    old = input;
+    input.qty_milli -= consumed;
+    if (input.qty_milli == 0)
+        input.status = HU_CONSUMED;
+    if ((rc = hu_update(r, input_id, &old, &input)) != 0)
+        return rc;
+    for (uint32_t i = 0; i < outputs->via.array.size && rc == 0; i++) {
+        const msgpack_object *output = &outputs->via.array.ptr[i];
+        char id[EV_ID_LEN_MAX + 1];
+        hu_t bundle = {.format = HU_FORMAT, .status = HU_AVAILABLE, .created_seq = r->seq};
+        text_of(output, "hu_id", id, sizeof(id));
+        number_of(output, "qty_milli", &bundle.qty_milli);
+        if (!text_of(output, "item_id", bundle.item, sizeof(bundle.item)))
+            snprintf(bundle.item, sizeof(bundle.item), "%s", input.item);
+        snprintf(bundle.unit, sizeof(bundle.unit), "%s", unit);
+        snprintf(bundle.location, sizeof(bundle.location), "%s", location);
+        bundle.grade = grade_of(output);
+        rc = hu_update(r, id, NULL, &bundle);
+    }
+    return rc;
+}
+
+/* ArticleSpecDefined: the article's tolerances, which later rules read. */
+static int rule_article(rule_t *r)
+{
+    char item[EV_ID_LEN_MAX + 1], key_text[EV_NAME_LEN_MAX + 1];
+    article_t article = {.format = ARTICLE_FORMAT};
+    const msgpack_object *first_piece = member(&r->payload, "first_piece_required");
+    if (!text_of(&r->payload, "item_id", item, sizeof(item)) ||
+        !number_of(&r->payload, "cutting_tolerance_permille",
+                   &article.cutting_tolerance_permille) ||
+        !number_of(&r->payload, "overproduction_allowed_permille",
+                   &article.overproduction_allowed_permille))
+        return refuse(r, FL_EINVALID_VALUE, "the payload does not describe an article");
+    article.first_piece_required = first_piece != NULL &&
+                                   first_piece->type == MSGPACK_OBJECT_BOOLEAN &&
+                                   first_piece->via.boolean;
+    int len = snprintf(key_text, sizeof(key_text), "item-%s", item);
+    MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
+    MDB_val value = {.mv_size = sizeof(article), .mv_data = &article};
+    return mdb_put(r->txn, r->ledger->dbi_articles, &key, &value, 0);
+}
+
+/* ---- reads */
+
+int eng_hu_get(eng_ledger_t *ledger, const char *hu_id, eng_hu_view_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (hu_id == NULL || strlen(hu_id) > EV_ID_LEN_MAX)
+        return FL_EINVAL;
+    rule_t r = {.ledger = ledger};
+    int rc = eng__read_begin(ledger, &r.txn);
+    if (rc != 0)
+        return rc;
+    hu_t hu;
+    bool found = false;
+    rc = eng__err_from_mdb(hu_get(&r, hu_id, &hu, &found));
+    eng__read_end(ledger, r.txn);
+    if (rc != 0)
+        return rc;
+    if (!found)
+        return FL_ENOENT;
+    _Static_assert(sizeof(out->item) >= sizeof(hu.item), "views hold any id");
+    snprintf(out->status, sizeof(out->status), "%s", status_names[hu.status]);
+    snprintf(out->unit, sizeof(out->unit), "%s", hu.unit);
+    snprintf(out->item, sizeof(out->item), "%s", hu.item);
+    snprintf(out->location, sizeof(out->location), "%s", hu.location);
+    snprintf(out->parent, sizeof(out->parent), "%s", hu.parent);
+    out->qty_milli = hu.qty_milli;
+    out->grade = hu.grade;
+    out->created_seq = hu.created_seq;
+    return 0;
+}
+
+int eng_stock_get(eng_ledger_t *ledger, const char *item, const char *location, const char *status,
+                  int64_t *qty_milli)
+{
+    *qty_milli = 0;
+    uint8_t code = 0;
+    for (uint8_t i = HU_AVAILABLE; i <= HU_SHIPPED; i++)
+        if (strcmp(status_names[i], status) == 0)
+            code = i;
+    if (code == 0 || strlen(item) > EV_ID_LEN_MAX || strlen(location) > EV_ID_LEN_MAX)
+        return FL_EINVAL;
+    hu_t key_source = {.format = HU_FORMAT};
+    snprintf(key_source.item, sizeof(key_source.item), "%s", item);
+    snprintf(key_source.location, sizeof(key_source.location), "%s", location);
+    uint8_t key_bytes[STOCK_KEY_MAX];
+    MDB_val key = {.mv_size = stock_key(&key_source, code, key_bytes), .mv_data = key_bytes};
+    MDB_val value;
+    MDB_txn *txn = NULL;
+    int rc = eng__read_begin(ledger, &txn);
+    if (rc != 0)
+        return rc;
+    rc = mdb_get(txn, ledger->dbi_stock, &key, &value);
+    if (rc == 0 && value.mv_size == sizeof(*qty_milli))
+        memcpy(qty_milli, value.mv_data, sizeof(*qty_milli));
+    else if (rc == 0)
+        rc = MDB_CORRUPTED;
+    eng__read_end(ledger, txn);
+    return rc == MDB_NOTFOUND ? 0 : eng__err_from_mdb(rc);
+}
+
+/* ---- dispatch */
+
+typedef struct {
+    const char *type;
+    int (*apply)(rule_t *r);
+} rule_entry_t;
+
+/* Sorted by type name. */
+static const rule_entry_t rules[] = {
+    {"ArticleSpecDefined", rule_article},
+    {"CuttingDeclared", rule_cut},
+    {"GoodsReceived", rule_hu_created},
+    {"LotPutOnHold", rule_hold},
+    {"LotRejected", rule_reject},
+    {"LotReleased", rule_release},
+    {"ProductionDeclared", rule_hu_created},
+    {"StockTransferred", rule_hu_moved},
+};
+
+static const rule_entry_t *rule_find(const char *type)
+{
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+        if (strcmp(rules[i].type, type) == 0)
+            return &rules[i];
+    return NULL;
+}
+
+int eng__rules_apply(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *event, uint64_t seq,
+                     int *code, char *detail, size_t detail_size)
+{
+    *code = 0;
+    const ev_type_t *type = ev_type_find(event->type, strlen(event->type));
+    if (type == NULL) {
+        snprintf(detail, detail_size, "no event type \"%s\" in the catalog", event->type);
+        *code = FL_EUNKNOWN_TYPE;
+        return 0;
+    }
+    const rule_entry_t *entry = rule_find(type->name);
+    if (entry == NULL)
+        return 0;
+    rule_t r = {
+        .ledger = ledger, .txn = txn, .seq = seq, .detail = detail, .detail_size = detail_size};
+    size_t offset = 0;
+    msgpack_zone_clear(&ledger->rules_zone);
+    if (msgpack_unpack((const char *)event->payload, event->payload_len, &offset,
+                       &ledger->rules_zone, &r.payload) != MSGPACK_UNPACK_SUCCESS ||
+        r.payload.type != MSGPACK_OBJECT_MAP) {
+        snprintf(detail, detail_size, "the payload is not a catalog payload");
+        *code = FL_EINVALID_VALUE;
+        return 0;
+    }
+    int rc = entry->apply(&r);
+    *code = r.code;
+    return rc;
+}

@@ -1,0 +1,284 @@
+/*
+ * Tests of the plant's rules (rules.c), posted as the apps will: JSON through the catalog, into
+ * a plant ledger. Each violation is refused with its code and a detail naming the entity, and
+ * leaves the log and the state as they were.
+ */
+#include "tests/support/support.h"
+
+#include <pthread.h>
+
+#include "events/events.h"
+
+static char dir[256];
+static eng_ledger_t *ledger;
+static char detail[ENG_DETAIL_LEN_MAX];
+static unsigned next_id;
+
+static void setup(void)
+{
+    test_tmpdir(dir, sizeof(dir));
+    eng_config_t config = {.dir = dir, .rules = ENG_RULES_PLANT};
+    cr_assert_eq(eng_open(&ledger, &config), 0);
+    next_id = 1;
+}
+
+static void teardown(void)
+{
+    eng_close(ledger);
+    test_tmpdir_remove(dir);
+}
+
+TestSuite(rules, .init = setup, .fini = teardown, .timeout = 30);
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+} waiter_t;
+
+static void wake(eng_append_req_t *req, void *data)
+{
+    (void)req;
+    waiter_t *w = data;
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Posts events (JSON payloads of the given types) as role, atomically when there are several;
+ * returns the request's status and leaves the refusal's detail in `detail`. */
+static int post_group(ev_role_t role, const char *const *types, const char *const *payloads,
+                      uint32_t count)
+{
+    static ev_event_t decoded[4];
+    eng_event_t events[4];
+    eng_position_t positions[4];
+    int results[4];
+    ev_actor_t actor = {.user = "tester", .role = role, .device = "bench-1"};
+    cr_assert_leq(count, 4);
+    for (uint32_t i = 0; i < count; i++) {
+        char json[4096];
+        snprintf(json, sizeof(json),
+                 "{\"id\":\"0190b2a0-7c1d-7000-8000-%012u\",\"type\":\"%s\","
+                 "\"occurred_at_us\":1764000000000000,\"payload\":%s}",
+                 next_id++, types[i], payloads[i]);
+        ev_error_t error;
+        int rc = ev_decode_json(json, strlen(json), &actor, &decoded[i], &error);
+        cr_assert_eq(rc, 0, "%s: %s at %s: %s", types[i], fl_errname(rc), error.path,
+                     error.message);
+        eng_event_from_catalog(&decoded[i], &actor, &events[i]);
+    }
+    waiter_t w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+    eng_append_req_t req = {.events = events,
+                            .count = count,
+                            .flags = ENG_APPEND_ATOMIC,
+                            .positions = positions,
+                            .results = results,
+                            .cb = wake,
+                            .data = &w};
+    cr_assert_eq(eng_append_submit(ledger, &req), 0);
+    pthread_mutex_lock(&w.lock);
+    while (!w.done)
+        pthread_cond_wait(&w.cond, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    memcpy(detail, req.detail, sizeof(detail));
+    return req.status;
+}
+
+static int post(ev_role_t role, const char *type, const char *payload)
+{
+    return post_group(role, &type, &payload, 1);
+}
+
+#define RECEIVE(hu, qty)                                                                           \
+    "{\"hu_id\":\"" hu "\",\"item_id\":\"YARN-30\",\"qty_milli\":" qty ",\"unit\":\"kg\","         \
+    "\"location_id\":\"MP1\",\"supplier\":\"Filature du Sahel\"}"
+#define ROLL(hu)                                                                                   \
+    "{\"hu_id\":\"" hu "\",\"of_id\":\"OF7\",\"loom_id\":\"L012\",\"item_id\":\"TW-500\","         \
+    "\"qty_milli\":120000,\"unit\":\"pcs\",\"location_id\":\"WEAVING\","                           \
+    "\"length_milli\":60000,\"picks\":1800000}"
+#define MOVE(hu, from, to)                                                                         \
+    "{\"hu_id\":\"" hu "\",\"from_location_id\":\"" from "\",\"to_location_id\":\"" to "\"}"
+#define CUT(input, consumed, first, second, waste)                                                 \
+    "{\"input_hu_id\":\"" input "\",\"consumed_qty_milli\":" consumed ",\"unit\":\"pcs\","         \
+    "\"location_id\":\"CUT\",\"outputs\":["                                                        \
+    "{\"hu_id\":\"" input "-A\",\"item_id\":\"TW-500\",\"grade\":\"first\",\"qty_milli\":" first   \
+    "},{\"hu_id\":\"" input                                                                        \
+    "-B\",\"item_id\":\"TW-500\",\"grade\":\"second\",\"qty_milli\":" second                       \
+    "}],\"waste_qty_milli\":" waste ",\"waste_reason\":\"roll_end\"}"
+#define SPEC(tolerance)                                                                            \
+    "{\"item_id\":\"TW-500\",\"name\":\"Fouta 50x90\",\"unit\":\"pcs\",\"width_mm\":500,"          \
+    "\"repeat_length_mm\":900,\"gsm\":450,\"picks_per_cm_milli\":18000,"                           \
+    "\"first_piece_required\":true,\"cutting_tolerance_permille\":" tolerance ","                  \
+    "\"overproduction_allowed_permille\":50}"
+
+static uint64_t head_seq(void)
+{
+    eng_head_t head;
+    eng_head(ledger, &head);
+    return head.seq;
+}
+
+static int64_t stock(const char *item, const char *location, const char *status)
+{
+    int64_t qty;
+    cr_assert_eq(eng_stock_get(ledger, item, location, status, &qty), 0);
+    return qty;
+}
+
+Test(rules, received_goods_become_a_unit_and_stock)
+{
+    cr_assert_eq(post(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y1", "25000")), 0);
+    eng_hu_view_t hu;
+    cr_assert_eq(eng_hu_get(ledger, "Y1", &hu), 0);
+    cr_assert_str_eq(hu.status, "available");
+    cr_assert_str_eq(hu.location, "MP1");
+    cr_assert_eq(hu.qty_milli, 25000);
+    cr_assert_eq(stock("YARN-30", "MP1", "available"), 25000);
+    cr_assert_eq(eng_hu_get(ledger, "Y2", &hu), FL_ENOENT);
+}
+
+Test(rules, a_unit_cannot_be_created_twice)
+{
+    cr_assert_eq(post(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y1", "25000")), 0);
+    uint64_t before = head_seq();
+    cr_assert_eq(post(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y1", "9000")),
+                 FL_ERULE_HU_EXISTS);
+    cr_assert_not_null(strstr(detail, "hu-Y1"), "%s", detail);
+    cr_assert_eq(head_seq(), before);
+    cr_assert_eq(stock("YARN-30", "MP1", "available"), 25000);
+}
+
+Test(rules, a_move_takes_the_unit_and_its_stock_along)
+{
+    cr_assert_eq(post(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y1", "25000")), 0);
+    cr_assert_eq(post(EV_ROLE_STORE_RAW, "StockTransferred", MOVE("Y1", "MP1", "MP2")), 0);
+    cr_assert_eq(stock("YARN-30", "MP1", "available"), 0);
+    cr_assert_eq(stock("YARN-30", "MP2", "available"), 25000);
+}
+
+Test(rules, a_move_from_where_the_unit_is_not_is_refused_and_changes_nothing)
+{
+    cr_assert_eq(post(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y1", "25000")), 0);
+    uint64_t before = head_seq();
+    cr_assert_eq(post(EV_ROLE_STORE_RAW, "StockTransferred", MOVE("Y1", "MP9", "MP2")),
+                 FL_ERULE_HU_LOCATION);
+    cr_assert_not_null(strstr(detail, "loc-MP1"), "%s", detail);
+    cr_assert_eq(head_seq(), before);
+    eng_hu_view_t hu;
+    cr_assert_eq(eng_hu_get(ledger, "Y1", &hu), 0);
+    cr_assert_str_eq(hu.location, "MP1");
+    cr_assert_eq(stock("YARN-30", "MP2", "available"), 0);
+}
+
+Test(rules, an_unknown_unit_cannot_move)
+{
+    cr_assert_eq(post(EV_ROLE_STORE_RAW, "StockTransferred", MOVE("GHOST", "MP1", "MP2")),
+                 FL_ERULE_HU_UNKNOWN);
+    cr_assert_eq(head_seq(), 0);
+}
+
+Test(rules, a_held_unit_does_not_move_until_released)
+{
+    cr_assert_eq(post(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y1", "25000")), 0);
+    cr_assert_eq(
+        post(EV_ROLE_QUALITY, "LotPutOnHold", "{\"hu_id\":\"Y1\",\"reason\":\"moisture\"}"), 0);
+    cr_assert_eq(stock("YARN-30", "MP1", "on hold"), 25000);
+    cr_assert_eq(stock("YARN-30", "MP1", "available"), 0);
+    uint64_t before = head_seq();
+    cr_assert_eq(post(EV_ROLE_STORE_RAW, "StockTransferred", MOVE("Y1", "MP1", "MP2")),
+                 FL_ERULE_HU_HELD);
+    cr_assert_eq(head_seq(), before);
+    cr_assert_eq(post(EV_ROLE_QUALITY, "LotReleased", "{\"hu_id\":\"Y1\"}"), 0);
+    cr_assert_eq(post(EV_ROLE_STORE_RAW, "StockTransferred", MOVE("Y1", "MP1", "MP2")), 0);
+    cr_assert_eq(stock("YARN-30", "MP2", "released"), 25000);
+}
+
+Test(rules, a_rejected_unit_cannot_be_released)
+{
+    cr_assert_eq(post(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y1", "25000")), 0);
+    cr_assert_eq(post(EV_ROLE_QUALITY, "LotRejected",
+                      "{\"hu_id\":\"Y1\",\"reason\":\"wrong count\",\"disposition\":\"scrap\"}"),
+                 0);
+    uint64_t before = head_seq();
+    cr_assert_eq(post(EV_ROLE_QUALITY, "LotReleased", "{\"hu_id\":\"Y1\"}"), FL_ERULE_STATE);
+    cr_assert_not_null(strstr(detail, "rejected"), "%s", detail);
+    cr_assert_eq(head_seq(), before);
+}
+
+Test(rules, a_cut_conserves_quantity_within_the_articles_tolerance)
+{
+    cr_assert_eq(post(EV_ROLE_MANAGER, "ArticleSpecDefined", SPEC("10")), 0); /* 1% */
+    cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R1")), 0);
+    /* 120 pieces consumed; 100 + 18 + 1 = 119 is within 1.2 pieces. */
+    cr_assert_eq(
+        post(EV_ROLE_CUTTER, "CuttingDeclared", CUT("R1", "120000", "100000", "18000", "1000")), 0,
+        "%s", detail);
+    eng_hu_view_t roll, bundle;
+    cr_assert_eq(eng_hu_get(ledger, "R1", &roll), 0);
+    cr_assert_str_eq(roll.status, "consumed");
+    cr_assert_eq(roll.qty_milli, 0);
+    cr_assert_eq(eng_hu_get(ledger, "R1-A", &bundle), 0);
+    cr_assert_eq(bundle.grade, 1);
+    cr_assert_str_eq(bundle.location, "CUT");
+    cr_assert_eq(stock("TW-500", "CUT", "available"), 118000);
+    cr_assert_eq(stock("TW-500", "WEAVING", "available"), 0);
+}
+
+Test(rules, a_cut_that_loses_pieces_is_refused_and_changes_nothing)
+{
+    cr_assert_eq(post(EV_ROLE_MANAGER, "ArticleSpecDefined", SPEC("10")), 0);
+    cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R1")), 0);
+    uint64_t before = head_seq();
+    cr_assert_eq(
+        post(EV_ROLE_CUTTER, "CuttingDeclared", CUT("R1", "120000", "100000", "10000", "1000")),
+        FL_ERULE_CONSERVATION);
+    cr_assert_not_null(strstr(detail, "hu-R1"), "%s", detail);
+    cr_assert_eq(head_seq(), before);
+    eng_hu_view_t roll;
+    cr_assert_eq(eng_hu_get(ledger, "R1", &roll), 0);
+    cr_assert_eq(roll.qty_milli, 120000);
+    cr_assert_eq(eng_hu_get(ledger, "R1-A", &roll), FL_ENOENT);
+    cr_assert_eq(stock("TW-500", "CUT", "available"), 0);
+}
+
+Test(rules, a_cut_cannot_consume_more_than_the_roll_holds)
+{
+    cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R1")), 0);
+    cr_assert_eq(
+        post(EV_ROLE_CUTTER, "CuttingDeclared", CUT("R1", "130000", "110000", "19000", "1000")),
+        FL_ERULE_NEGATIVE_STOCK);
+    cr_assert_eq(stock("TW-500", "WEAVING", "available"), 120000);
+}
+
+Test(rules, a_held_roll_cannot_be_cut)
+{
+    cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R1")), 0);
+    cr_assert_eq(post(EV_ROLE_QUALITY, "LotPutOnHold", "{\"hu_id\":\"R1\",\"reason\":\"stains\"}"),
+                 0);
+    cr_assert_eq(
+        post(EV_ROLE_CUTTER, "CuttingDeclared", CUT("R1", "120000", "100000", "20000", "0")),
+        FL_ERULE_HU_HELD);
+}
+
+Test(rules, an_atomic_group_with_a_broken_rule_leaves_no_state_behind)
+{
+    const char *types[] = {"GoodsReceived", "StockTransferred"};
+    const char *payloads[] = {RECEIVE("Y5", "1000"), MOVE("Y5", "MP7", "MP2")};
+    cr_assert_eq(post_group(EV_ROLE_STORE_RAW, types, payloads, 2), FL_ERULE_HU_LOCATION);
+    eng_hu_view_t hu;
+    cr_assert_eq(eng_hu_get(ledger, "Y5", &hu), FL_ENOENT, "the receipt was rolled back");
+    cr_assert_eq(stock("YARN-30", "MP1", "available"), 0);
+    cr_assert_eq(head_seq(), 0);
+}
+
+Test(rules, a_plant_ledger_refuses_types_outside_the_catalog)
+{
+    test_event_t e;
+    test_event_make(&e, "hu-1", 1);
+    e.event.type = "TeleportDeclared";
+    eng_position_t position;
+    cr_assert_eq(eng_append(ledger, &e.event, 1, 0, &position, NULL), FL_EUNKNOWN_TYPE);
+    cr_assert_eq(head_seq(), 0);
+}
