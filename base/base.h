@@ -53,7 +53,8 @@
     X(RULE_NEGATIVE_STOCK, FL_ERR_BASE - 44, 422, "stock would go negative")                       \
     X(RULE_CONSERVATION, FL_ERR_BASE - 45, 422, "quantities do not balance")                       \
     X(RULE_CONTAINMENT, FL_ERR_BASE - 46, 422, "containment would not stay a tree")                \
-    X(RULE_STATE, FL_ERR_BASE - 47, 422, "not allowed in the current state")
+    X(RULE_STATE, FL_ERR_BASE - 47, 422, "not allowed in the current state")                       \
+    X(RULE_OVERPRODUCTION, FL_ERR_BASE - 48, 422, "beyond the order's plan and allowance")
 
 #define FL_ERR_BASE (-30000)
 

@@ -76,7 +76,7 @@ _Static_assert(ENG_INDEX_KEY_MAX <= 511, "LMDB's default key size limit");
 struct eng_ledger {
     MDB_env *env;
     MDB_dbi dbi_log, dbi_ids, dbi_streams, dbi_heads, dbi_entities, dbi_meta;
-    MDB_dbi dbi_hus, dbi_stock, dbi_articles; /* the plant's state (rules.c) */
+    MDB_dbi dbi_hus, dbi_stock, dbi_articles, dbi_orders, dbi_looms, dbi_beams; /* rules.c */
     eng_config_t config;
     uint64_t map_bytes;
 

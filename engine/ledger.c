@@ -126,7 +126,10 @@ static int open_databases(eng_ledger_t *ledger)
         (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &ledger->dbi_meta)) ||
         (rc = mdb_dbi_open(txn, "hus", MDB_CREATE, &ledger->dbi_hus)) ||
         (rc = mdb_dbi_open(txn, "stock", MDB_CREATE, &ledger->dbi_stock)) ||
-        (rc = mdb_dbi_open(txn, "articles", MDB_CREATE, &ledger->dbi_articles)))
+        (rc = mdb_dbi_open(txn, "articles", MDB_CREATE, &ledger->dbi_articles)) ||
+        (rc = mdb_dbi_open(txn, "orders", MDB_CREATE, &ledger->dbi_orders)) ||
+        (rc = mdb_dbi_open(txn, "looms", MDB_CREATE, &ledger->dbi_looms)) ||
+        (rc = mdb_dbi_open(txn, "beams", MDB_CREATE, &ledger->dbi_beams)))
         goto fail_txn;
     MDB_val key = {.mv_size = 6, .mv_data = "format"}, value;
     rc = mdb_get(txn, ledger->dbi_meta, &key, &value);

@@ -11,9 +11,13 @@
  *   hus       "hu-<id>"                       -> hu_t (status, quantity, item, location, parent)
  *   stock     item 0x00 location 0x00 status  -> i64 quantity in thousandths
  *   articles  "item-<id>"                     -> article_t (tolerances from ArticleSpecDefined)
+ *   orders    "of-<id>"                       -> order_t (state, plan, declared so far)
+ *   looms     "loom-<id>"                     -> loom_t (order in progress, first piece, beams)
+ *   beams     "beam-<id>"                     -> beam_t (loom and position, length)
  *
- * This is the first slice of the rules: handling units created, moved, held, released, rejected
- * and cut. The other types are recorded without state effects until their rules land.
+ * The rules so far: handling units created, moved, held, released, rejected and cut; orders'
+ * state machine and production against them; looms running and stopped; beams mounted and
+ * dismounted. The other types are recorded without state effects until their rules land.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "engine/engine_int.h"
@@ -55,6 +59,37 @@ typedef struct {
     int64_t overproduction_allowed_permille;
     bool first_piece_required;
 } article_t;
+
+typedef enum { OF_CREATED = 1, OF_RELEASED, OF_IN_PROGRESS, OF_CLOSED, OF_CANCELLED } of_state_t;
+
+static const char *const of_state_names[] = {"",       "created",  "released", "in progress",
+                                             "closed", "cancelled"};
+
+typedef struct {
+    uint8_t format;
+    uint8_t state;
+    char unit[8];
+    char item[EV_ID_LEN_MAX + 1];
+    int64_t planned_milli;
+    int64_t declared_milli;
+} order_t;
+
+enum { BEAM_GROUND, BEAM_PILE, BEAM_POSITIONS };
+
+typedef struct {
+    uint8_t format;
+    bool stopped;
+    bool first_piece_passed;       /* for the order it runs now */
+    char order[EV_ID_LEN_MAX + 1]; /* the order in progress on it, "" when none */
+    char beams[BEAM_POSITIONS][EV_ID_LEN_MAX + 1];
+} loom_t;
+
+typedef struct {
+    uint8_t format;
+    uint8_t position;
+    char loom[EV_ID_LEN_MAX + 1]; /* "" when not mounted */
+    int64_t length_milli;
+} beam_t;
 
 static const char *const status_names[] = {"",         "available", "on hold", "released",
                                            "rejected", "consumed",  "shipped"};
@@ -208,6 +243,38 @@ static int article_get(rule_t *r, const char *item, article_t *out)
     return out->format == ARTICLE_FORMAT ? 0 : MDB_CORRUPTED;
 }
 
+/* Records of the state tables keyed "<kind>-<id>": orders, looms, beams (fixed layouts with a
+ * format byte, like hu_t). */
+static int record_get(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, void *out,
+                      size_t size, bool *found)
+{
+    char key_text[EV_NAME_LEN_MAX + 1];
+    int len = snprintf(key_text, sizeof(key_text), "%s-%s", kind, id);
+    MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text}, value;
+    int rc = mdb_get(r->txn, dbi, &key, &value);
+    *found = rc == 0;
+    memset(out, 0, size);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (value.mv_size != size || ((const uint8_t *)value.mv_data)[0] != 1)
+        return MDB_CORRUPTED;
+    memcpy(out, value.mv_data, size);
+    return 0;
+}
+
+static int record_put(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, const void *record,
+                      size_t size)
+{
+    assert(((const uint8_t *)record)[0] == 1); /* every record is at format 1 */
+    char key_text[EV_NAME_LEN_MAX + 1];
+    int len = snprintf(key_text, sizeof(key_text), "%s-%s", kind, id);
+    MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
+    MDB_val value = {.mv_size = size, .mv_data = (void *)record};
+    return mdb_put(r->txn, dbi, &key, &value, 0);
+}
+
 /* A unit that may move, be cut or packed: known, and neither held, rejected, used up nor
  * shipped. Returns false (with the refusal set) otherwise. */
 static bool hu_usable(rule_t *r, const char *id, const hu_t *hu, bool found)
@@ -257,6 +324,52 @@ static int rule_hu_created(rule_t *r)
     if (found)
         return refuse(r, FL_ERULE_HU_EXISTS, "hu-%s already exists (label reused?)", id);
     return hu_update(r, id, NULL, &hu);
+}
+
+/* ProductionDeclared: a new roll, only on an order in progress on that loom, after a passed
+ * first piece when the article requires one, and never beyond the plan plus the allowed
+ * over-production. */
+static int rule_production(rule_t *r)
+{
+    char loom_id[EV_ID_LEN_MAX + 1], order_id[EV_ID_LEN_MAX + 1], unit[8];
+    int64_t qty;
+    if (!text_of(&r->payload, "loom_id", loom_id, sizeof(loom_id)) ||
+        !text_of(&r->payload, "of_id", order_id, sizeof(order_id)) ||
+        !text_of(&r->payload, "unit", unit, sizeof(unit)) ||
+        !number_of(&r->payload, "qty_milli", &qty))
+        return refuse(r, FL_EINVALID_VALUE, "the payload does not describe a roll");
+    loom_t loom;
+    order_t order;
+    article_t article;
+    bool loom_found, order_found;
+    int rc = record_get(r, r->ledger->dbi_looms, "loom", loom_id, &loom, sizeof(loom), &loom_found);
+    if (rc == 0)
+        rc = record_get(r, r->ledger->dbi_orders, "of", order_id, &order, sizeof(order),
+                        &order_found);
+    if (rc != 0)
+        return rc;
+    if (!loom_found || strcmp(loom.order, order_id) != 0 || !order_found)
+        return refuse(r, FL_ERULE_STATE, "of-%s is not in progress on loom-%s", order_id, loom_id);
+    if ((rc = article_get(r, order.item, &article)) != 0)
+        return rc;
+    if (article.first_piece_required && !loom.first_piece_passed)
+        return refuse(r, FL_ERULE_STATE, "loom-%s has no passed first piece for of-%s (item-%s)",
+                      loom_id, order_id, order.item);
+    if (strcmp(unit, order.unit) != 0)
+        return refuse(r, FL_ERULE_CONSERVATION, "of-%s is planned in %s, the roll is in %s",
+                      order_id, order.unit, unit);
+    int64_t allowed =
+        order.planned_milli + order.planned_milli * article.overproduction_allowed_permille / 1000;
+    if (order.declared_milli + qty > allowed)
+        return refuse(r, FL_ERULE_OVERPRODUCTION,
+                      "of-%s: %lld declared + %lld would pass the plan of %lld (+%lld per mille)",
+                      order_id, (long long)order.declared_milli, (long long)qty,
+                      (long long)order.planned_milli,
+                      (long long)article.overproduction_allowed_permille);
+    if ((rc = rule_hu_created(r)) != 0 || r->code != 0)
+        return rc;
+    order.declared_milli += qty;
+    return record_put(r, r->ledger->dbi_orders, "of", order_id, &order, sizeof(order));
 }
 
 /* StockTransferred: a whole unit from where it is to another location. */
@@ -433,6 +546,252 @@ static int rule_article(rule_t *r)
     return mdb_put(r->txn, r->ledger->dbi_articles, &key, &value, 0);
 }
 
+/* ---- production orders: created -> released -> in progress -> closed / cancelled */
+
+static int rule_order_created(rule_t *r)
+{
+    char id[EV_ID_LEN_MAX + 1];
+    order_t order = {.format = 1, .state = OF_CREATED};
+    bool found;
+    if (!text_of(&r->payload, "of_id", id, sizeof(id)) ||
+        !text_of(&r->payload, "item_id", order.item, sizeof(order.item)) ||
+        !text_of(&r->payload, "unit", order.unit, sizeof(order.unit)) ||
+        !number_of(&r->payload, "planned_qty_milli", &order.planned_milli))
+        return refuse(r, FL_EINVALID_VALUE, "the payload does not describe an order");
+    order_t existing;
+    int rc = record_get(r, r->ledger->dbi_orders, "of", id, &existing, sizeof(existing), &found);
+    if (rc != 0)
+        return rc;
+    if (found)
+        return refuse(r, FL_ERULE_STATE, "of-%s already exists", id);
+    return record_put(r, r->ledger->dbi_orders, "of", id, &order, sizeof(order));
+}
+
+/* An order moves to state `to` from one of the states in from_mask. */
+static int order_transition(rule_t *r, uint8_t to, uint32_t from_mask)
+{
+    char id[EV_ID_LEN_MAX + 1];
+    order_t order;
+    bool found;
+    if (!text_of(&r->payload, "of_id", id, sizeof(id)))
+        return refuse(r, FL_EINVALID_VALUE, "the payload names no order");
+    int rc = record_get(r, r->ledger->dbi_orders, "of", id, &order, sizeof(order), &found);
+    if (rc != 0)
+        return rc;
+    if (!found)
+        return refuse(r, FL_ERULE_STATE, "no production order of-%s", id);
+    if (!(from_mask & (1u << order.state)))
+        return refuse(r, FL_ERULE_STATE, "of-%s is %s: it cannot become %s", id,
+                      of_state_names[order.state], of_state_names[to]);
+    order.state = to;
+    return record_put(r, r->ledger->dbi_orders, "of", id, &order, sizeof(order));
+}
+
+static int rule_order_released(rule_t *r)
+{
+    return order_transition(r, OF_RELEASED, FROM(OF_CREATED));
+}
+
+static int rule_order_closed(rule_t *r)
+{
+    return order_transition(r, OF_CLOSED, FROM(OF_RELEASED) | FROM(OF_IN_PROGRESS));
+}
+
+static int rule_order_cancelled(rule_t *r)
+{
+    return order_transition(r, OF_CANCELLED,
+                            FROM(OF_CREATED) | FROM(OF_RELEASED) | FROM(OF_IN_PROGRESS));
+}
+
+/* ---- looms: defined, an order started and ended on them, stopped and restarted */
+
+static int loom_load(rule_t *r, char *id, size_t size, loom_t *loom)
+{
+    bool found;
+    if (!text_of(&r->payload, "loom_id", id, size))
+        return refuse(r, FL_EINVALID_VALUE, "the payload names no loom");
+    int rc = record_get(r, r->ledger->dbi_looms, "loom", id, loom, sizeof(*loom), &found);
+    if (rc == 0 && !found)
+        refuse(r, FL_ERULE_STATE, "loom-%s is not defined (LoomDefined)", id);
+    return rc;
+}
+
+static int rule_loom_defined(rule_t *r)
+{
+    char id[EV_ID_LEN_MAX + 1];
+    loom_t loom;
+    bool found;
+    if (!text_of(&r->payload, "loom_id", id, sizeof(id)))
+        return refuse(r, FL_EINVALID_VALUE, "the payload names no loom");
+    int rc = record_get(r, r->ledger->dbi_looms, "loom", id, &loom, sizeof(loom), &found);
+    if (rc != 0 || found) /* redefining a loom keeps its running state */
+        return rc;
+    loom.format = 1;
+    return record_put(r, r->ledger->dbi_looms, "loom", id, &loom, sizeof(loom));
+}
+
+static int rule_order_started(rule_t *r)
+{
+    char loom_id[EV_ID_LEN_MAX + 1], order_id[EV_ID_LEN_MAX + 1];
+    loom_t loom;
+    order_t order;
+    bool found;
+    int rc = loom_load(r, loom_id, sizeof(loom_id), &loom);
+    if (rc != 0 || r->code != 0)
+        return rc;
+    if (!text_of(&r->payload, "of_id", order_id, sizeof(order_id)))
+        return refuse(r, FL_EINVALID_VALUE, "the payload names no order");
+    if (loom.order[0] != '\0')
+        return refuse(r, FL_ERULE_STATE, "loom-%s is running of-%s: end it first", loom_id,
+                      loom.order);
+    rc = record_get(r, r->ledger->dbi_orders, "of", order_id, &order, sizeof(order), &found);
+    if (rc != 0)
+        return rc;
+    if (!found || (order.state != OF_RELEASED && order.state != OF_IN_PROGRESS))
+        return refuse(r, FL_ERULE_STATE, "of-%s is %s: only a released order starts", order_id,
+                      found ? of_state_names[order.state] : "unknown");
+    order.state = OF_IN_PROGRESS;
+    snprintf(loom.order, sizeof(loom.order), "%s", order_id);
+    loom.first_piece_passed = false;
+    loom.stopped = false;
+    if ((rc = record_put(r, r->ledger->dbi_orders, "of", order_id, &order, sizeof(order))) != 0)
+        return rc;
+    return record_put(r, r->ledger->dbi_looms, "loom", loom_id, &loom, sizeof(loom));
+}
+
+/* OFEndedOnLoom and FirstPieceInspected: about the order the loom runs now. */
+static int loom_with_order(rule_t *r, char *loom_id, loom_t *loom)
+{
+    char order_id[EV_ID_LEN_MAX + 1];
+    int rc = loom_load(r, loom_id, EV_ID_LEN_MAX + 1, loom);
+    if (rc != 0 || r->code != 0)
+        return rc;
+    if (!text_of(&r->payload, "of_id", order_id, sizeof(order_id)))
+        return refuse(r, FL_EINVALID_VALUE, "the payload names no order");
+    if (strcmp(loom->order, order_id) != 0)
+        return refuse(r, FL_ERULE_STATE, "of-%s is not in progress on loom-%s", order_id, loom_id);
+    return 0;
+}
+
+static int rule_order_ended(rule_t *r)
+{
+    char loom_id[EV_ID_LEN_MAX + 1];
+    loom_t loom;
+    int rc = loom_with_order(r, loom_id, &loom);
+    if (rc != 0 || r->code != 0)
+        return rc;
+    loom.order[0] = '\0';
+    loom.first_piece_passed = false;
+    return record_put(r, r->ledger->dbi_looms, "loom", loom_id, &loom, sizeof(loom));
+}
+
+static int rule_first_piece(rule_t *r)
+{
+    char loom_id[EV_ID_LEN_MAX + 1], result[16];
+    loom_t loom;
+    int rc = loom_with_order(r, loom_id, &loom);
+    if (rc != 0 || r->code != 0)
+        return rc;
+    if (!text_of(&r->payload, "result", result, sizeof(result)))
+        return refuse(r, FL_EINVALID_VALUE, "the payload has no result");
+    loom.first_piece_passed = strcmp(result, "passed") == 0;
+    return record_put(r, r->ledger->dbi_looms, "loom", loom_id, &loom, sizeof(loom));
+}
+
+/* LoomStopped and LoomRestarted: a loom is running or stopped, never both twice. */
+static int loom_run(rule_t *r, bool stop)
+{
+    char loom_id[EV_ID_LEN_MAX + 1];
+    loom_t loom;
+    int rc = loom_load(r, loom_id, sizeof(loom_id), &loom);
+    if (rc != 0 || r->code != 0)
+        return rc;
+    if (loom.stopped == stop)
+        return refuse(r, FL_ERULE_STATE, "loom-%s is already %s", loom_id,
+                      stop ? "stopped" : "running");
+    loom.stopped = stop;
+    return record_put(r, r->ledger->dbi_looms, "loom", loom_id, &loom, sizeof(loom));
+}
+
+static int rule_loom_stopped(rule_t *r)
+{
+    return loom_run(r, true);
+}
+
+static int rule_loom_restarted(rule_t *r)
+{
+    return loom_run(r, false);
+}
+
+/* ---- beams: one loom per beam, one beam per loom position, never longer when dismounted */
+
+static int beam_load(rule_t *r, char *beam_id, char *loom_id, beam_t *beam, loom_t *loom,
+                     int *position)
+{
+    char where[16];
+    bool found;
+    int rc = loom_load(r, loom_id, EV_ID_LEN_MAX + 1, loom);
+    if (rc != 0 || r->code != 0)
+        return rc;
+    if (!text_of(&r->payload, "beam_id", beam_id, EV_ID_LEN_MAX + 1) ||
+        !text_of(&r->payload, "position", where, sizeof(where)))
+        return refuse(r, FL_EINVALID_VALUE, "the payload names no beam or position");
+    *position = strcmp(where, "pile") == 0 ? BEAM_PILE : BEAM_GROUND;
+    return record_get(r, r->ledger->dbi_beams, "beam", beam_id, beam, sizeof(*beam), &found);
+}
+
+static int rule_beam_mounted(rule_t *r)
+{
+    char beam_id[EV_ID_LEN_MAX + 1], loom_id[EV_ID_LEN_MAX + 1];
+    static const char *const positions[] = {"ground", "pile"};
+    beam_t beam;
+    loom_t loom;
+    int position;
+    int rc = beam_load(r, beam_id, loom_id, &beam, &loom, &position);
+    if (rc != 0 || r->code != 0)
+        return rc;
+    if (beam.loom[0] != '\0')
+        return refuse(r, FL_ERULE_STATE, "beam-%s is already on loom-%s", beam_id, beam.loom);
+    if (loom.beams[position][0] != '\0')
+        return refuse(r, FL_ERULE_STATE, "the %s position of loom-%s holds beam-%s",
+                      positions[position], loom_id, loom.beams[position]);
+    beam.format = 1;
+    beam.position = (uint8_t)position;
+    snprintf(beam.loom, sizeof(beam.loom), "%s", loom_id);
+    if (!number_of(&r->payload, "length_milli", &beam.length_milli))
+        return refuse(r, FL_EINVALID_VALUE, "the payload has no length");
+    snprintf(loom.beams[position], sizeof(loom.beams[position]), "%s", beam_id);
+    if ((rc = record_put(r, r->ledger->dbi_beams, "beam", beam_id, &beam, sizeof(beam))) != 0)
+        return rc;
+    return record_put(r, r->ledger->dbi_looms, "loom", loom_id, &loom, sizeof(loom));
+}
+
+static int rule_beam_dismounted(rule_t *r)
+{
+    char beam_id[EV_ID_LEN_MAX + 1], loom_id[EV_ID_LEN_MAX + 1];
+    beam_t beam;
+    loom_t loom;
+    int position;
+    int64_t remaining;
+    int rc = beam_load(r, beam_id, loom_id, &beam, &loom, &position);
+    if (rc != 0 || r->code != 0)
+        return rc;
+    if (strcmp(beam.loom, loom_id) != 0 || beam.position != position)
+        return refuse(r, FL_ERULE_STATE, "beam-%s is not at that position of loom-%s", beam_id,
+                      loom_id);
+    if (!number_of(&r->payload, "remaining_length_milli", &remaining) || remaining < 0 ||
+        remaining > beam.length_milli)
+        return refuse(r, FL_ERULE_CONSERVATION,
+                      "beam-%s was mounted with %lld thousandths of m: it cannot have %lld left",
+                      beam_id, (long long)beam.length_milli, (long long)remaining);
+    beam.loom[0] = '\0';
+    beam.length_milli = remaining;
+    loom.beams[position][0] = '\0';
+    if ((rc = record_put(r, r->ledger->dbi_beams, "beam", beam_id, &beam, sizeof(beam))) != 0)
+        return rc;
+    return record_put(r, r->ledger->dbi_looms, "loom", loom_id, &loom, sizeof(loom));
+}
+
 /* ---- reads */
 
 int eng_hu_get(eng_ledger_t *ledger, const char *hu_id, eng_hu_view_t *out)
@@ -503,12 +862,24 @@ typedef struct {
 /* Sorted by type name. */
 static const rule_entry_t rules[] = {
     {"ArticleSpecDefined", rule_article},
+    {"BeamDismounted", rule_beam_dismounted},
+    {"BeamMounted", rule_beam_mounted},
     {"CuttingDeclared", rule_cut},
+    {"FirstPieceInspected", rule_first_piece},
     {"GoodsReceived", rule_hu_created},
+    {"LoomDefined", rule_loom_defined},
+    {"LoomRestarted", rule_loom_restarted},
+    {"LoomStopped", rule_loom_stopped},
     {"LotPutOnHold", rule_hold},
     {"LotRejected", rule_reject},
     {"LotReleased", rule_release},
-    {"ProductionDeclared", rule_hu_created},
+    {"OFCancelled", rule_order_cancelled},
+    {"OFClosed", rule_order_closed},
+    {"OFCreated", rule_order_created},
+    {"OFEndedOnLoom", rule_order_ended},
+    {"OFReleased", rule_order_released},
+    {"OFStartedOnLoom", rule_order_started},
+    {"ProductionDeclared", rule_production},
     {"StockTransferred", rule_hu_moved},
 };
 

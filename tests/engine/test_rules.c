@@ -113,6 +113,22 @@ static int post(ev_role_t role, const char *type, const char *payload)
     "\"first_piece_required\":true,\"cutting_tolerance_permille\":" tolerance ","                  \
     "\"overproduction_allowed_permille\":50}"
 
+#define ORDER(of, planned)                                                                         \
+    "{\"of_id\":\"" of "\",\"item_id\":\"TW-500\",\"planned_qty_milli\":" planned ","              \
+    "\"unit\":\"pcs\",\"due_at_us\":1767000000000000,\"priority\":1}"
+#define LOOM(loom)                                                                                 \
+    "{\"loom_id\":\"" loom "\",\"name\":\"Picanol " loom "\",\"location_id\":\"WEAVING\","         \
+    "\"nominal_picks_per_min\":450,\"terry\":true}"
+#define ON_LOOM(loom, of) "{\"loom_id\":\"" loom "\",\"of_id\":\"" of "\",\"picks\":1000}"
+#define FIRST_PIECE(loom, of, result)                                                              \
+    "{\"loom_id\":\"" loom "\",\"of_id\":\"" of "\",\"result\":\"" result "\"}"
+#define BEAM(beam, loom, position, length)                                                         \
+    "{\"beam_id\":\"" beam "\",\"loom_id\":\"" loom "\",\"position\":\"" position "\","            \
+    "\"length_milli\":" length "}"
+#define UNBEAM(beam, loom, position, remaining)                                                    \
+    "{\"beam_id\":\"" beam "\",\"loom_id\":\"" loom "\",\"position\":\"" position "\","            \
+    "\"remaining_length_milli\":" remaining ",\"reason\":\"beam_out\"}"
+
 static uint64_t head_seq(void)
 {
     eng_head_t head;
@@ -125,6 +141,20 @@ static int64_t stock(const char *item, const char *location, const char *status)
     int64_t qty;
     cr_assert_eq(eng_stock_get(ledger, item, location, status, &qty), 0);
     return qty;
+}
+
+/* Loom L012 weaving order OF7 (TW-500, 1,000 pieces planned, 5% over-production allowed,
+ * first piece required and passed). */
+static void start_weaving(void)
+{
+    cr_assert_eq(post(EV_ROLE_MANAGER, "ArticleSpecDefined", SPEC("10")), 0, "%s", detail);
+    cr_assert_eq(post(EV_ROLE_MANAGER, "LoomDefined", LOOM("L012")), 0, "%s", detail);
+    cr_assert_eq(post(EV_ROLE_MANAGER, "OFCreated", ORDER("OF7", "1000000")), 0, "%s", detail);
+    cr_assert_eq(post(EV_ROLE_MANAGER, "OFReleased", "{\"of_id\":\"OF7\"}"), 0, "%s", detail);
+    cr_assert_eq(post(EV_ROLE_WEAVER, "OFStartedOnLoom", ON_LOOM("L012", "OF7")), 0, "%s", detail);
+    cr_assert_eq(
+        post(EV_ROLE_MECHANIC, "FirstPieceInspected", FIRST_PIECE("L012", "OF7", "passed")), 0,
+        "%s", detail);
 }
 
 Test(rules, received_goods_become_a_unit_and_stock)
@@ -209,7 +239,7 @@ Test(rules, a_rejected_unit_cannot_be_released)
 
 Test(rules, a_cut_conserves_quantity_within_the_articles_tolerance)
 {
-    cr_assert_eq(post(EV_ROLE_MANAGER, "ArticleSpecDefined", SPEC("10")), 0); /* 1% */
+    start_weaving(); /* TW-500 cuts within 1% */
     cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R1")), 0);
     /* 120 pieces consumed; 100 + 18 + 1 = 119 is within 1.2 pieces. */
     cr_assert_eq(
@@ -228,7 +258,7 @@ Test(rules, a_cut_conserves_quantity_within_the_articles_tolerance)
 
 Test(rules, a_cut_that_loses_pieces_is_refused_and_changes_nothing)
 {
-    cr_assert_eq(post(EV_ROLE_MANAGER, "ArticleSpecDefined", SPEC("10")), 0);
+    start_weaving();
     cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R1")), 0);
     uint64_t before = head_seq();
     cr_assert_eq(
@@ -245,6 +275,7 @@ Test(rules, a_cut_that_loses_pieces_is_refused_and_changes_nothing)
 
 Test(rules, a_cut_cannot_consume_more_than_the_roll_holds)
 {
+    start_weaving();
     cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R1")), 0);
     cr_assert_eq(
         post(EV_ROLE_CUTTER, "CuttingDeclared", CUT("R1", "130000", "110000", "19000", "1000")),
@@ -254,6 +285,7 @@ Test(rules, a_cut_cannot_consume_more_than_the_roll_holds)
 
 Test(rules, a_held_roll_cannot_be_cut)
 {
+    start_weaving();
     cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R1")), 0);
     cr_assert_eq(post(EV_ROLE_QUALITY, "LotPutOnHold", "{\"hu_id\":\"R1\",\"reason\":\"stains\"}"),
                  0);
@@ -281,4 +313,109 @@ Test(rules, a_plant_ledger_refuses_types_outside_the_catalog)
     eng_position_t position;
     cr_assert_eq(eng_append(ledger, &e.event, 1, 0, &position, NULL), FL_EUNKNOWN_TYPE);
     cr_assert_eq(head_seq(), 0);
+}
+
+Test(rules, production_needs_an_order_in_progress_on_that_loom)
+{
+    cr_assert_eq(post(EV_ROLE_MANAGER, "ArticleSpecDefined", SPEC("10")), 0);
+    cr_assert_eq(post(EV_ROLE_MANAGER, "LoomDefined", LOOM("L012")), 0);
+    cr_assert_eq(post(EV_ROLE_MANAGER, "OFCreated", ORDER("OF7", "1000000")), 0);
+    uint64_t before = head_seq();
+    cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R1")), FL_ERULE_STATE);
+    cr_assert_not_null(strstr(detail, "of-OF7"), "%s", detail);
+    cr_assert_eq(post(EV_ROLE_WEAVER, "OFStartedOnLoom", ON_LOOM("L012", "OF7")), FL_ERULE_STATE,
+                 "an order starts only once released");
+    cr_assert_eq(head_seq(), before);
+    eng_hu_view_t hu;
+    cr_assert_eq(eng_hu_get(ledger, "R1", &hu), FL_ENOENT);
+}
+
+Test(rules, production_waits_for_a_passed_first_piece_when_the_article_requires_one)
+{
+    cr_assert_eq(post(EV_ROLE_MANAGER, "ArticleSpecDefined", SPEC("10")), 0);
+    cr_assert_eq(post(EV_ROLE_MANAGER, "LoomDefined", LOOM("L012")), 0);
+    cr_assert_eq(post(EV_ROLE_MANAGER, "OFCreated", ORDER("OF7", "1000000")), 0);
+    cr_assert_eq(post(EV_ROLE_MANAGER, "OFReleased", "{\"of_id\":\"OF7\"}"), 0);
+    cr_assert_eq(post(EV_ROLE_WEAVER, "OFStartedOnLoom", ON_LOOM("L012", "OF7")), 0);
+    cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R1")), FL_ERULE_STATE);
+    cr_assert_not_null(strstr(detail, "first piece"), "%s", detail);
+    cr_assert_eq(
+        post(EV_ROLE_MECHANIC, "FirstPieceInspected", FIRST_PIECE("L012", "OF7", "failed")), 0);
+    cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R1")), FL_ERULE_STATE);
+    cr_assert_eq(
+        post(EV_ROLE_MECHANIC, "FirstPieceInspected", FIRST_PIECE("L012", "OF7", "passed")), 0);
+    cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R1")), 0, "%s", detail);
+}
+
+Test(rules, production_stops_at_the_plan_plus_the_allowed_over_production)
+{
+    start_weaving(); /* 1,000 pieces + 5% = 1,050; each roll is 120 pieces */
+    char id[16];
+    for (int roll = 0; roll < 8; roll++) { /* 960 pieces */
+        const char *type = "ProductionDeclared";
+        char payload[512];
+        snprintf(id, sizeof(id), "R%d", roll);
+        snprintf(payload, sizeof(payload),
+                 "{\"hu_id\":\"%s\",\"of_id\":\"OF7\",\"loom_id\":\"L012\","
+                 "\"item_id\":\"TW-500\",\"qty_milli\":120000,\"unit\":\"pcs\","
+                 "\"location_id\":\"WEAVING\",\"length_milli\":60000,\"picks\":%d}",
+                 id, 1000 + roll);
+        const char *payloads[] = {payload};
+        cr_assert_eq(post_group(EV_ROLE_WEAVER, &type, payloads, 1), 0, "%s", detail);
+    }
+    uint64_t before = head_seq();
+    cr_assert_eq(post(EV_ROLE_WEAVER, "ProductionDeclared", ROLL("R9")), FL_ERULE_OVERPRODUCTION);
+    cr_assert_not_null(strstr(detail, "of-OF7"), "%s", detail);
+    cr_assert_eq(head_seq(), before);
+    cr_assert_eq(stock("TW-500", "WEAVING", "available"), 960000);
+}
+
+Test(rules, order_states_follow_their_machine)
+{
+    cr_assert_eq(post(EV_ROLE_MANAGER, "OFCreated", ORDER("OF8", "1000")), 0);
+    cr_assert_eq(post(EV_ROLE_MANAGER, "OFCreated", ORDER("OF8", "1000")), FL_ERULE_STATE);
+    cr_assert_eq(post(EV_ROLE_MANAGER, "OFClosed", "{\"of_id\":\"OF8\"}"), FL_ERULE_STATE,
+                 "a created order is released before it closes");
+    cr_assert_eq(post(EV_ROLE_MANAGER, "OFCancelled", "{\"of_id\":\"OF8\",\"reason\":\"dup\"}"), 0);
+    cr_assert_eq(post(EV_ROLE_MANAGER, "OFReleased", "{\"of_id\":\"OF8\"}"), FL_ERULE_STATE);
+    cr_assert_not_null(strstr(detail, "cancelled"), "%s", detail);
+}
+
+Test(rules, a_loom_is_stopped_or_running_never_twice_the_same)
+{
+    cr_assert_eq(post(EV_ROLE_MANAGER, "LoomDefined", LOOM("L3")), 0);
+    const char *stop = "{\"loom_id\":\"L3\",\"stop_class\":\"warp\",\"reason_code\":\"W12\","
+                       "\"picks\":500}";
+    cr_assert_eq(post(EV_ROLE_WEAVER, "LoomStopped", stop), 0);
+    cr_assert_eq(post(EV_ROLE_WEAVER, "LoomStopped", stop), FL_ERULE_STATE);
+    cr_assert_eq(post(EV_ROLE_WEAVER, "LoomRestarted", "{\"loom_id\":\"L3\",\"picks\":500}"), 0);
+    cr_assert_eq(post(EV_ROLE_WEAVER, "LoomRestarted", "{\"loom_id\":\"L3\",\"picks\":501}"),
+                 FL_ERULE_STATE);
+    cr_assert_eq(post(EV_ROLE_WEAVER, "LoomStopped",
+                      "{\"loom_id\":\"L404\",\"stop_class\":\"weft\",\"reason_code\":\"x\","
+                      "\"picks\":1}"),
+                 FL_ERULE_STATE, "an undefined loom");
+}
+
+Test(rules, a_beam_is_on_one_loom_and_a_position_holds_one_beam)
+{
+    cr_assert_eq(post(EV_ROLE_MANAGER, "LoomDefined", LOOM("L1")), 0);
+    cr_assert_eq(post(EV_ROLE_MANAGER, "LoomDefined", LOOM("L2")), 0);
+    cr_assert_eq(post(EV_ROLE_MECHANIC, "BeamMounted", BEAM("B1", "L1", "pile", "3000000")), 0,
+                 "%s", detail);
+    cr_assert_eq(post(EV_ROLE_MECHANIC, "BeamMounted", BEAM("B1", "L2", "pile", "3000000")),
+                 FL_ERULE_STATE);
+    cr_assert_not_null(strstr(detail, "loom-L1"), "%s", detail);
+    cr_assert_eq(post(EV_ROLE_MECHANIC, "BeamMounted", BEAM("B2", "L1", "pile", "3000000")),
+                 FL_ERULE_STATE);
+    cr_assert_not_null(strstr(detail, "beam-B1"), "%s", detail);
+    cr_assert_eq(post(EV_ROLE_MECHANIC, "BeamMounted", BEAM("B2", "L1", "ground", "2000000")), 0);
+    cr_assert_eq(post(EV_ROLE_MECHANIC, "BeamDismounted", UNBEAM("B1", "L1", "pile", "3500000")),
+                 FL_ERULE_CONSERVATION, "a beam does not grow");
+    cr_assert_eq(post(EV_ROLE_MECHANIC, "BeamDismounted", UNBEAM("B1", "L2", "pile", "100")),
+                 FL_ERULE_STATE);
+    cr_assert_eq(post(EV_ROLE_MECHANIC, "BeamDismounted", UNBEAM("B1", "L1", "pile", "150000")), 0,
+                 "%s", detail);
+    cr_assert_eq(post(EV_ROLE_MECHANIC, "BeamMounted", BEAM("B1", "L2", "pile", "150000")), 0,
+                 "once dismounted it may go elsewhere: %s", detail);
 }
