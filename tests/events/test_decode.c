@@ -220,10 +220,12 @@ Test(decode, oversized_strings_and_arrays_are_refused)
                 value = json_stringn(text, (size_t)field->max + 1);
                 free(text);
             } else if (field->kind == EV_IDS || field->kind == EV_OBJECTS) {
-                json_t *one = json_array_get(sample_value(field), 0);
+                json_t *sample = sample_value(field);
+                json_t *one = json_array_get(sample, 0);
                 value = json_array();
                 for (int64_t n = 0; n <= field->max; n++)
                     json_array_append(value, one);
+                json_decref(sample);
             } else {
                 continue;
             }
