@@ -270,6 +270,29 @@ int eng_hu_get(eng_ledger_t *ledger, const char *hu_id, eng_hu_view_t *out);
 int eng_stock_get(eng_ledger_t *ledger, const char *item, const char *location, const char *status,
                   int64_t *qty_milli);
 
+/* One genealogy edge met while walking: `from` was used to make, or contains, `to`. */
+typedef struct {
+    char from[136];
+    char to[136];
+    char kind[12]; /* "cut", "contains", "woven_on", "for_order", "warp" */
+    uint64_t seq;  /* the event that made the link */
+    uint32_t depth; /* 1 for the start's own links */
+} eng_link_t;
+
+/* Return non-zero to stop the walk. */
+typedef int (*eng_link_cb)(const eng_link_t *link, void *data);
+
+#define ENG_GENEALOGY_NODES_MAX 2048
+
+/*
+ * Walks the genealogy from an entity ("hu-P1", "loom-L012", "beam-B4"), breadth first, down
+ * (ENG_FORWARD: what it went into or contains) or up (ENG_BACKWARD: what it came from), to at
+ * most depth_max levels and nodes_max entities (capped at ENG_GENEALOGY_NODES_MAX), each entity
+ * once. Returns 0, FL_ETOOBIG when nodes_max stopped the walk early, FL_EINVAL, or a read error.
+ */
+int eng_genealogy(eng_ledger_t *ledger, const char *entity, int direction, uint32_t depth_max,
+                  uint32_t nodes_max, eng_link_cb cb, void *data);
+
 /* Fills out from a catalog event validated by events/ (ev_event_t) and the actor that posted
  * it, for eng_append. out points into event and actor, which must outlive the append. */
 struct ev_event;

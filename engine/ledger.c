@@ -129,7 +129,9 @@ static int open_databases(eng_ledger_t *ledger)
         (rc = mdb_dbi_open(txn, "articles", MDB_CREATE, &ledger->dbi_articles)) ||
         (rc = mdb_dbi_open(txn, "orders", MDB_CREATE, &ledger->dbi_orders)) ||
         (rc = mdb_dbi_open(txn, "looms", MDB_CREATE, &ledger->dbi_looms)) ||
-        (rc = mdb_dbi_open(txn, "beams", MDB_CREATE, &ledger->dbi_beams)))
+        (rc = mdb_dbi_open(txn, "beams", MDB_CREATE, &ledger->dbi_beams)) ||
+        (rc = mdb_dbi_open(txn, "children", MDB_CREATE, &ledger->dbi_children)) ||
+        (rc = mdb_dbi_open(txn, "links", MDB_CREATE, &ledger->dbi_links)))
         goto fail_txn;
     MDB_val key = {.mv_size = 6, .mv_data = "format"}, value;
     rc = mdb_get(txn, ledger->dbi_meta, &key, &value);
@@ -218,7 +220,7 @@ int eng_open(eng_ledger_t **out, const eng_config_t *config)
         rc = eng__err_from_mdb(rc);
         goto fail_alloc;
     }
-    if ((rc = mdb_env_set_maxdbs(ledger->env, 16)) != 0 ||
+    if ((rc = mdb_env_set_maxdbs(ledger->env, 24)) != 0 ||
         (rc = mdb_env_set_maxreaders(ledger->env, ledger->config.readers_max)) != 0 ||
         (rc = mdb_env_set_mapsize(ledger->env, ledger->config.map_bytes_initial)) != 0 ||
         (rc = mdb_env_open(ledger->env, config->dir, MDB_NOTLS, 0640)) != 0) {

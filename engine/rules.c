@@ -14,9 +14,11 @@
  *   orders    "of-<id>"                       -> order_t (state, plan, declared so far)
  *   looms     "loom-<id>"                     -> loom_t (order in progress, first piece, beams)
  *   beams     "beam-<id>"                     -> beam_t (loom and position, length)
+ *   children  "hu-<container>" 0x00 "<id>"    -> empty: what a container holds now
+ *   links     from 0x00 'd'|'u' 0x00 to       -> link_t: genealogy, both directions
  *
- * The rules so far: handling units created, moved, held, released, rejected and cut; orders'
- * state machine and production against them; looms running and stopped; beams mounted and
+ * The rules so far: handling units created, moved (with their contents), held, released,
+ * rejected, cut, packed and unpacked; orders' state machine and production against them; looms running and stopped; beams mounted and
  * dismounted. The other types are recorded without state effects until their rules land.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -25,6 +27,7 @@
 #include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define HU_FORMAT      1
@@ -275,6 +278,55 @@ static int record_put(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, 
     return mdb_put(r->txn, dbi, &key, &value, 0);
 }
 
+/* Genealogy: "from" was used to make, or contains, "to". Both directions are written, so a
+ * pallet leads down to its rolls and a yarn lot up to its pallets:
+ *   links  from 0x00 'd' 0x00 to  -> link_t      (and  to 0x00 'u' 0x00 from)
+ * Names are entity keys ("hu-R1", "loom-L012", "beam-B4"). */
+typedef struct {
+    uint64_t seq;
+    char kind[12]; /* "cut", "contains", "woven_on", "for_order", "warp" */
+} link_t;
+
+static size_t link_key(const char *from, char direction, const char *to,
+                       uint8_t out[2 * EV_NAME_LEN_MAX + 4])
+{
+    size_t from_len = strlen(from), to_len = strlen(to);
+    memcpy(out, from, from_len);
+    out[from_len] = 0;
+    out[from_len + 1] = (uint8_t)direction;
+    out[from_len + 2] = 0;
+    memcpy(out + from_len + 3, to, to_len);
+    return from_len + 3 + to_len;
+}
+
+static int link_add(rule_t *r, const char *from, const char *to, const char *kind)
+{
+    uint8_t key_bytes[2 * EV_NAME_LEN_MAX + 4];
+    link_t link = {.seq = r->seq};
+    snprintf(link.kind, sizeof(link.kind), "%s", kind);
+    MDB_val value = {.mv_size = sizeof(link), .mv_data = &link};
+    MDB_val key = {.mv_size = link_key(from, 'd', to, key_bytes), .mv_data = key_bytes};
+    int rc = mdb_put(r->txn, r->ledger->dbi_links, &key, &value, 0);
+    if (rc != 0)
+        return rc;
+    key.mv_size = link_key(to, 'u', from, key_bytes);
+    return mdb_put(r->txn, r->ledger->dbi_links, &key, &value, 0);
+}
+
+/* Current containment, for moving a container with its contents:
+ *   children  "hu-<container>" 0x00 "<content id>"  -> empty */
+static int child_set(rule_t *r, const char *container, const char *content, bool add)
+{
+    uint8_t key_bytes[2 * EV_NAME_LEN_MAX + 4];
+    int len = snprintf((char *)key_bytes, sizeof(key_bytes), "hu-%s%c%s", container, 0, content);
+    MDB_val key = {.mv_size = (size_t)len, .mv_data = key_bytes};
+    MDB_val value = {.mv_size = 0, .mv_data = NULL};
+    if (add)
+        return mdb_put(r->txn, r->ledger->dbi_children, &key, &value, 0);
+    int rc = mdb_del(r->txn, r->ledger->dbi_children, &key, NULL);
+    return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+}
+
 /* A unit that may move, be cut or packed: known, and neither held, rejected, used up nor
  * shipped. Returns false (with the refusal set) otherwise. */
 static bool hu_usable(rule_t *r, const char *id, const hu_t *hu, bool found)
@@ -326,6 +378,27 @@ static int rule_hu_created(rule_t *r)
     return hu_update(r, id, NULL, &hu);
 }
 
+/* A roll comes from its loom, its order and the beams mounted on the loom when it was woven. */
+static int production_links(rule_t *r, const loom_t *loom)
+{
+    char roll[EV_NAME_LEN_MAX + 1], from[EV_NAME_LEN_MAX + 1], id[EV_ID_LEN_MAX + 1];
+    text_of(&r->payload, "hu_id", id, sizeof(id));
+    snprintf(roll, sizeof(roll), "hu-%s", id);
+    text_of(&r->payload, "loom_id", id, sizeof(id));
+    snprintf(from, sizeof(from), "loom-%s", id);
+    int rc = link_add(r, from, roll, "woven_on");
+    snprintf(from, sizeof(from), "of-%s", loom->order);
+    if (rc == 0)
+        rc = link_add(r, from, roll, "for_order");
+    for (int position = 0; position < BEAM_POSITIONS && rc == 0; position++) {
+        if (loom->beams[position][0] == '\0')
+            continue;
+        snprintf(from, sizeof(from), "beam-%s", loom->beams[position]);
+        rc = link_add(r, from, roll, "warp");
+    }
+    return rc;
+}
+
 /* ProductionDeclared: a new roll, only on an order in progress on that loom, after a passed
  * first piece when the article requires one, and never beyond the plan plus the allowed
  * over-production. */
@@ -366,10 +439,64 @@ static int rule_production(rule_t *r)
                       order_id, (long long)order.declared_milli, (long long)qty,
                       (long long)order.planned_milli,
                       (long long)article.overproduction_allowed_permille);
-    if ((rc = rule_hu_created(r)) != 0 || r->code != 0)
+    if ((rc = rule_hu_created(r)) != 0 || r->code != 0 || (rc = production_links(r, &loom)) != 0)
         return rc;
     order.declared_milli += qty;
     return record_put(r, r->ledger->dbi_orders, "of", order_id, &order, sizeof(order));
+}
+
+#define CONTAINMENT_DEPTH_MAX 8      /* pallet > carton > bundle ... */
+#define CONTAINMENT_CONTENTS_MAX 4096 /* units moved with one container */
+
+/* Moves a unit and, recursively, everything it contains, to location `to`. */
+static int move_with_contents(rule_t *r, const char *id, hu_t *hu, const char *to, int depth)
+{
+    if (depth > CONTAINMENT_DEPTH_MAX)
+        return MDB_CORRUPTED; /* packing keeps the tree shallower than this */
+    hu_t old = *hu;
+    snprintf(hu->location, sizeof(hu->location), "%s", to);
+    int rc = hu_update(r, id, &old, hu);
+    if (rc != 0)
+        return rc;
+    char prefix[EV_NAME_LEN_MAX + 2];
+    int prefix_len = snprintf(prefix, sizeof(prefix), "hu-%s%c", id, 0);
+    MDB_cursor *cursor;
+    if ((rc = mdb_cursor_open(r->txn, r->ledger->dbi_children, &cursor)) != 0)
+        return rc;
+    MDB_val key = {.mv_size = (size_t)prefix_len, .mv_data = prefix}, value;
+    uint32_t moved = 0;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
+         rc == 0 && key.mv_size > (size_t)prefix_len &&
+         memcmp(key.mv_data, prefix, (size_t)prefix_len) == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        char child_id[EV_ID_LEN_MAX + 1];
+        size_t child_len = key.mv_size - (size_t)prefix_len;
+        if (child_len >= sizeof(child_id) || ++moved > CONTAINMENT_CONTENTS_MAX) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        memcpy(child_id, (const char *)key.mv_data + prefix_len, child_len);
+        child_id[child_len] = '\0';
+        hu_t child;
+        bool found;
+        if ((rc = hu_get(r, child_id, &child, &found)) != 0)
+            break;
+        if (!found) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        /* Writing the child may move this cursor's page: reposition after it. */
+        char resume[EV_NAME_LEN_MAX * 2 + 2];
+        memcpy(resume, key.mv_data, key.mv_size);
+        size_t resume_len = key.mv_size;
+        if ((rc = move_with_contents(r, child_id, &child, to, depth + 1)) != 0)
+            break;
+        key = (MDB_val){.mv_size = resume_len, .mv_data = resume};
+        if ((rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_KEY)) != 0)
+            break;
+    }
+    mdb_cursor_close(cursor);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
 }
 
 /* StockTransferred: a whole unit from where it is to another location. */
@@ -380,7 +507,7 @@ static int rule_hu_moved(rule_t *r)
         !text_of(&r->payload, "from_location_id", from, sizeof(from)) ||
         !text_of(&r->payload, "to_location_id", to, sizeof(to)))
         return refuse(r, FL_EINVALID_VALUE, "the payload does not describe a move");
-    hu_t hu, old;
+    hu_t hu;
     bool found;
     int rc = hu_get(r, id, &hu, &found);
     if (rc != 0 || !hu_usable(r, id, &hu, found))
@@ -392,9 +519,7 @@ static int rule_hu_moved(rule_t *r)
     if (strcmp(hu.location, from) != 0)
         return refuse(r, FL_ERULE_HU_LOCATION, "hu-%s is at loc-%s, not at loc-%s", id, hu.location,
                       from);
-    old = hu;
-    snprintf(hu.location, sizeof(hu.location), "%s", to);
-    return hu_update(r, id, &old, &hu);
+    return move_with_contents(r, id, &hu, to, 0);
 }
 
 /* LotPutOnHold, LotReleased, LotRejected: the quality verdicts, each from the statuses it may
@@ -520,7 +645,11 @@ static int rule_cut(rule_t *r)
         snprintf(bundle.unit, sizeof(bundle.unit), "%s", unit);
         snprintf(bundle.location, sizeof(bundle.location), "%s", location);
         bundle.grade = grade_of(output);
-        rc = hu_update(r, id, NULL, &bundle);
+        char from[EV_NAME_LEN_MAX + 1], to[EV_NAME_LEN_MAX + 1];
+        snprintf(from, sizeof(from), "hu-%s", input_id);
+        snprintf(to, sizeof(to), "hu-%s", id);
+        if ((rc = hu_update(r, id, NULL, &bundle)) == 0)
+            rc = link_add(r, from, to, "cut");
     }
     return rc;
 }
@@ -544,6 +673,163 @@ static int rule_article(rule_t *r)
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
     MDB_val value = {.mv_size = sizeof(article), .mv_data = &article};
     return mdb_put(r->txn, r->ledger->dbi_articles, &key, &value, 0);
+}
+
+/* ---- packing: containment stays a tree of released units */
+
+/* Whether `ancestor` contains `id`, directly or not. */
+static int contains(rule_t *r, const char *ancestor, const char *id, bool *result)
+{
+    char current[EV_ID_LEN_MAX + 1];
+    snprintf(current, sizeof(current), "%s", id);
+    *result = false;
+    for (int depth = 0; depth <= CONTAINMENT_DEPTH_MAX; depth++) {
+        hu_t hu;
+        bool found;
+        int rc = hu_get(r, current, &hu, &found);
+        if (rc != 0 || !found || hu.parent[0] == '\0')
+            return rc;
+        if (strcmp(hu.parent, ancestor) == 0) {
+            *result = true;
+            return 0;
+        }
+        snprintf(current, sizeof(current), "%s", hu.parent);
+    }
+    return MDB_CORRUPTED;
+}
+
+/* Checks one unit to go into the container at location; returns false with the refusal set. */
+static int pack_check(rule_t *r, const char *container, const char *location, const char *id,
+                      hu_t *hu, bool *ok)
+{
+    bool found, cycle;
+    *ok = false;
+    int rc = hu_get(r, id, hu, &found);
+    if (rc != 0 || !hu_usable(r, id, hu, found))
+        return rc;
+    if (hu->status != HU_RELEASED)
+        return refuse(r, FL_ERULE_STATE, "hu-%s is %s: only released units are packed", id,
+                      status_names[hu->status]);
+    if (strcmp(id, container) == 0)
+        return refuse(r, FL_ERULE_CONTAINMENT, "hu-%s cannot contain itself", id);
+    if (hu->parent[0] != '\0')
+        return refuse(r, FL_ERULE_CONTAINMENT, "hu-%s is already in hu-%s", id, hu->parent);
+    if (strcmp(hu->location, location) != 0)
+        return refuse(r, FL_ERULE_HU_LOCATION, "hu-%s is at loc-%s, not at loc-%s", id,
+                      hu->location, location);
+    if ((rc = contains(r, id, container, &cycle)) != 0)
+        return rc;
+    if (cycle)
+        return refuse(r, FL_ERULE_CONTAINMENT, "hu-%s contains hu-%s: packing it would make a "
+                      "cycle", id, container);
+    *ok = true;
+    return 0;
+}
+
+/* HUPacked, HUPalletized: released units at one location into a carton or a pallet, made on
+ * first use. The contents keep their stock; the container holds none of its own. */
+static int pack_into(rule_t *r, const char *container_field)
+{
+    char container[EV_ID_LEN_MAX + 1], location[EV_ID_LEN_MAX + 1];
+    const msgpack_object *ids = member(&r->payload, "hu_ids");
+    if (!text_of(&r->payload, container_field, container, sizeof(container)) ||
+        !text_of(&r->payload, "location_id", location, sizeof(location)) || ids == NULL ||
+        ids->type != MSGPACK_OBJECT_ARRAY || ids->via.array.size == 0)
+        return refuse(r, FL_EINVALID_VALUE, "the payload does not describe a packing");
+    hu_t box, first, content;
+    bool found;
+    int rc = hu_get(r, container, &box, &found);
+    if (rc != 0)
+        return rc;
+    if (found && !hu_usable(r, container, &box, found))
+        return 0;
+    if (found && (strcmp(box.location, location) != 0 || box.parent[0] != '\0'))
+        return refuse(r, FL_ERULE_CONTAINMENT, "hu-%s is not open for packing at loc-%s",
+                      container, location);
+    for (uint32_t i = 0; i < ids->via.array.size; i++) { /* check everything first */
+        const msgpack_object *item = &ids->via.array.ptr[i];
+        char id[EV_ID_LEN_MAX + 1];
+        bool ok;
+        if (item->type != MSGPACK_OBJECT_STR || item->via.str.size >= sizeof(id))
+            return refuse(r, FL_EINVALID_VALUE, "hu_ids[%u] is not an id", i);
+        memcpy(id, item->via.str.ptr, item->via.str.size);
+        id[item->via.str.size] = '\0';
+        for (uint32_t j = 0; j < i; j++)
+            if (ids->via.array.ptr[j].via.str.size == item->via.str.size &&
+                memcmp(ids->via.array.ptr[j].via.str.ptr, id, item->via.str.size) == 0)
+                return refuse(r, FL_ERULE_CONTAINMENT, "hu-%s is listed twice", id);
+        if ((rc = pack_check(r, container, location, id, i == 0 ? &first : &content, &ok)) != 0 ||
+            !ok)
+            return rc;
+    }
+    if (!found) {
+        box = (hu_t){.format = HU_FORMAT, .status = HU_RELEASED, .created_seq = r->seq};
+        snprintf(box.item, sizeof(box.item), "%s", first.item);
+        snprintf(box.unit, sizeof(box.unit), "%s", first.unit);
+        snprintf(box.location, sizeof(box.location), "%s", location);
+        if ((rc = hu_put(r, container, &box)) != 0)
+            return rc;
+    }
+    char container_name[EV_NAME_LEN_MAX + 1], content_name[EV_NAME_LEN_MAX + 1];
+    snprintf(container_name, sizeof(container_name), "hu-%s", container);
+    for (uint32_t i = 0; i < ids->via.array.size && rc == 0; i++) {
+        const msgpack_object *item = &ids->via.array.ptr[i];
+        char id[EV_ID_LEN_MAX + 1];
+        hu_t hu;
+        memcpy(id, item->via.str.ptr, item->via.str.size);
+        id[item->via.str.size] = '\0';
+        if ((rc = hu_get(r, id, &hu, &found)) != 0)
+            break;
+        snprintf(hu.parent, sizeof(hu.parent), "%s", container);
+        snprintf(content_name, sizeof(content_name), "hu-%s", id);
+        if ((rc = hu_put(r, id, &hu)) == 0 && (rc = child_set(r, container, id, true)) == 0)
+            rc = link_add(r, container_name, content_name, "contains");
+    }
+    return rc;
+}
+
+static int rule_packed(rule_t *r)
+{
+    return pack_into(r, "carton_hu_id");
+}
+
+static int rule_palletized(rule_t *r)
+{
+    return pack_into(r, "pallet_hu_id");
+}
+
+/* HUUnpacked: units out of their container, where the container is. */
+static int rule_unpacked(rule_t *r)
+{
+    char container[EV_ID_LEN_MAX + 1];
+    const msgpack_object *ids = member(&r->payload, "hu_ids");
+    if (!text_of(&r->payload, "container_hu_id", container, sizeof(container)) || ids == NULL ||
+        ids->type != MSGPACK_OBJECT_ARRAY)
+        return refuse(r, FL_EINVALID_VALUE, "the payload does not describe an unpacking");
+    for (uint32_t pass = 0; pass < 2; pass++) { /* pass 0 checks, pass 1 writes */
+        for (uint32_t i = 0; i < ids->via.array.size; i++) {
+            const msgpack_object *item = &ids->via.array.ptr[i];
+            char id[EV_ID_LEN_MAX + 1];
+            hu_t hu;
+            bool found;
+            if (item->type != MSGPACK_OBJECT_STR || item->via.str.size >= sizeof(id))
+                return refuse(r, FL_EINVALID_VALUE, "hu_ids[%u] is not an id", i);
+            memcpy(id, item->via.str.ptr, item->via.str.size);
+            id[item->via.str.size] = '\0';
+            int rc = hu_get(r, id, &hu, &found);
+            if (rc != 0)
+                return rc;
+            if (pass == 0 && (!found || strcmp(hu.parent, container) != 0))
+                return refuse(r, FL_ERULE_CONTAINMENT, "hu-%s is not in hu-%s", id, container);
+            if (pass == 1) {
+                hu.parent[0] = '\0';
+                if ((rc = hu_put(r, id, &hu)) != 0 ||
+                    (rc = child_set(r, container, id, false)) != 0)
+                    return rc;
+            }
+        }
+    }
+    return 0;
 }
 
 /* ---- production orders: created -> released -> in progress -> closed / cancelled */
@@ -852,6 +1138,102 @@ int eng_stock_get(eng_ledger_t *ledger, const char *item, const char *location, 
     return rc == MDB_NOTFOUND ? 0 : eng__err_from_mdb(rc);
 }
 
+typedef char node_name_t[EV_NAME_LEN_MAX + 1];
+
+static bool node_seen(node_name_t *nodes, uint32_t count, const char *name, size_t len)
+{
+    for (uint32_t i = 0; i < count; i++)
+        if (strlen(nodes[i]) == len && memcmp(nodes[i], name, len) == 0)
+            return true;
+    return false;
+}
+
+/* The links of one node in one direction, each new neighbour queued. */
+static int walk_node(MDB_cursor *cursor, const char *node, char direction, uint32_t depth,
+                     node_name_t *nodes, uint32_t *count, uint32_t nodes_max, eng_link_cb cb,
+                     void *data, bool *stopped, bool *truncated)
+{
+    uint8_t prefix[EV_NAME_LEN_MAX + 4];
+    size_t node_len = strlen(node);
+    memcpy(prefix, node, node_len);
+    prefix[node_len] = 0;
+    prefix[node_len + 1] = (uint8_t)direction;
+    prefix[node_len + 2] = 0;
+    size_t prefix_len = node_len + 3;
+    MDB_val key = {.mv_size = prefix_len, .mv_data = prefix}, value;
+    int rc;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
+         rc == 0 && key.mv_size > prefix_len && memcmp(key.mv_data, prefix, prefix_len) == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        const char *other = (const char *)key.mv_data + prefix_len;
+        size_t other_len = key.mv_size - prefix_len;
+        if (other_len > EV_NAME_LEN_MAX || value.mv_size != sizeof(link_t))
+            return MDB_CORRUPTED;
+        link_t stored;
+        memcpy(&stored, value.mv_data, sizeof(stored));
+        eng_link_t link = {.seq = stored.seq, .depth = depth};
+        snprintf(link.kind, sizeof(link.kind), "%s", stored.kind);
+        bool down = direction == 'd';
+        snprintf(down ? link.from : link.to, sizeof(link.from), "%s", node);
+        snprintf(down ? link.to : link.from, sizeof(link.to), "%.*s", (int)other_len, other);
+        if (cb(&link, data) != 0) {
+            *stopped = true;
+            return 0;
+        }
+        if (node_seen(nodes, *count, other, other_len))
+            continue;
+        if (*count == nodes_max) {
+            *truncated = true;
+            continue;
+        }
+        snprintf(nodes[(*count)++], sizeof(node_name_t), "%.*s", (int)other_len, other);
+    }
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int eng_genealogy(eng_ledger_t *ledger, const char *entity, int direction, uint32_t depth_max,
+                  uint32_t nodes_max, eng_link_cb cb, void *data)
+{
+    if (entity == NULL || strlen(entity) == 0 || strlen(entity) > EV_NAME_LEN_MAX ||
+        (direction != ENG_FORWARD && direction != ENG_BACKWARD) || cb == NULL)
+        return FL_EINVAL;
+    if (nodes_max == 0 || nodes_max > ENG_GENEALOGY_NODES_MAX)
+        nodes_max = ENG_GENEALOGY_NODES_MAX;
+    node_name_t *nodes = calloc(nodes_max, sizeof(*nodes));
+    if (nodes == NULL)
+        return FL_ENOMEM;
+    MDB_txn *txn = NULL;
+    MDB_cursor *cursor = NULL;
+    int rc = eng__read_begin(ledger, &txn);
+    if (rc != 0)
+        goto done;
+    if ((rc = mdb_cursor_open(txn, ledger->dbi_links, &cursor)) != 0) {
+        rc = eng__err_from_mdb(rc);
+        goto done;
+    }
+    snprintf(nodes[0], sizeof(node_name_t), "%s", entity);
+    uint32_t count = 1, level_start = 0, level_end = 1;
+    bool stopped = false, truncated = false;
+    char way = direction == ENG_FORWARD ? 'd' : 'u';
+    for (uint32_t depth = 1; depth <= depth_max && level_start < level_end && !stopped; depth++) {
+        for (uint32_t i = level_start; i < level_end && !stopped && rc == 0; i++)
+            rc = walk_node(cursor, nodes[i], way, depth, nodes, &count, nodes_max, cb, data,
+                           &stopped, &truncated);
+        if (rc != 0)
+            break;
+        level_start = level_end;
+        level_end = count;
+    }
+    rc = rc != 0 ? eng__err_from_mdb(rc) : truncated ? FL_ETOOBIG : 0;
+done:
+    if (cursor != NULL)
+        mdb_cursor_close(cursor);
+    if (txn != NULL)
+        eng__read_end(ledger, txn);
+    free(nodes);
+    return rc;
+}
+
 /* ---- dispatch */
 
 typedef struct {
@@ -867,6 +1249,9 @@ static const rule_entry_t rules[] = {
     {"CuttingDeclared", rule_cut},
     {"FirstPieceInspected", rule_first_piece},
     {"GoodsReceived", rule_hu_created},
+    {"HUPacked", rule_packed},
+    {"HUPalletized", rule_palletized},
+    {"HUUnpacked", rule_unpacked},
     {"LoomDefined", rule_loom_defined},
     {"LoomRestarted", rule_loom_restarted},
     {"LoomStopped", rule_loom_stopped},
