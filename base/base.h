@@ -54,7 +54,13 @@
     X(RULE_CONSERVATION, FL_ERR_BASE - 45, 422, "quantities do not balance")                       \
     X(RULE_CONTAINMENT, FL_ERR_BASE - 46, 422, "containment would not stay a tree")                \
     X(RULE_STATE, FL_ERR_BASE - 47, 422, "not allowed in the current state")                       \
-    X(RULE_OVERPRODUCTION, FL_ERR_BASE - 48, 422, "beyond the order's plan and allowance")
+    X(RULE_OVERPRODUCTION, FL_ERR_BASE - 48, 422, "beyond the order's plan and allowance")         \
+    X(HTTP_MALFORMED, FL_ERR_BASE - 60, 400, "the request is not valid HTTP/1.1")                  \
+    X(HTTP_HEADERS_TOO_LARGE, FL_ERR_BASE - 61, 431, "the request's headers are too large")        \
+    X(HTTP_TIMEOUT, FL_ERR_BASE - 62, 408, "the request did not arrive in time")                   \
+    X(HTTP_METHOD, FL_ERR_BASE - 63, 405, "this method is not allowed on this resource")           \
+    X(HTTP_MEDIA_TYPE, FL_ERR_BASE - 64, 415, "unsupported content type")                          \
+    X(BLOB_UNKNOWN, FL_ERR_BASE - 65, 422, "the event references a photo that was not uploaded")
 
 #define FL_ERR_BASE (-30000)
 
