@@ -260,22 +260,110 @@ typedef struct {
     int64_t qty_milli;
     int grade; /* 0 none, 1 first, 2 second */
     uint64_t created_seq;
+    char holder[136];  /* "ship:<id>", "to:<location>" (in transit), "sublot:<id>", or "" */
+    int64_t out_milli; /* issued to the floor and not returned (yarn) */
 } eng_hu_view_t;
 
 /* A handling unit now. FL_ENOENT when unknown. */
 int eng_hu_get(eng_ledger_t *ledger, const char *hu_id, eng_hu_view_t *out);
+
+/* A unit and everything it contains, depth first: cb gets the unit at depth 0, then its
+ * contents at depth 1, theirs at 2... Return non-zero from cb to stop. FL_ENOENT when unknown. */
+typedef int (*eng_hu_cb)(const char *hu_id, const eng_hu_view_t *hu, uint32_t depth, void *data);
+int eng_hu_contents(eng_ledger_t *ledger, const char *hu_id, eng_hu_cb cb, void *data);
+
+/* Stock balances now, one row per (item, location, status, grade) holding something. */
+typedef struct {
+    char item[72];
+    char location[72];
+    char status[16];
+    int grade; /* 0 none, 1 first, 2 second */
+    int64_t qty_milli;
+} eng_stock_row_t;
+
+/* NULL (or grade -1) matches anything. */
+typedef struct {
+    const char *item;
+    const char *location;
+    const char *status;
+    int grade;
+} eng_stock_filter_t;
+
+typedef int (*eng_stock_cb)(const eng_stock_row_t *row, void *data);
+/* Rows in (item, location, status, grade) order; return non-zero from cb to stop. FL_EINVAL
+ * for an unknown status. */
+int eng_stock_each(eng_ledger_t *ledger, const eng_stock_filter_t *filter, eng_stock_cb cb,
+                   void *data);
+
+/* A production order: state, plan and what was declared against it. */
+typedef struct {
+    char state[16]; /* created, released, in progress, closed, cancelled */
+    char item[72];
+    char unit[8];
+    int64_t planned_milli;
+    int64_t declared_milli;
+} eng_order_view_t;
+int eng_order_get(eng_ledger_t *ledger, const char *of_id, eng_order_view_t *out);
+
+/* A loom on the board: running or stopped (why, since when), its order, its beams. */
+typedef struct {
+    char loom_id[72];
+    bool stopped;
+    char stop_class[16];
+    char stop_code[72];
+    uint64_t since_seq; /* the event that last stopped or restarted it, 0 when never */
+    char order[72];     /* the order in progress, "" when none */
+    bool first_piece_passed;
+    char beams[2][72]; /* [0] ground, [1] pile; "" when none */
+    int64_t beam_remaining_milli[2];
+} eng_loom_view_t;
+int eng_loom_get(eng_ledger_t *ledger, const char *loom_id, eng_loom_view_t *out);
+typedef int (*eng_loom_cb)(const eng_loom_view_t *loom, void *data);
+int eng_loom_each(eng_ledger_t *ledger, eng_loom_cb cb, void *data);
+
+/* A warp beam: where it is mounted and the metres left on it (thousandths of m). */
+typedef struct {
+    char item[72];
+    char loom[72];    /* "" when not mounted */
+    char position[8]; /* ground, pile */
+    int64_t remaining_milli;
+} eng_beam_view_t;
+int eng_beam_get(eng_ledger_t *ledger, const char *beam_id, eng_beam_view_t *out);
+
+/* The state of an intervention ("int"), a non-conformity ("nc"), a count ("count"), a shipment
+ * ("ship") or a unit's label ("label"). */
+typedef struct {
+    char state[32];
+    char subject[72]; /* the loom of an intervention, the customer of a shipment */
+    uint32_t count;   /* units loaded, labels printed, locations counted */
+    uint64_t since_seq;
+} eng_record_view_t;
+int eng_record_get(eng_ledger_t *ledger, const char *kind, const char *id, eng_record_view_t *out);
+
+/* A subcontract lot and its balance: out = sent - good - rejected - lost - allowance. */
+typedef struct {
+    char state[8]; /* open, closed */
+    char sub[72];
+    char item[72];
+    char unit[8];
+    char location[72];
+    int64_t sent_milli, good_milli, rejected_milli, lost_milli, allowance_milli, out_milli;
+} eng_sublot_view_t;
+int eng_sublot_get(eng_ledger_t *ledger, const char *sublot_id, eng_sublot_view_t *out);
 
 /* The balance of (item, location, status) now, in thousandths; 0 when none. status is one of
  * eng_hu_view_t's. Returns 0 or an error (FL_EINVAL for an unknown status). */
 int eng_stock_get(eng_ledger_t *ledger, const char *item, const char *location, const char *status,
                   int64_t *qty_milli);
 
-/* One genealogy edge met while walking: `from` was used to make, or contains, `to`. */
+/* One genealogy edge met while walking: `from` went into `to` (a roll into its bundles, a bundle
+ * into its carton, a loom, an order or a beam into the roll woven with it, a yarn lot into a
+ * beam or an order). */
 typedef struct {
     char from[136];
     char to[136];
-    char kind[12]; /* "cut", "contains", "woven_on", "for_order", "warp" */
-    uint64_t seq;  /* the event that made the link */
+    char kind[12];  /* "cut", "packed_in", "woven_on", "for_order", "warp", "yarn", ... */
+    uint64_t seq;   /* the event that made the link */
     uint32_t depth; /* 1 for the start's own links */
 } eng_link_t;
 
@@ -285,10 +373,11 @@ typedef int (*eng_link_cb)(const eng_link_t *link, void *data);
 #define ENG_GENEALOGY_NODES_MAX 2048
 
 /*
- * Walks the genealogy from an entity ("hu-P1", "loom-L012", "beam-B4"), breadth first, down
- * (ENG_FORWARD: what it went into or contains) or up (ENG_BACKWARD: what it came from), to at
- * most depth_max levels and nodes_max entities (capped at ENG_GENEALOGY_NODES_MAX), each entity
- * once. Returns 0, FL_ETOOBIG when nodes_max stopped the walk early, FL_EINVAL, or a read error.
+ * Walks the genealogy from an entity ("hu-P1", "loom-L012", "yarn lot hu-Y7"), breadth first,
+ * down (ENG_FORWARD: what it went into, up to the pallets that hold it) or up (ENG_BACKWARD:
+ * what it was made of, down to the yarn lots and looms), to at most depth_max levels and
+ * nodes_max entities (capped at ENG_GENEALOGY_NODES_MAX), each entity once. Returns 0,
+ * FL_ETOOBIG when nodes_max stopped the walk early, FL_EINVAL, or a read error.
  */
 int eng_genealogy(eng_ledger_t *ledger, const char *entity, int direction, uint32_t depth_max,
                   uint32_t nodes_max, eng_link_cb cb, void *data);

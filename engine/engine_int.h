@@ -77,7 +77,7 @@ struct eng_ledger {
     MDB_env *env;
     MDB_dbi dbi_log, dbi_ids, dbi_streams, dbi_heads, dbi_entities, dbi_meta;
     MDB_dbi dbi_hus, dbi_stock, dbi_articles, dbi_orders, dbi_looms, dbi_beams; /* rules.c */
-    MDB_dbi dbi_children, dbi_links;
+    MDB_dbi dbi_children, dbi_links, dbi_records;
     eng_config_t config;
     uint64_t map_bytes;
 

@@ -65,8 +65,8 @@ static int fold_record(eng_ledger_t *ledger, MDB_txn *txn, const eng_record_t *r
     if (rc != 0)
         return rc;
     for (uint32_t i = 0; i < record->entities_count; i++)
-        if ((rc = put_entity(ledger, txn, record->entities[i].ptr, record->entities[i].len,
-                             seq)) != 0)
+        if ((rc = put_entity(ledger, txn, record->entities[i].ptr, record->entities[i].len, seq)) !=
+            0)
             return rc;
     if (record->actor_user.len > 0) {
         char actor[ACTOR_ENTITY_MAX];

@@ -131,7 +131,8 @@ static int open_databases(eng_ledger_t *ledger)
         (rc = mdb_dbi_open(txn, "looms", MDB_CREATE, &ledger->dbi_looms)) ||
         (rc = mdb_dbi_open(txn, "beams", MDB_CREATE, &ledger->dbi_beams)) ||
         (rc = mdb_dbi_open(txn, "children", MDB_CREATE, &ledger->dbi_children)) ||
-        (rc = mdb_dbi_open(txn, "links", MDB_CREATE, &ledger->dbi_links)))
+        (rc = mdb_dbi_open(txn, "links", MDB_CREATE, &ledger->dbi_links)) ||
+        (rc = mdb_dbi_open(txn, "records", MDB_CREATE, &ledger->dbi_records)))
         goto fail_txn;
     MDB_val key = {.mv_size = 6, .mv_data = "format"}, value;
     rc = mdb_get(txn, ledger->dbi_meta, &key, &value);

@@ -25,10 +25,10 @@ struct eng_iter {
     iter_kind_t kind;
     iter_phase_t phase;
     int direction;
-    bool started;      /* the index cursor is positioned */
-    bool tail_started; /* the log cursor is positioned */
-    uint64_t from;     /* seq, or version for a stream */
-    uint64_t folded;   /* the watermark in this snapshot */
+    bool started;                  /* the index cursor is positioned */
+    bool tail_started;             /* the log cursor is positioned */
+    uint64_t from;                 /* seq, or version for a stream */
+    uint64_t folded;               /* the watermark in this snapshot */
     char name[ENG_STREAM_LEN_MAX]; /* the stream or the entity */
     size_t name_len;
 };
@@ -47,8 +47,7 @@ uint64_t eng__u64_from_be(const uint8_t in[8])
     return value;
 }
 
-size_t eng__index_key(const char *name, size_t len, uint64_t number,
-                      uint8_t out[ENG_INDEX_KEY_MAX])
+size_t eng__index_key(const char *name, size_t len, uint64_t number, uint8_t out[ENG_INDEX_KEY_MAX])
 {
     assert(len <= ENG_STREAM_LEN_MAX);
     memcpy(out, name, len);
@@ -194,8 +193,8 @@ static int index_step(eng_iter_t *iter, uint64_t *number, MDB_val *value)
     if (rc != 0)
         return rc;
     const uint8_t *bytes = key.mv_data;
-    if (key.mv_size != iter->name_len + 1 + 8 ||
-        memcmp(bytes, iter->name, iter->name_len) != 0 || bytes[iter->name_len] != 0)
+    if (key.mv_size != iter->name_len + 1 + 8 || memcmp(bytes, iter->name, iter->name_len) != 0 ||
+        bytes[iter->name_len] != 0)
         return MDB_NOTFOUND; /* another name's keys */
     *number = eng__u64_from_be(bytes + iter->name_len + 1);
     return 0;

@@ -3,159 +3,9 @@
  * a plant ledger. Each violation is refused with its code and a detail naming the entity, and
  * leaves the log and the state as they were.
  */
-#include "tests/support/support.h"
-
-#include <pthread.h>
-
-#include "events/events.h"
-
-static char dir[256];
-static eng_ledger_t *ledger;
-static char detail[ENG_DETAIL_LEN_MAX];
-static unsigned next_id;
-
-static void setup(void)
-{
-    test_tmpdir(dir, sizeof(dir));
-    eng_config_t config = {.dir = dir, .rules = ENG_RULES_PLANT};
-    cr_assert_eq(eng_open(&ledger, &config), 0);
-    next_id = 1;
-}
-
-static void teardown(void)
-{
-    eng_close(ledger);
-    test_tmpdir_remove(dir);
-}
+#include "tests/engine/plant.h"
 
 TestSuite(rules, .init = setup, .fini = teardown, .timeout = 30);
-
-typedef struct {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool done;
-} waiter_t;
-
-static void wake(eng_append_req_t *req, void *data)
-{
-    (void)req;
-    waiter_t *w = data;
-    pthread_mutex_lock(&w->lock);
-    w->done = true;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-}
-
-/* Posts events (JSON payloads of the given types) as role, atomically when there are several;
- * returns the request's status and leaves the refusal's detail in `detail`. */
-static int post_group(ev_role_t role, const char *const *types, const char *const *payloads,
-                      uint32_t count)
-{
-    static ev_event_t decoded[4];
-    eng_event_t events[4];
-    eng_position_t positions[4];
-    int results[4];
-    ev_actor_t actor = {.user = "tester", .role = role, .device = "bench-1"};
-    cr_assert_leq(count, 4);
-    for (uint32_t i = 0; i < count; i++) {
-        char json[4096];
-        snprintf(json, sizeof(json),
-                 "{\"id\":\"0190b2a0-7c1d-7000-8000-%012u\",\"type\":\"%s\","
-                 "\"occurred_at_us\":1764000000000000,\"payload\":%s}",
-                 next_id++, types[i], payloads[i]);
-        ev_error_t error;
-        int rc = ev_decode_json(json, strlen(json), &actor, &decoded[i], &error);
-        cr_assert_eq(rc, 0, "%s: %s at %s: %s", types[i], fl_errname(rc), error.path,
-                     error.message);
-        eng_event_from_catalog(&decoded[i], &actor, &events[i]);
-    }
-    waiter_t w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
-    eng_append_req_t req = {.events = events,
-                            .count = count,
-                            .flags = ENG_APPEND_ATOMIC,
-                            .positions = positions,
-                            .results = results,
-                            .cb = wake,
-                            .data = &w};
-    cr_assert_eq(eng_append_submit(ledger, &req), 0);
-    pthread_mutex_lock(&w.lock);
-    while (!w.done)
-        pthread_cond_wait(&w.cond, &w.lock);
-    pthread_mutex_unlock(&w.lock);
-    memcpy(detail, req.detail, sizeof(detail));
-    return req.status;
-}
-
-static int post(ev_role_t role, const char *type, const char *payload)
-{
-    return post_group(role, &type, &payload, 1);
-}
-
-#define RECEIVE(hu, qty)                                                                           \
-    "{\"hu_id\":\"" hu "\",\"item_id\":\"YARN-30\",\"qty_milli\":" qty ",\"unit\":\"kg\","         \
-    "\"location_id\":\"MP1\",\"supplier\":\"Filature du Sahel\"}"
-#define ROLL(hu)                                                                                   \
-    "{\"hu_id\":\"" hu "\",\"of_id\":\"OF7\",\"loom_id\":\"L012\",\"item_id\":\"TW-500\","         \
-    "\"qty_milli\":120000,\"unit\":\"pcs\",\"location_id\":\"WEAVING\","                           \
-    "\"length_milli\":60000,\"picks\":1800000}"
-#define MOVE(hu, from, to)                                                                         \
-    "{\"hu_id\":\"" hu "\",\"from_location_id\":\"" from "\",\"to_location_id\":\"" to "\"}"
-#define CUT(input, consumed, first, second, waste)                                                 \
-    "{\"input_hu_id\":\"" input "\",\"consumed_qty_milli\":" consumed ",\"unit\":\"pcs\","         \
-    "\"location_id\":\"CUT\",\"outputs\":["                                                        \
-    "{\"hu_id\":\"" input "-A\",\"item_id\":\"TW-500\",\"grade\":\"first\",\"qty_milli\":" first   \
-    "},{\"hu_id\":\"" input                                                                        \
-    "-B\",\"item_id\":\"TW-500\",\"grade\":\"second\",\"qty_milli\":" second                       \
-    "}],\"waste_qty_milli\":" waste ",\"waste_reason\":\"roll_end\"}"
-#define SPEC(tolerance)                                                                            \
-    "{\"item_id\":\"TW-500\",\"name\":\"Fouta 50x90\",\"unit\":\"pcs\",\"width_mm\":500,"          \
-    "\"repeat_length_mm\":900,\"gsm\":450,\"picks_per_cm_milli\":18000,"                           \
-    "\"first_piece_required\":true,\"cutting_tolerance_permille\":" tolerance ","                  \
-    "\"overproduction_allowed_permille\":50}"
-
-#define ORDER(of, planned)                                                                         \
-    "{\"of_id\":\"" of "\",\"item_id\":\"TW-500\",\"planned_qty_milli\":" planned ","              \
-    "\"unit\":\"pcs\",\"due_at_us\":1767000000000000,\"priority\":1}"
-#define LOOM(loom)                                                                                 \
-    "{\"loom_id\":\"" loom "\",\"name\":\"Picanol " loom "\",\"location_id\":\"WEAVING\","         \
-    "\"nominal_picks_per_min\":450,\"terry\":true}"
-#define ON_LOOM(loom, of) "{\"loom_id\":\"" loom "\",\"of_id\":\"" of "\",\"picks\":1000}"
-#define FIRST_PIECE(loom, of, result)                                                              \
-    "{\"loom_id\":\"" loom "\",\"of_id\":\"" of "\",\"result\":\"" result "\"}"
-#define BEAM(beam, loom, position, length)                                                         \
-    "{\"beam_id\":\"" beam "\",\"loom_id\":\"" loom "\",\"position\":\"" position "\","            \
-    "\"length_milli\":" length "}"
-#define UNBEAM(beam, loom, position, remaining)                                                    \
-    "{\"beam_id\":\"" beam "\",\"loom_id\":\"" loom "\",\"position\":\"" position "\","            \
-    "\"remaining_length_milli\":" remaining ",\"reason\":\"beam_out\"}"
-
-static uint64_t head_seq(void)
-{
-    eng_head_t head;
-    eng_head(ledger, &head);
-    return head.seq;
-}
-
-static int64_t stock(const char *item, const char *location, const char *status)
-{
-    int64_t qty;
-    cr_assert_eq(eng_stock_get(ledger, item, location, status, &qty), 0);
-    return qty;
-}
-
-/* Loom L012 weaving order OF7 (TW-500, 1,000 pieces planned, 5% over-production allowed,
- * first piece required and passed). */
-static void start_weaving(void)
-{
-    cr_assert_eq(post(EV_ROLE_MANAGER, "ArticleSpecDefined", SPEC("10")), 0, "%s", detail);
-    cr_assert_eq(post(EV_ROLE_MANAGER, "LoomDefined", LOOM("L012")), 0, "%s", detail);
-    cr_assert_eq(post(EV_ROLE_MANAGER, "OFCreated", ORDER("OF7", "1000000")), 0, "%s", detail);
-    cr_assert_eq(post(EV_ROLE_MANAGER, "OFReleased", "{\"of_id\":\"OF7\"}"), 0, "%s", detail);
-    cr_assert_eq(post(EV_ROLE_WEAVER, "OFStartedOnLoom", ON_LOOM("L012", "OF7")), 0, "%s", detail);
-    cr_assert_eq(
-        post(EV_ROLE_MECHANIC, "FirstPieceInspected", FIRST_PIECE("L012", "OF7", "passed")), 0,
-        "%s", detail);
-}
 
 Test(rules, received_goods_become_a_unit_and_stock)
 {
@@ -401,6 +251,14 @@ Test(rules, a_beam_is_on_one_loom_and_a_position_holds_one_beam)
 {
     cr_assert_eq(post(EV_ROLE_MANAGER, "LoomDefined", LOOM("L1")), 0);
     cr_assert_eq(post(EV_ROLE_MANAGER, "LoomDefined", LOOM("L2")), 0);
+    REFUSED(FL_ERULE_STATE, EV_ROLE_MECHANIC, "BeamMounted", BEAM("B1", "L1", "pile", "3000000"));
+    cr_assert_not_null(strstr(detail, "not registered"), "%s", detail);
+    POSTED(EV_ROLE_MANAGER, "BeamRegistered", REGISTER("B1", "pile", "3000000"));
+    POSTED(EV_ROLE_MANAGER, "BeamRegistered", REGISTER("B2", "ground", "3000000"));
+    REFUSED(FL_ERULE_STATE, EV_ROLE_MECHANIC, "BeamMounted", BEAM("B1", "L1", "ground", "3000000"));
+    cr_assert_not_null(strstr(detail, "pile beam"), "%s", detail);
+    REFUSED(FL_ERULE_CONSERVATION, EV_ROLE_MECHANIC, "BeamMounted",
+            BEAM("B1", "L1", "pile", "3000001"));
     cr_assert_eq(post(EV_ROLE_MECHANIC, "BeamMounted", BEAM("B1", "L1", "pile", "3000000")), 0,
                  "%s", detail);
     cr_assert_eq(post(EV_ROLE_MECHANIC, "BeamMounted", BEAM("B1", "L2", "pile", "3000000")),
