@@ -8,6 +8,7 @@
 #include "tests/support/support.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 
 #include "events/events.h"
 
@@ -155,6 +156,19 @@ static inline void start_weaving(void)
     cr_assert_eq(
         post(EV_ROLE_MECHANIC, "FirstPieceInspected", FIRST_PIECE("L012", "OF7", "passed")), 0,
         "%s", detail);
+}
+
+/* A JSON payload from a format, in one of eight rotating buffers. */
+static inline const char *J(const char *format, ...)
+{
+    static char buffers[8][2048];
+    static unsigned next;
+    char *out = buffers[next++ % 8];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(out, sizeof(buffers[0]), format, args);
+    va_end(args);
+    return out;
 }
 
 #define REGISTER(beam, position, length)                                                           \

@@ -6,22 +6,7 @@
  */
 #include "tests/engine/plant.h"
 
-#include <stdarg.h>
-
 TestSuite(flows, .init = setup, .fini = teardown, .timeout = 60);
-
-/* A JSON payload from a format, in one of eight rotating buffers. */
-static const char *J(const char *format, ...)
-{
-    static char buffers[8][2048];
-    static unsigned next;
-    char *out = buffers[next++ % 8];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(out, sizeof(buffers[0]), format, args);
-    va_end(args);
-    return out;
-}
 
 /* A finished bundle of `pieces` thousandths of TW-500 at location, released by quality. */
 static void bundle(const char *id, const char *location, const char *pieces, bool release)
