@@ -1,0 +1,385 @@
+/*
+ * api_int.h: what the files of api/ share, and nothing outside api/ includes. Third-party types
+ * (libuv, llhttp) appear here and never in api.h.
+ *
+ * The shape: server.c owns the loop, the listener, the signals and the engine's completions;
+ * http.c owns a connection (llhttp, limits, timers, ordered writes); router.c maps a request to
+ * one handler of the route table; each h_*.c file is one family of handlers; ws.c turns an
+ * upgraded connection into a subscription.
+ */
+#ifndef API_INT_H
+#define API_INT_H
+
+/* libuv's header needs POSIX types (pthread_rwlock_t): C11 alone does not declare them. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <uv.h>
+
+#include "llhttp.h"
+
+#include "api/api.h"
+#include "engine/engine.h"
+#include "events/events.h"
+
+/* ---- buf.c: a growable byte buffer, reused across requests ---- */
+
+/* Appends never fail one by one: the first failed allocation sets oom and later appends do
+ * nothing, so a writer checks once at the end. */
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+    bool oom;
+} api_buf_t;
+
+void api_buf_reset(api_buf_t *buf); /* len = 0, oom = false; keeps the memory */
+void api_buf_free(api_buf_t *buf);  /* accepts a zeroed buf; safe twice */
+bool api_buf_reserve(api_buf_t *buf, size_t extra);
+void api_buf_add(api_buf_t *buf, const void *bytes, size_t len);
+void api_buf_str(api_buf_t *buf, const char *text);
+void api_buf_printf(api_buf_t *buf, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string literal with its quotes, escaping what RFC 8259 requires. */
+void api_buf_json_str(api_buf_t *buf, const char *text, size_t len);
+void api_buf_json_hex(api_buf_t *buf, const uint8_t *bytes, size_t len); /* "ab12..." */
+void api_buf_json_uuid(api_buf_t *buf, const uint8_t id[16]);            /* "…" or null */
+
+/* ---- log.c: structured JSON logs, one object a line on stderr ---- */
+
+#define API_LOG_ERROR 0
+#define API_LOG_INFO  1
+#define API_LOG_DEBUG 2
+
+void api_log_init(int level);
+/* fields is "" or more JSON members that start with a comma: ",\"status\":200". */
+void api_log(int level, const char *request_id, const char *message, const char *fields_format, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- request.c: what a handler sees of a request ---- */
+
+#define API_REQUEST_ID_LEN_MAX   64
+#define API_HEADER_NAME_LEN_MAX  64
+#define API_HEADER_VALUE_LEN_MAX 512 /* of the headers we keep; longer values are cut */
+#define API_PARAMS_MAX           8   /* path parameters of a route */
+#define API_QUERY_MAX            16  /* query parameters kept */
+
+typedef enum { API_MEDIA_JSON = 0, API_MEDIA_MSGPACK } api_media_t;
+
+/* Who posts. Today from the X-Fouta-* headers (a development stand-in); issue 5 fills it from
+ * JWT claims in api_request_actor, the one place that knows where the actor comes from. */
+typedef struct {
+    char user[ENG_ACTOR_LEN_MAX + 1];
+    char device[ENG_ACTOR_LEN_MAX + 1];
+    ev_role_t role; /* EV_ROLE_COUNT: none given */
+} api_actor_t;
+
+typedef struct {
+    const char *name;
+    size_t name_len;
+    const char *value; /* percent-decoded, NUL-terminated (points into the request) */
+} api_param_t;
+
+typedef struct {
+    int method; /* llhttp_method_t */
+    char url[API_URL_LEN_MAX + 1];
+    size_t url_len;
+    char path[API_URL_LEN_MAX + 1]; /* percent-decoded path, no query */
+    char query_text[API_URL_LEN_MAX + 1];
+    api_param_t query[API_QUERY_MAX];
+    uint32_t query_count;
+    const char *params[API_PARAMS_MAX]; /* path parameters in route order (into path_params) */
+    uint32_t params_count;
+    char path_params[API_URL_LEN_MAX + 1];
+
+    /* Headers we keep, NUL-terminated, "" when absent. */
+    char content_type[API_HEADER_VALUE_LEN_MAX];
+    char accept[API_HEADER_VALUE_LEN_MAX];
+    char if_none_match[API_HEADER_VALUE_LEN_MAX];
+    char expect[64];
+    char connection[128];
+    char upgrade[64];
+    char ws_key[64];
+    char ws_version[16];
+    char request_id[API_REQUEST_ID_LEN_MAX + 1];
+    char fouta_user[ENG_ACTOR_LEN_MAX + 1];
+    char fouta_role[32];
+    char fouta_device[ENG_ACTOR_LEN_MAX + 1];
+
+    api_buf_t body;
+    uint64_t start_ns;
+    int route;  /* index in the route table, -1 before routing */
+    int status; /* of the response, for the log and the metrics */
+    api_media_t accept_media;
+    bool headers_too_large;
+} api_request_t;
+
+/* The value of query parameter name, or NULL. */
+const char *api_query_get(const api_request_t *req, const char *name);
+/* Parses an unsigned query parameter: 0 and *out (def when absent), or FL_EINVAL. */
+int api_query_u64(const api_request_t *req, const char *name, uint64_t def, uint64_t *out);
+int api_query_i64(const api_request_t *req, const char *name, int64_t def, int64_t *out);
+/* Splits url into path (decoded) and query. FL_EINVAL on a bad percent escape. */
+int api_request_parse_url(api_request_t *req);
+/* The actor of a request: 0, or FL_EINVAL / FL_EFORBIDDEN_ROLE with *field named. */
+int api_request_actor(const api_request_t *req, api_actor_t *out, const char **field);
+/* Chooses the response media type from Accept (JSON unless msgpack is preferred). */
+api_media_t api_request_negotiate(const api_request_t *req);
+
+/* ---- http.c: one connection ---- */
+
+typedef struct api_server api_server_t;
+typedef struct api_conn api_conn_t;
+typedef struct api_ws api_ws_t;
+
+typedef enum {
+    API_CONN_IDLE,      /* keep-alive, waiting for a request */
+    API_CONN_HEADERS,   /* reading a request's line and headers */
+    API_CONN_BODY,      /* reading its body */
+    API_CONN_HANDLING,  /* a handler has the request; reading is paused */
+    API_CONN_WEBSOCKET, /* upgraded: ws.c has it */
+    API_CONN_CLOSING
+} api_conn_state_t;
+
+struct api_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    llhttp_t parser;
+    api_server_t *server;
+    api_conn_state_t state;
+    api_request_t req;
+    char header_name[API_HEADER_NAME_LEN_MAX + 1];
+    size_t header_name_len;
+    char header_value[API_HEADER_VALUE_LEN_MAX];
+    size_t header_value_len;
+    size_t header_bytes;
+    uint32_t body_limit;
+    api_buf_t input; /* bytes read but not yet parsed (pipelined requests) */
+    size_t input_pos;
+    api_buf_t out;    /* response bytes waiting for the write in flight */
+    api_buf_t flight; /* bytes of the write in flight */
+    uv_write_t write_req;
+    bool writing;
+    bool keep_alive;
+    bool close_after_write;
+    bool pending_append;  /* the engine holds a request of this connection */
+    bool closed_handles;  /* uv_close was called */
+    bool close_requested; /* closed while the engine held an append: close when it answers */
+    bool processing;      /* inside the parse loop: a response must not re-enter it */
+    bool reading;
+    int early_error; /* what a parser callback refused, answered after llhttp returns */
+    uv_read_cb on_read;
+    uv_alloc_cb alloc;
+    int handles_open;
+    void *append; /* h_events.c's reusable append context */
+    api_ws_t *ws;
+    api_conn_t *prev, *next;
+    api_conn_t *done_next; /* server's list of finished appends */
+};
+
+/* Starts serving an accepted connection. */
+void api_conn_start(api_conn_t *conn);
+/* Logs and counts the end of the current request. */
+void api_request_done(api_conn_t *conn, int status);
+/* Bytes queued or in flight to the peer. */
+size_t api_conn_queued(const api_conn_t *conn);
+/* Queues bytes for the peer, in order. */
+void api_conn_write(api_conn_t *conn, const void *bytes, size_t len);
+/* Closes now (pending writes are dropped). Frees the connection when it is safe. */
+void api_conn_close(api_conn_t *conn);
+/* Closes once the queued bytes are written (graceful stop of idle connections). */
+void api_conn_shutdown(api_conn_t *conn);
+
+/* ---- responses (http.c) ---- */
+
+/*
+ * Writes a whole response for the current request and ends it: logs it, counts it, then
+ * resumes parsing pipelined requests (or closes, without keep-alive). headers is "" or more
+ * "Name: value\r\n" lines. The body is copied.
+ */
+void api_respond(api_conn_t *conn, int status, const char *content_type, const char *headers,
+                 const void *body, size_t len);
+/* A JSON body (from buf), converted to msgpack when the client asked for it. */
+void api_respond_json(api_conn_t *conn, int status, const char *headers, const api_buf_t *json);
+
+/* ---- problem.c: errors as application/problem+json (RFC 9457) ---- */
+
+/* code is a code of base.h's list; field "" when the whole request is at fault; extra is ""
+ * or more JSON members starting with a comma. */
+void api_problem(api_conn_t *conn, int code, const char *field, const char *message,
+                 const char *extra);
+void api_problem_status(api_conn_t *conn, int status, int code, const char *field,
+                        const char *message, const char *extra);
+/* Writes the problem's JSON into out (for WebSocket errors and batch results). */
+void api_problem_json(api_buf_t *out, int status, int code, const char *field, const char *message,
+                      const char *request_id);
+
+/* ---- router.c ---- */
+
+typedef enum { API_DONE = 0, API_ASYNC = 1 } api_handled_t;
+typedef api_handled_t (*api_handler_fn)(api_conn_t *conn);
+
+typedef struct {
+    int method;          /* llhttp_method_t */
+    const char *pattern; /* "/api/v1/streams/{stream}" */
+    api_handler_fn handler;
+    const char *id;       /* operationId and the route label of the metrics */
+    const char *summary;  /* OpenAPI */
+    const char *statuses; /* "200,304,400" for OpenAPI */
+    const char *params;   /* query parameters, "from_seq,limit" for OpenAPI */
+    uint32_t flags;
+} api_route_t;
+
+#define API_ROUTE_BODY_EVENTS 1u /* the body holds events (API_BODY_BYTES_MAX) */
+#define API_ROUTE_BODY_BLOB   2u /* the body is a photo (API_BLOB_BYTES_MAX) */
+#define API_ROUTE_PREFIX      4u /* the pattern's last {param} takes the rest of the path */
+
+extern const api_route_t api_routes[];
+extern const uint32_t api_routes_count;
+
+/* Finds the route of req (fills req->route and its params). Returns 0, FL_ENOENT (no path
+ * matches) or FL_EHTTP_METHOD (the path exists with another method). */
+int api_route_match(api_request_t *req);
+/* Route and dispatch the current request. */
+api_handled_t api_route_dispatch(api_conn_t *conn);
+/* The route label for metrics and logs ("unmatched" for none). */
+const char *api_route_label(int route);
+
+/* ---- handlers (h_*.c, ws.c, blobs.c, static.c) ---- */
+
+api_handled_t api_h_events_post(api_conn_t *conn);
+api_handled_t api_h_events_list(api_conn_t *conn);
+api_handled_t api_h_event_get(api_conn_t *conn);
+api_handled_t api_h_stream_get(api_conn_t *conn);
+api_handled_t api_h_entity_history(api_conn_t *conn);
+api_handled_t api_h_head_get(api_conn_t *conn);
+api_handled_t api_h_hu_get(api_conn_t *conn);
+api_handled_t api_h_hu_genealogy(api_conn_t *conn);
+api_handled_t api_h_stock_get(api_conn_t *conn);
+api_handled_t api_h_live(api_conn_t *conn);
+api_handled_t api_h_ready(api_conn_t *conn);
+api_handled_t api_h_metrics(api_conn_t *conn);
+api_handled_t api_h_openapi(api_conn_t *conn);
+api_handled_t api_h_ws(api_conn_t *conn);
+api_handled_t api_h_blob_post(api_conn_t *conn);
+api_handled_t api_h_blob_get(api_conn_t *conn);
+api_handled_t api_h_docs(api_conn_t *conn);
+
+/* Called on the loop thread when the engine finished an append of conn (h_events.c). */
+void api_events_append_done(api_conn_t *conn);
+void api_events_free(api_conn_t *conn);
+
+/* ---- record_json.c ---- */
+
+/* Appends a stored record as the JSON object readers get. Returns 0 or FL_ECORRUPT. */
+int api_record_json(api_buf_t *out, const eng_record_t *record);
+
+/* ETag of everything readable now: W/"<head seq>". Answers 304 and returns true when the
+ * request's If-None-Match names it. */
+bool api_etag_not_modified(api_conn_t *conn, char *etag_header, size_t size);
+
+/* ---- metrics.c ---- */
+
+#define API_LATENCY_BUCKETS 12
+
+typedef struct {
+    int route;
+    int status;
+    uint64_t count;
+    uint64_t sum_us;
+    uint64_t buckets[API_LATENCY_BUCKETS];
+} api_route_metric_t;
+
+#define API_ROUTE_METRICS_MAX 256
+
+typedef struct {
+    api_route_metric_t routes[API_ROUTE_METRICS_MAX];
+    uint32_t routes_count;
+    uint64_t appends; /* append requests acknowledged */
+    uint64_t batch_events_buckets[8];
+    uint64_t connections_accepted;
+    uint64_t connections_refused;
+    uint64_t ws_events_sent;
+    uint64_t ws_lagged; /* times a subscriber fell back to catch-up */
+} api_metrics_t;
+
+void api_metrics_request(api_metrics_t *metrics, int route, int status, uint64_t duration_us);
+void api_metrics_batch(api_metrics_t *metrics, uint32_t events);
+void api_metrics_render(api_server_t *server, api_buf_t *out);
+
+/* ---- server.c ---- */
+
+typedef struct api_append api_append_t;
+
+struct api_server {
+    uv_loop_t loop;
+    uv_tcp_t listener;
+    uv_signal_t sigterm;
+    uv_signal_t sigint;
+    uv_async_t done_async;
+    uv_timer_t stop_timer;
+    uv_timer_t heartbeat;
+    api_config_t config;
+    eng_ledger_t *ledger;
+    char blob_dir[1100];
+    pthread_mutex_t done_lock;
+    api_conn_t *done_head; /* connections whose append finished, linked by done_next */
+    api_conn_t *conns;
+    uint32_t conns_count;
+    uint32_t appends_pending;
+    bool draining;
+    bool stopped;
+    api_metrics_t metrics;
+    char *openapi; /* generated once at start */
+    size_t openapi_len;
+    /* health of the writer: progress seen at the last ready check */
+    uint64_t ready_commits;
+    uint64_t ready_at_ns;
+    void *hub; /* ws.c's subscriptions */
+};
+
+/* The engine's callback (writer thread): hands conn back to the loop thread. */
+void api_server_append_done(api_server_t *server, api_conn_t *conn);
+/* A connection is gone: unlink it, and finish a graceful stop when it was the last. */
+void api_server_conn_closed(api_server_t *server, api_conn_t *conn);
+
+/* ---- openapi.c ---- */
+
+/* The OpenAPI 3.1 document from the catalog and the route table (malloc'd, NUL-terminated). */
+char *api_openapi_build(size_t *len);
+
+/* ---- ws.c ---- */
+
+int api_ws_hub_init(api_server_t *server);
+void api_ws_hub_free(api_server_t *server);
+/* New events were committed: subscribers at the tip read them. */
+void api_ws_hub_wake(api_server_t *server);
+void api_ws_heartbeat(api_server_t *server);
+/* Bytes arrived on an upgraded connection. */
+void api_ws_read(api_conn_t *conn, const char *bytes, size_t len);
+/* The connection's write finished: a lagging subscriber may resume. */
+void api_ws_writable(api_conn_t *conn);
+void api_ws_free(api_conn_t *conn);
+void api_ws_shutdown(api_conn_t *conn); /* close frame 1001, then close */
+uint32_t api_ws_clients(api_server_t *server);
+uint64_t api_ws_lag_max(api_server_t *server); /* events behind the head, worst subscriber */
+
+/* ---- blobs.c ---- */
+
+/* 0 when a blob with this hex SHA-256 is stored, FL_EBLOB_UNKNOWN otherwise. */
+int api_blob_exists(api_server_t *server, const char *sha256_hex);
+
+/* ---- msgpack.c: content negotiation ---- */
+
+/* Converts a msgpack body into JSON text (into out). FL_EINVALID_JSON when it is not msgpack
+ * that maps to JSON (maps with string keys, no binary or extension types). */
+int api_msgpack_to_json(const void *bytes, size_t len, api_buf_t *out);
+/* Converts JSON text into msgpack (into out). FL_EINVALID_JSON when json is not JSON. */
+int api_json_to_msgpack(const char *json, size_t len, api_buf_t *out);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * foutad: the ledger's server. Reads its options (flags and FOUTA_* variables) and serves
+ * until SIGTERM.
+ */
+#include "api/api.h"
+
+#include <stdio.h>
+
+int main(int argc, char **argv)
+{
+    api_config_t config;
+    api_config_defaults(&config);
+    int rc = api_config_parse(&config, argc, argv);
+    if (rc == 1)
+        return 0;
+    if (rc != 0)
+        return 2;
+    rc = api_server_run(&config);
+    if (rc != 0) {
+        fprintf(stderr, "foutad: %s\n", fl_strerror(rc));
+        return 1;
+    }
+    return 0;
+}

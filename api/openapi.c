@@ -1,0 +1,147 @@
+/*
+ * openapi.c: the OpenAPI 3.1 document, generated at start from the two lists that define the
+ * API: the route table (paths, parameters, statuses) and the event catalog (one schema per
+ * event type's payload, from events/). Nothing here is written by hand per route or per type,
+ * so the document cannot drift from what the server does.
+ */
+#include "api/api_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *problem_schema(void)
+{
+    return json_pack("{s:s, s:[s,s,s,s], s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s, s:s}, s:{s:s}, "
+                     "s:{s:s}, s:{s:s}}}",
+                     "type", "object", "required", "type", "status", "code", "field", "properties",
+                     "type", "type", "string", "title", "type", "string", "status", "type",
+                     "integer", "code", "type", "string", "description",
+                     "stable machine code (base/base.h FL_ERR_MAP)", "field", "type", "string",
+                     "detail", "type", "string", "request_id", "type", "string");
+}
+
+/* The envelope of a posted event; payload is one of the catalog's payload schemas. */
+static json_t *event_schema(json_t *payloads)
+{
+    json_t *types = json_array();
+    for (uint32_t i = 0; i < ev_catalog_count; i++)
+        json_array_append_new(types, json_string(ev_catalog[i].name));
+    return json_pack(
+        "{s:s, s:[s,s,s,s], s:{s:{s:s, s:s}, s:{s:s, s:o}, s:{s:s, s:i}, s:{s:s}, s:{s:s, "
+        "s:s}, s:{s:s, s:s}, s:{s:s, s:s}, s:{s:o}}}",
+        "type", "object", "required", "id", "type", "occurred_at_us", "payload", "properties", "id",
+        "type", "string", "format", "uuid", "type", "type", "string", "enum", types,
+        "schema_version", "type", "integer", "minimum", 1, "occurred_at_us", "type", "integer",
+        "expected_version", "type", "integer", "description",
+        "-1 any, 0 the stream must not exist, N exactly this version", "correlation_id", "type",
+        "string", "format", "uuid", "causation_id", "type", "string", "format", "uuid", "payload",
+        "oneOf", payloads);
+}
+
+static json_t *catalog_schemas(json_t *schemas)
+{
+    json_t *payloads = json_array();
+    for (uint32_t i = 0; i < ev_catalog_count; i++) {
+        char *text = ev_schema_json(&ev_catalog[i]);
+        json_t *schema = text != NULL ? json_loads(text, 0, NULL) : NULL;
+        free(text);
+        if (schema == NULL)
+            continue;
+        char name[EV_TYPE_LEN_MAX + 16];
+        snprintf(name, sizeof(name), "%sPayload", ev_catalog[i].name);
+        json_object_set_new(schemas, name, schema);
+        char ref[EV_TYPE_LEN_MAX + 48];
+        snprintf(ref, sizeof(ref), "#/components/schemas/%s", name);
+        json_array_append_new(payloads, json_pack("{s:s}", "$ref", ref));
+    }
+    return payloads;
+}
+
+static json_t *parameters(const api_route_t *route)
+{
+    json_t *list = json_array();
+    for (const char *p = strchr(route->pattern, '{'); p != NULL; p = strchr(p + 1, '{')) {
+        const char *close = strchr(p, '}');
+        json_t *name = json_stringn(p + 1, (size_t)(close - p - 1));
+        json_array_append_new(list, json_pack("{s:o, s:s, s:b, s:{s:s}}", "name", name, "in",
+                                              "path", "required", 1, "schema", "type", "string"));
+    }
+    for (const char *p = route->params; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        json_array_append_new(list, json_pack("{s:s%, s:s, s:{s:s}}", "name", p, len, "in", "query",
+                                              "schema", "type", "string"));
+        p += len + (p[len] == ',' ? 1 : 0);
+    }
+    return list;
+}
+
+static json_t *responses(const api_route_t *route)
+{
+    json_t *out = json_object();
+    for (const char *p = route->statuses; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        char status[8];
+        snprintf(status, sizeof(status), "%.*s", (int)len, p);
+        json_t *response = json_pack("{s:s}", "description", status[0] >= '4' ? "problem" : "ok");
+        if (status[0] >= '4')
+            json_object_set_new(response, "content",
+                                json_pack("{s:{s:{s:s}}}", "application/problem+json", "schema",
+                                          "$ref", "#/components/schemas/Problem"));
+        json_object_set_new(out, status, response);
+        p += len + (p[len] == ',' ? 1 : 0);
+    }
+    return out;
+}
+
+static json_t *operation(const api_route_t *route)
+{
+    json_t *op =
+        json_pack("{s:s, s:s, s:o, s:o}", "operationId", route->id, "summary", route->summary,
+                  "parameters", parameters(route), "responses", responses(route));
+    if (route->flags & API_ROUTE_BODY_EVENTS) {
+        json_t *body =
+            json_pack("{s:b, s:{s:{s:{s:[{s:s}, {s:s, s:{s:s}}]}}, s:{s:{}}}}", "required", 1,
+                      "content", "application/json", "schema", "oneOf", "$ref",
+                      "#/components/schemas/Event", "type", "array", "items", "$ref",
+                      "#/components/schemas/Event", "application/msgpack", "schema");
+        json_object_set_new(op, "requestBody", body);
+        json_object_set_new(op, "description",
+                            json_string("Development stand-in for authentication (replaced by "
+                                        "JWT claims): the actor comes from the X-Fouta-User, "
+                                        "X-Fouta-Role and X-Fouta-Device headers."));
+    }
+    if (route->flags & API_ROUTE_BODY_BLOB)
+        json_object_set_new(op, "requestBody",
+                            json_pack("{s:b, s:{s:{}, s:{}}}", "required", 1, "content",
+                                      "image/jpeg", "image/png"));
+    return op;
+}
+
+char *api_openapi_build(size_t *len)
+{
+    json_t *schemas = json_object();
+    json_t *payloads = catalog_schemas(schemas);
+    json_object_set_new(schemas, "Event", event_schema(payloads));
+    json_object_set_new(schemas, "Problem", problem_schema());
+    json_t *paths = json_object();
+    for (uint32_t i = 0; i < api_routes_count; i++) {
+        const api_route_t *route = &api_routes[i];
+        if (route->flags & API_ROUTE_PREFIX)
+            continue;
+        json_t *item = json_object_get(paths, route->pattern);
+        if (item == NULL) {
+            item = json_object();
+            json_object_set_new(paths, route->pattern, item);
+        }
+        json_object_set_new(item, route->method == HTTP_POST ? "post" : "get", operation(route));
+    }
+    json_t *doc = json_pack("{s:s, s:{s:s, s:s, s:s}, s:o, s:{s:o}}", "openapi", "3.1.0", "info",
+                            "title", "Fouta Ledger API", "version", "1", "description",
+                            "Event-sourced production ledger of a towel-weaving plant", "paths",
+                            paths, "components", "schemas", schemas);
+    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    *len = text != NULL ? strlen(text) : 0;
+    return text;
+}

@@ -1,0 +1,128 @@
+/*
+ * router.c: the route table, the one list of what foutad serves. The OpenAPI document and the
+ * metrics' route labels come from it too. A pattern is a path whose {segments} are parameters;
+ * with API_ROUTE_PREFIX the last parameter takes the rest of the path.
+ */
+#include "api/api_int.h"
+
+#include <string.h>
+
+#define GET  HTTP_GET
+#define POST HTTP_POST
+
+const api_route_t api_routes[] = {
+    {POST, "/api/v1/events", api_h_events_post, "postEvents",
+     "Append one event or an array of events (atomic with ?atomic=true); the answer is the "
+     "durable acknowledgement",
+     "200,201,207,400,403,409,413,415,422,503,507", "atomic", API_ROUTE_BODY_EVENTS},
+    {GET, "/api/v1/events", api_h_events_list, "listEvents",
+     "Events by sequence range and filters, a page at a time (cursor)", "200,304,400",
+     "from_seq,to_seq,type,stream,entity,since_us,until_us,limit,cursor", 0},
+    {GET, "/api/v1/events/{seq}", api_h_event_get, "getEvent", "One event by its sequence",
+     "200,304,400,404", "", 0},
+    {GET, "/api/v1/head", api_h_head_get, "getHead", "The last sequence and its hash", "200,304",
+     "", 0},
+    {GET, "/api/v1/streams/{stream}", api_h_stream_get, "getStream",
+     "A stream's events from a version, a page at a time", "200,304,400",
+     "from_version,limit,cursor", 0},
+    {GET, "/api/v1/entities/{entity}/history", api_h_entity_history, "getEntityHistory",
+     "Every event that named an entity (hu-R1, loom-L012, actor:USER), in order", "200,304,400",
+     "from_seq,direction,limit,cursor", 0},
+    {GET, "/api/v1/hu/{hu_id}", api_h_hu_get, "getHandlingUnit",
+     "A handling unit now, with what it contains", "200,304,404", "", 0},
+    {GET, "/api/v1/hu/{hu_id}/genealogy", api_h_hu_genealogy, "getGenealogy",
+     "Genealogy of a handling unit (or any entity): down to what it went into, up to what it "
+     "came from",
+     "200,304,400,404", "direction,depth", 0},
+    {GET, "/api/v1/genealogy/{entity}", api_h_hu_genealogy, "getEntityGenealogy",
+     "Genealogy from any entity (hu-R1, loom-L012, beam-B4)", "200,304,400", "direction,depth", 0},
+    {GET, "/api/v1/stock", api_h_stock_get, "getStock",
+     "Balance of an item at a location and status, in thousandths", "200,304,400",
+     "item,location,status", 0},
+    {GET, "/api/v1/ws", api_h_ws, "subscribe",
+     "WebSocket subscription: catch-up from a sequence, then live (see docs/api.md)", "101,400,426",
+     "from_seq,types,streams,entities", 0},
+    {POST, "/api/v1/blobs", api_h_blob_post, "postBlob",
+     "Store a photo (JPEG or PNG); answers its SHA-256, which events reference",
+     "200,201,400,413,415", "", API_ROUTE_BODY_BLOB},
+    {GET, "/api/v1/blobs/{sha256}", api_h_blob_get, "getBlob", "A stored photo", "200,304,400,404",
+     "", 0},
+    {GET, "/api/v1/openapi.json", api_h_openapi, "openapi", "This document", "200", "", 0},
+    {GET, "/health/live", api_h_live, "live", "The process answers", "200", "", 0},
+    {GET, "/health/ready", api_h_ready, "ready",
+     "The ledger is open, the writer moves, PostgreSQL and Redis answer when configured", "200,503",
+     "", 0},
+    {GET, "/metrics", api_h_metrics, "metrics", "Prometheus text format", "200", "", 0},
+    {GET, "/docs", api_h_docs, "docs", "Swagger UI", "200,302,404", "", 0},
+    {GET, "/docs/{file}", api_h_docs, "docsFile", "Swagger UI files", "200,404", "",
+     API_ROUTE_PREFIX},
+};
+
+const uint32_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
+
+/* Matches path against pattern, copying parameters into req. */
+static bool match(const api_route_t *route, api_request_t *req)
+{
+    const char *p = route->pattern;
+    const char *s = req->path;
+    size_t out = 0;
+    uint32_t params = 0;
+    while (*p != '\0') {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            bool rest = (route->flags & API_ROUTE_PREFIX) && close[1] == '\0';
+            size_t len = rest ? strlen(s) : strcspn(s, "/");
+            if (len == 0 || params == API_PARAMS_MAX)
+                return false;
+            memcpy(req->path_params + out, s, len);
+            req->path_params[out + len] = '\0';
+            req->params[params++] = req->path_params + out;
+            out += len + 1;
+            s += len;
+            p = close + 1;
+            continue;
+        }
+        if (*p != *s)
+            return false;
+        p++;
+        s++;
+    }
+    if (*s != '\0')
+        return false;
+    req->params_count = params;
+    return true;
+}
+
+int api_route_match(api_request_t *req)
+{
+    bool path_found = false;
+    for (uint32_t i = 0; i < api_routes_count; i++) {
+        if (!match(&api_routes[i], req))
+            continue;
+        if (api_routes[i].method == req->method) {
+            req->route = (int)i;
+            return 0;
+        }
+        path_found = true;
+    }
+    req->route = -1;
+    return path_found ? FL_EHTTP_METHOD : FL_ENOENT;
+}
+
+api_handled_t api_route_dispatch(api_conn_t *conn)
+{
+    api_request_t *req = &conn->req;
+    int rc = api_route_match(req);
+    if (rc != 0) {
+        api_problem(conn, rc, "", rc == FL_ENOENT ? "no such resource" : "", "");
+        return API_DONE;
+    }
+    return api_routes[req->route].handler(conn);
+}
+
+const char *api_route_label(int route)
+{
+    if (route < 0 || (uint32_t)route >= api_routes_count)
+        return "unmatched";
+    return api_routes[route].id;
+}
