@@ -15,11 +15,13 @@
 
 #define LISTEN_BACKLOG 511
 
+#define OVERLOADED_BODY                                                                            \
+    "{\"type\":\"urn:fouta:problem:BUSY\",\"status\":503,\"code\":\"BUSY\",\"field\":\"\","        \
+    "\"detail\":\"too many connections\"}"
+
 static const char overloaded[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-    "Retry-After: 1\r\nConnection: close\r\nContent-Length: 108\r\n\r\n"
-    "{\"type\":\"urn:fouta:problem:BUSY\",\"status\":503,\"code\":\"BUSY\",\"field\":\"\","
-    "\"detail\":\"too many connections\"}";
+    "Retry-After: 1\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n";
 
 static void maybe_finish(api_server_t *server);
 
@@ -36,7 +38,10 @@ static void refuse(api_server_t *server)
         return;
     uv_tcp_init(&server->loop, tcp);
     if (uv_accept((uv_stream_t *)&server->listener, (uv_stream_t *)tcp) == 0) {
-        uv_buf_t buf = uv_buf_init((char *)overloaded, sizeof(overloaded) - 1);
+        char response[sizeof(overloaded) + sizeof(OVERLOADED_BODY) + 16];
+        int len = snprintf(response, sizeof(response), overloaded, sizeof(OVERLOADED_BODY) - 1);
+        memcpy(response + len, OVERLOADED_BODY, sizeof(OVERLOADED_BODY) - 1);
+        uv_buf_t buf = uv_buf_init(response, (unsigned)(len + sizeof(OVERLOADED_BODY) - 1));
         uv_try_write((uv_stream_t *)tcp, &buf, 1);
     }
     server->metrics.connections_refused++;
