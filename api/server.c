@@ -145,8 +145,10 @@ static void close_server_handles(api_server_t *server)
     uv_close((uv_handle_t *)&server->done_async, NULL);
     uv_close((uv_handle_t *)&server->stop_timer, NULL);
     uv_close((uv_handle_t *)&server->heartbeat, NULL);
-    uv_close((uv_handle_t *)&server->sigterm, NULL);
-    uv_close((uv_handle_t *)&server->sigint, NULL);
+    /* The signal handlers stay (unreferenced) until the ledger is closed: a repeated SIGTERM
+     * must not kill the process while it closes the ledger. */
+    uv_unref((uv_handle_t *)&server->sigterm);
+    uv_unref((uv_handle_t *)&server->sigint);
 }
 
 static void maybe_finish(api_server_t *server)
@@ -296,6 +298,15 @@ int api_server_run(const api_config_t *config)
     api_ws_hub_free(server);
 fail_hub:
     eng_close(server->ledger);
+    if (server->stopped) {
+        /* Stopped: a late signal is ignored rather than killing the exit (closing a libuv
+         * signal handle restores the default action, hence the order). */
+        uv_close((uv_handle_t *)&server->sigterm, NULL);
+        uv_close((uv_handle_t *)&server->sigint, NULL);
+        uv_run(&server->loop, UV_RUN_NOWAIT);
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+    }
     api_log(API_LOG_INFO, NULL, "stopped", ",\"status\":\"%s\"", rc == 0 ? "ok" : fl_errname(rc));
 fail_ledger:
     free(server->openapi);

@@ -33,10 +33,15 @@ typedef struct {
     int port;
 } server_t;
 
-/* Starts foutad with extra flags (NULL-terminated list). */
+/* Starts foutad with extra flags (NULL-terminated list), in a fresh scratch directory unless
+ * server->dir names one already (a restart on the same data). */
 static inline void server_start_args(server_t *server, const char *const *extra)
 {
-    test_tmpdir(server->dir, sizeof(server->dir));
+    if (server->dir[0] == '\0')
+        test_tmpdir(server->dir, sizeof(server->dir));
+    char stale[300];
+    snprintf(stale, sizeof(stale), "%s/port", server->dir);
+    remove(stale);
     char data[300], port_file[300];
     snprintf(data, sizeof(data), "%s/data", server->dir);
     snprintf(port_file, sizeof(port_file), "%s/port", server->dir);
@@ -70,8 +75,8 @@ static inline void server_start(server_t *server)
     server_start_args(server, NULL);
 }
 
-/* Sends SIGTERM and waits: returns foutad's exit status (0 after a clean stop). */
-static inline int server_stop(server_t *server)
+/* Sends SIGTERM and waits, keeping the data: returns foutad's exit status (0: a clean stop). */
+static inline int server_stop_keep(server_t *server)
 {
     int status = -1;
     if (server->pid > 0) {
@@ -79,8 +84,16 @@ static inline int server_stop(server_t *server)
         waitpid(server->pid, &status, 0);
         server->pid = 0;
     }
-    test_tmpdir_remove(server->dir);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Stops foutad and removes its directory. */
+static inline int server_stop(server_t *server)
+{
+    int rc = server_stop_keep(server);
+    test_tmpdir_remove(server->dir);
+    server->dir[0] = '\0';
+    return rc;
 }
 
 static inline int client_connect(int port)
