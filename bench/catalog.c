@@ -63,31 +63,31 @@
 /* An event names a unit or a loom only when the newest event naming it lies at least this far
  * back in the pool: appenders racing on the shared index cannot then append the two in the
  * wrong order. */
-#define DEPENDENCY_LAG (2u * APPENDERS)
-#define LOOMS          200u /* "L001" ..; loom l runs order l % ORDERS */
-#define ORDERS         20u  /* "OF2026-001" ..; order o weaves article o % ARTICLES */
-#define USERS_PER_ROLE 16u  /* "weaver-01" .. with their devices */
-#define ROLL_PIECES_MIN  80u
-#define ROLL_PIECES_SPAN 161u /* a roll holds 80 to 240 pieces */
-#define CUT_OUTPUTS_MIN  2u
-#define CUT_OUTPUTS_SPAN 3u   /* a cut makes 2 to 4 bundles, the last one second grade */
-#define CUT_WASTE_SPAN   4u   /* 0 to 3 % of the roll is waste */
-#define DEFECTS_MIN      1u
-#define DEFECTS_SPAN     3u   /* an inspection finds 1 to 3 defects */
-#define CARTON_BUNDLES_MAX 2u /* bundles per carton: releases (5%) feed packings (6%) */
-#define ORDER_PIECES     20000u
-#define START_US     1772431200000000LL /* 2026-03-02 06:00 UTC: the first master-data event */
-#define STEP_US_MIN  200000u            /* between two events: 0.2 to 3 s */
-#define STEP_US_SPAN 2800000u
-#define DAY_US       86400000000LL
-#define COUNT_ID     "CNT2026-03"
-#define NAME_BYTES       48
-#define PATH_BYTES_MAX   4096
-#define MAP_BYTES        (16ull << 30) /* sparse: no run pays for a map resize */
-#define ERRORS_SHOWN     5
-#define WRITER_DEPTH_MAX 8
-#define BUFFER_BYTES_MIN (1u << 20)
-#define MILLI            1000
+#define DEPENDENCY_LAG     (2u * APPENDERS)
+#define LOOMS              200u /* "L001" ..; loom l runs order l % ORDERS */
+#define ORDERS             20u  /* "OF2026-001" ..; order o weaves article o % ARTICLES */
+#define USERS_PER_ROLE     16u  /* "weaver-01" .. with their devices */
+#define ROLL_PIECES_MIN    80u
+#define ROLL_PIECES_SPAN   161u /* a roll holds 80 to 240 pieces */
+#define CUT_OUTPUTS_MIN    2u
+#define CUT_OUTPUTS_SPAN   3u /* a cut makes 2 to 4 bundles, the last one second grade */
+#define CUT_WASTE_SPAN     4u /* 0 to 3 % of the roll is waste */
+#define DEFECTS_MIN        1u
+#define DEFECTS_SPAN       3u        /* an inspection finds 1 to 3 defects */
+#define CARTON_BUNDLES_MAX 2u        /* bundles per carton: releases (5%) feed packings (6%) */
+#define ORDER_PIECES       10000000u /* enough that no run weaves past a plan */
+#define START_US           1772431200000000LL /* 2026-03-02 06:00 UTC: the first master-data event */
+#define STEP_US_MIN        200000u            /* between two events: 0.2 to 3 s */
+#define STEP_US_SPAN       2800000u
+#define DAY_US             86400000000LL
+#define COUNT_ID           "CNT2026-03"
+#define NAME_BYTES         48
+#define PATH_BYTES_MAX     4096
+#define MAP_BYTES          (16ull << 30) /* sparse: no run pays for a map resize */
+#define ERRORS_SHOWN       5
+#define WRITER_DEPTH_MAX   8
+#define BUFFER_BYTES_MIN   (1u << 20)
+#define MILLI              1000
 
 #define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
 
@@ -361,9 +361,9 @@ static const struct {
     const char *id, *name, *category;
     unsigned points;
 } defects[] = {
-    {"D-SLUB", "Slub in the weft", "yarn", 1},    {"D-MISPICK", "Mispick", "weaving", 2},
-    {"D-OIL", "Oil stain", "stain", 3},           {"D-PILE", "Pulled pile loop", "weaving", 2},
-    {"D-HEM", "Uneven hem", "sewing", 1},         {"D-SIZE", "Out of size", "dimension", 4},
+    {"D-SLUB", "Slub in the weft", "yarn", 1}, {"D-MISPICK", "Mispick", "weaving", 2},
+    {"D-OIL", "Oil stain", "stain", 3},        {"D-PILE", "Pulled pile loop", "weaving", 2},
+    {"D-HEM", "Uneven hem", "sewing", 1},      {"D-SIZE", "Out of size", "dimension", 4},
 };
 
 /* Stop classes of the catalog and the plant's own reason codes, side by side. */
@@ -377,8 +377,8 @@ static const char *const urgencies[] = {"low", "normal", "high", "critical"};
 static const char *const waste_reasons[] = {"weaving_defect", "yarn_defect", "cutting_error",
                                             "stain", "roll_end"};
 static const char *const notes[] = {
-    "checked with the shift leader",   "yarn tension adjusted", "second time this shift",
-    "see photo on the tablet",         "edge slightly loose",   "waiting for the mechanic",
+    "checked with the shift leader",    "yarn tension adjusted", "second time this shift",
+    "see photo on the tablet",          "edge slightly loose",   "waiting for the mechanic",
     "temple marks on the first metres", "ok after re-threading",
 };
 
@@ -466,6 +466,7 @@ typedef struct {
     uint32_t last_event; /* pool index of the newest event naming it */
     uint32_t pieces;
     uint8_t article, location;
+    bool labelled; /* one LabelPrinted per unit (the plant's rule) */
 } hu_t;
 
 typedef struct {
@@ -774,8 +775,8 @@ static bool gen_loom_restart(gen_t *g)
     loom->last_event = g->event;
     bool mechanic = dice(g, 3) == 0;
     writer_t *w = &g->writer;
-    event_begin(g, MIX_LOOM_RESTART, "LoomRestarted",
-                mechanic ? EV_ROLE_MECHANIC : EV_ROLE_WEAVER, l);
+    event_begin(g, MIX_LOOM_RESTART, "LoomRestarted", mechanic ? EV_ROLE_MECHANIC : EV_ROLE_WEAVER,
+                l);
     w_str(w, "loom_id", LOOM_ID, l + 1);
     w_int(w, "picks", loom->picks); /* a stopped loom's counter does not move */
     maybe_note(g, 4);
@@ -924,7 +925,8 @@ static bool inspect_bundle(gen_t *g)
     event_begin(g, MIX_INSPECTION, "InspectionRecorded", EV_ROLE_QUALITY, dice(g, USERS_PER_ROLE));
     w_str(w, "hu_id", HU_ID, bundle->prefix, bundle->number);
     w_str(w, "stage", "final");
-    w_int(w, "sample_qty_milli", (int64_t)(sample < bundle->pieces ? sample : bundle->pieces) * MILLI);
+    w_int(w, "sample_qty_milli",
+          (int64_t)(sample < bundle->pieces ? sample : bundle->pieces) * MILLI);
     defects_write(g, 0);
     maybe_note(g, 4);
     event_end(g);
@@ -984,8 +986,8 @@ static bool gen_count(gen_t *g)
 {
     if (g->bundles_packed == g->bundles.count)
         return false;
-    hu_t *bundle = &g->bundles.items[g->bundles_packed +
-                                     dice(g, g->bundles.count - g->bundles_packed)];
+    hu_t *bundle =
+        &g->bundles.items[g->bundles_packed + dice(g, g->bundles.count - g->bundles_packed)];
     if (!ready(g, bundle->last_event))
         return false;
     bundle->last_event = g->event;
@@ -1035,9 +1037,10 @@ static bool gen_label(gen_t *g)
     if (g->rolls_cut == g->rolls.count)
         return false;
     hu_t *roll = &g->rolls.items[g->rolls_cut + dice(g, g->rolls.count - g->rolls_cut)];
-    if (!ready(g, roll->last_event))
+    if (!ready(g, roll->last_event) || roll->labelled)
         return false;
     roll->last_event = g->event;
+    roll->labelled = true;
     writer_t *w = &g->writer;
     event_begin(g, MIX_LABEL, "LabelPrinted", EV_ROLE_WEAVER, dice(g, USERS_PER_ROLE));
     w_str(w, "hu_id", HU_ID, roll->prefix, roll->number);
@@ -1125,9 +1128,10 @@ static void generate(pool_t *pool, uint32_t events)
 
 static void report_refusal(const pool_t *pool, uint32_t index, const ev_error_t *error)
 {
-    fprintf(stderr, "bench_catalog: event %" PRIu32 " (%s) refused: %s (%d) at \"%s\": %s\n  %.*s\n",
-            index, mix_name(pool->events[index].mix), fl_errname(error->code), error->code,
-            error->path, error->message, (int)pool->events[index].json_len, json_of(pool, index));
+    fprintf(stderr,
+            "bench_catalog: event %" PRIu32 " (%s) refused: %s (%d) at \"%s\": %s\n  %.*s\n", index,
+            mix_name(pool->events[index].mix), fl_errname(error->code), error->code, error->path,
+            error->message, (int)pool->events[index].json_len, json_of(pool, index));
 }
 
 static void decoded_store(pool_t *pool, uint32_t index, const ev_event_t *event)
@@ -1266,6 +1270,8 @@ typedef struct {
     const char *name;
     path_t path;
     uint64_t events, ns, commits;
+    uint64_t commit_ns; /* in the writer: the transaction's work and its fsync */
+    uint64_t apply_ns;  /* of which the work before the commit: checks, rules, writes */
     bool ran_dry;
     uint64_t failures;
     int error;
@@ -1274,9 +1280,12 @@ typedef struct {
     hist_t latency;
 } run_t;
 
-static eng_ledger_t *ledger_open(const char *dir)
+/* The validated run's ledger checks the plant's rules; the plain one appends without them. */
+static eng_ledger_t *ledger_open(const char *dir, path_t path)
 {
-    eng_config_t config = {.dir = dir, .map_bytes_initial = MAP_BYTES};
+    eng_config_t config = {.dir = dir,
+                           .map_bytes_initial = MAP_BYTES,
+                           .rules = path == PATH_VALIDATED ? ENG_RULES_PLANT : ENG_RULES_NONE};
     eng_ledger_t *ledger = NULL;
     int rc = eng_open(&ledger, &config);
     if (rc != 0)
@@ -1362,7 +1371,7 @@ static void appenders_collect(appender_t *appenders, run_t *run)
 /* One run on a fresh ledger in dir: the master data untimed, then the mix for `seconds`. */
 static void run_appenders(const pool_t *pool, const char *dir, double seconds, run_t *run)
 {
-    eng_ledger_t *ledger = ledger_open(dir);
+    eng_ledger_t *ledger = ledger_open(dir, run->path);
     append_setup(pool, ledger);
     eng_stats_t before, after;
     eng_stats(ledger, &before);
@@ -1387,6 +1396,8 @@ static void run_appenders(const pool_t *pool, const char *dir, double seconds, r
     run->ns = fl_mono_ns() - started_ns;
     eng_stats(ledger, &after);
     run->commits = after.commits - before.commits;
+    run->commit_ns = after.commit_ns_total - before.commit_ns_total;
+    run->apply_ns = after.apply_ns_total - before.apply_ns_total;
     appenders_collect(appenders, run);
     free(appenders);
     pthread_barrier_destroy(&shared.start);
@@ -1490,6 +1501,9 @@ static void print_run_keys(const run_t *run)
            run->name, run->events, run->name, run->commits, run->name,
            average(run->events, run->commits), run->name, hist_quantile(&run->latency, 0.50) / 1e3,
            run->name, hist_quantile(&run->latency, 0.99) / 1e3);
+    printf(" %s_commit_us_avg=%.0f %s_apply_us_per_event=%.2f", run->name,
+           average(run->commit_ns, run->commits) / 1e3, run->name,
+           average(run->apply_ns, run->events) / 1e3);
 }
 
 static void print_result(const report_t *report, uint64_t errors)
@@ -1519,12 +1533,15 @@ static uint64_t report_failures(const report_t *report)
         failures += run->failures;
         if (run->failures == 0)
             continue;
-        fprintf(stderr, "bench_catalog: %s: %" PRIu64 " appenders stopped; first at event %" PRIu32
-                        ": %s (%d)",
+        fprintf(stderr,
+                "bench_catalog: %s: %" PRIu64 " appenders stopped; first at event %" PRIu32
+                ": %s (%d)",
                 run->name, run->failures, run->error_index, fl_errname(run->error), run->error);
         if (run->refusal.code != 0)
             fprintf(stderr, " at \"%s\": %s", run->refusal.path, run->refusal.message);
-        fprintf(stderr, "\n");
+        const pooled_t *event = &report->pool->events[run->error_index];
+        fprintf(stderr, "\n  the event: %.*s\n", (int)event->json_len,
+                json_of(report->pool, run->error_index));
     }
     return failures;
 }
@@ -1552,7 +1569,8 @@ int main(int argc, char **argv)
     report.seconds = seconds_from_env();
     report.pool = &pool;
     actors_init();
-    fprintf(stderr, "bench_catalog: generating %" PRIu32 " events ...\n", pool_size(report.seconds));
+    fprintf(stderr, "bench_catalog: generating %" PRIu32 " events ...\n",
+            pool_size(report.seconds));
     generate(&pool, pool_size(report.seconds));
     fprintf(stderr, "bench_catalog: decoding them once ...\n");
     uint64_t refused = decode_all(&pool);

@@ -175,7 +175,9 @@ typedef struct {
     uint64_t map_bytes;
     uint64_t commit_ns_total;
     uint64_t commit_ns_max;
-    uint32_t queue_events; /* waiting now */
+    uint64_t apply_ns_total; /* of commit_ns_total: the work before mdb_txn_commit (checks,
+                              * rules, writes), the rest being the commit and its fsync */
+    uint32_t queue_events;   /* waiting now */
 } eng_stats_t;
 
 /*

@@ -338,6 +338,7 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
                     chain.head.seq - ledger->folded_seq >= ledger->config.fold_events_max;
         if (fold)
             rc = eng__fold_in(ledger, txn, ENG_FOLD_CHUNK_MAX, &fold_to);
+        uint64_t applied_ns = fl_mono_ns() - started_ns;
         if (rc == 0)
             rc = mdb_txn_commit(txn);
         else
@@ -371,6 +372,7 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
         pthread_mutex_lock(&ledger->lock);
         ledger->stats.commits++;
         ledger->stats.commit_ns_total += elapsed_ns;
+        ledger->stats.apply_ns_total += applied_ns;
         if (elapsed_ns > ledger->stats.commit_ns_max)
             ledger->stats.commit_ns_max = elapsed_ns;
         pthread_mutex_unlock(&ledger->lock);
