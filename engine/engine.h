@@ -84,7 +84,7 @@ typedef struct {
     const char *actor_device;               /* may be "" */
     uint8_t correlation_id[ENG_ID_BYTES];   /* all zero: none */
     uint8_t causation_id[ENG_ID_BYTES];     /* all zero: none */
-    const char *entities[ENG_ENTITIES_MAX]; /* secondary index keys, "hu:…", "loom:…" */
+    const char *entities[ENG_ENTITIES_MAX]; /* secondary index keys, "hu-…", "loom-…" */
     uint32_t entities_count;
     const uint8_t *payload; /* opaque to the engine (msgpack from the catalog) */
     uint32_t payload_len;

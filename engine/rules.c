@@ -7,20 +7,26 @@
  * transaction, a failed batch by its aborted one). A refusal carries a code of its own
  * (FL_ERULE_...) and a detail naming the rule and the entity.
  *
- * State tables (names in docs/engine.md):
- *   hus       "hu-<id>"                       -> hu_t (status, quantity, item, location, parent)
- *   stock     item 0x00 location 0x00 status  -> i64 quantity in thousandths
+ * State tables (docs/engine.md describes them and every rule):
+ *   hus       "hu-<id>"                       -> hu_t (status, quantity, item, location, parent,
+ *                                                holder, quantity out on the floor)
+ *   stock     item 0x00 location 0x00 status grade -> i64 quantity in thousandths (no zero rows)
  *   articles  "item-<id>"                     -> article_t (tolerances from ArticleSpecDefined)
  *   orders    "of-<id>"                       -> order_t (state, plan, declared so far)
- *   looms     "loom-<id>"                     -> loom_t (order in progress, first piece, beams)
- *   beams     "beam-<id>"                     -> beam_t (loom and position, length)
- *   children  "hu-<container>" 0x00 "<id>"    -> empty: what a container holds now
+ *   looms     "loom-<id>"                     -> loom_t (order, first piece, beams, stop reason)
+ *   beams     "beam-<id>"                     -> beam_t (loom and position, length left, yarn)
+ *   records   "<kind>-<id>"                   -> record_t (int, nc, count, ship, label) or
+ *                                                sublot_t ("sublot-<id>")
+ *   children  group 0x00 id                   -> empty: what a container holds, what a shipment
+ *                                                carries, what a sublot sent, what a count covers
  *   links     from 0x00 'd'|'u' 0x00 to       -> link_t: genealogy, both directions
  *
- * The rules so far: handling units created, moved (with their contents), held, released,
- * rejected, cut, packed and unpacked; orders' state machine and production against them; looms
- * running and stopped; beams mounted and dismounted. The other types are recorded without state
- * effects until their rules land.
+ * The rules live in rules_units.c (units: created, moved, held, cut, packed, split, scrapped,
+ * labelled, yarn issued), rules_stock.c (shipments, subcontract lots, counts) and
+ * rules_floor.c (orders, production, looms, beams, interventions, non-conformities); the
+ * dispatch table below names the type each one checks. Types without an entry (master data
+ * other than articles and looms, inspections, requests, shifts, users...) are recorded with no
+ * state effect.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "engine/rules_int.h"

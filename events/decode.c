@@ -132,11 +132,11 @@ static int check_number(decoder_t *d, const ev_field_t *field, const json_t *val
         max = field->kind == EV_TIME ? TIME_US_MAX : NUMBER_DEFAULT_MAX;
     }
     if (number < min || number > max)
-        return fail(d, FL_EOUT_OF_RANGE, d->path, "%lld is outside [%lld, %lld]%s%s%s",
+        return fail(d, FL_EOUT_OF_RANGE, d->path, "%lld is outside [%lld, %lld]%s%s%s%s",
                     (long long)number, (long long)min, (long long)max,
                     field->unit != NULL ? " (" : "",
                     field->unit != NULL ? (field->kind == EV_QTY ? "thousandths of " : "") : "",
-                    field->unit != NULL ? field->unit : "");
+                    field->unit != NULL ? field->unit : "", field->unit != NULL ? ")" : "");
     msgpack_pack_int64(&d->packer, number);
     return 0;
 }
