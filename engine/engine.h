@@ -384,6 +384,61 @@ typedef int (*eng_link_cb)(const eng_link_t *link, void *data);
 int eng_genealogy(eng_ledger_t *ledger, const char *entity, int direction, uint32_t depth_max,
                   uint32_t nodes_max, eng_link_cb cb, void *data);
 
+/* ---- The change journal: what each event changed in the plant's state, for projections.
+ * Every accepted event with a state effect records the keys of the rows it wrote, in the same
+ * transaction; a reader gets each row as it is now (a projection that applies them in order
+ * converges on the ledger's state, and applying one twice does no harm). */
+typedef enum {
+    ENG_ROW_HU = 1,  /* a handling unit (hu) */
+    ENG_ROW_STOCK,   /* a stock balance (stock); gone when it reaches zero */
+    ENG_ROW_ORDER,   /* a production order (order) */
+    ENG_ROW_LOOM,    /* a loom (loom) */
+    ENG_ROW_BEAM,    /* a beam (beam) */
+    ENG_ROW_RECORD,  /* an intervention, NC, count, shipment or label (record, id "int-I1") */
+    ENG_ROW_SUBLOT,  /* a subcontract lot (sublot) */
+    ENG_ROW_LINK,    /* a genealogy edge (link), never removed */
+    ENG_ROW_ARTICLE, /* an article's spec as the rules use it (article) */
+    ENG_ROW_KINDS
+} eng_row_kind_t;
+
+typedef struct {
+    int64_t cutting_tolerance_permille;
+    int64_t overproduction_allowed_permille;
+    bool first_piece_required;
+} eng_article_view_t;
+
+typedef struct {
+    eng_row_kind_t kind;
+    bool present;      /* false when the row no longer exists */
+    char id[176];      /* the row's id: unit, order, loom, beam, item id; "kind-id" of a record */
+    char kind_name[8]; /* of a record: int, nc, count, ship, label */
+    union {
+        eng_hu_view_t hu;
+        eng_stock_row_t stock;
+        eng_order_view_t order;
+        eng_loom_view_t loom;
+        eng_beam_view_t beam;
+        eng_record_view_t record;
+        eng_sublot_view_t sublot;
+        eng_link_t link;
+        eng_article_view_t article;
+    };
+} eng_row_t;
+
+/* Return non-zero to stop. */
+typedef int (*eng_change_cb)(uint64_t seq, const eng_row_t *row, void *data);
+
+/* The rows changed by the events after after_seq, up to events_max events, oldest first, each
+ * row as it is now; *last_seq gets the seq of the last event given (after_seq when none). One
+ * read transaction. */
+int eng_changes(eng_ledger_t *ledger, uint64_t after_seq, uint32_t events_max, eng_change_cb cb,
+                void *data, uint64_t *last_seq);
+
+/* Every row of one kind as it is now (to rebuild a projection), in key order; seq is 0. One
+ * read transaction; *at_seq gets the head it reflects. */
+int eng_rows(eng_ledger_t *ledger, eng_row_kind_t kind, eng_change_cb cb, void *data,
+             uint64_t *at_seq);
+
 /* Fills out from a catalog event validated by events/ (ev_event_t) and the actor that posted
  * it, for eng_append. out points into event and actor, which must outlive the append. */
 struct ev_event;

@@ -77,7 +77,7 @@ struct eng_ledger {
     MDB_env *env;
     MDB_dbi dbi_log, dbi_ids, dbi_streams, dbi_heads, dbi_entities, dbi_meta;
     MDB_dbi dbi_hus, dbi_stock, dbi_articles, dbi_orders, dbi_looms, dbi_beams; /* rules.c */
-    MDB_dbi dbi_children, dbi_links, dbi_records;
+    MDB_dbi dbi_children, dbi_links, dbi_records, dbi_changes;
     eng_config_t config;
     uint64_t map_bytes;
 
@@ -103,6 +103,8 @@ struct eng_ledger {
     eng_heads_t heads;             /* writer-only: stream versions written since the watermark */
     int fold_error;                /* writer-only: a fold that failed stops further folds */
     msgpack_zone rules_zone;       /* writer-only: payloads decoded for the rules */
+    uint8_t *changes;              /* writer-only: the state keys the current event changed */
+    size_t changes_len, changes_cap;
 };
 
 /* record.c */

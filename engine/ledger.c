@@ -132,7 +132,8 @@ static int open_databases(eng_ledger_t *ledger)
         (rc = mdb_dbi_open(txn, "beams", MDB_CREATE, &ledger->dbi_beams)) ||
         (rc = mdb_dbi_open(txn, "children", MDB_CREATE, &ledger->dbi_children)) ||
         (rc = mdb_dbi_open(txn, "links", MDB_CREATE, &ledger->dbi_links)) ||
-        (rc = mdb_dbi_open(txn, "records", MDB_CREATE, &ledger->dbi_records)))
+        (rc = mdb_dbi_open(txn, "records", MDB_CREATE, &ledger->dbi_records)) ||
+        (rc = mdb_dbi_open(txn, "changes", MDB_INTEGERKEY | MDB_CREATE, &ledger->dbi_changes)))
         goto fail_txn;
     MDB_val key = {.mv_size = 6, .mv_data = "format"}, value;
     rc = mdb_get(txn, ledger->dbi_meta, &key, &value);
@@ -289,6 +290,7 @@ void eng_close(eng_ledger_t *ledger)
     mdb_env_close(ledger->env);
     msgpack_sbuffer_destroy(&ledger->encode_buffer);
     msgpack_zone_destroy(&ledger->rules_zone);
+    free(ledger->changes);
     eng__heads_free(&ledger->heads);
     pthread_cond_destroy(&ledger->gate_wake);
     pthread_mutex_destroy(&ledger->gate_lock);

@@ -32,6 +32,7 @@
 #include "engine/rules_int.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,7 +120,8 @@ int eng__hu_put(rule_t *r, const char *id, const hu_t *hu)
     int len = snprintf(key_text, sizeof(key_text), "hu-%s", id);
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
     MDB_val value = {.mv_size = sizeof(*hu), .mv_data = (void *)hu};
-    return mdb_put(r->txn, r->ledger->dbi_hus, &key, &value, 0);
+    int rc = mdb_put(r->txn, r->ledger->dbi_hus, &key, &value, 0);
+    return rc != 0 ? rc : eng__changed(r, ENG_ROW_HU, key_text + 3, (size_t)len - 3);
 }
 
 /* Adds delta to the balance of (item, location, status). A balance below zero means the state
@@ -150,9 +152,11 @@ static int stock_add(rule_t *r, const hu_t *hu, uint8_t status, int64_t delta)
     if (balance < 0)
         return MDB_CORRUPTED;
     if (balance == 0) /* no row for nothing: listings see only what is there */
-        return mdb_del(r->txn, r->ledger->dbi_stock, &key, NULL);
-    value = (MDB_val){.mv_size = sizeof(balance), .mv_data = &balance};
-    return mdb_put(r->txn, r->ledger->dbi_stock, &key, &value, 0);
+        rc = mdb_del(r->txn, r->ledger->dbi_stock, &key, NULL);
+    else
+        rc = mdb_put(r->txn, r->ledger->dbi_stock, &key,
+                     &(MDB_val){.mv_size = sizeof(balance), .mv_data = &balance}, 0);
+    return rc != 0 ? rc : eng__changed(r, ENG_ROW_STOCK, key_bytes, key.mv_size);
 }
 
 /* Writes hu and moves its stock from what it was (old, NULL for a new unit). */
@@ -212,7 +216,13 @@ int eng__state_put(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, con
     int len = snprintf(key_text, sizeof(key_text), "%s-%s", kind, id);
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
     MDB_val value = {.mv_size = size, .mv_data = (void *)record};
-    return mdb_put(r->txn, dbi, &key, &value, 0);
+    int rc = mdb_put(r->txn, dbi, &key, &value, 0);
+    uint8_t row = dbi == r->ledger->dbi_orders  ? ENG_ROW_ORDER
+                  : dbi == r->ledger->dbi_looms ? ENG_ROW_LOOM
+                  : dbi == r->ledger->dbi_beams ? ENG_ROW_BEAM
+                                                : ENG_ROW_RECORD;
+    size_t skip = row == ENG_ROW_RECORD ? 0 : strlen(kind) + 1; /* records keep their kind */
+    return rc != 0 ? rc : eng__changed(r, row, key_text + skip, (size_t)len - skip);
 }
 
 static size_t link_key(const char *from, char direction, const char *to,
@@ -237,8 +247,46 @@ int eng__link_add(rule_t *r, const char *from, const char *to, const char *kind)
     int rc = mdb_put(r->txn, r->ledger->dbi_links, &key, &value, 0);
     if (rc != 0)
         return rc;
+    if ((rc = eng__changed(r, ENG_ROW_LINK, key_bytes, key.mv_size)) != 0)
+        return rc;
     key.mv_size = link_key(to, 'u', from, key_bytes);
     return mdb_put(r->txn, r->ledger->dbi_links, &key, &value, 0);
+}
+
+/* The change journal: each event's changed keys, entries of [kind u8][length u16 BE][key]. */
+#define CHANGES_BYTES_MAX (1u << 22) /* a pallet of 4,096 units moved: well under this */
+
+int eng__changed(rule_t *r, uint8_t kind, const void *key, size_t len)
+{
+    eng_ledger_t *ledger = r->ledger;
+    assert(len > 0 && len <= UINT16_MAX);
+    for (size_t at = 0; at < ledger->changes_len;) { /* each key once per event */
+        size_t entry_len = (size_t)ledger->changes[at + 1] << 8 | ledger->changes[at + 2];
+        if (ledger->changes[at] == kind && entry_len == len &&
+            memcmp(ledger->changes + at + 3, key, len) == 0)
+            return 0;
+        at += 3 + entry_len;
+    }
+    size_t need = ledger->changes_len + 3 + len;
+    if (need > CHANGES_BYTES_MAX)
+        return MDB_BAD_VALSIZE; /* bounded like everything else; cannot happen in practice */
+    if (need > ledger->changes_cap) {
+        size_t cap = ledger->changes_cap == 0 ? 4096 : ledger->changes_cap * 2;
+        while (cap < need)
+            cap *= 2;
+        uint8_t *grown = realloc(ledger->changes, cap);
+        if (grown == NULL)
+            return ENOMEM;
+        ledger->changes = grown;
+        ledger->changes_cap = cap;
+    }
+    uint8_t *entry = ledger->changes + ledger->changes_len;
+    entry[0] = kind;
+    entry[1] = (uint8_t)(len >> 8);
+    entry[2] = (uint8_t)len;
+    memcpy(entry + 3, key, len);
+    ledger->changes_len = need;
+    return 0;
 }
 
 int eng__member_set(rule_t *r, const char *group, const char *id, bool add)
@@ -361,7 +409,8 @@ int eng__rule_article(rule_t *r)
     int len = snprintf(key_text, sizeof(key_text), "item-%s", item);
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
     MDB_val value = {.mv_size = sizeof(article), .mv_data = &article};
-    return mdb_put(r->txn, r->ledger->dbi_articles, &key, &value, 0);
+    int rc = mdb_put(r->txn, r->ledger->dbi_articles, &key, &value, 0);
+    return rc != 0 ? rc : eng__changed(r, ENG_ROW_ARTICLE, item, strlen(item));
 }
 
 /* ---- dispatch */
@@ -473,7 +522,12 @@ int eng__rules_apply(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *even
         *code = FL_EINVALID_VALUE;
         return 0;
     }
+    ledger->changes_len = 0;
     int rc = entry->apply(&r);
     *code = r.code;
-    return rc;
+    if (rc != 0 || r.code != 0 || ledger->changes_len == 0)
+        return rc;
+    MDB_val key = {.mv_size = sizeof(seq), .mv_data = &seq};
+    MDB_val value = {.mv_size = ledger->changes_len, .mv_data = ledger->changes};
+    return mdb_put(txn, ledger->dbi_changes, &key, &value, MDB_APPEND);
 }

@@ -171,6 +171,9 @@ int eng__state_get(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, voi
 int eng__state_put(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, const void *record,
                    size_t size);
 int eng__link_add(rule_t *r, const char *from, const char *to, const char *kind);
+/* Notes that the event changed a row of the state (ENG_ROW_*, the row's key as eng_changes
+ * gives it); the row puts above call it themselves. */
+int eng__changed(rule_t *r, uint8_t kind, const void *key, size_t len);
 /* Membership, in the `children` table: group 0x00 id -> empty. Groups are entity names:
  * "hu-<container>" (its contents), "ship-<id>" (units loaded), "sublot-<id>" (units sent),
  * "count-<id>" (locations counted). */

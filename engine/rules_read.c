@@ -230,19 +230,24 @@ static int state_read(eng_ledger_t *ledger, MDB_dbi dbi, const char *kind, const
     return rc != 0 ? rc : found ? 0 : FL_ENOENT;
 }
 
+static void order_view(const order_t *order, eng_order_view_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->state, sizeof(out->state), "%s", eng__of_state_names[order->state]);
+    snprintf(out->item, sizeof(out->item), "%s", order->item);
+    snprintf(out->unit, sizeof(out->unit), "%s", order->unit);
+    out->planned_milli = order->planned_milli;
+    out->declared_milli = order->declared_milli;
+}
+
 int eng_order_get(eng_ledger_t *ledger, const char *of_id, eng_order_view_t *out)
 {
     order_t order;
     memset(out, 0, sizeof(*out));
     int rc = state_read(ledger, ledger->dbi_orders, "of", of_id, &order, sizeof(order));
-    if (rc != 0)
-        return rc;
-    snprintf(out->state, sizeof(out->state), "%s", eng__of_state_names[order.state]);
-    snprintf(out->item, sizeof(out->item), "%s", order.item);
-    snprintf(out->unit, sizeof(out->unit), "%s", order.unit);
-    out->planned_milli = order.planned_milli;
-    out->declared_milli = order.declared_milli;
-    return 0;
+    if (rc == 0)
+        order_view(&order, out);
+    return rc;
 }
 
 static void loom_view(rule_t *r, const char *id, size_t id_len, const loom_t *loom,
@@ -319,54 +324,88 @@ done:
     return rc == MDB_NOTFOUND ? 0 : eng__err_from_mdb(rc);
 }
 
+static void beam_view(const beam_t *beam, eng_beam_view_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->item, sizeof(out->item), "%s", beam->item);
+    snprintf(out->loom, sizeof(out->loom), "%s", beam->loom);
+    snprintf(out->position, sizeof(out->position), "%s",
+             beam->position == BEAM_PILE ? "pile" : "ground");
+    out->remaining_milli = beam->length_milli;
+}
+
 int eng_beam_get(eng_ledger_t *ledger, const char *beam_id, eng_beam_view_t *out)
 {
     beam_t beam;
     memset(out, 0, sizeof(*out));
     int rc = state_read(ledger, ledger->dbi_beams, "beam", beam_id, &beam, sizeof(beam));
-    if (rc != 0)
-        return rc;
-    snprintf(out->item, sizeof(out->item), "%s", beam.item);
-    snprintf(out->loom, sizeof(out->loom), "%s", beam.loom);
-    snprintf(out->position, sizeof(out->position), "%s",
-             beam.position == BEAM_PILE ? "pile" : "ground");
-    out->remaining_milli = beam.length_milli;
+    if (rc == 0)
+        beam_view(&beam, out);
+    return rc;
+}
+
+static const struct {
+    const char *kind;
+    const char *const *states;
+    uint8_t states_count;
+} record_kinds[] = {
+    {"int", eng__int_states, INT_CANCELLED + 1},
+    {"nc", eng__nc_states, NC_CLOSED + 1},
+    {"count", eng__count_states, COUNT_CLOSED + 1},
+    {"ship", eng__ship_states, SHIP_DISPATCHED + 1},
+    {"label", NULL, 0},
+};
+
+/* The kind's index in record_kinds, -1 when it is none of them. */
+static int record_kind(const char *kind, size_t len)
+{
+    for (size_t i = 0; i < sizeof(record_kinds) / sizeof(record_kinds[0]); i++)
+        if (strlen(record_kinds[i].kind) == len && memcmp(record_kinds[i].kind, kind, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int record_view(int kind, const record_t *record, eng_record_view_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (record_kinds[kind].states == NULL)
+        snprintf(out->state, sizeof(out->state), "printed");
+    else if (record->state < record_kinds[kind].states_count)
+        snprintf(out->state, sizeof(out->state), "%s", record_kinds[kind].states[record->state]);
+    else
+        return FL_ECORRUPT;
+    snprintf(out->subject, sizeof(out->subject), "%s", record->subject);
+    out->count = record->count;
+    out->since_seq = record->since_seq;
     return 0;
 }
 
 int eng_record_get(eng_ledger_t *ledger, const char *kind, const char *id, eng_record_view_t *out)
 {
-    static const struct {
-        const char *kind;
-        const char *const *states;
-        uint8_t states_count;
-    } kinds[] = {
-        {"int", eng__int_states, INT_CANCELLED + 1},
-        {"nc", eng__nc_states, NC_CLOSED + 1},
-        {"count", eng__count_states, COUNT_CLOSED + 1},
-        {"ship", eng__ship_states, SHIP_DISPATCHED + 1},
-        {"label", NULL, 0},
-    };
     memset(out, 0, sizeof(*out));
-    for (size_t i = 0; kind != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        if (strcmp(kinds[i].kind, kind) != 0)
-            continue;
-        record_t record;
-        int rc = state_read(ledger, ledger->dbi_records, kind, id, &record, sizeof(record));
-        if (rc != 0)
-            return rc;
-        if (kinds[i].states == NULL)
-            snprintf(out->state, sizeof(out->state), "printed");
-        else if (record.state < kinds[i].states_count)
-            snprintf(out->state, sizeof(out->state), "%s", kinds[i].states[record.state]);
-        else
-            return FL_ECORRUPT;
-        snprintf(out->subject, sizeof(out->subject), "%s", record.subject);
-        out->count = record.count;
-        out->since_seq = record.since_seq;
-        return 0;
-    }
-    return FL_EINVAL;
+    int index = kind != NULL ? record_kind(kind, strlen(kind)) : -1;
+    if (index < 0)
+        return FL_EINVAL;
+    record_t record;
+    int rc = state_read(ledger, ledger->dbi_records, kind, id, &record, sizeof(record));
+    return rc != 0 ? rc : record_view(index, &record, out);
+}
+
+static void sublot_view(const sublot_t *lot, eng_sublot_view_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->state, sizeof(out->state), "%s", eng__sublot_states[lot->state]);
+    snprintf(out->sub, sizeof(out->sub), "%s", lot->sub);
+    snprintf(out->item, sizeof(out->item), "%s", lot->item);
+    snprintf(out->unit, sizeof(out->unit), "%s", lot->unit);
+    snprintf(out->location, sizeof(out->location), "%s", lot->location);
+    out->sent_milli = lot->sent_milli;
+    out->good_milli = lot->good_milli;
+    out->rejected_milli = lot->rejected_milli;
+    out->lost_milli = lot->lost_milli;
+    out->allowance_milli = lot->allowance_milli;
+    out->out_milli = lot->sent_milli - lot->good_milli - lot->rejected_milli - lot->lost_milli -
+                     lot->allowance_milli;
 }
 
 int eng_sublot_get(eng_ledger_t *ledger, const char *sublot_id, eng_sublot_view_t *out)
@@ -374,21 +413,9 @@ int eng_sublot_get(eng_ledger_t *ledger, const char *sublot_id, eng_sublot_view_
     sublot_t lot;
     memset(out, 0, sizeof(*out));
     int rc = state_read(ledger, ledger->dbi_records, "sublot", sublot_id, &lot, sizeof(lot));
-    if (rc != 0)
-        return rc;
-    snprintf(out->state, sizeof(out->state), "%s", eng__sublot_states[lot.state]);
-    snprintf(out->sub, sizeof(out->sub), "%s", lot.sub);
-    snprintf(out->item, sizeof(out->item), "%s", lot.item);
-    snprintf(out->unit, sizeof(out->unit), "%s", lot.unit);
-    snprintf(out->location, sizeof(out->location), "%s", lot.location);
-    out->sent_milli = lot.sent_milli;
-    out->good_milli = lot.good_milli;
-    out->rejected_milli = lot.rejected_milli;
-    out->lost_milli = lot.lost_milli;
-    out->allowance_milli = lot.allowance_milli;
-    out->out_milli =
-        lot.sent_milli - lot.good_milli - lot.rejected_milli - lot.lost_milli - lot.allowance_milli;
-    return 0;
+    if (rc == 0)
+        sublot_view(&lot, out);
+    return rc;
 }
 
 typedef char node_name_t[EV_NAME_LEN_MAX + 1];
@@ -485,4 +512,288 @@ done:
         eng__read_end(ledger, txn);
     free(nodes);
     return rc;
+}
+
+/* ---- the change journal and whole tables, as rows */
+
+/* The row of `kind` whose key (as the journal holds it) is key/len, read now in r's txn. */
+static int row_read(rule_t *r, uint8_t kind, const char *key, size_t len, eng_row_t *row)
+{
+    eng_ledger_t *ledger = r->ledger;
+    memset(row, 0, sizeof(*row));
+    row->kind = (eng_row_kind_t)kind;
+    if (len == 0 || len >= sizeof(row->id))
+        return MDB_CORRUPTED;
+    char id[sizeof(row->id)];
+    memcpy(id, key, len);
+    id[len] = '\0';
+    bool found = false;
+    int rc = 0;
+    switch (kind) {
+    case ENG_ROW_HU: {
+        hu_t hu;
+        snprintf(row->id, sizeof(row->id), "%s", id);
+        if ((rc = eng__hu_get(r, id, &hu, &found)) == 0 && found)
+            hu_view(&hu, &row->hu);
+        break;
+    }
+    case ENG_ROW_STOCK: {
+        MDB_val k = {.mv_size = len, .mv_data = (void *)key}, value;
+        int64_t zero = 0;
+        rc = mdb_get(r->txn, ledger->dbi_stock, &k, &value);
+        found = rc == 0;
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
+            value = (MDB_val){.mv_size = sizeof(zero), .mv_data = &zero};
+        }
+        if (rc == 0 && !stock_row(&k, &value, &row->stock))
+            rc = MDB_CORRUPTED;
+        snprintf(row->id, sizeof(row->id), "%s/%s/%s/%d", row->stock.item, row->stock.location,
+                 row->stock.status, row->stock.grade);
+        break;
+    }
+    case ENG_ROW_ORDER: {
+        order_t order;
+        snprintf(row->id, sizeof(row->id), "%s", id);
+        if ((rc = eng__state_get(r, ledger->dbi_orders, "of", id, &order, sizeof(order), &found)) ==
+                0 &&
+            found)
+            order_view(&order, &row->order);
+        break;
+    }
+    case ENG_ROW_LOOM: {
+        loom_t loom;
+        snprintf(row->id, sizeof(row->id), "%s", id);
+        if ((rc = eng__state_get(r, ledger->dbi_looms, "loom", id, &loom, sizeof(loom), &found)) ==
+                0 &&
+            found)
+            loom_view(r, id, len, &loom, &row->loom);
+        break;
+    }
+    case ENG_ROW_BEAM: {
+        beam_t beam;
+        snprintf(row->id, sizeof(row->id), "%s", id);
+        if ((rc = eng__state_get(r, ledger->dbi_beams, "beam", id, &beam, sizeof(beam), &found)) ==
+                0 &&
+            found)
+            beam_view(&beam, &row->beam);
+        break;
+    }
+    case ENG_ROW_RECORD:
+    case ENG_ROW_SUBLOT: {
+        const char *dash = memchr(id, '-', len);
+        if (dash == NULL)
+            return MDB_CORRUPTED;
+        size_t kind_len = (size_t)(dash - id);
+        snprintf(row->kind_name, sizeof(row->kind_name), "%.*s", (int)kind_len, id);
+        snprintf(row->id, sizeof(row->id), "%s", dash + 1);
+        MDB_val k = {.mv_size = len, .mv_data = (void *)key}, value;
+        rc = mdb_get(r->txn, ledger->dbi_records, &k, &value);
+        found = rc == 0;
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+        if (strcmp(row->kind_name, "sublot") == 0) {
+            sublot_t lot;
+            row->kind = ENG_ROW_SUBLOT;
+            if (found && value.mv_size != sizeof(lot))
+                return MDB_CORRUPTED;
+            if (found) {
+                memcpy(&lot, value.mv_data, sizeof(lot));
+                sublot_view(&lot, &row->sublot);
+            }
+        } else {
+            record_t record;
+            int index = record_kind(id, kind_len);
+            row->kind = ENG_ROW_RECORD;
+            if (index < 0 || (found && value.mv_size != sizeof(record)))
+                return MDB_CORRUPTED;
+            if (found) {
+                memcpy(&record, value.mv_data, sizeof(record));
+                if ((rc = record_view(index, &record, &row->record)) != 0)
+                    return MDB_CORRUPTED;
+            }
+        }
+        break;
+    }
+    case ENG_ROW_LINK: {
+        /* from 0x00 'd' 0x00 to */
+        const char *end = memchr(key, 0, len);
+        MDB_val k = {.mv_size = len, .mv_data = (void *)key}, value;
+        if (end == NULL || (size_t)(end - key) + 3 >= len || end[1] != 'd')
+            return MDB_CORRUPTED;
+        size_t from_len = (size_t)(end - key), to_len = len - from_len - 3;
+        if (from_len >= sizeof(row->link.from) || to_len >= sizeof(row->link.to))
+            return MDB_CORRUPTED;
+        memcpy(row->link.from, key, from_len);
+        memcpy(row->link.to, end + 3, to_len);
+        snprintf(row->id, sizeof(row->id), "%.*s>%.*s", (int)from_len, key, (int)to_len, end + 3);
+        rc = mdb_get(r->txn, ledger->dbi_links, &k, &value);
+        found = rc == 0;
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+        if (found) {
+            link_t link;
+            if (value.mv_size != sizeof(link))
+                return MDB_CORRUPTED;
+            memcpy(&link, value.mv_data, sizeof(link));
+            row->link.seq = link.seq;
+            snprintf(row->link.kind, sizeof(row->link.kind), "%s", link.kind);
+        }
+        break;
+    }
+    case ENG_ROW_ARTICLE: {
+        article_t article;
+        snprintf(row->id, sizeof(row->id), "%s", id);
+        char name[EV_NAME_LEN_MAX + 1];
+        int name_len = snprintf(name, sizeof(name), "item-%s", id);
+        MDB_val k = {.mv_size = (size_t)name_len, .mv_data = name}, value;
+        rc = mdb_get(r->txn, ledger->dbi_articles, &k, &value);
+        found = rc == 0;
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+        if (found) {
+            if (value.mv_size != sizeof(article))
+                return MDB_CORRUPTED;
+            memcpy(&article, value.mv_data, sizeof(article));
+            row->article.cutting_tolerance_permille = article.cutting_tolerance_permille;
+            row->article.overproduction_allowed_permille = article.overproduction_allowed_permille;
+            row->article.first_piece_required = article.first_piece_required;
+        }
+        break;
+    }
+    default:
+        return MDB_CORRUPTED;
+    }
+    row->present = found;
+    return rc;
+}
+
+/* The seq of the last record in this snapshot, 0 when the log is empty. */
+static int snapshot_head(MDB_txn *txn, MDB_dbi log, uint64_t *seq)
+{
+    MDB_cursor *cursor;
+    MDB_val key, value;
+    *seq = 0;
+    int rc = mdb_cursor_open(txn, log, &cursor);
+    if (rc != 0)
+        return rc;
+    rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+    if (rc == 0 && key.mv_size == sizeof(*seq))
+        memcpy(seq, key.mv_data, sizeof(*seq));
+    mdb_cursor_close(cursor);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int eng_changes(eng_ledger_t *ledger, uint64_t after_seq, uint32_t events_max, eng_change_cb cb,
+                void *data, uint64_t *last_seq)
+{
+    *last_seq = after_seq;
+    if (cb == NULL || events_max == 0)
+        return FL_EINVAL;
+    rule_t r = {.ledger = ledger};
+    MDB_cursor *cursor = NULL;
+    int rc = eng__read_begin(ledger, &r.txn);
+    if (rc != 0)
+        return rc;
+    if ((rc = mdb_cursor_open(r.txn, ledger->dbi_changes, &cursor)) != 0)
+        goto done;
+    uint64_t from = after_seq + 1;
+    MDB_val key = {.mv_size = sizeof(from), .mv_data = &from}, value;
+    uint32_t events = 0;
+    bool stopped = false;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
+         rc == 0 && events < events_max && !stopped;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        uint64_t seq;
+        if (key.mv_size != sizeof(seq)) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        memcpy(&seq, key.mv_data, sizeof(seq));
+        const uint8_t *bytes = value.mv_data;
+        for (size_t at = 0; at < value.mv_size && rc == 0 && !stopped;) {
+            eng_row_t row;
+            if (at + 3 > value.mv_size) {
+                rc = MDB_CORRUPTED;
+                break;
+            }
+            size_t len = (size_t)bytes[at + 1] << 8 | bytes[at + 2];
+            if (at + 3 + len > value.mv_size) {
+                rc = MDB_CORRUPTED;
+                break;
+            }
+            if ((rc = row_read(&r, bytes[at], (const char *)bytes + at + 3, len, &row)) != 0)
+                break;
+            stopped = cb(seq, &row, data) != 0;
+            at += 3 + len;
+        }
+        if (rc != 0)
+            break;
+        *last_seq = seq;
+        events++;
+    }
+done:
+    if (cursor != NULL)
+        mdb_cursor_close(cursor);
+    eng__read_end(ledger, r.txn);
+    return rc == MDB_NOTFOUND ? 0 : eng__err_from_mdb(rc);
+}
+
+int eng_rows(eng_ledger_t *ledger, eng_row_kind_t kind, eng_change_cb cb, void *data,
+             uint64_t *at_seq)
+{
+    static const struct {
+        const char *prefix; /* of the table's keys, stripped to make the row key */
+    } tables[ENG_ROW_KINDS] = {
+        [ENG_ROW_HU] = {"hu-"},     [ENG_ROW_STOCK] = {""},     [ENG_ROW_ORDER] = {"of-"},
+        [ENG_ROW_LOOM] = {"loom-"}, [ENG_ROW_BEAM] = {"beam-"}, [ENG_ROW_RECORD] = {""},
+        [ENG_ROW_SUBLOT] = {""},    [ENG_ROW_LINK] = {""},      [ENG_ROW_ARTICLE] = {"item-"},
+    };
+    *at_seq = 0;
+    if (cb == NULL || kind < ENG_ROW_HU || kind >= ENG_ROW_KINDS)
+        return FL_EINVAL;
+    MDB_dbi dbis[ENG_ROW_KINDS] = {
+        [ENG_ROW_HU] = ledger->dbi_hus,           [ENG_ROW_STOCK] = ledger->dbi_stock,
+        [ENG_ROW_ORDER] = ledger->dbi_orders,     [ENG_ROW_LOOM] = ledger->dbi_looms,
+        [ENG_ROW_BEAM] = ledger->dbi_beams,       [ENG_ROW_RECORD] = ledger->dbi_records,
+        [ENG_ROW_SUBLOT] = ledger->dbi_records,   [ENG_ROW_LINK] = ledger->dbi_links,
+        [ENG_ROW_ARTICLE] = ledger->dbi_articles,
+    };
+    rule_t r = {.ledger = ledger};
+    MDB_cursor *cursor = NULL;
+    int rc = eng__read_begin(ledger, &r.txn);
+    if (rc != 0)
+        return rc;
+    if ((rc = snapshot_head(r.txn, ledger->dbi_log, at_seq)) != 0 ||
+        (rc = mdb_cursor_open(r.txn, dbis[kind], &cursor)) != 0)
+        goto done;
+    size_t skip = strlen(tables[kind].prefix);
+    MDB_val key, value;
+    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        const char *bytes = key.mv_data;
+        if (key.mv_size <= skip || memcmp(bytes, tables[kind].prefix, skip) != 0) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        if (kind == ENG_ROW_LINK) { /* each edge once: its 'd' key */
+            const char *end = memchr(bytes, 0, key.mv_size);
+            if (end == NULL || (size_t)(end - bytes) + 1 >= key.mv_size || end[1] != 'd')
+                continue;
+        }
+        bool sublot = key.mv_size > 7 && memcmp(bytes, "sublot-", 7) == 0;
+        if ((kind == ENG_ROW_RECORD && sublot) || (kind == ENG_ROW_SUBLOT && !sublot))
+            continue;
+        eng_row_t row;
+        if ((rc = row_read(&r, kind == ENG_ROW_SUBLOT ? ENG_ROW_RECORD : kind, bytes + skip,
+                           key.mv_size - skip, &row)) != 0)
+            break;
+        if (cb(0, &row, data) != 0)
+            break;
+    }
+done:
+    if (cursor != NULL)
+        mdb_cursor_close(cursor);
+    eng__read_end(ledger, r.txn);
+    return rc == MDB_NOTFOUND ? 0 : eng__err_from_mdb(rc);
 }

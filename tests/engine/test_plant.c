@@ -219,3 +219,114 @@ Test(plant, the_pallet_leads_back_to_the_yarn_lots_and_the_loom_and_they_lead_to
     reached_t few = {0};
     cr_assert_eq(eng_genealogy(ledger, "hu-P1", ENG_BACKWARD, 16, 3, reach, &few), FL_ETOOBIG);
 }
+
+/* ---- the change journal: a projection that follows it equals the state read whole */
+
+#define ROWS_MAX 512
+
+typedef struct {
+    char keys[ROWS_MAX][192];
+    char values[ROWS_MAX][512];
+    unsigned count;
+} table_t;
+
+static void row_text(const eng_row_t *row, char *key, char *value)
+{
+    snprintf(key, 192, "%d/%s/%s", row->kind, row->kind_name, row->id);
+    switch (row->kind) {
+    case ENG_ROW_HU:
+        snprintf(value, 512, "%s %s %s %s %lld %d %s %lld", row->hu.status, row->hu.item,
+                 row->hu.location, row->hu.parent, (long long)row->hu.qty_milli, row->hu.grade,
+                 row->hu.holder, (long long)row->hu.out_milli);
+        break;
+    case ENG_ROW_STOCK:
+        snprintf(value, 512, "%lld", (long long)row->stock.qty_milli);
+        break;
+    case ENG_ROW_ORDER:
+        snprintf(value, 512, "%s %lld %lld", row->order.state, (long long)row->order.planned_milli,
+                 (long long)row->order.declared_milli);
+        break;
+    case ENG_ROW_LOOM:
+        snprintf(value, 512, "%d %s %s %s %s", row->loom.stopped, row->loom.stop_code,
+                 row->loom.order, row->loom.beams[0], row->loom.beams[1]);
+        break;
+    case ENG_ROW_BEAM:
+        snprintf(value, 512, "%s %s %lld", row->beam.loom, row->beam.position,
+                 (long long)row->beam.remaining_milli);
+        break;
+    case ENG_ROW_RECORD:
+        snprintf(value, 512, "%s %s %u", row->record.state, row->record.subject, row->record.count);
+        break;
+    case ENG_ROW_SUBLOT:
+        snprintf(value, 512, "%s %lld", row->sublot.state, (long long)row->sublot.out_milli);
+        break;
+    case ENG_ROW_LINK:
+        snprintf(value, 512, "%s %llu", row->link.kind, (unsigned long long)row->link.seq);
+        break;
+    default:
+        snprintf(value, 512, "%lld %d", (long long)row->article.cutting_tolerance_permille,
+                 row->article.first_piece_required);
+    }
+}
+
+/* Upserts a present row, deletes a gone one. */
+static int table_apply(uint64_t seq, const eng_row_t *row, void *data)
+{
+    (void)seq;
+    table_t *table = data;
+    char key[192], value[512];
+    row_text(row, key, value);
+    for (unsigned i = 0; i < table->count; i++) {
+        if (strcmp(table->keys[i], key) != 0)
+            continue;
+        if (row->present) {
+            memcpy(table->values[i], value, sizeof(value));
+        } else {
+            table->count--;
+            memcpy(table->keys[i], table->keys[table->count], sizeof(key));
+            memcpy(table->values[i], table->values[table->count], sizeof(value));
+        }
+        return 0;
+    }
+    if (row->present) {
+        cr_assert_lt(table->count, ROWS_MAX);
+        memcpy(table->keys[table->count], key, sizeof(key));
+        memcpy(table->values[table->count++], value, sizeof(value));
+    }
+    return 0;
+}
+
+static const char *table_find(const table_t *table, const char *key)
+{
+    for (unsigned i = 0; i < table->count; i++)
+        if (strcmp(table->keys[i], key) == 0)
+            return table->values[i];
+    return NULL;
+}
+
+Test(plant, a_projection_that_follows_the_change_journal_equals_the_state_read_whole)
+{
+    the_plant_works_a_day();
+    static table_t followed, whole;
+    followed.count = whole.count = 0;
+    uint64_t at = 0, last = 0, head = 0;
+    do { /* a few events at a time, as a projector catching up */
+        at = last;
+        cr_assert_eq(eng_changes(ledger, at, 7, table_apply, &followed, &last), 0);
+    } while (last != at);
+    for (int kind = ENG_ROW_HU; kind < ENG_ROW_KINDS; kind++)
+        cr_assert_eq(eng_rows(ledger, (eng_row_kind_t)kind, table_apply, &whole, &head), 0);
+    cr_assert_eq(head, head_seq());
+    cr_assert_gt(whole.count, 40, "units, stock, orders, looms, beams, records, links...");
+    cr_assert_eq(followed.count, whole.count);
+    for (unsigned i = 0; i < whole.count; i++) {
+        const char *value = table_find(&followed, whole.keys[i]);
+        cr_assert_not_null(value, "%s missing from the journal", whole.keys[i]);
+        cr_assert_str_eq(value, whole.values[i], "%s", whole.keys[i]);
+    }
+    char key[192];
+    snprintf(key, sizeof(key), "%d//TW-500/CUST-1/shipped/1", ENG_ROW_STOCK);
+    cr_assert_str_eq(table_find(&whole, key), "210000", "first choice shipped");
+    snprintf(key, sizeof(key), "%d/sublot/SL1", ENG_ROW_SUBLOT);
+    cr_assert_str_eq(table_find(&whole, key), "closed 0");
+}
