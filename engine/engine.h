@@ -384,6 +384,11 @@ typedef int (*eng_link_cb)(const eng_link_t *link, void *data);
 int eng_genealogy(eng_ledger_t *ledger, const char *entity, int direction, uint32_t depth_max,
                   uint32_t nodes_max, eng_link_cb cb, void *data);
 
+/* Waits until the log's head passes after_seq (woken by the commit itself, not by polling),
+ * at most timeout_ms; *head_seq gets the head. Returns 0, FL_ETIMEDOUT, or FL_ECANCELED once
+ * the ledger is closing (stop every waiter before eng_close returns). */
+int eng_wait(eng_ledger_t *ledger, uint64_t after_seq, uint32_t timeout_ms, uint64_t *head_seq);
+
 /* ---- The change journal: what each event changed in the plant's state, for projections.
  * Every accepted event with a state effect records the keys of the rows it wrote, in the same
  * transaction; a reader gets each row as it is now (a projection that applies them in order

@@ -84,6 +84,7 @@ struct eng_ledger {
     /* The append queue, guarded by lock. */
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    pthread_cond_t committed; /* broadcast with lock held when the head moves, and at close */
     eng_append_req_t *queue_head, *queue_tail;
     uint32_t queue_events;
     bool closing;

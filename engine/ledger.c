@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 int eng__err_from_mdb(int rc)
@@ -248,6 +249,7 @@ int eng_open(eng_ledger_t **out, const eng_config_t *config)
     msgpack_sbuffer_init(&ledger->encode_buffer);
     pthread_mutex_init(&ledger->lock, NULL);
     pthread_cond_init(&ledger->wake, NULL);
+    pthread_cond_init(&ledger->committed, NULL);
     pthread_mutex_init(&ledger->gate_lock, NULL);
     pthread_cond_init(&ledger->gate_wake, NULL);
     if ((rc = eng__heads_load(ledger)) != 0)
@@ -264,6 +266,7 @@ fail_sync:
     pthread_cond_destroy(&ledger->gate_wake);
     pthread_mutex_destroy(&ledger->gate_lock);
     pthread_cond_destroy(&ledger->wake);
+    pthread_cond_destroy(&ledger->committed);
     pthread_mutex_destroy(&ledger->lock);
     msgpack_sbuffer_destroy(&ledger->encode_buffer);
     msgpack_zone_destroy(&ledger->rules_zone);
@@ -282,6 +285,7 @@ void eng_close(eng_ledger_t *ledger)
     pthread_mutex_lock(&ledger->lock);
     ledger->closing = true;
     pthread_cond_broadcast(&ledger->wake);
+    pthread_cond_broadcast(&ledger->committed);
     pthread_mutex_unlock(&ledger->lock);
     if (ledger->writer_started)
         pthread_join(ledger->writer, NULL);
@@ -295,6 +299,7 @@ void eng_close(eng_ledger_t *ledger)
     pthread_cond_destroy(&ledger->gate_wake);
     pthread_mutex_destroy(&ledger->gate_lock);
     pthread_cond_destroy(&ledger->wake);
+    pthread_cond_destroy(&ledger->committed);
     pthread_mutex_destroy(&ledger->lock);
     free(ledger);
 }
@@ -312,4 +317,26 @@ void eng_stats(eng_ledger_t *ledger, eng_stats_t *out)
     *out = ledger->stats;
     out->queue_events = ledger->queue_events;
     pthread_mutex_unlock(&ledger->lock);
+}
+
+int eng_wait(eng_ledger_t *ledger, uint64_t after_seq, uint32_t timeout_ms, uint64_t *head_seq)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&ledger->lock);
+    while (ledger->head.seq <= after_seq && !ledger->closing && rc == 0)
+        rc = pthread_cond_timedwait(&ledger->committed, &ledger->lock, &until);
+    *head_seq = ledger->head.seq;
+    bool closing = ledger->closing;
+    pthread_mutex_unlock(&ledger->lock);
+    if (*head_seq > after_seq)
+        return 0;
+    return closing ? FL_ECANCELED : FL_ETIMEDOUT;
 }

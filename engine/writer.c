@@ -366,6 +366,7 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
         pthread_mutex_lock(&ledger->lock);
         ledger->stats.events_appended += chain.head.seq - ledger->head.seq;
         ledger->head = chain.head;
+        pthread_cond_broadcast(&ledger->committed);
         pthread_mutex_unlock(&ledger->lock);
         if (fold)
             eng__fold_done(ledger, fold_to);

@@ -330,3 +330,30 @@ Test(plant, a_projection_that_follows_the_change_journal_equals_the_state_read_w
     snprintf(key, sizeof(key), "%d/sublot/SL1", ENG_ROW_SUBLOT);
     cr_assert_str_eq(table_find(&whole, key), "closed 0");
 }
+
+typedef struct {
+    uint64_t after, head;
+    int rc;
+} waiting_t;
+
+static void *wait_main(void *arg)
+{
+    waiting_t *w = arg;
+    w->rc = eng_wait(ledger, w->after, 10000, &w->head);
+    return NULL;
+}
+
+Test(plant, a_follower_waits_for_the_next_commit_and_not_longer)
+{
+    uint64_t head = 99;
+    cr_assert_eq(eng_wait(ledger, 0, 20, &head), FL_ETIMEDOUT);
+    cr_assert_eq(head, 0);
+    waiting_t w = {.after = 0};
+    pthread_t thread;
+    cr_assert_eq(pthread_create(&thread, NULL, wait_main, &w), 0);
+    POSTED(EV_ROLE_MANAGER, "LoomDefined", LOOM("L1"));
+    pthread_join(thread, NULL);
+    cr_assert_eq(w.rc, 0);
+    cr_assert_eq(w.head, 1);
+    cr_assert_eq(eng_wait(ledger, 0, 0, &head), 0, "already past: no wait");
+}
