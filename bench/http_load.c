@@ -1,0 +1,1018 @@
+/*
+ * bench/http_load.c: the load generator of bench/run http. One binary, one mode per peer, so that
+ * every server of the comparison is driven the same way: N clients, each with one request in
+ * flight, for a fixed time, every request's latency into one histogram.
+ *
+ *   bench_http_load free-port
+ *       prints a free TCP port on 127.0.0.1 (bind to port 0, read it back, close).
+ *   bench_http_load http --port P --connections N --seconds S --expect STATUS [--threads T]
+ *       keep-alive HTTP/1.1 connections (epoll, non-blocking), each posting one GoodsReceived
+ *       event at a time to POST /api/v1/events with the development actor headers. Every event
+ *       has a fresh id and a fresh handling unit, so that foutad appends each one (201). The same
+ *       requests go to nginx, which answers 204 without storing anything: the HTTP ceiling.
+ *   bench_http_load pg --conninfo STR --connections N --seconds S
+ *       libpq, one connection per client thread, a prepared INSERT of the same event (uuid id,
+ *       stream, type, jsonb payload, recorded_at now()) in its own transaction (autocommit).
+ *   bench_http_load redis --port P --connections N --seconds S
+ *       hiredis, one connection per client thread: XADD of the same event's fields to a stream.
+ *   bench_http_load ws --port P --subscribers N --rate R --seconds S [--posters K]
+ *       N WebSocket subscribers to foutad's GET /api/v1/ws from now, then K poster threads post
+ *       R events/s (open loop: each event has its time slot) for S seconds. Every subscriber
+ *       measures each event's delivery latency from the event's occurred_at_us (the wall-clock
+ *       time at which its POST was sent, so it includes the durable commit) and from the POST's
+ *       acknowledgement (the time the poster read the 201).
+ *
+ * Each mode prints one line of key=value pairs (requests, errors, rate, latency quantiles) that
+ * bench/http.sh turns into its table. Timings are printed, never asserted. The WebSocket frames
+ * from the server are unmasked and small, so they are read by hand here rather than through
+ * wslay; the only frame a subscriber sends is a masked pong.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <libpq-fe.h>
+
+#define CONNECTIONS_MAX    4096
+#define THREADS_MAX        16
+#define SECONDS_MAX        600.0
+#define REQUEST_BYTES_MAX  2048
+#define RESPONSE_BYTES_MAX 16384
+#define EVENT_BYTES_MAX    1024
+#define NAME_BYTES         48
+#define EPOLL_EVENTS       256
+#define DRAIN_SECONDS      5.0   /* after the timed window: answers still awaited */
+#define WS_DRAIN_SECONDS   10.0  /* after the last post: deliveries still awaited */
+#define WS_BUFFER_BYTES    65536 /* per subscriber: frames being read */
+#define WS_POSTERS_DEFAULT 8
+#define WS_POSTERS_MAX     64
+#define WS_EVENTS_MAX      1000000u
+#define ERRORS_SHOWN       3
+#define NS_PER_S           1000000000ull
+#define NS_PER_US          1000ull
+#define EVENT_ROLE         "store_raw" /* a role the catalog allows to post GoodsReceived */
+
+_Static_assert(EVENT_BYTES_MAX + 512 <= REQUEST_BYTES_MAX, "an event and its headers fit");
+
+/* ---- Latency histogram, in microseconds: log-linear buckets, 32 per power of two. ---- */
+
+#define HIST_SUB_BITS  5
+#define HIST_SUB_COUNT (1u << HIST_SUB_BITS)
+#define HIST_BUCKETS   ((65 - HIST_SUB_BITS) * HIST_SUB_COUNT)
+
+typedef struct {
+    uint64_t counts[HIST_BUCKETS];
+    uint64_t total;
+    uint64_t max;
+} hist_t;
+
+static unsigned hist_bucket(uint64_t value)
+{
+    if (value < 2 * HIST_SUB_COUNT)
+        return (unsigned)value;
+    unsigned shift = 63u - (unsigned)__builtin_clzll(value) - HIST_SUB_BITS;
+    return shift * HIST_SUB_COUNT + (unsigned)(value >> shift);
+}
+
+static void hist_add(hist_t *hist, uint64_t value)
+{
+    unsigned bucket = hist_bucket(value);
+    assert(bucket < HIST_BUCKETS);
+    hist->counts[bucket]++;
+    hist->total++;
+    if (value > hist->max)
+        hist->max = value;
+}
+
+static void hist_merge(hist_t *into, const hist_t *from)
+{
+    for (unsigned i = 0; i < HIST_BUCKETS; i++)
+        into->counts[i] += from->counts[i];
+    into->total += from->total;
+    if (from->max > into->max)
+        into->max = from->max;
+}
+
+/* The value below which `fraction` of the samples fall: the middle of its bucket. */
+static double hist_quantile(const hist_t *hist, double fraction)
+{
+    assert(fraction > 0 && fraction <= 1);
+    if (hist->total == 0)
+        return 0;
+    double exact = fraction * (double)hist->total;
+    uint64_t rank = (uint64_t)exact, seen = 0;
+    if ((double)rank < exact || rank == 0)
+        rank++;
+    unsigned bucket = 0;
+    while (seen + hist->counts[bucket] < rank)
+        seen += hist->counts[bucket++];
+    assert(bucket < HIST_BUCKETS);
+    if (bucket < 2 * HIST_SUB_COUNT)
+        return bucket;
+    unsigned shift = bucket / HIST_SUB_COUNT - 1;
+    uint64_t low = (uint64_t)(bucket - shift * HIST_SUB_COUNT) << shift;
+    return (double)low + (double)(1ull << shift) / 2;
+}
+
+/* ---- Small helpers. ---- */
+
+static uint64_t now_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * NS_PER_S + (uint64_t)now.tv_nsec;
+}
+
+static int64_t wall_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+static void sleep_until_ns(uint64_t deadline)
+{
+    uint64_t now = now_ns();
+    if (deadline <= now)
+        return;
+    uint64_t wait = deadline - now;
+    struct timespec pause = {.tv_sec = (time_t)(wait / NS_PER_S),
+                             .tv_nsec = (long)(wait % NS_PER_S)};
+    nanosleep(&pause, NULL);
+}
+
+static void die(const char *what, const char *detail)
+{
+    fprintf(stderr, "bench_http_load: %s%s%s\n", what, detail[0] != '\0' ? ": " : "", detail);
+    exit(1);
+}
+
+static void *xcalloc(size_t count, size_t size)
+{
+    void *memory = calloc(count, size);
+    if (memory == NULL)
+        die("calloc", strerror(errno));
+    return memory;
+}
+
+/* Prints the first few failures of a run, then only counts them. */
+static atomic_uint errors_shown;
+
+static void show_error(const char *what, const char *detail, size_t len)
+{
+    if (atomic_fetch_add(&errors_shown, 1) < ERRORS_SHOWN)
+        fprintf(stderr, "bench_http_load: %s: %.*s\n", what, (int)(len > 300 ? 300 : len), detail);
+}
+
+/* The first occurrence of needle in bytes[0, len), or NULL (memmem is not C11). */
+static const char *find(const char *bytes, size_t len, const char *needle)
+{
+    size_t needle_len = strlen(needle);
+    for (size_t i = 0; i + needle_len <= len; i++)
+        if (bytes[i] == needle[0] && memcmp(bytes + i, needle, needle_len) == 0)
+            return bytes + i;
+    return NULL;
+}
+
+/* The unsigned number after `"key":` in bytes[0, len); false when absent. */
+static bool json_u64(const char *bytes, size_t len, const char *quoted_key, uint64_t *out)
+{
+    const char *at = find(bytes, len, quoted_key);
+    if (at == NULL)
+        return false;
+    const char *digit = at + strlen(quoted_key), *end = bytes + len;
+    if (digit >= end || *digit < '0' || *digit > '9')
+        return false;
+    uint64_t value = 0;
+    for (; digit < end && *digit >= '0' && *digit <= '9'; digit++)
+        value = value * 10 + (uint64_t)(*digit - '0');
+    *out = value;
+    return true;
+}
+
+/* ---- The event every mode writes: GoodsReceived of a new handling unit. ---- */
+
+/* Set once per process: ids and units of one run never collide with another run's. */
+static uint64_t run_ms;
+static uint32_t run_nonce;
+
+typedef struct {
+    char id[NAME_BYTES];         /* a UUIDv7: the run's millisecond, its nonce, client, counter */
+    char hu_id[NAME_BYTES];      /* "B" then the same three numbers in hex */
+    char stream[NAME_BYTES + 4]; /* "hu-" + hu_id, the stream foutad derives */
+} event_names_t;
+
+static void event_names(event_names_t *names, uint32_t client, uint64_t counter)
+{
+    assert(client < 0x4000);
+    snprintf(names->id, sizeof(names->id),
+             "%08" PRIx64 "-%04" PRIx64 "-7%03" PRIx32 "-%04" PRIx32 "-%012" PRIx64, run_ms >> 16,
+             run_ms & 0xffff, run_nonce & 0xfff, 0x8000 | client,
+             (uint64_t)(counter & 0xffffffffffffull));
+    snprintf(names->hu_id, sizeof(names->hu_id), "B%05" PRIx32 "%04" PRIx32 "%" PRIx64,
+             run_nonce & 0xfffff, client, counter);
+    snprintf(names->stream, sizeof(names->stream), "hu-%s", names->hu_id);
+}
+
+static int payload_json(char *out, size_t size, const event_names_t *names)
+{
+    return snprintf(out, size,
+                    "{\"hu_id\":\"%s\",\"item_id\":\"YARN-30\",\"qty_milli\":25000,\"unit\":\"kg\","
+                    "\"location_id\":\"MP1\",\"supplier\":\"Filature du Sahel\"}",
+                    names->hu_id);
+}
+
+static int event_json(char *out, size_t size, const event_names_t *names, int64_t occurred_at_us)
+{
+    char payload[EVENT_BYTES_MAX / 2];
+    payload_json(payload, sizeof(payload), names);
+    return snprintf(out, size,
+                    "{\"id\":\"%s\",\"type\":\"GoodsReceived\",\"occurred_at_us\":%" PRId64
+                    ",\"payload\":%s}",
+                    names->id, occurred_at_us, payload);
+}
+
+/* The whole POST /api/v1/events request of one event; returns its length. */
+static size_t event_request(char *out, size_t size, const event_names_t *names,
+                            int64_t occurred_at_us)
+{
+    char body[EVENT_BYTES_MAX];
+    int body_len = event_json(body, sizeof(body), names, occurred_at_us);
+    assert(body_len > 0 && (size_t)body_len < sizeof(body));
+    int len = snprintf(out, size,
+                       "POST /api/v1/events HTTP/1.1\r\nHost: bench\r\n"
+                       "Content-Type: application/json\r\nX-Fouta-User: bench\r\n"
+                       "X-Fouta-Role: " EVENT_ROLE "\r\nX-Fouta-Device: bench-1\r\n"
+                       "Content-Length: %d\r\n\r\n%s",
+                       body_len, body);
+    assert(len > 0 && (size_t)len < size);
+    return (size_t)len;
+}
+
+/* Length of the one complete response at the start of bytes (0: not complete yet) and its
+ * status. Responses carry Content-Length (foutad, nginx) or none (204); chunked ones are not
+ * expected from either server and count as malformed (-1). */
+static long response_complete(const char *bytes, size_t len, int *status)
+{
+    const char *end = find(bytes, len, "\r\n\r\n");
+    if (end == NULL)
+        return 0;
+    size_t head = (size_t)(end - bytes) + 4;
+    if (len < 12 || memcmp(bytes, "HTTP/1.1 ", 9) != 0)
+        return -1;
+    *status = atoi(bytes + 9);
+    uint64_t body = 0;
+    for (const char *line = bytes; line < end;) {
+        const char *next = find(line, (size_t)(end - line) + 2, "\r\n");
+        if (next == NULL)
+            break;
+        if ((size_t)(next - line) > 15 && strncasecmp(line, "Content-Length:", 15) == 0)
+            body = strtoull(line + 15, NULL, 10);
+        else if ((size_t)(next - line) > 18 && strncasecmp(line, "Transfer-Encoding:", 18) == 0)
+            return -1;
+        line = next + 2;
+    }
+    if (len < head + body)
+        return 0;
+    return (long)(head + body);
+}
+
+static int connect_loopback(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        die("socket", strerror(errno));
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
+        die("connect", strerror(errno));
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+}
+
+static void set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
+        die("fcntl", strerror(errno));
+}
+
+static void send_all(int fd, const char *bytes, size_t len)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t n = send(fd, bytes + done, len - done, MSG_NOSIGNAL);
+        if (n <= 0)
+            die("send", n < 0 ? strerror(errno) : "closed");
+        done += (size_t)n;
+    }
+}
+
+/* ---- Options: "--name value" pairs. ---- */
+
+typedef struct {
+    int port;
+    unsigned connections;
+    unsigned threads;
+    double seconds;
+    int expect;
+    const char *conninfo;
+    unsigned subscribers;
+    unsigned rate;
+    unsigned posters;
+} options_t;
+
+static unsigned parse_unsigned(const char *name, const char *text, unsigned low, unsigned high)
+{
+    char *end = NULL;
+    unsigned long value = strtoul(text, &end, 10);
+    if (end == text || *end != '\0' || value < low || value > high)
+        die("bad value for", name);
+    return (unsigned)value;
+}
+
+static void options_parse(options_t *options, int argc, char **argv)
+{
+    *options = (options_t){.threads = 1, .seconds = 2.0, .posters = WS_POSTERS_DEFAULT};
+    for (int i = 2; i < argc; i += 2) {
+        const char *name = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (value == NULL)
+            die("missing value for", name);
+        if (strcmp(name, "--port") == 0)
+            options->port = (int)parse_unsigned(name, value, 1, 65535);
+        else if (strcmp(name, "--connections") == 0)
+            options->connections = parse_unsigned(name, value, 1, CONNECTIONS_MAX);
+        else if (strcmp(name, "--threads") == 0)
+            options->threads = parse_unsigned(name, value, 1, THREADS_MAX);
+        else if (strcmp(name, "--expect") == 0)
+            options->expect = (int)parse_unsigned(name, value, 100, 599);
+        else if (strcmp(name, "--conninfo") == 0)
+            options->conninfo = value;
+        else if (strcmp(name, "--subscribers") == 0)
+            options->subscribers = parse_unsigned(name, value, 1, CONNECTIONS_MAX);
+        else if (strcmp(name, "--rate") == 0)
+            options->rate = parse_unsigned(name, value, 1, 1000000);
+        else if (strcmp(name, "--posters") == 0)
+            options->posters = parse_unsigned(name, value, 1, WS_POSTERS_MAX);
+        else if (strcmp(name, "--seconds") == 0) {
+            options->seconds = strtod(value, NULL);
+            if (!(options->seconds > 0 && options->seconds <= SECONDS_MAX))
+                die("bad value for", name);
+        } else
+            die("unknown option", name);
+    }
+}
+
+/* One line for bench/http.sh: the rate counts answers within the timed window only. */
+static void report(const char *mode, unsigned clients, uint64_t in_window, uint64_t errors,
+                   double seconds, const hist_t *hist)
+{
+    printf("mode=%s clients=%u requests=%" PRIu64 " errors=%" PRIu64 " seconds=%.3f per_s=%.0f "
+           "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+           mode, clients, in_window, errors, seconds, (double)in_window / seconds,
+           hist_quantile(hist, 0.50) / 1000, hist_quantile(hist, 0.90) / 1000,
+           hist_quantile(hist, 0.99) / 1000, (double)hist->max / 1000);
+}
+
+/* ---- http: keep-alive connections on epoll, one request in flight on each. ---- */
+
+typedef struct {
+    int fd;
+    uint32_t client;
+    uint64_t counter;
+    char out[REQUEST_BYTES_MAX];
+    size_t out_len, out_sent;
+    char in[RESPONSE_BYTES_MAX];
+    size_t in_len;
+    uint64_t sent_ns;
+    bool busy; /* a request is in flight */
+} http_conn_t;
+
+typedef struct {
+    const options_t *options;
+    http_conn_t *conns;
+    unsigned count;
+    uint64_t start_ns, end_ns;
+    hist_t hist;
+    uint64_t in_window, errors;
+} http_thread_t;
+
+/* Writes what is left of the connection's request; false when the connection failed. */
+static bool http_flush(http_conn_t *conn)
+{
+    while (conn->out_sent < conn->out_len) {
+        ssize_t n = send(conn->fd, conn->out + conn->out_sent, conn->out_len - conn->out_sent,
+                         MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true;
+        if (n <= 0)
+            return false;
+        conn->out_sent += (size_t)n;
+    }
+    return true;
+}
+
+static bool http_send_next(http_conn_t *conn)
+{
+    event_names_t names;
+    event_names(&names, conn->client, conn->counter++);
+    conn->out_len = event_request(conn->out, sizeof(conn->out), &names, wall_us());
+    conn->out_sent = 0;
+    conn->busy = true;
+    conn->sent_ns = now_ns();
+    return http_flush(conn);
+}
+
+/* Reads what arrived; on a complete answer records it and sends the next request while the
+ * window is open. Returns false when the connection is lost. */
+static bool http_readable(http_thread_t *thread, http_conn_t *conn)
+{
+    for (;;) {
+        ssize_t n = recv(conn->fd, conn->in + conn->in_len, sizeof(conn->in) - conn->in_len, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true;
+        if (n <= 0)
+            return false;
+        conn->in_len += (size_t)n;
+        int status = 0;
+        long len = response_complete(conn->in, conn->in_len, &status);
+        if (len < 0 || (len == 0 && conn->in_len == sizeof(conn->in)))
+            return false;
+        if (len == 0)
+            continue;
+        uint64_t done = now_ns();
+        hist_add(&thread->hist, (done - conn->sent_ns) / NS_PER_US);
+        if (status != thread->options->expect) {
+            thread->errors++;
+            show_error("unexpected answer", conn->in, (size_t)len);
+        } else if (done <= thread->end_ns) {
+            thread->in_window++;
+        }
+        memmove(conn->in, conn->in + len, conn->in_len - (size_t)len);
+        conn->in_len -= (size_t)len;
+        conn->busy = false;
+        if (done < thread->end_ns && !http_send_next(conn))
+            return false;
+    }
+}
+
+static void *http_thread_main(void *data)
+{
+    http_thread_t *thread = data;
+    int epoll = epoll_create1(0);
+    if (epoll < 0)
+        die("epoll_create1", strerror(errno));
+    for (unsigned i = 0; i < thread->count; i++) {
+        struct epoll_event event = {.events = EPOLLIN | EPOLLOUT | EPOLLET,
+                                    .data.ptr = &thread->conns[i]};
+        if (epoll_ctl(epoll, EPOLL_CTL_ADD, thread->conns[i].fd, &event) != 0)
+            die("epoll_ctl", strerror(errno));
+    }
+    sleep_until_ns(thread->start_ns);
+    unsigned busy = 0;
+    for (unsigned i = 0; i < thread->count; i++) {
+        if (!http_send_next(&thread->conns[i]))
+            die("send", "connection lost at the start");
+        busy++;
+    }
+    struct epoll_event events[EPOLL_EVENTS];
+    uint64_t deadline = thread->end_ns + (uint64_t)(DRAIN_SECONDS * NS_PER_S);
+    while (busy > 0 && now_ns() < deadline) {
+        int ready = epoll_wait(epoll, events, EPOLL_EVENTS, 10);
+        for (int e = 0; e < ready; e++) {
+            http_conn_t *conn = events[e].data.ptr;
+            if (conn->fd < 0)
+                continue;
+            bool ok = true;
+            if (events[e].events & EPOLLOUT)
+                ok = http_flush(conn);
+            if (ok && (events[e].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+                ok = http_readable(thread, conn);
+            if (!ok) {
+                thread->errors++;
+                show_error("connection lost", "", 0);
+                close(conn->fd);
+                conn->fd = -1;
+                conn->busy = false;
+            }
+        }
+        busy = 0;
+        for (unsigned i = 0; i < thread->count; i++)
+            busy += thread->conns[i].busy;
+    }
+    thread->errors += busy; /* requests never answered */
+    close(epoll);
+    return NULL;
+}
+
+static int run_http(const options_t *options)
+{
+    if (options->port == 0 || options->connections == 0 || options->expect == 0)
+        die("http needs", "--port, --connections and --expect");
+    unsigned threads =
+        options->threads < options->connections ? options->threads : options->connections;
+    http_conn_t *conns = xcalloc(options->connections, sizeof(*conns));
+    http_thread_t *workers = xcalloc(threads, sizeof(*workers));
+    for (unsigned i = 0; i < options->connections; i++) {
+        conns[i].fd = connect_loopback(options->port);
+        conns[i].client = i;
+        set_nonblocking(conns[i].fd);
+    }
+    uint64_t start = now_ns() + NS_PER_S / 10;
+    uint64_t end = start + (uint64_t)(options->seconds * NS_PER_S);
+    pthread_t ids[THREADS_MAX];
+    for (unsigned t = 0, first = 0; t < threads; t++) {
+        unsigned count = options->connections / threads + (t < options->connections % threads);
+        workers[t] = (http_thread_t){.options = options,
+                                     .conns = conns + first,
+                                     .count = count,
+                                     .start_ns = start,
+                                     .end_ns = end};
+        first += count;
+        if (pthread_create(&ids[t], NULL, http_thread_main, &workers[t]) != 0)
+            die("pthread_create", "");
+    }
+    hist_t *hist = xcalloc(1, sizeof(*hist));
+    uint64_t in_window = 0, errors = 0;
+    for (unsigned t = 0; t < threads; t++) {
+        pthread_join(ids[t], NULL);
+        hist_merge(hist, &workers[t].hist);
+        in_window += workers[t].in_window;
+        errors += workers[t].errors;
+    }
+    for (unsigned i = 0; i < options->connections; i++)
+        if (conns[i].fd >= 0)
+            close(conns[i].fd);
+    report("http", options->connections, in_window, errors, options->seconds, hist);
+    free(hist);
+    free(workers);
+    free(conns);
+    return errors == 0 ? 0 : 1;
+}
+
+/* ---- pg and redis: one blocking client per thread, all started together. ---- */
+
+typedef struct {
+    const options_t *options;
+    uint32_t client;
+    pthread_barrier_t *ready;
+    uint64_t start_ns, end_ns;
+    hist_t hist;
+    uint64_t in_window, errors;
+} client_thread_t;
+
+#define PG_INSERT                                                                                  \
+    "INSERT INTO events (id, stream, type, payload, recorded_at) "                                 \
+    "VALUES ($1::uuid, $2, $3, $4::jsonb, now())"
+
+static void *pg_thread_main(void *data)
+{
+    client_thread_t *thread = data;
+    PGconn *pg = PQconnectdb(thread->options->conninfo);
+    if (PQstatus(pg) != CONNECTION_OK)
+        die("PQconnectdb", PQerrorMessage(pg));
+    PGresult *result = PQprepare(pg, "insert_event", PG_INSERT, 4, NULL);
+    if (PQresultStatus(result) != PGRES_COMMAND_OK)
+        die("PQprepare", PQerrorMessage(pg));
+    PQclear(result);
+    pthread_barrier_wait(thread->ready);
+    sleep_until_ns(thread->start_ns);
+    for (uint64_t counter = 0;; counter++) {
+        uint64_t sent = now_ns();
+        if (sent >= thread->end_ns)
+            break;
+        event_names_t names;
+        event_names(&names, thread->client, counter);
+        char payload[EVENT_BYTES_MAX];
+        payload_json(payload, sizeof(payload), &names);
+        const char *values[4] = {names.id, names.stream, "GoodsReceived", payload};
+        result = PQexecPrepared(pg, "insert_event", 4, values, NULL, NULL, 0);
+        uint64_t done = now_ns();
+        hist_add(&thread->hist, (done - sent) / NS_PER_US);
+        if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+            thread->errors++;
+            const char *message = PQerrorMessage(pg);
+            show_error("INSERT", message, strlen(message));
+        } else if (done <= thread->end_ns) {
+            thread->in_window++;
+        }
+        PQclear(result);
+    }
+    PQfinish(pg);
+    return NULL;
+}
+
+static void *redis_thread_main(void *data)
+{
+    client_thread_t *thread = data;
+    redisContext *redis = redisConnect("127.0.0.1", thread->options->port);
+    if (redis == NULL || redis->err)
+        die("redisConnect", redis != NULL ? redis->errstr : "no memory");
+    pthread_barrier_wait(thread->ready);
+    sleep_until_ns(thread->start_ns);
+    for (uint64_t counter = 0;; counter++) {
+        uint64_t sent = now_ns();
+        if (sent >= thread->end_ns)
+            break;
+        event_names_t names;
+        event_names(&names, thread->client, counter);
+        char payload[EVENT_BYTES_MAX];
+        payload_json(payload, sizeof(payload), &names);
+        redisReply *reply = redisCommand(redis,
+                                         "XADD events * id %s type GoodsReceived stream %s "
+                                         "payload %s",
+                                         names.id, names.stream, payload);
+        uint64_t done = now_ns();
+        hist_add(&thread->hist, (done - sent) / NS_PER_US);
+        if (reply == NULL)
+            die("XADD", redis->errstr);
+        if (reply->type != REDIS_REPLY_STRING) {
+            thread->errors++;
+            show_error("XADD", reply->str != NULL ? reply->str : "", reply->len);
+        } else if (done <= thread->end_ns) {
+            thread->in_window++;
+        }
+        freeReplyObject(reply);
+    }
+    redisFree(redis);
+    return NULL;
+}
+
+static int run_clients(const options_t *options, const char *mode, void *(*main)(void *))
+{
+    if (options->connections == 0)
+        die(mode, "needs --connections");
+    unsigned count = options->connections;
+    client_thread_t *threads = xcalloc(count, sizeof(*threads));
+    pthread_t *ids = xcalloc(count, sizeof(*ids));
+    pthread_barrier_t ready;
+    pthread_barrier_init(&ready, NULL, count + 1);
+    for (unsigned i = 0; i < count; i++) {
+        threads[i] = (client_thread_t){.options = options, .client = i, .ready = &ready};
+        if (pthread_create(&ids[i], NULL, main, &threads[i]) != 0)
+            die("pthread_create", "");
+    }
+    /* Every client is connected (and prepared) before the window opens. */
+    uint64_t start = now_ns() + NS_PER_S / 10;
+    for (unsigned i = 0; i < count; i++) {
+        threads[i].start_ns = start;
+        threads[i].end_ns = start + (uint64_t)(options->seconds * NS_PER_S);
+    }
+    pthread_barrier_wait(&ready);
+    hist_t *hist = xcalloc(1, sizeof(*hist));
+    uint64_t in_window = 0, errors = 0;
+    for (unsigned i = 0; i < count; i++) {
+        pthread_join(ids[i], NULL);
+        hist_merge(hist, &threads[i].hist);
+        in_window += threads[i].in_window;
+        errors += threads[i].errors;
+    }
+    pthread_barrier_destroy(&ready);
+    report(mode, count, in_window, errors, options->seconds, hist);
+    free(hist);
+    free(ids);
+    free(threads);
+    return errors == 0 ? 0 : 1;
+}
+
+/* ---- ws: subscribers on one epoll thread, posters on their own threads. ---- */
+
+typedef struct {
+    int fd;
+    char in[WS_BUFFER_BYTES];
+    size_t in_len;
+    uint64_t next_seq; /* 0 until the first event */
+    bool closed;
+} ws_sub_t;
+
+typedef struct {
+    const options_t *options;
+    unsigned index;
+    uint64_t base_seq;       /* the head before the first post */
+    uint64_t start_ns;       /* the first slot */
+    uint64_t total;          /* events of the whole run, over all posters */
+    _Atomic int64_t *ack_us; /* by seq - base_seq - 1: wall time of the 201, 0 before */
+    uint64_t posted, errors;
+} ws_poster_t;
+
+typedef struct {
+    hist_t from_send, from_ack;
+    uint64_t delivered, gaps, closed;
+} ws_tally_t;
+
+/* Sends a request on a blocking connection and reads one whole answer into in. */
+static int http_exchange(int fd, const char *request, size_t len, char *in, size_t size)
+{
+    send_all(fd, request, len);
+    size_t have = 0;
+    int status = 0;
+    for (;;) {
+        ssize_t n = recv(fd, in + have, size - 1 - have, 0);
+        if (n <= 0)
+            die("recv", n < 0 ? strerror(errno) : "closed");
+        have += (size_t)n;
+        in[have] = '\0';
+        long complete = response_complete(in, have, &status);
+        if (complete < 0)
+            die("malformed answer", in);
+        if (complete > 0)
+            return status;
+        if (have == size - 1)
+            die("answer too large", "");
+    }
+}
+
+static void *ws_poster_main(void *data)
+{
+    ws_poster_t *poster = data;
+    const options_t *options = poster->options;
+    int fd = connect_loopback(options->port);
+    char request[REQUEST_BYTES_MAX], answer[RESPONSE_BYTES_MAX];
+    uint64_t slot_ns = NS_PER_S / options->rate;
+    for (uint64_t i = poster->index; i < poster->total; i += options->posters) {
+        sleep_until_ns(poster->start_ns + i * slot_ns);
+        event_names_t names;
+        event_names(&names, poster->index, i);
+        size_t len = event_request(request, sizeof(request), &names, wall_us());
+        int status = http_exchange(fd, request, len, answer, sizeof(answer));
+        int64_t acked = wall_us();
+        uint64_t seq = 0;
+        if (status != 201 || !json_u64(answer, strlen(answer), "\"seq\":", &seq) ||
+            seq <= poster->base_seq || seq > poster->base_seq + poster->total) {
+            poster->errors++;
+            show_error("post", answer, strlen(answer));
+            continue;
+        }
+        atomic_store(&poster->ack_us[seq - poster->base_seq - 1], acked);
+        poster->posted++;
+    }
+    close(fd);
+    return NULL;
+}
+
+static void ws_open(ws_sub_t *sub, int port)
+{
+    sub->fd = connect_loopback(port);
+    static const char upgrade[] = "GET /api/v1/ws HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\n"
+                                  "Connection: Upgrade\r\nSec-WebSocket-Key: "
+                                  "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    send_all(sub->fd, upgrade, sizeof(upgrade) - 1);
+    for (;;) {
+        ssize_t n = recv(sub->fd, sub->in + sub->in_len, sizeof(sub->in) - 1 - sub->in_len, 0);
+        if (n <= 0)
+            die("ws upgrade", n < 0 ? strerror(errno) : "closed");
+        sub->in_len += (size_t)n;
+        const char *end = find(sub->in, sub->in_len, "\r\n\r\n");
+        if (end == NULL)
+            continue;
+        if (strncmp(sub->in, "HTTP/1.1 101", 12) != 0)
+            die("ws upgrade refused", sub->in);
+        size_t head = (size_t)(end - sub->in) + 4;
+        memmove(sub->in, sub->in + head, sub->in_len - head);
+        sub->in_len -= head;
+        set_nonblocking(sub->fd);
+        return;
+    }
+}
+
+/* Answers a ping with a pong (client frames are masked; a zero mask keeps the bytes). */
+static void ws_pong(ws_sub_t *sub, const char *payload, size_t len)
+{
+    if (len > 125)
+        return;
+    char frame[2 + 4 + 125] = {(char)0x8a, (char)(0x80 | len), 0, 0, 0, 0};
+    memcpy(frame + 6, payload, len);
+    (void)!send(sub->fd, frame, 6 + len, MSG_NOSIGNAL);
+}
+
+static void ws_message(const ws_poster_t *posters, ws_tally_t *tally, ws_sub_t *sub,
+                       const char *text, size_t len)
+{
+    if (find(text, len, "\"kind\":\"event\"") == NULL)
+        return;
+    int64_t received = wall_us();
+    uint64_t seq = 0, occurred = 0;
+    if (!json_u64(text, len, "\"seq\":", &seq) ||
+        !json_u64(text, len, "\"occurred_at_us\":", &occurred))
+        return;
+    if (sub->next_seq != 0 && seq != sub->next_seq)
+        tally->gaps++;
+    sub->next_seq = seq + 1;
+    tally->delivered++;
+    hist_add(&tally->from_send, received > (int64_t)occurred ? (uint64_t)received - occurred : 0);
+    const ws_poster_t *any = &posters[0];
+    if (seq > any->base_seq && seq <= any->base_seq + any->total) {
+        int64_t acked = atomic_load(&any->ack_us[seq - any->base_seq - 1]);
+        /* Delivered before the poster read its ack: no delay after the ack. */
+        hist_add(&tally->from_ack,
+                 acked != 0 && received > acked ? (uint64_t)(received - acked) : 0);
+    }
+}
+
+/* Takes every complete frame off the subscriber's buffer. */
+static void ws_frames(const ws_poster_t *posters, ws_tally_t *tally, ws_sub_t *sub)
+{
+    size_t at = 0;
+    for (;;) {
+        const uint8_t *b = (const uint8_t *)sub->in + at;
+        size_t have = sub->in_len - at;
+        if (have < 2)
+            break;
+        size_t len = b[1] & 0x7f, head = 2;
+        if (len == 126) {
+            if (have < 4)
+                break;
+            len = (size_t)b[2] << 8 | b[3];
+            head = 4;
+        } else if (len == 127) {
+            if (have < 10)
+                break;
+            len = 0;
+            for (int i = 2; i < 10; i++)
+                len = len << 8 | b[i];
+            head = 10;
+        }
+        if (head + len > sizeof(sub->in))
+            die("ws frame", "larger than the subscriber's buffer");
+        if (have < head + len)
+            break;
+        int opcode = b[0] & 0x0f;
+        const char *payload = (const char *)b + head;
+        if (opcode == 1)
+            ws_message(posters, tally, sub, payload, len);
+        else if (opcode == 9)
+            ws_pong(sub, payload, len);
+        else if (opcode == 8)
+            sub->closed = true;
+        at += head + len;
+    }
+    memmove(sub->in, sub->in + at, sub->in_len - at);
+    sub->in_len -= at;
+}
+
+/* Reads every subscriber until all deliveries arrived or the drain time is over. */
+static void ws_receive(const options_t *options, ws_sub_t *subs, const ws_poster_t *posters,
+                       ws_tally_t *tally, uint64_t deadline_ns)
+{
+    int epoll = epoll_create1(0);
+    if (epoll < 0)
+        die("epoll_create1", strerror(errno));
+    for (unsigned i = 0; i < options->subscribers; i++) {
+        struct epoll_event event = {.events = EPOLLIN, .data.ptr = &subs[i]};
+        if (epoll_ctl(epoll, EPOLL_CTL_ADD, subs[i].fd, &event) != 0)
+            die("epoll_ctl", strerror(errno));
+    }
+    uint64_t expected = (uint64_t)options->subscribers * posters[0].total;
+    struct epoll_event events[EPOLL_EVENTS];
+    while (tally->delivered < expected && now_ns() < deadline_ns) {
+        int ready = epoll_wait(epoll, events, EPOLL_EVENTS, 10);
+        for (int e = 0; e < ready; e++) {
+            ws_sub_t *sub = events[e].data.ptr;
+            for (;;) {
+                ssize_t n = recv(sub->fd, sub->in + sub->in_len, sizeof(sub->in) - sub->in_len, 0);
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                    break;
+                if (n <= 0) {
+                    epoll_ctl(epoll, EPOLL_CTL_DEL, sub->fd, NULL);
+                    sub->closed = true;
+                    break;
+                }
+                sub->in_len += (size_t)n;
+                ws_frames(posters, tally, sub);
+            }
+        }
+    }
+    close(epoll);
+}
+
+/* The head sequence before the run (GET /api/v1/head). */
+static uint64_t head_seq(int port)
+{
+    int fd = connect_loopback(port);
+    static const char request[] = "GET /api/v1/head HTTP/1.1\r\nHost: bench\r\n\r\n";
+    char answer[RESPONSE_BYTES_MAX];
+    uint64_t seq = 0;
+    if (http_exchange(fd, request, sizeof(request) - 1, answer, sizeof(answer)) != 200 ||
+        !json_u64(answer, strlen(answer), "\"seq\":", &seq))
+        die("GET /api/v1/head", answer);
+    close(fd);
+    return seq;
+}
+
+static int run_ws(const options_t *options)
+{
+    if (options->port == 0 || options->subscribers == 0 || options->rate == 0)
+        die("ws needs", "--port, --subscribers and --rate");
+    uint64_t total = (uint64_t)(options->seconds * options->rate);
+    if (total == 0 || total > WS_EVENTS_MAX)
+        die("ws", "rate times seconds out of range");
+    ws_sub_t *subs = xcalloc(options->subscribers, sizeof(*subs));
+    for (unsigned i = 0; i < options->subscribers; i++)
+        ws_open(&subs[i], options->port);
+    _Atomic int64_t *ack_us = xcalloc(total, sizeof(*ack_us));
+    ws_poster_t posters[WS_POSTERS_MAX];
+    uint64_t base = head_seq(options->port);
+    uint64_t start = now_ns() + NS_PER_S / 5; /* the subscriptions are registered by then */
+    pthread_t ids[WS_POSTERS_MAX];
+    for (unsigned p = 0; p < options->posters; p++) {
+        posters[p] = (ws_poster_t){.options = options,
+                                   .index = p,
+                                   .base_seq = base,
+                                   .start_ns = start,
+                                   .total = total,
+                                   .ack_us = ack_us};
+        if (pthread_create(&ids[p], NULL, ws_poster_main, &posters[p]) != 0)
+            die("pthread_create", "");
+    }
+    ws_tally_t *tally = xcalloc(1, sizeof(*tally));
+    uint64_t deadline = start + (uint64_t)((options->seconds + WS_DRAIN_SECONDS) * NS_PER_S);
+    ws_receive(options, subs, posters, tally, deadline);
+    uint64_t posted = 0, errors = 0;
+    for (unsigned p = 0; p < options->posters; p++) {
+        pthread_join(ids[p], NULL);
+        posted += posters[p].posted;
+        errors += posters[p].errors;
+    }
+    for (unsigned i = 0; i < options->subscribers; i++) {
+        tally->closed += subs[i].closed;
+        close(subs[i].fd);
+    }
+    uint64_t expected = posted * options->subscribers;
+    printf("mode=ws subscribers=%u posted=%" PRIu64 " post_errors=%" PRIu64 " expected=%" PRIu64
+           " delivered=%" PRIu64 " gaps=%" PRIu64 " closed=%" PRIu64 " p50_ms=%.3f p99_ms=%.3f "
+           "max_ms=%.3f ack_p50_ms=%.3f ack_p99_ms=%.3f\n",
+           options->subscribers, posted, errors, expected, tally->delivered, tally->gaps,
+           tally->closed, hist_quantile(&tally->from_send, 0.5) / 1000,
+           hist_quantile(&tally->from_send, 0.99) / 1000, (double)tally->from_send.max / 1000,
+           hist_quantile(&tally->from_ack, 0.5) / 1000,
+           hist_quantile(&tally->from_ack, 0.99) / 1000);
+    bool complete = errors == 0 && tally->delivered == expected && tally->gaps == 0;
+    free(tally);
+    free(ack_us);
+    free(subs);
+    return complete ? 0 : 1;
+}
+
+/* ---- free-port and main. ---- */
+
+static int run_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &len) != 0)
+        die("free-port", strerror(errno));
+    printf("%d\n", ntohs(addr.sin_port));
+    close(fd);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        die("usage", "bench_http_load free-port | http | pg | redis | ws [--name value ...]");
+    run_ms = (uint64_t)(wall_us() / 1000);
+    run_nonce = (uint32_t)(now_ns() ^ ((uint64_t)getpid() << 16));
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    options_t options;
+    options_parse(&options, argc, argv);
+    const char *mode = argv[1];
+    if (strcmp(mode, "free-port") == 0)
+        return run_free_port();
+    if (strcmp(mode, "http") == 0)
+        return run_http(&options);
+    if (strcmp(mode, "pg") == 0) {
+        if (options.conninfo == NULL)
+            die("pg needs", "--conninfo");
+        return run_clients(&options, "pg", pg_thread_main);
+    }
+    if (strcmp(mode, "redis") == 0) {
+        if (options.port == 0)
+            die("redis needs", "--port");
+        return run_clients(&options, "redis", redis_thread_main);
+    }
+    if (strcmp(mode, "ws") == 0)
+        return run_ws(&options);
+    die("unknown mode", mode);
+    return 2;
+}
