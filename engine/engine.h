@@ -63,6 +63,8 @@ typedef struct {
     uint32_t fold_events_max;   /* 0: 4096 events appended before the indexes are folded */
     uint32_t fold_idle_ms;      /* 0: 20 ms idle before folding the rest; ENG_FOLD_IDLE_NEVER */
     int rules;                  /* ENG_RULES_NONE (a generic log) or ENG_RULES_PLANT */
+    bool scratch;               /* no fsync: a throwaway ledger (a replay, a rebuild) whose
+                                 * loss costs nothing but a rerun; never for a plant's log */
 } eng_config_t;
 
 /* A plant ledger checks every event against the catalog and the plant's rules, and keeps the

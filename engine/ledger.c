@@ -226,7 +226,9 @@ int eng_open(eng_ledger_t **out, const eng_config_t *config)
     if ((rc = mdb_env_set_maxdbs(ledger->env, 24)) != 0 ||
         (rc = mdb_env_set_maxreaders(ledger->env, ledger->config.readers_max)) != 0 ||
         (rc = mdb_env_set_mapsize(ledger->env, ledger->config.map_bytes_initial)) != 0 ||
-        (rc = mdb_env_open(ledger->env, config->dir, MDB_NOTLS, 0640)) != 0) {
+        (rc = mdb_env_open(ledger->env, config->dir,
+                           MDB_NOTLS | (config->scratch ? MDB_NOSYNC | MDB_NOMETASYNC : 0),
+                           0640)) != 0) {
         rc = eng__err_from_mdb(rc);
         goto fail_env;
     }

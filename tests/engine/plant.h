@@ -221,4 +221,139 @@ static inline void snapshot(char text[8192])
         cr_assert_eq(rc_, 0, "%s: %s (%s)", type, fl_errname(rc_), detail);                        \
     } while (0)
 
+/* ---- a whole day of the plant (test_plant.c checks its outcome) */
+
+static inline void day_roll(const char *id, const char *pieces)
+{
+    POSTED(EV_ROLE_WEAVER, "ProductionDeclared",
+           J("{\"hu_id\":\"%s\",\"of_id\":\"OF1\",\"loom_id\":\"L1\",\"item_id\":\"TW-500\","
+             "\"qty_milli\":%s,\"unit\":\"pcs\",\"location_id\":\"WEAVING\","
+             "\"length_milli\":60000,\"picks\":1800000}",
+             id, pieces));
+}
+
+static inline void day_cut(const char *roll_id, const char *first, const char *second,
+                           const char *waste)
+{
+    POSTED(EV_ROLE_CUTTER, "CuttingDeclared",
+           J("{\"input_hu_id\":\"%s\",\"consumed_qty_milli\":120000,\"unit\":\"pcs\","
+             "\"location_id\":\"CUT\",\"outputs\":["
+             "{\"hu_id\":\"%s-A\",\"item_id\":\"TW-500\",\"grade\":\"first\",\"qty_milli\":%s},"
+             "{\"hu_id\":\"%s-B\",\"item_id\":\"TW-500\",\"grade\":\"second\",\"qty_milli\":%s}"
+             "],\"waste_qty_milli\":%s,\"waste_reason\":\"roll_end\"}",
+             roll_id, roll_id, first, roll_id, second, waste));
+}
+
+static inline void day_transfer(const char *hu, const char *from, const char *to)
+{
+    POSTED(EV_ROLE_STORE_FINISHED, "StockTransferred",
+           J("{\"hu_id\":\"%s\",\"from_location_id\":\"%s\",\"to_location_id\":\"%s\"}", hu, from,
+             to));
+}
+
+static inline void day_release(const char *hu)
+{
+    POSTED(EV_ROLE_QUALITY, "LotReleased", J("{\"hu_id\":\"%s\"}", hu));
+}
+
+static inline void the_plant_works_a_day(void)
+{
+    /* Master data. */
+    POSTED(EV_ROLE_MANAGER, "ArticleSpecDefined", SPEC("10"));
+    POSTED(EV_ROLE_MANAGER, "LoomDefined", LOOM("L1"));
+    /* Yarn received: warp and weft. */
+    POSTED(EV_ROLE_STORE_RAW, "GoodsReceived",
+           "{\"hu_id\":\"Y-WARP\",\"item_id\":\"WARP-20\",\"qty_milli\":500000,\"unit\":\"kg\","
+           "\"location_id\":\"MP1\",\"supplier\":\"Filature du Sahel\"}");
+    POSTED(EV_ROLE_STORE_RAW, "GoodsReceived",
+           "{\"hu_id\":\"Y-WEFT\",\"item_id\":\"YARN-30\",\"qty_milli\":200000,\"unit\":\"kg\","
+           "\"location_id\":\"MP1\",\"supplier\":\"Filature du Sahel\"}");
+    /* Two beams wound from the warp lot. */
+    POSTED(EV_ROLE_STORE_RAW, "BeamRegistered",
+           "{\"beam_id\":\"BM1\",\"item_id\":\"WARP-20\",\"position\":\"ground\","
+           "\"length_milli\":3000000,\"location_id\":\"BEAMS\","
+           "\"yarn_lots\":[{\"hu_id\":\"Y-WARP\",\"qty_milli\":300000}]}");
+    POSTED(EV_ROLE_STORE_RAW, "BeamRegistered",
+           "{\"beam_id\":\"BM2\",\"item_id\":\"WARP-20\",\"position\":\"pile\","
+           "\"length_milli\":2000000,\"location_id\":\"BEAMS\","
+           "\"yarn_lots\":[{\"hu_id\":\"Y-WARP\",\"qty_milli\":100000}]}");
+    /* The order, released and started on L1 with its beams and weft. */
+    POSTED(EV_ROLE_MANAGER, "OFCreated", ORDER("OF1", "1000000"));
+    POSTED(EV_ROLE_MANAGER, "OFReleased", "{\"of_id\":\"OF1\"}");
+    POSTED(EV_ROLE_MECHANIC, "BeamMounted", BEAM("BM1", "L1", "ground", "3000000"));
+    POSTED(EV_ROLE_MECHANIC, "BeamMounted", BEAM("BM2", "L1", "pile", "2000000"));
+    POSTED(EV_ROLE_WEAVER, "OFStartedOnLoom", ON_LOOM("L1", "OF1"));
+    POSTED(EV_ROLE_STORE_RAW, "MaterialIssuedToLoom",
+           "{\"hu_id\":\"Y-WEFT\",\"loom_id\":\"L1\",\"of_id\":\"OF1\",\"qty_milli\":50000,"
+           "\"from_location_id\":\"MP1\"}");
+    /* No roll before a passed first piece. */
+    REFUSED(FL_ERULE_STATE, EV_ROLE_WEAVER, "ProductionDeclared",
+            "{\"hu_id\":\"R0\",\"of_id\":\"OF1\",\"loom_id\":\"L1\",\"item_id\":\"TW-500\","
+            "\"qty_milli\":1000,\"unit\":\"pcs\",\"location_id\":\"WEAVING\","
+            "\"length_milli\":600,\"picks\":18000}");
+    POSTED(EV_ROLE_MECHANIC, "FirstPieceInspected", FIRST_PIECE("L1", "OF1", "passed"));
+    /* Weaving with a stop. */
+    day_roll("R1", "120000");
+    POSTED(EV_ROLE_WEAVER, "LoomStopped",
+           "{\"loom_id\":\"L1\",\"stop_class\":\"warp\",\"reason_code\":\"W12\","
+           "\"picks\":1800000}");
+    eng_loom_view_t loom;
+    cr_assert_eq(eng_loom_get(ledger, "L1", &loom), 0);
+    cr_assert(loom.stopped);
+    cr_assert_str_eq(loom.stop_code, "W12");
+    POSTED(EV_ROLE_WEAVER, "LoomRestarted", "{\"loom_id\":\"L1\",\"picks\":1800000}");
+    day_roll("R2", "120000");
+    /* Cutting into first and second choice. */
+    day_cut("R1", "100000", "18000", "2000");
+    day_cut("R2", "110000", "9000", "1000");
+    /* Quality: R1-A held, then released with the others. */
+    POSTED(EV_ROLE_QUALITY, "LotPutOnHold",
+           "{\"hu_id\":\"R1-A\",\"reason\":\"check the selvedge\"}");
+    REFUSED(FL_ERULE_HU_HELD, EV_ROLE_STORE_FINISHED, "StockTransferred",
+            "{\"hu_id\":\"R1-A\",\"from_location_id\":\"CUT\",\"to_location_id\":\"FG\"}");
+    day_release("R1-A");
+    day_release("R1-B");
+    day_release("R2-A");
+    day_release("R2-B");
+    /* R2-B goes to the embroiderer and comes back, less a declared allowance. */
+    POSTED(EV_ROLE_STORE_SUBCONTRACT, "LotSentToSubcontractor",
+           "{\"sublot_id\":\"SL1\",\"sub_id\":\"BRODERIE\",\"operation\":\"embroidery\","
+           "\"hu_ids\":[\"R2-B\"],\"qty_milli\":9000,\"unit\":\"pcs\","
+           "\"from_location_id\":\"CUT\",\"to_location_id\":\"SUB-BRODERIE\"}");
+    POSTED(EV_ROLE_STORE_SUBCONTRACT, "LotReturnedFromSubcontractor",
+           "{\"sublot_id\":\"SL1\",\"sub_id\":\"BRODERIE\",\"good_hu_id\":\"E1\","
+           "\"grade\":\"second\",\"good_qty_milli\":8500,\"rejected_qty_milli\":0,"
+           "\"lost_qty_milli\":200,\"allowance_qty_milli\":300,\"allowance_reason\":\"trim\","
+           "\"to_location_id\":\"FG\",\"closes_lot\":true}");
+    day_release("E1");
+    /* Packing and palletizing in the finished-goods store. */
+    day_transfer("R1-A", "CUT", "FG");
+    day_transfer("R2-A", "CUT", "FG");
+    day_transfer("R1-B", "CUT", "FG");
+    POSTED(EV_ROLE_STORE_FINISHED, "HUPacked",
+           "{\"carton_hu_id\":\"C1\",\"hu_ids\":[\"R1-A\",\"R2-A\"],\"location_id\":\"FG\"}");
+    POSTED(EV_ROLE_STORE_FINISHED, "HUPacked",
+           "{\"carton_hu_id\":\"C2\",\"hu_ids\":[\"R1-B\",\"E1\"],\"location_id\":\"FG\"}");
+    POSTED(EV_ROLE_STORE_FINISHED, "HUPalletized",
+           "{\"pallet_hu_id\":\"P1\",\"hu_ids\":[\"C1\",\"C2\"],\"location_id\":\"FG\"}");
+    /* Shipment. */
+    POSTED(EV_ROLE_MANAGER, "ShipmentPlanned",
+           "{\"ship_id\":\"S1\",\"customer_location_id\":\"CUST-1\","
+           "\"planned_at_us\":1767000000000000}");
+    POSTED(EV_ROLE_STORE_FINISHED, "ShipmentLoaded",
+           "{\"ship_id\":\"S1\",\"hu_ids\":[\"P1\"],\"from_location_id\":\"FG\"}");
+    POSTED(EV_ROLE_STORE_FINISHED, "ShipmentDispatched",
+           "{\"ship_id\":\"S1\",\"to_location_id\":\"CUST-1\"}");
+    /* A count of the raw-material store finds a kilo of weft missing. */
+    POSTED(EV_ROLE_STORE_RAW, "CountOpened",
+           "{\"count_id\":\"K1\",\"location_ids\":[\"MP1\"],\"scope\":\"full\"}");
+    POSTED(EV_ROLE_STORE_RAW, "ItemCounted",
+           "{\"count_id\":\"K1\",\"hu_id\":\"Y-WEFT\",\"item_id\":\"YARN-30\","
+           "\"location_id\":\"MP1\",\"counted_qty_milli\":149000,\"unit\":\"kg\"}");
+    POSTED(EV_ROLE_STORE_RAW, "CountClosed", "{\"count_id\":\"K1\"}");
+    POSTED(EV_ROLE_MANAGER, "InventoryAdjusted",
+           "{\"count_id\":\"K1\",\"hu_id\":\"Y-WEFT\",\"item_id\":\"YARN-30\","
+           "\"location_id\":\"MP1\",\"delta_qty_milli\":-1000,\"unit\":\"kg\"}");
+}
+
 #endif

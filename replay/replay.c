@@ -1,0 +1,331 @@
+/*
+ * replay.c: replaying a log into a scratch plant ledger, and comparing two ledgers' states.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "replay/replay.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+
+/* Strings of one batch, NUL-terminated copies of the records' (pointer, length) strings. */
+#define ARENA_BYTES (ENG_BATCH_BYTES_MAX + RPL_BATCH_EVENTS * 4096)
+
+typedef struct {
+    char *bytes;
+    size_t used;
+} arena_t;
+
+static const char *arena_copy(arena_t *arena, const eng_str_t *text)
+{
+    if (arena->used + text->len + 1 > ARENA_BYTES)
+        return NULL;
+    char *out = arena->bytes + arena->used;
+    memcpy(out, text->ptr, text->len);
+    out[text->len] = '\0';
+    arena->used += text->len + 1;
+    return out;
+}
+
+/* The event a record was made from, its strings and payload copied into the arena. */
+static int event_of(const eng_record_t *record, arena_t *arena, eng_event_t *event)
+{
+    memset(event, 0, sizeof(*event));
+    memcpy(event->id, record->id, sizeof(event->id));
+    event->schema_version = record->schema_version;
+    event->expected_version = ENG_EXPECT_ANY;
+    event->occurred_at_us = record->occurred_at_us;
+    memcpy(event->correlation_id, record->correlation_id, sizeof(event->correlation_id));
+    memcpy(event->causation_id, record->causation_id, sizeof(event->causation_id));
+    if ((event->type = arena_copy(arena, &record->type)) == NULL ||
+        (event->stream = arena_copy(arena, &record->stream)) == NULL ||
+        (event->actor_user = arena_copy(arena, &record->actor_user)) == NULL ||
+        (event->actor_role = arena_copy(arena, &record->actor_role)) == NULL ||
+        (event->actor_device = arena_copy(arena, &record->actor_device)) == NULL)
+        return FL_ETOOBIG;
+    event->entities_count = record->entities_count;
+    for (uint32_t i = 0; i < record->entities_count; i++)
+        if ((event->entities[i] = arena_copy(arena, &record->entities[i])) == NULL)
+            return FL_ETOOBIG;
+    eng_str_t payload = {.ptr = (const char *)record->payload, .len = record->payload_len};
+    const char *copy = arena_copy(arena, &payload);
+    if (copy == NULL)
+        return FL_ETOOBIG;
+    event->payload = (const uint8_t *)copy;
+    event->payload_len = record->payload_len;
+    return 0;
+}
+
+typedef struct {
+    eng_event_t events[RPL_BATCH_EVENTS];
+    uint64_t seqs[RPL_BATCH_EVENTS];
+    eng_position_t positions[RPL_BATCH_EVENTS];
+    int results[RPL_BATCH_EVENTS];
+    uint32_t count;
+    arena_t arena;
+} batch_t;
+
+static int batch_flush(eng_ledger_t *dst, batch_t *batch, rpl_progress_t *progress)
+{
+    if (batch->count == 0)
+        return 0;
+    int rc = eng_append(dst, batch->events, batch->count, 0, batch->positions, batch->results);
+    for (uint32_t i = 0; rc == 0 && i < batch->count; i++) {
+        if (batch->results[i] == 0) {
+            progress->events++;
+            progress->last_seq = batch->seqs[i];
+            continue;
+        }
+        progress->failed_seq = batch->seqs[i];
+        progress->failed_code = batch->results[i];
+        snprintf(progress->detail, sizeof(progress->detail), "%s, refused on replay: %s",
+                 batch->events[i].type, fl_strerror(batch->results[i]));
+        rc = FL_ECORRUPT;
+    }
+    batch->count = 0;
+    batch->arena.used = 0;
+    return rc;
+}
+
+int rpl_replay(eng_ledger_t *src, eng_ledger_t *dst, uint64_t up_to_seq, rpl_progress_t *progress)
+{
+    memset(progress, 0, sizeof(*progress));
+    eng_head_t dst_head;
+    eng_head(dst, &dst_head);
+    batch_t *batch = calloc(1, sizeof(*batch));
+    if (batch == NULL)
+        return FL_ENOMEM;
+    eng_iter_t *iter = NULL;
+    int rc = FL_ENOMEM;
+    if ((batch->arena.bytes = malloc(ARENA_BYTES)) == NULL)
+        goto done;
+    if ((rc = eng_iter_log(src, dst_head.seq + 1, ENG_FORWARD, &iter)) != 0)
+        goto done;
+    eng_record_t record;
+    while ((rc = eng_iter_next(iter, &record)) == 0) {
+        if (up_to_seq != 0 && record.seq > up_to_seq)
+            break;
+        /* A batch ends where the arena or the count would overflow. */
+        if (batch->count == RPL_BATCH_EVENTS ||
+            batch->arena.used + record.raw_len + 1024 > ARENA_BYTES)
+            if ((rc = batch_flush(dst, batch, progress)) != 0)
+                goto done;
+        if ((rc = event_of(&record, &batch->arena, &batch->events[batch->count])) != 0)
+            goto done;
+        batch->seqs[batch->count++] = record.seq;
+    }
+    if (rc != FL_EEOF && rc != 0)
+        goto done;
+    rc = batch_flush(dst, batch, progress);
+done:
+    if (iter != NULL)
+        eng_iter_close(iter);
+    free(batch->arena.bytes);
+    free(batch);
+    return rc;
+}
+
+/* ---- comparing states */
+
+static const char *const kind_names[ENG_ROW_KINDS] = {
+    [ENG_ROW_HU] = "hu",         [ENG_ROW_STOCK] = "stock", [ENG_ROW_ORDER] = "order",
+    [ENG_ROW_LOOM] = "loom",     [ENG_ROW_BEAM] = "beam",   [ENG_ROW_RECORD] = "record",
+    [ENG_ROW_SUBLOT] = "sublot", [ENG_ROW_LINK] = "link",   [ENG_ROW_ARTICLE] = "article",
+};
+
+void rpl_row_text(const eng_row_t *row, char key[192], char value[512])
+{
+    const char *kind = row->kind > 0 && row->kind < ENG_ROW_KINDS ? kind_names[row->kind] : "?";
+    if (row->kind == ENG_ROW_RECORD)
+        snprintf(key, 192, "%s/%s-%s", kind, row->kind_name, row->id);
+    else
+        snprintf(key, 192, "%s/%s", kind, row->id);
+    switch (row->kind) {
+    case ENG_ROW_HU: {
+        const eng_hu_view_t *hu = &row->hu;
+        snprintf(value, 512, "%s %s %s %lld %s at %s in %s held by %s grade %d out %lld since %llu",
+                 hu->status, hu->item, hu->unit, (long long)hu->qty_milli, hu->unit, hu->location,
+                 hu->parent, hu->holder, hu->grade, (long long)hu->out_milli,
+                 (unsigned long long)hu->created_seq);
+        break;
+    }
+    case ENG_ROW_STOCK:
+        snprintf(value, 512, "%lld", (long long)row->stock.qty_milli);
+        break;
+    case ENG_ROW_ORDER:
+        snprintf(value, 512, "%s %s %s planned %lld declared %lld", row->order.state,
+                 row->order.item, row->order.unit, (long long)row->order.planned_milli,
+                 (long long)row->order.declared_milli);
+        break;
+    case ENG_ROW_LOOM:
+        snprintf(
+            value, 512, "stopped %d %s %s since %llu order %s first piece %d beams %s %lld %s %lld",
+            row->loom.stopped, row->loom.stop_class, row->loom.stop_code,
+            (unsigned long long)row->loom.since_seq, row->loom.order, row->loom.first_piece_passed,
+            row->loom.beams[0], (long long)row->loom.beam_remaining_milli[0], row->loom.beams[1],
+            (long long)row->loom.beam_remaining_milli[1]);
+        break;
+    case ENG_ROW_BEAM:
+        snprintf(value, 512, "%s on %s %s left %lld", row->beam.item, row->beam.loom,
+                 row->beam.position, (long long)row->beam.remaining_milli);
+        break;
+    case ENG_ROW_RECORD:
+        snprintf(value, 512, "%s %s count %u since %llu", row->record.state, row->record.subject,
+                 row->record.count, (unsigned long long)row->record.since_seq);
+        break;
+    case ENG_ROW_SUBLOT: {
+        const eng_sublot_view_t *lot = &row->sublot;
+        snprintf(value, 512,
+                 "%s %s %s %s at %s sent %lld good %lld rejected %lld lost %lld "
+                 "allowance %lld",
+                 lot->state, lot->sub, lot->item, lot->unit, lot->location,
+                 (long long)lot->sent_milli, (long long)lot->good_milli,
+                 (long long)lot->rejected_milli, (long long)lot->lost_milli,
+                 (long long)lot->allowance_milli);
+        break;
+    }
+    case ENG_ROW_LINK:
+        snprintf(value, 512, "%s at %llu", row->link.kind, (unsigned long long)row->link.seq);
+        break;
+    case ENG_ROW_ARTICLE:
+        snprintf(value, 512, "tolerance %lld overproduction %lld first piece %d",
+                 (long long)row->article.cutting_tolerance_permille,
+                 (long long)row->article.overproduction_allowed_permille,
+                 row->article.first_piece_required);
+        break;
+    default:
+        value[0] = '\0';
+    }
+    if (!row->present)
+        snprintf(value, 512, "(absent)");
+}
+
+typedef struct {
+    EVP_MD_CTX *digest;
+    uint64_t rows;
+} digest_t;
+
+static int digest_row(uint64_t seq, const eng_row_t *row, void *data)
+{
+    (void)seq;
+    digest_t *digest = data;
+    char key[192], value[512];
+    rpl_row_text(row, key, value);
+    EVP_DigestUpdate(digest->digest, key, strlen(key) + 1);
+    EVP_DigestUpdate(digest->digest, value, strlen(value) + 1);
+    digest->rows++;
+    return 0;
+}
+
+static int kind_digest(eng_ledger_t *ledger, eng_row_kind_t kind, uint8_t out[32], uint64_t *rows)
+{
+    digest_t digest = {.digest = EVP_MD_CTX_new()};
+    if (digest.digest == NULL)
+        return FL_ENOMEM;
+    uint64_t at;
+    EVP_DigestInit_ex(digest.digest, EVP_sha256(), NULL);
+    int rc = eng_rows(ledger, kind, digest_row, &digest, &at);
+    unsigned len = 32;
+    EVP_DigestFinal_ex(digest.digest, out, &len);
+    EVP_MD_CTX_free(digest.digest);
+    *rows = digest.rows;
+    return rc;
+}
+
+typedef struct {
+    char key[192];
+    char value[512];
+} text_row_t;
+
+typedef struct {
+    text_row_t *rows;
+    size_t count, cap;
+    int error;
+} rows_t;
+
+static int collect_row(uint64_t seq, const eng_row_t *row, void *data)
+{
+    (void)seq;
+    rows_t *rows = data;
+    if (rows->count == rows->cap) {
+        size_t cap = rows->cap == 0 ? 1024 : rows->cap * 2;
+        text_row_t *grown = realloc(rows->rows, cap * sizeof(*grown));
+        if (grown == NULL) {
+            rows->error = FL_ENOMEM;
+            return 1;
+        }
+        rows->rows = grown;
+        rows->cap = cap;
+    }
+    rpl_row_text(row, rows->rows[rows->count].key, rows->rows[rows->count].value);
+    rows->count++;
+    return 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(((const text_row_t *)a)->key, ((const text_row_t *)b)->key);
+}
+
+/* The first difference in one kind, by the rows' text keys (only run when digests differ). */
+static int first_difference(eng_ledger_t *left, eng_ledger_t *right, eng_row_kind_t kind,
+                            rpl_difference_t *difference)
+{
+    rows_t a = {0}, b = {0};
+    uint64_t at;
+    int rc = eng_rows(left, kind, collect_row, &a, &at);
+    if (rc == 0)
+        rc = a.error;
+    if (rc == 0)
+        rc = eng_rows(right, kind, collect_row, &b, &at);
+    if (rc == 0)
+        rc = b.error;
+    if (rc != 0)
+        goto done;
+    qsort(a.rows, a.count, sizeof(*a.rows), by_key);
+    qsort(b.rows, b.count, sizeof(*b.rows), by_key);
+    difference->kind = kind;
+    size_t i = 0, j = 0;
+    while (i < a.count || j < b.count) {
+        int order = i == a.count ? 1 : j == b.count ? -1 : strcmp(a.rows[i].key, b.rows[j].key);
+        if (order == 0 && strcmp(a.rows[i].value, b.rows[j].value) == 0) {
+            i++, j++;
+            continue;
+        }
+        snprintf(difference->key, sizeof(difference->key), "%s",
+                 order <= 0 ? a.rows[i].key : b.rows[j].key);
+        snprintf(difference->left, sizeof(difference->left), "%s",
+                 order <= 0 ? a.rows[i].value : "");
+        snprintf(difference->right, sizeof(difference->right), "%s",
+                 order >= 0 ? b.rows[j].value : "");
+        rc = FL_ECORRUPT;
+        break;
+    }
+done:
+    free(a.rows);
+    free(b.rows);
+    return rc;
+}
+
+int rpl_compare(eng_ledger_t *left, eng_ledger_t *right, rpl_difference_t *difference)
+{
+    memset(difference, 0, sizeof(*difference));
+    for (int kind = ENG_ROW_HU; kind < ENG_ROW_KINDS; kind++) {
+        uint8_t a[32], b[32];
+        uint64_t rows_a, rows_b;
+        int rc = kind_digest(left, (eng_row_kind_t)kind, a, &rows_a);
+        if (rc == 0)
+            rc = kind_digest(right, (eng_row_kind_t)kind, b, &rows_b);
+        if (rc != 0)
+            return rc;
+        difference->rows += rows_a;
+        if (rows_a == rows_b && memcmp(a, b, sizeof(a)) == 0)
+            continue;
+        rc = first_difference(left, right, (eng_row_kind_t)kind, difference);
+        return rc == 0 ? FL_EINTERNAL : rc; /* digests differ, rows do not: cannot be */
+    }
+    return 0;
+}
