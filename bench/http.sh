@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# bench/http.sh (bench/run http): foutad's durable HTTP appends against the machine's HTTP
+# ceiling and two other stores, all driven by one load generator in the same run.
+#
+#   - foutad, default options (durable group commits, one request log line per request):
+#     single-event POST /api/v1/events on 16, 64 and 256 keep-alive connections, one request in
+#     flight on each; every answer must be a 201, the durable acknowledgement.
+#   - nginx answering 204 to the very same requests (one worker, no access log): what HTTP alone
+#     costs on this machine.
+#   - PostgreSQL 15 as an event store: one INSERT per event in its own transaction,
+#     synchronous_commit on, 16 and 64 connections (libpq, one connection per client thread).
+#   - Redis Streams: XADD with appendfsync always, 64 clients (hiredis, one per client thread).
+#   - WebSocket fan-out: 1,000 subscribers to foutad's GET /api/v1/ws from now while events are
+#     posted at 1,000 events/s; delivery latency from each POST's send (the event's
+#     occurred_at_us) and from its acknowledgement.
+#
+# Every server is started here, on 127.0.0.1 on a free port, with its own configuration and data
+# under the data directory given as $1, and stopped at the end, on failure and on a signal too.
+# PostgreSQL refuses to run as root: when run as root it runs as "nobody". The load generator
+# (bench/http_load.c, bench_http_load) and the server under test share the machine's cores: the
+# figures are what one box does, client included. Prints a table, then one RESULT line.
+set -euo pipefail
+
+data="$(cd "${1:?usage: bench/http.sh DATA_DIR (bench/run http gives one)}" && pwd)"
+build="${BENCH_BUILD_DIR:?bench/run sets BENCH_BUILD_DIR}"
+seconds="${BENCH_SECONDS:-2}"
+load="$build/bench/bench_http_load"
+foutad="$build/api/foutad"
+pg_bin="/usr/lib/postgresql/15/bin"
+WS_SUBSCRIBERS=1000
+WS_RATE=1000
+START_TRIES=300 # of 0.1 s: how long a server may take to accept connections
+
+fail() {
+    echo "bench/http.sh: $*" >&2
+    exit 1
+}
+
+[[ -x "$load" ]] || fail "$load is missing: install libpq-dev and libhiredis-dev (scripts/setup)"
+[[ -x "$foutad" ]] || fail "$foutad is missing"
+for tool in nginx redis-server redis-cli psql "$pg_bin/initdb" "$pg_bin/pg_ctl"; do
+    command -v "$tool" >/dev/null || fail "$tool is missing: run scripts/setup as root"
+done
+
+declare -A rows # "peer clients" -> the generator's line
+
+# ---- Servers: started in the background, stopped by cleanup whatever happens. ----
+
+foutad_pid=""
+nginx_pid=""
+redis_pid=""
+pg_data=""
+as_pg=() # the prefix that runs a PostgreSQL program as its unprivileged user
+
+# Stops one background server: SIGTERM, then SIGKILL after 10 s.
+stop_pid() {
+    local pid="$1" tries=0
+    [[ -n "$pid" ]] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    while kill -0 "$pid" 2>/dev/null && ((tries++ < 100)); do
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    set +e
+    stop_pid "$foutad_pid"
+    foutad_pid=""
+    stop_pid "$nginx_pid"
+    nginx_pid=""
+    stop_pid "$redis_pid"
+    redis_pid=""
+    if [[ -n "$pg_data" ]]; then
+        "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -m immediate -w -t 20 stop >/dev/null 2>&1
+        pg_data=""
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Runs a command in the background and waits for it, so that a signal is handled at once.
+run() {
+    "$@" &
+    wait $!
+}
+
+free_port() {
+    "$load" free-port
+}
+
+# Waits until something accepts connections on the port; gives up at once if the server's
+# process (pid, when given) has exited.
+wait_port() {
+    local port="$1" name="$2" pid="${3:-}" tries=0
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        ((tries++ < START_TRIES)) || fail "$name did not start"
+        [[ -z "$pid" ]] || kill -0 "$pid" 2>/dev/null || fail "$name exited at its start"
+        sleep 0.1
+    done
+}
+
+# The value of key in a "key=value ..." line.
+field() {
+    local pair
+    for pair in $1; do
+        if [[ "$pair" == "$2="* ]]; then
+            echo "${pair#*=}"
+            return
+        fi
+    done
+    echo 0
+}
+
+# Runs the load generator and keeps its key=value line in rows[KEY]. An error count above zero
+# is reported in the table, not fatal. No command substitution around the run: a signal is
+# handled at once.
+measure() {
+    local key="$1" out="$data/load.out"
+    shift
+    run "$load" "$@" --seconds "$seconds" >"$out" || true
+    rows["$key"]="$(tail -n 1 "$out")"
+    [[ "${rows[$key]}" == mode=* ]] || fail "bench_http_load $1 gave no result"
+}
+
+start_foutad() {
+    mkdir -p "$data/foutad"
+    "$foutad" --data-dir "$data/foutad/data" --listen 127.0.0.1:0 \
+        --port-file "$data/foutad/port" 2>"$data/foutad/log" &
+    foutad_pid=$!
+    local tries=0
+    until [[ -s "$data/foutad/port" ]]; do
+        ((tries++ < START_TRIES)) || fail "foutad did not start: $(tail -n 3 "$data/foutad/log")"
+        sleep 0.1
+    done
+    foutad_port="$(cat "$data/foutad/port")"
+    wait_port "$foutad_port" foutad "$foutad_pid"
+}
+
+start_nginx() {
+    local dir="$data/nginx" user=""
+    mkdir -p "$dir"
+    nginx_port="$(free_port)"
+    # As root the master would run its worker as nobody; say so with a group that exists.
+    [[ "$(id -u)" -eq 0 ]] && user="user nobody $(id -gn nobody);"
+    cat >"$dir/nginx.conf" <<EOF
+$user
+daemon off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 60s;
+    client_body_temp_path $dir/body;
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location / { return 204; }
+    }
+}
+EOF
+    nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" &
+    nginx_pid=$!
+    wait_port "$nginx_port" nginx "$nginx_pid"
+}
+
+start_postgres() {
+    local dir="$data/postgres"
+    mkdir -p "$dir"
+    if [[ "$(id -u)" -eq 0 ]]; then
+        # PostgreSQL will not run as root. Its directory belongs to nobody, who must be able to
+        # reach it through the data directory (mktemp made that one 0700).
+        chmod 0711 "$data"
+        chown nobody "$dir"
+        as_pg=(runuser -u nobody --)
+        "${as_pg[@]}" test -w "$dir" ||
+            fail "user nobody cannot write $dir: a parent directory is not searchable by others"
+    fi
+    pg_port="$(free_port)"
+    "${as_pg[@]}" "$pg_bin/initdb" -D "$dir/data" -U bench -A trust -E UTF8 --no-sync \
+        >"$dir/initdb.log" 2>&1 || fail "initdb failed: $(tail -n 3 "$dir/initdb.log")"
+    cat >>"$dir/data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$dir'
+max_connections = 100
+fsync = on
+synchronous_commit = on
+EOF
+    pg_data="$dir/data"
+    "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -l "$dir/server.log" -w -t 30 start \
+        >/dev/null || fail "PostgreSQL did not start: $(tail -n 3 "$dir/server.log")"
+    pg_conninfo="host=127.0.0.1 port=$pg_port user=bench dbname=postgres"
+    run psql -q -v ON_ERROR_STOP=1 "$pg_conninfo" -c "CREATE TABLE events (
+        id uuid PRIMARY KEY, stream text NOT NULL, type text NOT NULL,
+        payload jsonb NOT NULL, recorded_at timestamptz NOT NULL)" >/dev/null
+}
+
+start_redis() {
+    local dir="$data/redis"
+    mkdir -p "$dir"
+    redis_port="$(free_port)"
+    cat >"$dir/redis.conf" <<EOF
+bind 127.0.0.1
+port $redis_port
+dir $dir
+daemonize no
+logfile $dir/redis.log
+save ""
+appendonly yes
+appendfsync always
+EOF
+    redis-server "$dir/redis.conf" &
+    redis_pid=$!
+    wait_port "$redis_port" redis "$redis_pid"
+    local tries=0
+    until [[ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" == PONG ]]; do
+        ((tries++ < START_TRIES)) || fail "redis did not answer"
+        sleep 0.1
+    done
+}
+
+# ---- The runs. ----
+
+
+start_foutad
+for clients in 16 64 256; do
+    measure "foutad $clients" http --port "$foutad_port" --connections "$clients" --expect 201
+done
+measure ws ws --port "$foutad_port" --subscribers "$WS_SUBSCRIBERS" --rate "$WS_RATE"
+ws_line="${rows[ws]}"
+unset 'rows[ws]' # not a row of the table
+stop_pid "$foutad_pid"
+foutad_pid=""
+
+start_nginx
+for clients in 16 64 256; do
+    measure "nginx $clients" http --port "$nginx_port" --connections "$clients" --expect 204
+done
+stop_pid "$nginx_pid"
+nginx_pid=""
+
+start_postgres
+for clients in 16 64; do
+    measure "pg $clients" pg --conninfo "$pg_conninfo" --connections "$clients"
+done
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w -t 20 stop >/dev/null
+pg_data=""
+
+start_redis
+measure "redis 64" redis --port "$redis_port" --connections 64
+stop_pid "$redis_pid"
+redis_pid=""
+
+# ---- The table, the ratios, the RESULT line. ----
+
+cores="$(nproc)"
+echo "HTTP appends, ${seconds} s per run, one request in flight per connection; the load"
+echo "generator and each server share this machine's $cores cores (figures include the client)."
+echo
+printf '%-36s %7s %10s %8s %8s %8s %8s %7s\n' "run" "clients" "events/s" "p50 ms" "p90 ms" \
+    "p99 ms" "max ms" "errors"
+print_row() {
+    local key="$1" label="$2" line="${rows[$1]}"
+    printf '%-36s %7s %10s %8s %8s %8s %8s %7s\n' "$label" "$(field "$line" clients)" \
+        "$(field "$line" per_s)" "$(field "$line" p50_ms)" "$(field "$line" p90_ms)" \
+        "$(field "$line" p99_ms)" "$(field "$line" max_ms)" "$(field "$line" errors)"
+}
+for clients in 16 64 256; do
+    print_row "foutad $clients" "foutad POST, durable 201"
+done
+for clients in 16 64 256; do
+    print_row "nginx $clients" "nginx 204 (HTTP ceiling)"
+done
+for clients in 16 64; do
+    print_row "pg $clients" "PostgreSQL 15 INSERT, sync commit"
+done
+print_row "redis 64" "Redis XADD, appendfsync always"
+echo
+echo "WebSocket fan-out: $(field "$ws_line" subscribers) subscribers, $WS_RATE events/s for" \
+    "${seconds} s: $(field "$ws_line" posted) posted, $(field "$ws_line" delivered) of" \
+    "$(field "$ws_line" expected) deliveries, $(field "$ws_line" gaps) gaps"
+echo "  from the POST's send (occurred_at_us): p50 $(field "$ws_line" p50_ms) ms," \
+    "p99 $(field "$ws_line" p99_ms) ms, max $(field "$ws_line" max_ms) ms"
+echo "  from the POST's 201:                   p50 $(field "$ws_line" ack_p50_ms) ms," \
+    "p99 $(field "$ws_line" ack_p99_ms) ms"
+
+per_s() { field "${rows[$1]}" per_s; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print 0 }'; }
+f16="$(per_s "foutad 16")" f64="$(per_s "foutad 64")" f256="$(per_s "foutad 256")"
+n64="$(per_s "nginx 64")" pg16="$(per_s "pg 16")" pg64="$(per_s "pg 64")"
+r64="$(per_s "redis 64")"
+pg_best="$(awk -v a="$pg16" -v b="$pg64" 'BEGIN { print (a > b ? a : b) }')"
+ratio_nginx="$(ratio "$f64" "$n64")"
+ratio_pg="$(ratio "$f64" "$pg_best")"
+ratio_redis="$(ratio "$f64" "$r64")"
+p50_64="$(field "${rows["foutad 64"]}" p50_ms)"
+p99_64="$(field "${rows["foutad 64"]}" p99_ms)"
+ws_p99="$(field "$ws_line" p99_ms)"
+verdict() { awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN {
+    ok = (op == ">=") ? v >= t : v < t; print (ok ? "met" : "NOT met") }'; }
+echo
+echo "At 64 connections (targets are compared, not asserted):"
+echo "  foutad / nginx       $ratio_nginx  (target >= 0.5: $(verdict "$ratio_nginx" ">=" 0.5))"
+echo "  foutad / PostgreSQL  $ratio_pg  (best of 16 and 64; target >= 3: $(verdict "$ratio_pg" ">=" 3))"
+echo "  foutad / Redis       $ratio_redis  (target >= 1: $(verdict "$ratio_redis" ">=" 1))"
+echo "  foutad p99           $p99_64 ms  (target < 10 ms: $(verdict "$p99_64" "<" 10))"
+echo "  WebSocket p99        $ws_p99 ms  (from send; target < 50 ms: $(verdict "$ws_p99" "<" 50))"
+
+errors=0
+for key in "${!rows[@]}"; do
+    errors=$((errors + $(field "${rows[$key]}" errors)))
+done
+errors=$((errors + $(field "$ws_line" post_errors)))
+if ((errors > 0)); then
+    echo "  warning: $errors requests failed (see the messages above); their rates are suspect"
+fi
+
+echo "RESULT events_per_s_c16=$f16 events_per_s_c64=$f64 events_per_s_c256=$f256" \
+    "p50_ms_c64=$p50_64 p99_ms_c64=$p99_64 nginx_rps_c64=$n64 pg_events_per_s_c16=$pg16" \
+    "pg_events_per_s_c64=$pg64 redis_events_per_s_c64=$r64 ratio_vs_nginx=$ratio_nginx" \
+    "ratio_vs_pg=$ratio_pg ratio_vs_redis=$ratio_redis ws_p99_ms=$ws_p99"
