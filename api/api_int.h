@@ -49,6 +49,10 @@ void api_buf_printf(api_buf_t *buf, const char *format, ...) __attribute__((form
 void api_buf_json_str(api_buf_t *buf, const char *text, size_t len);
 void api_buf_json_hex(api_buf_t *buf, const uint8_t *bytes, size_t len); /* "ab12..." */
 void api_buf_json_uuid(api_buf_t *buf, const uint8_t id[16]);            /* "…" or null */
+/* member (",\"item\":" or "{\"item\":") then text as a JSON string; the _or_null form writes
+ * null for "" (the views' "none"). text is NUL-terminated. */
+void api_buf_member_str(api_buf_t *buf, const char *member, const char *text);
+void api_buf_member_str_or_null(api_buf_t *buf, const char *member, const char *text);
 
 /* ---- log.c: structured JSON logs, one object a line on stderr ---- */
 
@@ -215,6 +219,10 @@ void api_problem(api_conn_t *conn, int code, const char *field, const char *mess
                  const char *extra);
 void api_problem_status(api_conn_t *conn, int status, int code, const char *field,
                         const char *message, const char *extra);
+/* The answer to a failed read of one entity (what: "production order", id: the path's value):
+ * 404 NOENT when it is unknown, 400 TOO_LONG for an id the engine refuses, else the error. */
+void api_problem_lookup(api_conn_t *conn, int rc, const char *field, const char *what,
+                        const char *id);
 /* Writes the problem's JSON into out (for WebSocket errors and batch results). */
 void api_problem_json(api_buf_t *out, int status, int code, const char *field, const char *message,
                       const char *request_id);
@@ -233,11 +241,13 @@ typedef struct {
     const char *statuses; /* "200,304,400" for OpenAPI */
     const char *params;   /* query parameters, "from_seq,limit" for OpenAPI */
     uint32_t flags;
+    const char *schema; /* the 200 answer's schema in openapi.c's list ("Loom"), or NULL */
 } api_route_t;
 
 #define API_ROUTE_BODY_EVENTS 1u /* the body holds events (API_BODY_BYTES_MAX) */
 #define API_ROUTE_BODY_BLOB   2u /* the body is a photo (API_BLOB_BYTES_MAX) */
 #define API_ROUTE_PREFIX      4u /* the pattern's last {param} takes the rest of the path */
+#define API_ROUTE_DEPRECATED  8u /* an older path kept for its clients (OpenAPI says so) */
 
 extern const api_route_t api_routes[];
 extern const uint32_t api_routes_count;
@@ -252,6 +262,15 @@ const char *api_route_label(int route);
 
 /* ---- handlers (h_*.c, ws.c, blobs.c, static.c) ---- */
 
+/* Bounds of the plant's state reads (one answer, one LMDB read transaction). */
+#define API_HU_CONTENTS_MAX     10000  /* units listed in one unit's contents */
+#define API_STOCK_ROWS_MAX      10000  /* rows (or groups) in one stock answer */
+#define API_STOCK_SCAN_ROWS_MAX 100000 /* stock rows one request may read */
+#define API_LOOMS_MAX           10000  /* looms on the board */
+
+/* A unit's id from a path parameter: "R0001" and "hu-R0001" both name unit R0001 (h_plant.c). */
+const char *api_hu_id(const char *param);
+
 api_handled_t api_h_events_post(api_conn_t *conn);
 api_handled_t api_h_events_list(api_conn_t *conn);
 api_handled_t api_h_event_get(api_conn_t *conn);
@@ -261,6 +280,16 @@ api_handled_t api_h_head_get(api_conn_t *conn);
 api_handled_t api_h_hu_get(api_conn_t *conn);
 api_handled_t api_h_hu_genealogy(api_conn_t *conn);
 api_handled_t api_h_stock_get(api_conn_t *conn);
+api_handled_t api_h_order_get(api_conn_t *conn);
+api_handled_t api_h_looms_list(api_conn_t *conn);
+api_handled_t api_h_loom_get(api_conn_t *conn);
+api_handled_t api_h_beam_get(api_conn_t *conn);
+api_handled_t api_h_intervention_get(api_conn_t *conn);
+api_handled_t api_h_nc_get(api_conn_t *conn);
+api_handled_t api_h_count_get(api_conn_t *conn);
+api_handled_t api_h_shipment_get(api_conn_t *conn);
+api_handled_t api_h_label_get(api_conn_t *conn);
+api_handled_t api_h_sublot_get(api_conn_t *conn);
 api_handled_t api_h_live(api_conn_t *conn);
 api_handled_t api_h_ready(api_conn_t *conn);
 api_handled_t api_h_metrics(api_conn_t *conn);

@@ -105,6 +105,22 @@ void api_buf_json_str(api_buf_t *buf, const char *text, size_t len)
     api_buf_add(buf, "\"", 1);
 }
 
+void api_buf_member_str(api_buf_t *buf, const char *member, const char *text)
+{
+    api_buf_str(buf, member);
+    api_buf_json_str(buf, text, strlen(text));
+}
+
+void api_buf_member_str_or_null(api_buf_t *buf, const char *member, const char *text)
+{
+    if (text[0] != '\0')
+        api_buf_member_str(buf, member, text);
+    else {
+        api_buf_str(buf, member);
+        api_buf_str(buf, "null");
+    }
+}
+
 void api_buf_json_hex(api_buf_t *buf, const uint8_t *bytes, size_t len)
 {
     char text[2 * 64 + 1];

@@ -52,3 +52,19 @@ void api_problem(api_conn_t *conn, int code, const char *field, const char *mess
 {
     api_problem_status(conn, fl_err_http_status(code), code, field, message, extra);
 }
+
+void api_problem_lookup(api_conn_t *conn, int rc, const char *field, const char *what,
+                        const char *id)
+{
+    char detail[256];
+    if (rc == FL_ENOENT) {
+        snprintf(detail, sizeof(detail), "no such %s: %.*s", what, 128, id);
+        api_problem(conn, FL_ENOENT, field, detail, "");
+    } else if (rc == FL_EINVAL) {
+        /* Path parameters are never empty (the router), so the engine refused the length. */
+        snprintf(detail, sizeof(detail), "an id has at most %d characters", EV_ID_LEN_MAX);
+        api_problem(conn, FL_ETOO_LONG, field, detail, "");
+    } else {
+        api_problem(conn, rc, "", rc == FL_EBUSY ? "too many readers, retry" : "", "");
+    }
+}

@@ -143,18 +143,18 @@ Test(reads, an_unchanged_ledger_answers_304_to_its_etag)
 Test(reads, a_unit_and_stock_show_what_was_posted)
 {
     response_t r;
-    get("/api/v1/hu/Y3", &r);
+    get("/api/v1/hus/Y3", &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_not_null(strstr(r.body, "\"location\":\"MP2\""), "%s", r.body);
     cr_assert_not_null(strstr(r.body, "\"contents\":[]"));
     response_free(&r);
-    get("/api/v1/hu/NOPE", &r);
+    get("/api/v1/hus/NOPE", &r);
     cr_assert_eq(r.status, 404);
     response_free(&r);
     get("/api/v1/stock?item=YARN-30&location=MP1", &r);
     cr_assert_eq(json_number(r.body, "qty_milli"), 9000, "%s", r.body);
     response_free(&r);
-    get("/api/v1/hu/Y3/genealogy?direction=up", &r);
+    get("/api/v1/hus/Y3/genealogy?direction=up", &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_not_null(strstr(r.body, "\"entity\":\"hu-Y3\""));
     response_free(&r);
