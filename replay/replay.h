@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "engine/engine.h"
 
@@ -49,5 +50,41 @@ int rpl_compare(eng_ledger_t *left, eng_ledger_t *right, rpl_difference_t *diffe
 
 /* A row as canonical text: *key identifies it, *value is everything it holds. */
 void rpl_row_text(const eng_row_t *row, char key[192], char value[512]);
+
+/* ---- verifiable history (audit.c, docs/audit.md) */
+
+/* A signed statement of the chain's head: "this ledger had event seq with this hash". */
+typedef struct {
+    uint64_t seq;
+    uint8_t hash[ENG_HASH_BYTES];
+    int64_t signed_at_us;
+    uint8_t signature[64]; /* Ed25519 over the digest's text without its signature line */
+} rpl_digest_t;
+
+/* A new Ed25519 key pair as PEM files (neither may exist yet). */
+int rpl_keygen(const char *private_path, const char *public_path);
+
+/* Signs the ledger's head now. FL_ENOENT on an empty ledger, FL_EINVAL for an unusable key. */
+int rpl_digest_sign(eng_ledger_t *ledger, const char *private_path, rpl_digest_t *digest);
+
+/* Checks a digest, however old, against the ledger: the signature, the record at its seq
+ * having its hash, and the chain from the first record to the head. 0 when all hold;
+ * FL_ECORRUPT otherwise (*bad_seq names the first record that breaks it, when one does). */
+int rpl_digest_check(eng_ledger_t *ledger, const rpl_digest_t *digest, const char *public_path,
+                     uint64_t *bad_seq);
+
+/* A digest as text (five lines) and back. */
+int rpl_digest_write(FILE *out, const rpl_digest_t *digest);
+int rpl_digest_read(FILE *in, rpl_digest_t *digest);
+
+/* A proof that event seq is in the chain under a digest: one line per record from seq to the
+ * digest's head, "<seq> <record bytes in hex>". */
+int rpl_proof_write(eng_ledger_t *ledger, uint64_t seq, const rpl_digest_t *digest, FILE *out);
+
+/* Checks a proof with no ledger at hand: every record's SHA-256 is the next one's prev_hash, and
+ * the last one's is the digest's hash, under a valid signature. *proved_seq gets the first
+ * record's seq. 0 or FL_ECORRUPT. */
+int rpl_proof_check(FILE *in, const rpl_digest_t *digest, const char *public_path,
+                    uint64_t *proved_seq);
 
 #endif

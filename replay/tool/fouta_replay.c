@@ -5,6 +5,11 @@
  *                                   row with the state DIR keeps inline; names the first
  *                                   disagreement
  *   fouta-replay stock-asof DIR SEQ the stock balances as they were after event SEQ
+ *   fouta-replay keygen KEY PUB      a new Ed25519 key pair (PEM)
+ *   fouta-replay digest DIR KEY      a signed digest of DIR's head, on stdout
+ *   fouta-replay digest-check DIR DIGEST PUB   the digest still holds for DIR
+ *   fouta-replay proof DIR SEQ DIGEST          a proof that event SEQ is under the digest
+ *   fouta-replay proof-check PROOF DIGEST PUB  checks a proof, no ledger needed
  *
  * The ledger must not be open elsewhere (foutad stopped). Exit status 0 when sound, 1 when a
  * disagreement or an error is found, 2 on a usage error.
@@ -25,7 +30,12 @@
 static int usage(void)
 {
     fprintf(stderr, "usage: fouta-replay verify-state DIR\n"
-                    "       fouta-replay stock-asof DIR SEQ\n");
+                    "       fouta-replay stock-asof DIR SEQ\n"
+                    "       fouta-replay keygen KEY PUB\n"
+                    "       fouta-replay digest DIR KEY\n"
+                    "       fouta-replay digest-check DIR DIGEST PUB\n"
+                    "       fouta-replay proof DIR SEQ DIGEST\n"
+                    "       fouta-replay proof-check PROOF DIGEST PUB\n");
     return 2;
 }
 
@@ -109,10 +119,83 @@ static int stock_asof(eng_ledger_t *ledger, eng_ledger_t *scratch, uint64_t seq)
     return eng_stock_each(scratch, NULL, print_stock, NULL);
 }
 
+static int digest_load(const char *path, rpl_digest_t *digest)
+{
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return fl_err_from_errno(errno);
+    int rc = rpl_digest_read(file, digest);
+    fclose(file);
+    return rc;
+}
+
+static int report(const char *what, int rc)
+{
+    if (rc != 0)
+        fprintf(stderr, "fouta-replay: %s: %s\n", what, fl_strerror(rc));
+    return rc == 0 ? 0 : 1;
+}
+
+/* The audit commands: digests and proofs. Returns -1 when command is none of them. */
+static int audit_command(int argc, char **argv)
+{
+    const char *command = argv[1];
+    rpl_digest_t digest;
+    uint64_t seq = 0;
+    int rc;
+    if (strcmp(command, "keygen") == 0 && argc == 4)
+        return report("keygen", rpl_keygen(argv[2], argv[3]));
+    if (strcmp(command, "proof-check") == 0 && argc == 5) {
+        FILE *proof = fopen(argv[2], "r");
+        if (proof == NULL)
+            return report(argv[2], fl_err_from_errno(errno));
+        if ((rc = digest_load(argv[3], &digest)) == 0)
+            rc = rpl_proof_check(proof, &digest, argv[4], &seq);
+        fclose(proof);
+        if (rc == 0)
+            printf("proof-check: ok, event %" PRIu64 " is in the chain under digest %" PRIu64 "\n",
+                   seq, digest.seq);
+        return report("proof-check", rc);
+    }
+    bool digest_cmd = strcmp(command, "digest") == 0 && argc == 4;
+    bool check_cmd = strcmp(command, "digest-check") == 0 && argc == 5;
+    bool proof_cmd = strcmp(command, "proof") == 0 && argc == 5;
+    if (!digest_cmd && !check_cmd && !proof_cmd)
+        return -1;
+    if (proof_cmd) {
+        char *end;
+        if ((seq = strtoull(argv[3], &end, 10)) == 0 || *end != '\0')
+            return usage();
+    }
+    eng_config_t config = {.dir = argv[2], .rules = ENG_RULES_PLANT};
+    eng_ledger_t *ledger = NULL;
+    if ((rc = eng_open(&ledger, &config)) != 0)
+        return report(argv[2], rc);
+    if (digest_cmd) {
+        if ((rc = rpl_digest_sign(ledger, argv[3], &digest)) == 0)
+            rc = rpl_digest_write(stdout, &digest);
+    } else if (check_cmd) {
+        uint64_t bad = 0;
+        if ((rc = digest_load(argv[3], &digest)) == 0)
+            rc = rpl_digest_check(ledger, &digest, argv[4], &bad);
+        if (rc == 0)
+            printf("digest-check: ok, event %" PRIu64 " still has its signed hash\n", digest.seq);
+        else if (bad != 0)
+            printf("digest-check: FAILED at event %" PRIu64 "\n", bad);
+    } else if ((rc = digest_load(argv[4], &digest)) == 0) {
+        rc = rpl_proof_write(ledger, seq, &digest, stdout);
+    }
+    eng_close(ledger);
+    return report(command, rc);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3)
         return usage();
+    int audit = audit_command(argc, argv);
+    if (audit >= 0)
+        return audit;
     const char *command = argv[1];
     uint64_t seq = 0;
     if (strcmp(command, "stock-asof") == 0) {
