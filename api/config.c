@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef enum { OPT_TEXT, OPT_U32, OPT_LISTEN } opt_kind_t;
 
@@ -44,7 +45,8 @@ static const option_t options[] = {
     TEXT("--redis-url", "FOUTA_REDIS_URL", redis_url, "URL",
          "Redis read model; /health/ready checks it is reachable (optional)"),
     TEXT("--swagger-ui-dir", "FOUTA_SWAGGER_UI_DIR", swagger_ui_dir, "DIR",
-         "installed swagger-ui-dist files served at /docs (default: the npm install location)"),
+         "installed swagger-ui-dist files served at /docs (default: swagger-ui-dist under npm's "
+         "global root, /usr/local/lib/node_modules or /usr/lib/node_modules)"),
     U32("--header-bytes-max", "FOUTA_HEADER_BYTES_MAX", header_bytes_max,
         "request line and headers, bytes (default 16384); beyond: 431"),
     U32("--body-bytes-max", "FOUTA_BODY_BYTES_MAX", body_bytes_max,
@@ -71,13 +73,34 @@ static const option_t options[] = {
 
 #define OPTIONS_COUNT (sizeof(options) / sizeof(options[0]))
 
+/* Where `npm install -g` (scripts/setup) puts packages, `npm root -g`: npm's own default prefix
+ * gives /usr/local/lib/node_modules (Debian's npm); a node built with prefix /usr and its
+ * bundled npm give /usr/lib/node_modules. The first that holds swagger-ui-dist is the default;
+ * --swagger-ui-dir names any other. */
+static const char *const npm_global_roots[] = {"/usr/local/lib/node_modules",
+                                               "/usr/lib/node_modules"};
+
+static void swagger_ui_default(api_config_t *config)
+{
+    for (size_t i = 0; i < sizeof(npm_global_roots) / sizeof(npm_global_roots[0]); i++) {
+        snprintf(config->swagger_ui_dir, sizeof(config->swagger_ui_dir), "%s/swagger-ui-dist",
+                 npm_global_roots[i]);
+        char bundle[sizeof(config->swagger_ui_dir) + 32];
+        snprintf(bundle, sizeof(bundle), "%s/swagger-ui-bundle.js", config->swagger_ui_dir);
+        if (access(bundle, R_OK) == 0)
+            return;
+    }
+    /* Installed nowhere: /docs answers 404 naming the option; the first root is the default. */
+    snprintf(config->swagger_ui_dir, sizeof(config->swagger_ui_dir), "%s/swagger-ui-dist",
+             npm_global_roots[0]);
+}
+
 void api_config_defaults(api_config_t *config)
 {
     memset(config, 0, sizeof(*config));
     snprintf(config->listen_host, sizeof(config->listen_host), "127.0.0.1");
     config->listen_port = 8080;
-    snprintf(config->swagger_ui_dir, sizeof(config->swagger_ui_dir),
-             "/usr/local/lib/node_modules/swagger-ui-dist");
+    swagger_ui_default(config);
     config->header_bytes_max = API_HEADER_BYTES_MAX;
     config->body_bytes_max = API_BODY_BYTES_MAX;
     config->blob_bytes_max = API_BLOB_BYTES_MAX;
