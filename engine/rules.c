@@ -243,13 +243,13 @@ int eng__link_add(rule_t *r, const char *from, const char *to, const char *kind)
     link_t link = {.seq = r->seq};
     snprintf(link.kind, sizeof(link.kind), "%s", kind);
     MDB_val value = {.mv_size = sizeof(link), .mv_data = &link};
-    MDB_val key = {.mv_size = link_key(from, 'd', to, key_bytes), .mv_data = key_bytes};
+    MDB_val key = {.mv_size = link_key(to, 'u', from, key_bytes), .mv_data = key_bytes};
     int rc = mdb_put(r->txn, r->ledger->dbi_links, &key, &value, 0);
-    if (rc != 0)
-        return rc;
-    if ((rc = eng__changed(r, ENG_ROW_LINK, key_bytes, key.mv_size)) != 0)
-        return rc;
-    key.mv_size = link_key(to, 'u', from, key_bytes);
+    if (rc == 0)
+        rc = eng__changed(r, ENG_ROW_LINK, key_bytes, key.mv_size);
+    if (rc != 0 || eng__link_indexed(from))
+        return rc; /* the walk finds these from the events (rules_read.c) */
+    key.mv_size = link_key(from, 'd', to, key_bytes);
     return mdb_put(r->txn, r->ledger->dbi_links, &key, &value, 0);
 }
 

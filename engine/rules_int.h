@@ -141,7 +141,8 @@ extern const char *const eng__sublot_states[];   /* by sublot_state_t */
 /* Genealogy: "from" went into "to" (a roll into its bundles, a bundle into its carton, a carton
  * onto its pallet, a beam or a loom into the roll woven with it). Both directions are written,
  * so a pallet leads up to its rolls, looms and yarn lots, and a yarn lot down to its pallets:
- *   links  from 0x00 'd' 0x00 to  -> link_t      (and  to 0x00 'u' 0x00 from)
+ *   links  to 0x00 'u' 0x00 from  -> link_t      (and  from 0x00 'd' 0x00 to, but for
+ *                                                   looms, orders and beams: see eng__link_add)
  * Names are entity keys ("hu-R1", "loom-L012", "beam-B4"). */
 typedef struct {
     uint64_t seq;
@@ -170,7 +171,10 @@ int eng__state_get(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, voi
                    bool *found);
 int eng__state_put(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, const void *record,
                    size_t size);
+/* Writes the edge's 'u' key always and its 'd' key unless from is a loom, an order or a beam,
+ * whose forward edges the genealogy walk finds from the events instead (eng__link_indexed). */
 int eng__link_add(rule_t *r, const char *from, const char *to, const char *kind);
+bool eng__link_indexed(const char *from);
 /* Notes that the event changed a row of the state (ENG_ROW_*, the row's key as eng_changes
  * gives it); the row puts above call it themselves. */
 int eng__changed(rule_t *r, uint8_t kind, const void *key, size_t len);

@@ -420,18 +420,50 @@ int eng_sublot_get(eng_ledger_t *ledger, const char *sublot_id, eng_sublot_view_
 
 typedef char node_name_t[EV_NAME_LEN_MAX + 1];
 
-static bool node_seen(node_name_t *nodes, uint32_t count, const char *name, size_t len)
+/* One walk of the genealogy: its snapshot, the nodes met (breadth first) and where it stands. */
+typedef struct {
+    eng_ledger_t *ledger;
+    MDB_txn *txn;
+    MDB_cursor *cursor; /* on links */
+    node_name_t *nodes;
+    uint32_t count, nodes_max;
+    uint32_t depth;
+    eng_link_cb cb;
+    void *data;
+    bool stopped, truncated;
+} walk_t;
+
+static bool node_seen(const walk_t *walk, const char *name, size_t len)
 {
-    for (uint32_t i = 0; i < count; i++)
-        if (strlen(nodes[i]) == len && memcmp(nodes[i], name, len) == 0)
+    for (uint32_t i = 0; i < walk->count; i++)
+        if (strlen(walk->nodes[i]) == len && memcmp(walk->nodes[i], name, len) == 0)
             return true;
     return false;
 }
 
-/* The links of one node in one direction, each new neighbour queued. */
-static int walk_node(MDB_cursor *cursor, const char *node, char direction, uint32_t depth,
-                     node_name_t *nodes, uint32_t *count, uint32_t nodes_max, eng_link_cb cb,
-                     void *data, bool *stopped, bool *truncated)
+/* Gives one edge to the caller and queues its far end, once. */
+static void walk_emit(walk_t *walk, const char *node, const char *other, size_t other_len,
+                      bool down, const link_t *stored)
+{
+    eng_link_t link = {.seq = stored->seq, .depth = walk->depth};
+    snprintf(link.kind, sizeof(link.kind), "%s", stored->kind);
+    snprintf(down ? link.from : link.to, sizeof(link.from), "%s", node);
+    snprintf(down ? link.to : link.from, sizeof(link.to), "%.*s", (int)other_len, other);
+    if (walk->cb(&link, walk->data) != 0) {
+        walk->stopped = true;
+        return;
+    }
+    if (node_seen(walk, other, other_len))
+        return;
+    if (walk->count == walk->nodes_max) {
+        walk->truncated = true;
+        return;
+    }
+    snprintf(walk->nodes[walk->count++], sizeof(node_name_t), "%.*s", (int)other_len, other);
+}
+
+/* The stored links of one node in one direction. */
+static int walk_stored(walk_t *walk, const char *node, char direction)
 {
     uint8_t prefix[EV_NAME_LEN_MAX + 4];
     size_t node_len = strlen(node);
@@ -442,33 +474,137 @@ static int walk_node(MDB_cursor *cursor, const char *node, char direction, uint3
     size_t prefix_len = node_len + 3;
     MDB_val key = {.mv_size = prefix_len, .mv_data = prefix}, value;
     int rc;
-    for (rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
-         rc == 0 && key.mv_size > prefix_len && memcmp(key.mv_data, prefix, prefix_len) == 0;
-         rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+    for (rc = mdb_cursor_get(walk->cursor, &key, &value, MDB_SET_RANGE);
+         rc == 0 && !walk->stopped && key.mv_size > prefix_len &&
+         memcmp(key.mv_data, prefix, prefix_len) == 0;
+         rc = mdb_cursor_get(walk->cursor, &key, &value, MDB_NEXT)) {
         const char *other = (const char *)key.mv_data + prefix_len;
         size_t other_len = key.mv_size - prefix_len;
         if (other_len > EV_NAME_LEN_MAX || value.mv_size != sizeof(link_t))
             return MDB_CORRUPTED;
         link_t stored;
         memcpy(&stored, value.mv_data, sizeof(stored));
-        eng_link_t link = {.seq = stored.seq, .depth = depth};
-        snprintf(link.kind, sizeof(link.kind), "%s", stored.kind);
-        bool down = direction == 'd';
-        snprintf(down ? link.from : link.to, sizeof(link.from), "%s", node);
-        snprintf(down ? link.to : link.from, sizeof(link.to), "%.*s", (int)other_len, other);
-        if (cb(&link, data) != 0) {
-            *stopped = true;
-            return 0;
-        }
-        if (node_seen(nodes, *count, other, other_len))
-            continue;
-        if (*count == nodes_max) {
-            *truncated = true;
-            continue;
-        }
-        snprintf(nodes[(*count)++], sizeof(node_name_t), "%.*s", (int)other_len, other);
+        walk_emit(walk, node, other, other_len, direction == 'd', &stored);
     }
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The 'u' link "to 0 u 0 from", when there is one. */
+static int up_link(walk_t *walk, const char *to, size_t to_len, const char *from, link_t *out,
+                   bool *found)
+{
+    uint8_t key_bytes[2 * EV_NAME_LEN_MAX + 4];
+    size_t from_len = strlen(from);
+    *found = false;
+    if (to_len + from_len + 3 > sizeof(key_bytes))
+        return 0;
+    memcpy(key_bytes, to, to_len);
+    key_bytes[to_len] = 0;
+    key_bytes[to_len + 1] = 'u';
+    key_bytes[to_len + 2] = 0;
+    memcpy(key_bytes + to_len + 3, from, from_len);
+    MDB_val key = {.mv_size = to_len + 3 + from_len, .mv_data = key_bytes}, value;
+    int rc = mdb_get(walk->txn, walk->ledger->dbi_links, &key, &value);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0 || value.mv_size != sizeof(*out))
+        return rc != 0 ? rc : MDB_CORRUPTED;
+    memcpy(out, value.mv_data, sizeof(*out));
+    *found = true;
+    return 0;
+}
+
+/* Forward from `node` through the events naming `index` (from seq from, before seq until, 0:
+ * no end): every entity of such an event that has an up link to node is something node went
+ * into. This is how looms, orders and beams lead to their rolls without a 'd' key per roll. */
+static int walk_events(walk_t *walk, const char *node, const char *index, uint64_t from,
+                       uint64_t until)
+{
+    eng_iter_t *iter = NULL;
+    int rc = eng_iter_entity(walk->ledger, index, from, ENG_FORWARD, &iter);
+    if (rc != 0)
+        return rc;
+    eng_record_t record;
+    while (!walk->stopped && (rc = eng_iter_next(iter, &record)) == 0) {
+        if (until != 0 && record.seq >= until)
+            break;
+        for (uint32_t i = 0; i < record.entities_count && !walk->stopped; i++) {
+            const eng_str_t *entity = &record.entities[i];
+            link_t stored;
+            bool found;
+            if ((rc = up_link(walk, entity->ptr, entity->len, node, &stored, &found)) != 0)
+                break;
+            if (found)
+                walk_emit(walk, node, entity->ptr, entity->len, true, &stored);
+        }
+        if (rc != 0)
+            break;
+    }
+    eng_iter_close(iter);
+    return rc == FL_EEOF ? 0 : rc;
+}
+
+#define BEAM_MOUNTS_MAX 64 /* mountings of one beam followed by a walk */
+
+/* Forward from a beam: the rolls woven on each loom it was mounted on, while it was. */
+static int walk_beam(walk_t *walk, const char *node)
+{
+    struct {
+        char loom[EV_NAME_LEN_MAX + 1];
+        uint64_t from, until;
+    } mounts[BEAM_MOUNTS_MAX];
+    uint32_t count = 0;
+    eng_iter_t *iter = NULL;
+    int rc = eng_iter_entity(walk->ledger, node, 1, ENG_FORWARD, &iter);
+    if (rc != 0)
+        return rc;
+    eng_record_t record;
+    while ((rc = eng_iter_next(iter, &record)) == 0) {
+        bool mounted = record.type.len == 11 && memcmp(record.type.ptr, "BeamMounted", 11) == 0;
+        bool dismounted =
+            record.type.len == 14 && memcmp(record.type.ptr, "BeamDismounted", 14) == 0;
+        if (dismounted && count > 0 && mounts[count - 1].until == 0)
+            mounts[count - 1].until = record.seq;
+        if (!mounted || count == BEAM_MOUNTS_MAX)
+            continue;
+        for (uint32_t i = 0; i < record.entities_count; i++)
+            if (record.entities[i].len > 5 && memcmp(record.entities[i].ptr, "loom-", 5) == 0 &&
+                record.entities[i].len <= EV_NAME_LEN_MAX) {
+                snprintf(mounts[count].loom, sizeof(mounts[count].loom), "%.*s",
+                         (int)record.entities[i].len, record.entities[i].ptr);
+                mounts[count].from = record.seq;
+                mounts[count++].until = 0;
+                break;
+            }
+    }
+    eng_iter_close(iter);
+    if (rc != FL_EEOF)
+        return rc;
+    rc = 0;
+    for (uint32_t i = 0; i < count && rc == 0 && !walk->stopped; i++)
+        rc = walk_events(walk, node, mounts[i].loom, mounts[i].from, mounts[i].until);
+    return rc;
+}
+
+/* Looms, orders and beams go into many rolls: their forward links are not stored twice (the
+ * 'd' keys of a busy loom would land on a page of their own at every commit) but found from the
+ * events, see rules.c's eng__link_add. */
+bool eng__link_indexed(const char *from)
+{
+    return strncmp(from, "loom-", 5) == 0 || strncmp(from, "of-", 3) == 0 ||
+           strncmp(from, "beam-", 5) == 0;
+}
+
+static int walk_node(walk_t *walk, const char *node, int direction)
+{
+    if (direction == ENG_BACKWARD)
+        return walk_stored(walk, node, 'u');
+    int rc = walk_stored(walk, node, 'd'); /* links written before the rule above, if any */
+    if (rc != 0 || walk->stopped || !eng__link_indexed(node))
+        return rc;
+    if (strncmp(node, "beam-", 5) == 0)
+        return walk_beam(walk, node);
+    return walk_events(walk, node, node, 1, 0);
 }
 
 int eng_genealogy(eng_ledger_t *ledger, const char *entity, int direction, uint32_t depth_max,
@@ -479,38 +615,35 @@ int eng_genealogy(eng_ledger_t *ledger, const char *entity, int direction, uint3
         return FL_EINVAL;
     if (nodes_max == 0 || nodes_max > ENG_GENEALOGY_NODES_MAX)
         nodes_max = ENG_GENEALOGY_NODES_MAX;
-    node_name_t *nodes = calloc(nodes_max, sizeof(*nodes));
-    if (nodes == NULL)
+    walk_t walk = {.ledger = ledger, .nodes_max = nodes_max, .cb = cb, .data = data};
+    if ((walk.nodes = calloc(nodes_max, sizeof(*walk.nodes))) == NULL)
         return FL_ENOMEM;
-    MDB_txn *txn = NULL;
-    MDB_cursor *cursor = NULL;
-    int rc = eng__read_begin(ledger, &txn);
+    int rc = eng__read_begin(ledger, &walk.txn);
     if (rc != 0)
         goto done;
-    if ((rc = mdb_cursor_open(txn, ledger->dbi_links, &cursor)) != 0) {
+    if ((rc = mdb_cursor_open(walk.txn, ledger->dbi_links, &walk.cursor)) != 0) {
         rc = eng__err_from_mdb(rc);
         goto done;
     }
-    snprintf(nodes[0], sizeof(node_name_t), "%s", entity);
-    uint32_t count = 1, level_start = 0, level_end = 1;
-    bool stopped = false, truncated = false;
-    char way = direction == ENG_FORWARD ? 'd' : 'u';
-    for (uint32_t depth = 1; depth <= depth_max && level_start < level_end && !stopped; depth++) {
-        for (uint32_t i = level_start; i < level_end && !stopped && rc == 0; i++)
-            rc = walk_node(cursor, nodes[i], way, depth, nodes, &count, nodes_max, cb, data,
-                           &stopped, &truncated);
+    snprintf(walk.nodes[0], sizeof(node_name_t), "%s", entity);
+    walk.count = 1;
+    uint32_t level_start = 0, level_end = 1;
+    for (walk.depth = 1; walk.depth <= depth_max && level_start < level_end && !walk.stopped;
+         walk.depth++) {
+        for (uint32_t i = level_start; i < level_end && !walk.stopped && rc == 0; i++)
+            rc = walk_node(&walk, walk.nodes[i], direction);
         if (rc != 0)
             break;
         level_start = level_end;
-        level_end = count;
+        level_end = walk.count;
     }
-    rc = rc != 0 ? eng__err_from_mdb(rc) : truncated ? FL_ETOOBIG : 0;
+    rc = rc < 0 ? rc : rc != 0 ? eng__err_from_mdb(rc) : walk.truncated ? FL_ETOOBIG : 0;
 done:
-    if (cursor != NULL)
-        mdb_cursor_close(cursor);
-    if (txn != NULL)
-        eng__read_end(ledger, txn);
-    free(nodes);
+    if (walk.cursor != NULL)
+        mdb_cursor_close(walk.cursor);
+    if (walk.txn != NULL)
+        eng__read_end(ledger, walk.txn);
+    free(walk.nodes);
     return rc;
 }
 
@@ -616,17 +749,17 @@ static int row_read(rule_t *r, uint8_t kind, const char *key, size_t len, eng_ro
         break;
     }
     case ENG_ROW_LINK: {
-        /* from 0x00 'd' 0x00 to */
+        /* to 0x00 'u' 0x00 from */
         const char *end = memchr(key, 0, len);
         MDB_val k = {.mv_size = len, .mv_data = (void *)key}, value;
-        if (end == NULL || (size_t)(end - key) + 3 >= len || end[1] != 'd')
+        if (end == NULL || (size_t)(end - key) + 3 >= len || end[1] != 'u')
             return MDB_CORRUPTED;
-        size_t from_len = (size_t)(end - key), to_len = len - from_len - 3;
+        size_t to_len = (size_t)(end - key), from_len = len - to_len - 3;
         if (from_len >= sizeof(row->link.from) || to_len >= sizeof(row->link.to))
             return MDB_CORRUPTED;
-        memcpy(row->link.from, key, from_len);
-        memcpy(row->link.to, end + 3, to_len);
-        snprintf(row->id, sizeof(row->id), "%.*s>%.*s", (int)from_len, key, (int)to_len, end + 3);
+        memcpy(row->link.to, key, to_len);
+        memcpy(row->link.from, end + 3, from_len);
+        snprintf(row->id, sizeof(row->id), "%.*s>%.*s", (int)from_len, end + 3, (int)to_len, key);
         rc = mdb_get(r->txn, ledger->dbi_links, &k, &value);
         found = rc == 0;
         if (rc == MDB_NOTFOUND)
@@ -776,9 +909,9 @@ int eng_rows(eng_ledger_t *ledger, eng_row_kind_t kind, eng_change_cb cb, void *
             rc = MDB_CORRUPTED;
             break;
         }
-        if (kind == ENG_ROW_LINK) { /* each edge once: its 'd' key */
+        if (kind == ENG_ROW_LINK) { /* each edge once: its 'u' key, always written */
             const char *end = memchr(bytes, 0, key.mv_size);
-            if (end == NULL || (size_t)(end - bytes) + 1 >= key.mv_size || end[1] != 'd')
+            if (end == NULL || (size_t)(end - bytes) + 1 >= key.mv_size || end[1] != 'u')
                 continue;
         }
         bool sublot = key.mv_size > 7 && memcmp(bytes, "sublot-", 7) == 0;
