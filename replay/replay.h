@@ -51,6 +51,16 @@ int rpl_compare(eng_ledger_t *left, eng_ledger_t *right, rpl_difference_t *diffe
 /* A row as canonical text: *key identifies it, *value is everything it holds. */
 void rpl_row_text(const eng_row_t *row, char key[192], char value[512]);
 
+/* ---- recall traceability (trace.c) */
+
+/* The genealogy of entity ("hu-P1", "hu-Y7", "loom-L3", "beam-B2", "of-OF1") down
+ * (ENG_FORWARD: where it went, to the pallets and shipments) or up (ENG_BACKWARD: what it was
+ * made of, to the yarn lots, beams, looms and orders), at most depth_max levels: JSON
+ * {root, direction, truncated, nodes: [{id, kind, item, qty_milli, unit, status, location,
+ * grade, container}], edges: [{from, to, kind, seq, depth}]}, or DOT for Graphviz. */
+int rpl_trace(eng_ledger_t *ledger, const char *entity, int direction, uint32_t depth_max, bool dot,
+              FILE *out);
+
 /* ---- verifiable history (audit.c, docs/audit.md) */
 
 /* A signed statement of the chain's head: "this ledger had event seq with this hash". */

@@ -5,6 +5,7 @@
  *                                   row with the state DIR keeps inline; names the first
  *                                   disagreement
  *   fouta-replay stock-asof DIR SEQ the stock balances as they were after event SEQ
+ *   fouta-replay trace DIR ENTITY up|down [--dot]   recall traceability, JSON or DOT
  *   fouta-replay keygen KEY PUB      a new Ed25519 key pair (PEM)
  *   fouta-replay digest DIR KEY      a signed digest of DIR's head, on stdout
  *   fouta-replay digest-check DIR DIGEST PUB   the digest still holds for DIR
@@ -26,11 +27,13 @@
 #include "replay/replay.h"
 
 #define SCRATCH_PATH_MAX 512
+#define TRACE_DEPTH_MAX  32 /* levels: pallet > carton > bundle > roll > beam > yarn is 5 */
 
 static int usage(void)
 {
     fprintf(stderr, "usage: fouta-replay verify-state DIR\n"
                     "       fouta-replay stock-asof DIR SEQ\n"
+                    "       fouta-replay trace DIR ENTITY up|down [--dot]\n"
                     "       fouta-replay keygen KEY PUB\n"
                     "       fouta-replay digest DIR KEY\n"
                     "       fouta-replay digest-check DIR DIGEST PUB\n"
@@ -143,6 +146,19 @@ static int audit_command(int argc, char **argv)
     rpl_digest_t digest;
     uint64_t seq = 0;
     int rc;
+    if (strcmp(command, "trace") == 0 && (argc == 5 || argc == 6)) {
+        bool up = strcmp(argv[4], "up") == 0, dot = argc == 6 && strcmp(argv[5], "--dot") == 0;
+        if ((!up && strcmp(argv[4], "down") != 0) || (argc == 6 && !dot))
+            return usage();
+        eng_config_t config = {.dir = argv[2], .rules = ENG_RULES_PLANT};
+        eng_ledger_t *ledger = NULL;
+        if ((rc = eng_open(&ledger, &config)) != 0)
+            return report(argv[2], rc);
+        rc = rpl_trace(ledger, argv[3], up ? ENG_BACKWARD : ENG_FORWARD, TRACE_DEPTH_MAX, dot,
+                       stdout);
+        eng_close(ledger);
+        return report("trace", rc);
+    }
     if (strcmp(command, "keygen") == 0 && argc == 4)
         return report("keygen", rpl_keygen(argv[2], argv[3]));
     if (strcmp(command, "proof-check") == 0 && argc == 5) {

@@ -260,3 +260,29 @@ Test(replay, the_command_line_verifies_the_state_and_signs_checks_and_proves)
     eng_config_t config = {.dir = dir, .rules = ENG_RULES_PLANT};
     cr_assert_eq(eng_open(&ledger, &config), 0);
 }
+
+Test(replay, a_recall_from_the_warp_yarn_finds_the_pallet_and_a_trace_up_finds_the_yarn)
+{
+    the_plant_works_a_day();
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cr_assert_eq(rpl_trace(ledger, "hu-Y-WARP", ENG_FORWARD, 32, false, out), 0);
+    fclose(out);
+    cr_assert_not_null(strstr(text, "\"root\": \"hu-Y-WARP\", \"direction\": \"down\""), "%s",
+                       text);
+    cr_assert_not_null(strstr(text, "{\"id\": \"hu-P1\", \"kind\": \"hu\", \"item\": \"TW-500\", "
+                                    "\"qty_milli\": 0, \"unit\": \"pcs\", \"status\": \"shipped\""),
+                       "%s", text);
+    cr_assert_not_null(strstr(text, "{\"from\": \"hu-C1\", \"to\": \"hu-P1\", \"kind\": "
+                                    "\"packed_in\""),
+                       "%s", text);
+    free(text);
+    out = open_memstream(&text, &len);
+    cr_assert_eq(rpl_trace(ledger, "hu-P1", ENG_BACKWARD, 32, true, out), 0);
+    fclose(out);
+    cr_assert_not_null(strstr(text, "digraph trace {"), "%s", text);
+    cr_assert_not_null(strstr(text, "\"hu-Y-WARP\" -> \"beam-BM1\" [label=\"yarn\"];"), "%s", text);
+    cr_assert_not_null(strstr(text, "\"loom-L1\" [shape=ellipse];"), "%s", text);
+    free(text);
+}
