@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -132,6 +133,21 @@ static int digest_load(const char *path, rpl_digest_t *digest)
     return rc;
 }
 
+/* Opens an existing ledger: the tools never create one where there was none. */
+static int ledger_open(const char *dir, eng_ledger_t **out)
+{
+    char file[SCRATCH_PATH_MAX];
+    struct stat info;
+    snprintf(file, sizeof(file), "%s/data.mdb", dir);
+    if (stat(file, &info) != 0) {
+        fprintf(stderr, "fouta-replay: no ledger in %s (foutad keeps it in DATA_DIR/ledger)\n",
+                dir);
+        return FL_ENOENT;
+    }
+    eng_config_t config = {.dir = dir, .rules = ENG_RULES_PLANT};
+    return eng_open(out, &config);
+}
+
 static int report(const char *what, int rc)
 {
     if (rc != 0)
@@ -150,9 +166,8 @@ static int audit_command(int argc, char **argv)
         bool up = strcmp(argv[4], "up") == 0, dot = argc == 6 && strcmp(argv[5], "--dot") == 0;
         if ((!up && strcmp(argv[4], "down") != 0) || (argc == 6 && !dot))
             return usage();
-        eng_config_t config = {.dir = argv[2], .rules = ENG_RULES_PLANT};
         eng_ledger_t *ledger = NULL;
-        if ((rc = eng_open(&ledger, &config)) != 0)
+        if ((rc = ledger_open(argv[2], &ledger)) != 0)
             return report(argv[2], rc);
         rc = rpl_trace(ledger, argv[3], up ? ENG_BACKWARD : ENG_FORWARD, TRACE_DEPTH_MAX, dot,
                        stdout);
@@ -183,9 +198,8 @@ static int audit_command(int argc, char **argv)
         if ((seq = strtoull(argv[3], &end, 10)) == 0 || *end != '\0')
             return usage();
     }
-    eng_config_t config = {.dir = argv[2], .rules = ENG_RULES_PLANT};
     eng_ledger_t *ledger = NULL;
-    if ((rc = eng_open(&ledger, &config)) != 0)
+    if ((rc = ledger_open(argv[2], &ledger)) != 0)
         return report(argv[2], rc);
     if (digest_cmd) {
         if ((rc = rpl_digest_sign(ledger, argv[3], &digest)) == 0)
@@ -221,10 +235,9 @@ int main(int argc, char **argv)
     } else if (strcmp(command, "verify-state") != 0 || argc != 3) {
         return usage();
     }
-    eng_config_t config = {.dir = argv[2], .rules = ENG_RULES_PLANT};
     eng_ledger_t *ledger = NULL, *scratch = NULL;
     char path[SCRATCH_PATH_MAX] = "";
-    int rc = eng_open(&ledger, &config);
+    int rc = ledger_open(argv[2], &ledger);
     if (rc != 0) {
         fprintf(stderr, "fouta-replay: %s: %s\n", argv[2], fl_strerror(rc));
         return 1;
