@@ -77,18 +77,30 @@ static int check_shippable(rule_t *r, const char *id, hu_t *hu, void *data)
     return 0;
 }
 
+/* ShipmentLoaded and ShipmentUnloaded: an open shipment, units (hu_ids) and a location. */
+static int ship_units(rule_t *r, const char *location_field, char *ship_id, record_t *ship,
+                      char *location, char *group, const msgpack_object **ids)
+{
+    *ids = eng__member(&r->payload, "hu_ids");
+    int rc = ship_open(r, ship_id, ship);
+    if (rc != 0 || r->code != 0)
+        return rc;
+    if (!eng__text(&r->payload, location_field, location, EV_ID_LEN_MAX + 1) || *ids == NULL ||
+        (*ids)->type != MSGPACK_OBJECT_ARRAY)
+        return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not name units and %s",
+                           location_field);
+    snprintf(group, EV_NAME_LEN_MAX + 1, "ship-%s", ship_id);
+    return 0;
+}
+
 int eng__rule_shipment_loaded(rule_t *r)
 {
     char ship_id[EV_ID_LEN_MAX + 1], from[EV_ID_LEN_MAX + 1], group[EV_NAME_LEN_MAX + 1];
-    const msgpack_object *ids = eng__member(&r->payload, "hu_ids");
+    const msgpack_object *ids;
     record_t ship;
-    int rc = ship_open(r, ship_id, &ship);
+    int rc = ship_units(r, "from_location_id", ship_id, &ship, from, group, &ids);
     if (rc != 0 || r->code != 0)
         return rc;
-    if (!eng__text(&r->payload, "from_location_id", from, sizeof(from)) || ids == NULL ||
-        ids->type != MSGPACK_OBJECT_ARRAY)
-        return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe a loading");
-    snprintf(group, sizeof(group), "ship-%s", ship_id);
     for (uint32_t pass = 0; pass < 2; pass++) { /* pass 0 checks, pass 1 writes */
         for (uint32_t i = 0; i < ids->via.array.size; i++) {
             char id[EV_ID_LEN_MAX + 1], other[EV_ID_LEN_MAX + 1];
@@ -128,15 +140,11 @@ int eng__rule_shipment_unloaded(rule_t *r)
 {
     char ship_id[EV_ID_LEN_MAX + 1], to[EV_ID_LEN_MAX + 1], group[EV_NAME_LEN_MAX + 1];
     char holder[EV_NAME_LEN_MAX + 1];
-    const msgpack_object *ids = eng__member(&r->payload, "hu_ids");
+    const msgpack_object *ids;
     record_t ship;
-    int rc = ship_open(r, ship_id, &ship);
+    int rc = ship_units(r, "to_location_id", ship_id, &ship, to, group, &ids);
     if (rc != 0 || r->code != 0)
         return rc;
-    if (!eng__text(&r->payload, "to_location_id", to, sizeof(to)) || ids == NULL ||
-        ids->type != MSGPACK_OBJECT_ARRAY)
-        return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe an unloading");
-    snprintf(group, sizeof(group), "ship-%s", ship_id);
     snprintf(holder, sizeof(holder), "ship:%s", ship_id);
     for (uint32_t pass = 0; pass < 2; pass++) {
         for (uint32_t i = 0; i < ids->via.array.size; i++) {

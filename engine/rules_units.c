@@ -96,15 +96,23 @@ static int hu_leaving(rule_t *r, const char *field, char *id, hu_t *hu, const ch
     return 0;
 }
 
+/* A whole unit asked to go from from_location_id to to_location_id: parsed, and checked by
+ * hu_leaving. */
+static int move_request(rule_t *r, char *id, char *to, hu_t *hu)
+{
+    char from[EV_ID_LEN_MAX + 1];
+    if (!eng__text(&r->payload, "from_location_id", from, sizeof(from)) ||
+        !eng__text(&r->payload, "to_location_id", to, EV_ID_LEN_MAX + 1))
+        return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe a move");
+    return hu_leaving(r, "hu_id", id, hu, from);
+}
+
 /* StockTransferred, HUReceivedAtCutting: a whole unit, with its contents, to another place. */
 int eng__rule_hu_moved(rule_t *r)
 {
-    char id[EV_ID_LEN_MAX + 1], from[EV_ID_LEN_MAX + 1], to[EV_ID_LEN_MAX + 1];
-    if (!eng__text(&r->payload, "from_location_id", from, sizeof(from)) ||
-        !eng__text(&r->payload, "to_location_id", to, sizeof(to)))
-        return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe a move");
+    char id[EV_ID_LEN_MAX + 1], to[EV_ID_LEN_MAX + 1];
     hu_t hu;
-    int rc = hu_leaving(r, "hu_id", id, &hu, from);
+    int rc = move_request(r, id, to, &hu);
     if (rc != 0 || r->code != 0)
         return rc;
     return move_with_contents(r, id, to);
@@ -114,12 +122,9 @@ int eng__rule_hu_moved(rule_t *r)
  * until TransferReceived there. */
 int eng__rule_transfer_dispatched(rule_t *r)
 {
-    char id[EV_ID_LEN_MAX + 1], from[EV_ID_LEN_MAX + 1], to[EV_ID_LEN_MAX + 1];
-    if (!eng__text(&r->payload, "from_location_id", from, sizeof(from)) ||
-        !eng__text(&r->payload, "to_location_id", to, sizeof(to)))
-        return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe a transfer");
+    char id[EV_ID_LEN_MAX + 1], to[EV_ID_LEN_MAX + 1];
     hu_t hu;
-    int rc = hu_leaving(r, "hu_id", id, &hu, from);
+    int rc = move_request(r, id, to, &hu);
     if (rc != 0 || r->code != 0 || (rc = move_with_contents(r, id, "transit")) != 0 || r->code != 0)
         return rc;
     if ((rc = eng__hu_get(r, id, &hu, &(bool){false})) != 0)

@@ -78,30 +78,54 @@ Test(replay, a_state_as_of_a_sequence_is_the_state_that_was_current_then)
     scratch_close(scratch);
 }
 
-Test(replay, a_stock_row_changed_behind_the_ledgers_back_is_named)
+/* Closes the ledger and rewrites one value of one of its tables directly in the data file, as
+ * a faulty tool or a hand edit would; then opens the ledger again. edit changes a copy of the
+ * value in place. */
+static void tamper(const char *table, unsigned flags, MDB_val key,
+                   void (*edit)(MDB_val *value, void *data), void *data)
 {
-    the_plant_works_a_day();
     eng_close(ledger);
-    /* Raise one balance directly in the data file, as a faulty tool or a hand edit would. */
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
+    MDB_val value;
     cr_assert_eq(mdb_env_create(&env), 0);
     cr_assert_eq(mdb_env_set_maxdbs(env, 32), 0);
     cr_assert_eq(mdb_env_open(env, dir, 0, 0640), 0);
     cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    cr_assert_eq(mdb_dbi_open(txn, "stock", 0, &dbi), 0);
-    static const char key_bytes[] = "WARP-20\0MP1\0\1"; /* available, no grade */
-    MDB_val key = {.mv_size = sizeof(key_bytes), .mv_data = (void *)key_bytes}, value;
+    cr_assert_eq(mdb_dbi_open(txn, table, flags, &dbi), 0);
     cr_assert_eq(mdb_get(txn, dbi, &key, &value), 0);
-    int64_t forged = 999999;
-    value = (MDB_val){.mv_size = sizeof(forged), .mv_data = &forged};
+    uint8_t *copy = malloc(value.mv_size);
+    memcpy(copy, value.mv_data, value.mv_size);
+    value.mv_data = copy;
+    edit(&value, data);
     cr_assert_eq(mdb_put(txn, dbi, &key, &value, 0), 0);
     cr_assert_eq(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
+    free(copy);
     eng_config_t config = {.dir = dir, .rules = ENG_RULES_PLANT};
     cr_assert_eq(eng_open(&ledger, &config), 0);
+}
 
+static void forge_balance(MDB_val *value, void *data)
+{
+    cr_assert_eq(value->mv_size, sizeof(int64_t));
+    memcpy(value->mv_data, data, sizeof(int64_t));
+}
+
+static void flip_payload_byte(MDB_val *value, void *data)
+{
+    (void)data;
+    ((uint8_t *)value->mv_data)[value->mv_size - 40] ^= 0x01; /* just before the stored hash */
+}
+
+Test(replay, a_stock_row_changed_behind_the_ledgers_back_is_named)
+{
+    the_plant_works_a_day();
+    static const char key_bytes[] = "WARP-20\0MP1\0\1"; /* available, no grade */
+    int64_t forged = 999999;
+    tamper("stock", 0, (MDB_val){.mv_size = sizeof(key_bytes), .mv_data = (void *)key_bytes},
+           forge_balance, &forged);
     eng_ledger_t *scratch = scratch_open();
     rpl_progress_t progress;
     cr_assert_eq(rpl_replay(ledger, scratch, 0, &progress), 0);
@@ -167,28 +191,9 @@ Test(replay, a_byte_flipped_in_a_record_breaks_the_digest_and_names_the_record)
     the_plant_works_a_day();
     rpl_digest_t digest;
     cr_assert_eq(rpl_digest_sign(ledger, private_path, &digest), 0);
-    eng_close(ledger);
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    cr_assert_eq(mdb_env_create(&env), 0);
-    cr_assert_eq(mdb_env_set_maxdbs(env, 32), 0);
-    cr_assert_eq(mdb_env_open(env, dir, 0, 0640), 0);
-    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    cr_assert_eq(mdb_dbi_open(txn, "log", MDB_INTEGERKEY, &dbi), 0);
     uint64_t seq = 7;
-    MDB_val key = {.mv_size = sizeof(seq), .mv_data = &seq}, value;
-    cr_assert_eq(mdb_get(txn, dbi, &key, &value), 0);
-    uint8_t *copy = malloc(value.mv_size);
-    memcpy(copy, value.mv_data, value.mv_size);
-    copy[value.mv_size - 40] ^= 0x01; /* in the payload, just before the stored hash */
-    value.mv_data = copy;
-    cr_assert_eq(mdb_put(txn, dbi, &key, &value, 0), 0);
-    cr_assert_eq(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-    free(copy);
-    eng_config_t config = {.dir = dir, .rules = ENG_RULES_PLANT};
-    cr_assert_eq(eng_open(&ledger, &config), 0);
+    tamper("log", MDB_INTEGERKEY, (MDB_val){.mv_size = sizeof(seq), .mv_data = &seq},
+           flip_payload_byte, NULL);
     uint64_t bad = 0;
     cr_assert_eq(rpl_digest_check(ledger, &digest, public_path, &bad), FL_ECORRUPT);
     cr_assert_eq(bad, 7);
