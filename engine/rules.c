@@ -19,7 +19,7 @@
  *                                                sublot_t ("sublot-<id>")
  *   children  group 0x00 id                   -> empty: what a container holds, what a shipment
  *                                                carries, what a sublot sent, what a count covers
- *   links     from 0x00 'd'|'u' 0x00 to       -> link_t: genealogy, both directions
+ *   links     to 0x00 'u' 0x00 from (+ 'd')  -> link_t: genealogy (rules.md: which 'd' keys)
  *
  * The rules live in rules_units.c (units: created, moved, held, cut, packed, split, scrapped,
  * labelled, yarn issued), rules_stock.c (shipments, subcontract lots, counts) and
