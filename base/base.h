@@ -61,7 +61,9 @@
     X(HTTP_TIMEOUT, FL_ERR_BASE - 62, 408, "the request did not arrive in time")                   \
     X(HTTP_METHOD, FL_ERR_BASE - 63, 405, "this method is not allowed on this resource")           \
     X(HTTP_MEDIA_TYPE, FL_ERR_BASE - 64, 415, "unsupported content type")                          \
-    X(BLOB_UNKNOWN, FL_ERR_BASE - 65, 422, "the event references a photo that was not uploaded")
+    X(BLOB_UNKNOWN, FL_ERR_BASE - 65, 422, "the event references a photo that was not uploaded")   \
+    X(SINK_DOWN, FL_ERR_BASE - 80, 503, "a projection's sink (PostgreSQL, Redis) is unreachable")  \
+    X(SINK_REJECTED, FL_ERR_BASE - 81, 500, "a projection's sink refused what it was given")
 
 #define FL_ERR_BASE (-30000)
 
