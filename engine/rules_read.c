@@ -681,8 +681,8 @@ static int row_read(rule_t *r, uint8_t kind, const char *key, size_t len, eng_ro
         }
         if (rc == 0 && !stock_row(&k, &value, &row->stock))
             rc = MDB_CORRUPTED;
-        snprintf(row->id, sizeof(row->id), "%s/%s/%s/%d", row->stock.item, row->stock.location,
-                 row->stock.status, row->stock.grade);
+        snprintf(row->id, sizeof(row->id), "%.64s/%.64s/%.15s/%d", row->stock.item,
+                 row->stock.location, row->stock.status, row->stock.grade);
         break;
     }
     case ENG_ROW_ORDER: {
