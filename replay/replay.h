@@ -61,6 +61,29 @@ void rpl_row_text(const eng_row_t *row, char key[192], char value[512]);
 int rpl_trace(eng_ledger_t *ledger, const char *entity, int direction, uint32_t depth_max, bool dot,
               FILE *out);
 
+/* ---- inventory reconciliation (count.c) */
+
+typedef struct {
+    uint64_t opened_seq, closed_seq; /* closed_seq 0 while the count is open */
+    uint32_t lines;                  /* units in the report: counted or expected */
+    uint32_t counted;                /* units counted */
+    uint32_t outdated;               /* counted, then moved or changed before the close */
+    uint32_t uncounted;              /* expected by the book, counted by nobody */
+    uint32_t unknown;                /* counted where the book did not expect them */
+    uint32_t adjustments;            /* proposed */
+    uint32_t approvals;              /* of which above the threshold, waiting for a manager */
+} rpl_count_summary_t;
+
+/*
+ * The report of count session count_id: the book at its opening (the state replayed to that
+ * event) against the lines counted, as JSON (lines, adjustments as InventoryAdjusted payloads,
+ * totals by item and location) and/or CSV (one row per unit), either FILE may be NULL. A
+ * difference above threshold_permille of the book, and any unit not found, needs a manager's
+ * approval. FL_ENOENT when there is no such count.
+ */
+int rpl_count_report(eng_ledger_t *ledger, const char *count_id, int64_t threshold_permille,
+                     FILE *json, FILE *csv, rpl_count_summary_t *summary);
+
 /* ---- verifiable history (audit.c, docs/audit.md) */
 
 /* A signed statement of the chain's head: "this ledger had event seq with this hash". */

@@ -6,6 +6,7 @@
  *                                   disagreement
  *   fouta-replay stock-asof DIR SEQ the stock balances as they were after event SEQ
  *   fouta-replay trace DIR ENTITY up|down [--dot]   recall traceability, JSON or DOT
+ *   fouta-replay count DIR COUNT_ID [PERMILLE] [--csv]   a count's reconciliation report
  *   fouta-replay keygen KEY PUB      a new Ed25519 key pair (PEM)
  *   fouta-replay digest DIR KEY      a signed digest of DIR's head, on stdout
  *   fouta-replay digest-check DIR DIGEST PUB   the digest still holds for DIR
@@ -27,14 +28,16 @@
 #include "base/base.h"
 #include "replay/replay.h"
 
-#define SCRATCH_PATH_MAX 512
-#define TRACE_DEPTH_MAX  32 /* levels: pallet > carton > bundle > roll > beam > yarn is 5 */
+#define SCRATCH_PATH_MAX         512
+#define COUNT_THRESHOLD_PERMILLE 20 /* differences above 2% of the book wait for a manager */
+#define TRACE_DEPTH_MAX          32 /* levels: pallet > carton > bundle > roll > beam > yarn is 5 */
 
 static int usage(void)
 {
     fprintf(stderr, "usage: fouta-replay verify-state DIR\n"
                     "       fouta-replay stock-asof DIR SEQ\n"
                     "       fouta-replay trace DIR ENTITY up|down [--dot]\n"
+                    "       fouta-replay count DIR COUNT_ID [PERMILLE] [--csv]\n"
                     "       fouta-replay keygen KEY PUB\n"
                     "       fouta-replay digest DIR KEY\n"
                     "       fouta-replay digest-check DIR DIGEST PUB\n"
@@ -173,6 +176,32 @@ static int audit_command(int argc, char **argv)
                        stdout);
         eng_close(ledger);
         return report("trace", rc);
+    }
+    if (strcmp(command, "count") == 0 && argc >= 4 && argc <= 6) {
+        bool csv = strcmp(argv[argc - 1], "--csv") == 0;
+        int64_t threshold = COUNT_THRESHOLD_PERMILLE;
+        if (argc - csv == 5) {
+            char *end;
+            threshold = strtoll(argv[4], &end, 10);
+            if (*end != '\0' || threshold < 0 || threshold > 1000)
+                return usage();
+        } else if (argc - csv != 4) {
+            return usage();
+        }
+        eng_ledger_t *ledger = NULL;
+        rpl_count_summary_t summary;
+        if ((rc = ledger_open(argv[2], &ledger)) != 0)
+            return report(argv[2], rc);
+        rc = rpl_count_report(ledger, argv[3], threshold, csv ? NULL : stdout, csv ? stdout : NULL,
+                              &summary);
+        eng_close(ledger);
+        if (rc == 0)
+            fprintf(stderr,
+                    "count %s: %u units, %u counted, %u outdated, %u not counted, %u not "
+                    "expected; %u adjustments, %u waiting for approval\n",
+                    argv[3], summary.lines, summary.counted, summary.outdated, summary.uncounted,
+                    summary.unknown, summary.adjustments, summary.approvals);
+        return report("count", rc);
     }
     if (strcmp(command, "keygen") == 0 && argc == 4)
         return report("keygen", rpl_keygen(argv[2], argv[3]));

@@ -291,3 +291,78 @@ Test(replay, a_recall_from_the_warp_yarn_finds_the_pallet_and_a_trace_up_finds_t
     cr_assert_not_null(strstr(text, "\"loom-L1\" [shape=ellipse];"), "%s", text);
     free(text);
 }
+
+/* ---- inventory reconciliation */
+
+static void receive(const char *hu, const char *qty, const char *location)
+{
+    POSTED(EV_ROLE_STORE_FINISHED, "GoodsReceived",
+           J("{\"hu_id\":\"%s\",\"item_id\":\"TW-500\",\"qty_milli\":%s,\"unit\":\"pcs\","
+             "\"location_id\":\"%s\",\"supplier\":\"in-house\"}",
+             hu, qty, location));
+}
+
+static void counted(const char *hu, const char *qty)
+{
+    POSTED(EV_ROLE_STORE_FINISHED, "ItemCounted",
+           J("{\"count_id\":\"K1\",\"hu_id\":\"%s\",\"item_id\":\"TW-500\","
+             "\"location_id\":\"FG\",\"counted_qty_milli\":%s,\"unit\":\"pcs\"}",
+             hu, qty));
+}
+
+Test(replay, a_count_with_moves_during_counting_flags_them_and_proposes_the_right_adjustments)
+{
+    receive("B1", "100000", "FG");
+    receive("B2", "50000", "FG");
+    receive("B3", "20000", "FG");
+    receive("B4", "5000", "DOCK");
+    POSTED(EV_ROLE_STORE_FINISHED, "CountOpened",
+           "{\"count_id\":\"K1\",\"location_ids\":[\"FG\"],\"scope\":\"cycle\"}");
+    receive("B5", "1000", "FG"); /* arrives after the opening: not in its book */
+    counted("B1", "98000");
+    counted("B2", "45000");
+    counted("B2", "40000"); /* a recount: the last line wins */
+    counted("B4", "5000");
+    counted("B5", "1000");
+    POSTED(EV_ROLE_STORE_FINISHED, "StockTransferred",
+           "{\"hu_id\":\"B1\",\"from_location_id\":\"FG\",\"to_location_id\":\"DOCK\"}");
+    POSTED(EV_ROLE_STORE_FINISHED, "CountClosed", "{\"count_id\":\"K1\"}");
+
+    char *json = NULL, *csv = NULL;
+    size_t json_len = 0, csv_len = 0;
+    FILE *json_out = open_memstream(&json, &json_len), *csv_out = open_memstream(&csv, &csv_len);
+    rpl_count_summary_t summary;
+    cr_assert_eq(rpl_count_report(ledger, "K1", 50, json_out, csv_out, &summary), 0);
+    fclose(json_out);
+    fclose(csv_out);
+    cr_assert_eq(summary.lines, 5, "B1 B2 B3 B4 B5\n%s", csv);
+    cr_assert_eq(summary.counted, 4);
+    cr_assert_eq(summary.outdated, 1, "B1 moved after it was counted");
+    cr_assert_eq(summary.uncounted, 1, "B3");
+    cr_assert_eq(summary.unknown, 2, "B4 is at DOCK, B5 came after the opening");
+    cr_assert_eq(summary.adjustments, 2, "B2 and B3");
+    cr_assert_eq(summary.approvals, 2, "B2 is 20%% short, B3 was not found");
+    cr_assert_not_null(strstr(csv, "B1,TW-500,FG,pcs,100000,98000,-2000,outdated,0,no\n"), "%s",
+                       csv);
+    cr_assert_not_null(strstr(csv, "B2,TW-500,FG,pcs,50000,40000,-10000,difference,-10000,yes\n"),
+                       "%s", csv);
+    cr_assert_not_null(strstr(csv, "B3,TW-500,FG,pcs,20000,0,-20000,not counted,-20000,yes\n"),
+                       "%s", csv);
+    cr_assert_not_null(strstr(csv, "B4,TW-500,FG,pcs,0,5000,5000,not expected here,0,no\n"), "%s",
+                       csv);
+    cr_assert_not_null(strstr(json, "{\"needs_approval\": true, \"payload\": {\"count_id\": "
+                                    "\"K1\", \"hu_id\": \"B2\", \"item_id\": \"TW-500\", "
+                                    "\"location_id\": \"FG\", \"delta_qty_milli\": -10000, "
+                                    "\"unit\": \"pcs\"}}"),
+                       "%s", json);
+    cr_assert_not_null(strstr(json, "{\"item_id\": \"TW-500\", \"location_id\": \"FG\", "
+                                    "\"book_milli\": 170000, \"counted_milli\": 144000"),
+                       "%s", json);
+    /* The proposed adjustment posts as it is. */
+    POSTED(EV_ROLE_MANAGER, "InventoryAdjusted",
+           "{\"count_id\":\"K1\",\"hu_id\":\"B2\",\"item_id\":\"TW-500\",\"location_id\":\"FG\","
+           "\"delta_qty_milli\":-10000,\"unit\":\"pcs\"}");
+    free(json);
+    free(csv);
+    cr_assert_eq(rpl_count_report(ledger, "K404", 50, NULL, NULL, &summary), FL_ENOENT);
+}
