@@ -318,7 +318,8 @@ typedef struct {
     uint64_t since_seq; /* the event that last stopped or restarted it, 0 when never */
     char order[72];     /* the order in progress, "" when none */
     bool first_piece_passed;
-    char beams[2][72]; /* [0] ground, [1] pile; "" when none */
+    char beams[2][72];     /* [0] ground, [1] pile; "" when none */
+    char operators[4][72]; /* the weavers in charge, "" in the free places */
     int64_t beam_remaining_milli[2];
 } eng_loom_view_t;
 int eng_loom_get(eng_ledger_t *ledger, const char *loom_id, eng_loom_view_t *out);

@@ -471,6 +471,8 @@ static const rule_entry_t rules[] = {
     {"OFQuantityRevised", eng__rule_order_revised},
     {"OFReleased", eng__rule_order_released},
     {"OFStartedOnLoom", eng__rule_order_started},
+    {"OperatorAssignedToLoom", eng__rule_operator_assigned},
+    {"OperatorUnassignedFromLoom", eng__rule_operator_unassigned},
     {"ProductionDeclared", eng__rule_production},
     {"ShipmentDispatched", eng__rule_shipment_dispatched},
     {"ShipmentLoaded", eng__rule_shipment_loaded},

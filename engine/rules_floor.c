@@ -548,3 +548,45 @@ int eng__rule_nc_closed(rule_t *r)
 {
     return nc_step(r, NC_CLOSED, FROM(NC_ACTION));
 }
+
+/* ---- operators: a weaver takes charge of a loom and leaves it; a loom has a few at most */
+
+static int operator_change(rule_t *r, bool assign)
+{
+    char loom_id[EV_ID_LEN_MAX + 1], user[EV_ID_LEN_MAX + 1];
+    loom_t loom;
+    int rc = loom_load(r, loom_id, sizeof(loom_id), &loom);
+    if (rc != 0 || r->code != 0)
+        return rc;
+    if (!eng__text(&r->payload, "user_id", user, sizeof(user)))
+        return eng__refuse(r, FL_EINVALID_VALUE, "the payload names no operator");
+    int at = -1, free_slot = -1;
+    for (int i = 0; i < LOOM_OPERATORS_MAX; i++) {
+        if (strcmp(loom.operators[i], user) == 0)
+            at = i;
+        else if (loom.operators[i][0] == '\0' && free_slot < 0)
+            free_slot = i;
+    }
+    if (assign && at >= 0)
+        return eng__refuse(r, FL_ERULE_STATE, "user-%s already runs loom-%s", user, loom_id);
+    if (!assign && at < 0)
+        return eng__refuse(r, FL_ERULE_STATE, "user-%s does not run loom-%s", user, loom_id);
+    if (assign && free_slot < 0)
+        return eng__refuse(r, FL_ERULE_STATE, "loom-%s already has %d operators", loom_id,
+                           LOOM_OPERATORS_MAX);
+    if (assign)
+        snprintf(loom.operators[free_slot], sizeof(loom.operators[free_slot]), "%s", user);
+    else
+        loom.operators[at][0] = '\0';
+    return eng__state_put(r, r->ledger->dbi_looms, "loom", loom_id, &loom, sizeof(loom));
+}
+
+int eng__rule_operator_assigned(rule_t *r)
+{
+    return operator_change(r, true);
+}
+
+int eng__rule_operator_unassigned(rule_t *r)
+{
+    return operator_change(r, false);
+}

@@ -62,6 +62,8 @@ typedef struct {
 
 enum { BEAM_GROUND, BEAM_PILE, BEAM_POSITIONS };
 
+#define LOOM_OPERATORS_MAX 4 /* weavers in charge of one loom at once */
+
 typedef struct {
     uint8_t format;
     bool stopped;
@@ -71,6 +73,7 @@ typedef struct {
     char stop_class[16]; /* why it stopped (LoomStopped), "" while running */
     char stop_code[EV_ID_LEN_MAX + 1];
     uint64_t since_seq; /* the event that last stopped or started it */
+    char operators[LOOM_OPERATORS_MAX][EV_ID_LEN_MAX + 1]; /* weavers in charge, "" when free */
 } loom_t;
 
 typedef struct {
@@ -266,5 +269,7 @@ int eng__rule_nc_opened(rule_t *r);
 int eng__rule_nc_contained(rule_t *r);
 int eng__rule_nc_action(rule_t *r);
 int eng__rule_nc_closed(rule_t *r);
+int eng__rule_operator_assigned(rule_t *r);
+int eng__rule_operator_unassigned(rule_t *r);
 
 #endif

@@ -261,6 +261,10 @@ static void loom_view(rule_t *r, const char *id, size_t id_len, const loom_t *lo
     out->since_seq = loom->since_seq;
     snprintf(out->order, sizeof(out->order), "%s", loom->order);
     out->first_piece_passed = loom->first_piece_passed;
+    _Static_assert(sizeof(out->operators) / sizeof(out->operators[0]) == LOOM_OPERATORS_MAX,
+                   "the view holds every operator");
+    for (int i = 0; i < LOOM_OPERATORS_MAX; i++)
+        snprintf(out->operators[i], sizeof(out->operators[i]), "%s", loom->operators[i]);
     for (int position = 0; position < BEAM_POSITIONS; position++) {
         beam_t beam;
         bool found = false;

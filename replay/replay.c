@@ -167,6 +167,11 @@ void rpl_row_text(const eng_row_t *row, char key[192], char value[512])
             (unsigned long long)row->loom.since_seq, row->loom.order, row->loom.first_piece_passed,
             row->loom.beams[0], (long long)row->loom.beam_remaining_milli[0], row->loom.beams[1],
             (long long)row->loom.beam_remaining_milli[1]);
+        for (int i = 0; i < 4; i++)
+            if (row->loom.operators[i][0] != '\0') {
+                size_t used = strlen(value);
+                snprintf(value + used, 512 - used, " op %.64s", row->loom.operators[i]);
+            }
         break;
     case ENG_ROW_BEAM:
         snprintf(value, 512, "%s on %s %s left %lld", row->beam.item, row->beam.loom,

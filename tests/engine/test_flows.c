@@ -447,3 +447,27 @@ Test(flows, the_stock_listing_filters_by_item_location_status_and_grade)
     filter.status = "lost";
     cr_assert_eq(eng_stock_each(ledger, &filter, snapshot_row, text), FL_EINVAL);
 }
+
+Test(flows, a_weaver_takes_a_loom_once_and_leaves_only_a_loom_he_runs)
+{
+    POSTED(EV_ROLE_MANAGER, "LoomDefined", LOOM("L1"));
+    const char *take = "{\"loom_id\":\"L1\",\"user_id\":\"%s\"}";
+    REFUSED(FL_ERULE_STATE, EV_ROLE_WEAVER, "OperatorAssignedToLoom",
+            "{\"loom_id\":\"L404\",\"user_id\":\"amel\"}");
+    POSTED(EV_ROLE_WEAVER, "OperatorAssignedToLoom", J(take, "amel"));
+    REFUSED(FL_ERULE_STATE, EV_ROLE_WEAVER, "OperatorAssignedToLoom", J(take, "amel"));
+    POSTED(EV_ROLE_WEAVER, "OperatorAssignedToLoom", J(take, "sami"));
+    REFUSED(FL_ERULE_STATE, EV_ROLE_WEAVER, "OperatorUnassignedFromLoom", J(take, "nour"));
+    POSTED(EV_ROLE_WEAVER, "OperatorUnassignedFromLoom", J(take, "amel"));
+    eng_loom_view_t loom;
+    cr_assert_eq(eng_loom_get(ledger, "L1", &loom), 0);
+    cr_assert_str_eq(loom.operators[0], "");
+    cr_assert_str_eq(loom.operators[1], "sami");
+    for (const char *name = "abc"; *name != '\0'; name++) {
+        char user[8];
+        snprintf(user, sizeof(user), "op-%c", *name);
+        POSTED(EV_ROLE_WEAVER, "OperatorAssignedToLoom", J(take, user));
+    }
+    REFUSED(FL_ERULE_STATE, EV_ROLE_WEAVER, "OperatorAssignedToLoom", J(take, "op-d"));
+    cr_assert_not_null(strstr(detail, "4 operators"), "%s", detail);
+}
