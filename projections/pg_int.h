@@ -1,0 +1,55 @@
+/*
+ * pg_int.h: what the PostgreSQL sink's files share (pg_sink.c: connection, batches, COPY;
+ * pg_schema.c: the schema and the mapping of rows to columns). libpq stays inside them.
+ */
+#ifndef PRJ_PG_INT_H
+#define PRJ_PG_INT_H
+
+#include <libpq-fe.h>
+
+#include "projections/projections_int.h"
+
+#define PG_SCHEMA_LEN_MAX   (PRJ_TENANT_LEN_MAX + 16) /* "fouta_<tenant>__shadow" */
+#define PG_COLUMNS_MAX      12
+#define PG_EVENT_COLUMNS    12
+#define PG_COPY_FLUSH_BYTES (256 * 1024) /* COPY data buffered before it is sent */
+
+typedef struct {
+    prj_sink_t base;
+    PGconn *conn;
+    bool ready; /* connected, schema made, statements prepared */
+    char schema[PG_SCHEMA_LEN_MAX + 1];
+    char shadow[PG_SCHEMA_LEN_MAX + 1];
+    char *copy; /* a COPY's buffered lines */
+    size_t copy_len, copy_cap;
+} pg_sink_t;
+
+/* A table the rows of one kind go to: its columns, the first `keys` of them its key. */
+typedef struct {
+    const char *table;
+    const char *columns[PG_COLUMNS_MAX];
+    uint32_t columns_count;
+    uint32_t keys;
+} pg_table_t;
+
+/* One row's or event's values as text (NULL for SQL NULL); numbers are formatted into numbers. */
+typedef struct {
+    const char *values[PG_COLUMNS_MAX];
+    char numbers[PG_COLUMNS_MAX][40];
+    uint32_t numbers_used;
+} pg_values_t;
+
+const pg_table_t *prj__pg_table(eng_row_kind_t kind);
+void prj__pg_row_values(const eng_row_t *row, pg_values_t *values);
+extern const char *const prj__pg_event_columns[PG_EVENT_COLUMNS];
+void prj__pg_event_values(const prj_batch_t *batch, const prj_event_t *event, pg_values_t *values);
+
+/* Creates the schema (or migrates it to the latest version), in one transaction. */
+int prj__pg_schema_ensure(pg_sink_t *pg, const char *schema);
+
+/* 0 when res has the expected status; otherwise the error kept in the sink's error text and
+ * FL_ESINK_DOWN (connection, server shutting down, resources, serialization: retry) or
+ * FL_ESINK_REJECTED (the data: integrity, data exception, a raise in a trigger). */
+int prj__pg_result(pg_sink_t *pg, const PGresult *res, ExecStatusType expected);
+
+#endif

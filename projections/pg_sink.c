@@ -1,0 +1,536 @@
+/*
+ * pg_sink.c: the PostgreSQL sink. A batch goes in one round trip through libpq's pipeline mode:
+ * prepared upserts of the batch's events (keyed by seq) and rows (keyed by their ids), deletes of
+ * the rows that are gone, and the checkpoint, all before one Sync - the extended protocol runs
+ * the messages up to a Sync as one transaction, so the batch and its checkpoint commit together
+ * or not at all. A rebuild fills a shadow schema with COPY and swaps it in by renaming schemas in
+ * one transaction. Every PGresult is cleared where it is read.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "projections/pg_int.h"
+
+#define PG_SQL_LEN_MAX 2048
+
+static pg_sink_t *pg_of(prj_sink_t *sink)
+{
+    return (pg_sink_t *)sink;
+}
+
+static void keep_error(pg_sink_t *pg, const char *message)
+{
+    snprintf(pg->base.error, sizeof(pg->base.error), "%s", message);
+    char *newline = strchr(pg->base.error, '\n');
+    if (newline != NULL)
+        *newline = '\0';
+}
+
+int prj__pg_result(pg_sink_t *pg, const PGresult *res, ExecStatusType expected)
+{
+    if (res != NULL && PQresultStatus(res) == expected)
+        return 0;
+    keep_error(pg, res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn));
+    if (pg->base.error[0] == '\0')
+        keep_error(pg, PQerrorMessage(pg->conn));
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (res == NULL || state == NULL || PQstatus(pg->conn) != CONNECTION_OK)
+        return FL_ESINK_DOWN;
+    /* The data itself (a data exception, an integrity constraint, a trigger's raise) is refused
+     * whatever the retries; anything else (connection, shutdown, resources, a conflict of
+     * transactions, or a schema someone changed) is retried with back-off. */
+    if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0 ||
+        strncmp(state, "P0", 2) == 0)
+        return FL_ESINK_REJECTED;
+    return FL_ESINK_DOWN;
+}
+
+static void quiet(void *data, const char *message)
+{
+    (void)data;
+    (void)message; /* "relation already exists, skipping" and the like */
+}
+
+/* ---- statements: 'l' for the live schema, 's' for the shadow, prepared once per connection */
+
+static int prepare(pg_sink_t *pg, char prefix, const char *name, const char *sql)
+{
+    char statement[32];
+    snprintf(statement, sizeof(statement), "%c%s", prefix, name);
+    PGresult *res = PQprepare(pg->conn, statement, sql, 0, NULL);
+    int rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
+    PQclear(res);
+    return rc;
+}
+
+static int prepare_kind(pg_sink_t *pg, char prefix, const char *schema, eng_row_kind_t kind)
+{
+    const pg_table_t *t = prj__pg_table(kind);
+    char sql[PG_SQL_LEN_MAX], name[16];
+    size_t at = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s.%s (", schema, t->table);
+    for (uint32_t i = 0; i < t->columns_count; i++)
+        at += (size_t)snprintf(sql + at, sizeof(sql) - at, "%s%s", i ? ", " : "", t->columns[i]);
+    at += (size_t)snprintf(sql + at, sizeof(sql) - at, ") VALUES (");
+    for (uint32_t i = 0; i < t->columns_count; i++)
+        at += (size_t)snprintf(sql + at, sizeof(sql) - at, "%s$%u", i ? ", " : "", i + 1);
+    at += (size_t)snprintf(sql + at, sizeof(sql) - at, ") ON CONFLICT (");
+    for (uint32_t i = 0; i < t->keys; i++)
+        at += (size_t)snprintf(sql + at, sizeof(sql) - at, "%s%s", i ? ", " : "", t->columns[i]);
+    at += (size_t)snprintf(sql + at, sizeof(sql) - at, ") DO UPDATE SET ");
+    for (uint32_t i = t->keys; i < t->columns_count; i++)
+        at += (size_t)snprintf(sql + at, sizeof(sql) - at, "%s%s = excluded.%s",
+                               i > t->keys ? ", " : "", t->columns[i], t->columns[i]);
+    assert(at < sizeof(sql));
+    snprintf(name, sizeof(name), "up%d", kind);
+    int rc = prepare(pg, prefix, name, sql);
+    if (rc != 0)
+        return rc;
+    at = (size_t)snprintf(sql, sizeof(sql), "DELETE FROM %s.%s WHERE ", schema, t->table);
+    for (uint32_t i = 0; i < t->keys; i++)
+        at += (size_t)snprintf(sql + at, sizeof(sql) - at, "%s%s = $%u", i ? " AND " : "",
+                               t->columns[i], i + 1);
+    snprintf(name, sizeof(name), "del%d", kind);
+    return prepare(pg, prefix, name, sql);
+}
+
+static int prepare_all(pg_sink_t *pg, char prefix, const char *schema)
+{
+    char sql[PG_SQL_LEN_MAX];
+    int rc = 0;
+    for (int kind = ENG_ROW_HU; kind < ENG_ROW_KINDS && rc == 0; kind++)
+        rc = prepare_kind(pg, prefix, schema, (eng_row_kind_t)kind);
+    if (rc != 0)
+        return rc;
+    size_t at = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s.events (", schema);
+    for (int i = 0; i < PG_EVENT_COLUMNS; i++)
+        at += (size_t)snprintf(sql + at, sizeof(sql) - at, "%s%s", i ? ", " : "",
+                               prj__pg_event_columns[i]);
+    at += (size_t)snprintf(sql + at, sizeof(sql) - at, ") VALUES (");
+    for (int i = 0; i < PG_EVENT_COLUMNS; i++)
+        at += (size_t)snprintf(sql + at, sizeof(sql) - at, "%s$%d", i ? ", " : "", i + 1);
+    snprintf(sql + at, sizeof(sql) - at, ") ON CONFLICT (seq) DO NOTHING");
+    if ((rc = prepare(pg, prefix, "ev", sql)) != 0)
+        return rc;
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO %s.projector_checkpoints (projector, seq) VALUES ($1, $2)"
+             " ON CONFLICT (projector) DO UPDATE SET seq = excluded.seq, updated_at = now()"
+             " WHERE %s.projector_checkpoints.seq < excluded.seq",
+             schema, schema);
+    return prepare(pg, prefix, "ckpt", sql);
+}
+
+/* ---- connection */
+
+static void pg_disconnect(prj_sink_t *sink)
+{
+    pg_sink_t *pg = pg_of(sink);
+    if (pg->conn != NULL)
+        PQfinish(pg->conn);
+    pg->conn = NULL;
+    pg->ready = false;
+}
+
+static int pg_connect(prj_sink_t *sink)
+{
+    pg_sink_t *pg = pg_of(sink);
+    if (pg->ready && PQstatus(pg->conn) == CONNECTION_OK)
+        return 0;
+    pg_disconnect(sink);
+    char timeout[16];
+    snprintf(timeout, sizeof(timeout), "%d", PRJ_CONNECT_TIMEOUT_S);
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+    const char *values[] = {pg->base.url, timeout, "fouta-projector", NULL};
+    pg->conn = PQconnectdbParams(keys, values, 1);
+    if (pg->conn == NULL)
+        return FL_ENOMEM;
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        keep_error(pg, PQerrorMessage(pg->conn));
+        pg_disconnect(sink);
+        return FL_ESINK_DOWN;
+    }
+    PQsetNoticeProcessor(pg->conn, quiet, NULL);
+    int rc = prj__pg_schema_ensure(pg, pg->schema);
+    if (rc == 0)
+        rc = prepare_all(pg, 'l', pg->schema);
+    if (rc != 0) {
+        pg_disconnect(sink);
+        return rc == FL_ESINK_REJECTED ? FL_ESINK_DOWN : rc;
+    }
+    pg->ready = true;
+    return 0;
+}
+
+static int pg_checkpoint_get(prj_sink_t *sink, prj_target_t target, const char *name, uint64_t *seq)
+{
+    pg_sink_t *pg = pg_of(sink);
+    char sql[256];
+    *seq = 0;
+    snprintf(sql, sizeof(sql), "SELECT seq FROM %s.projector_checkpoints WHERE projector = $1",
+             target == PRJ_TARGET_LIVE ? pg->schema : pg->shadow);
+    PGresult *res = PQexecParams(pg->conn, sql, 1, NULL, &name, NULL, NULL, 0);
+    int rc = prj__pg_result(pg, res, PGRES_TUPLES_OK);
+    if (rc == 0 && PQntuples(res) == 1)
+        *seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return rc;
+}
+
+/* ---- a batch in one pipeline */
+
+static int send_prepared(pg_sink_t *pg, char prefix, const char *name, int count,
+                         const char *const *values, uint32_t *sent)
+{
+    char statement[32];
+    snprintf(statement, sizeof(statement), "%c%s", prefix, name);
+    if (PQsendQueryPrepared(pg->conn, statement, count, values, NULL, NULL, 0) != 1) {
+        keep_error(pg, PQerrorMessage(pg->conn));
+        return FL_ESINK_DOWN;
+    }
+    (*sent)++;
+    return 0;
+}
+
+static int send_batch(pg_sink_t *pg, char prefix, const char *name, const prj_batch_t *batch,
+                      uint32_t *sent)
+{
+    pg_values_t v;
+    char statement[16];
+    int rc = 0;
+    for (uint32_t i = 0; i < batch->events_count && rc == 0; i++) {
+        const prj_event_t *event = &batch->events[i];
+        prj__pg_event_values(batch, event, &v);
+        rc = send_prepared(pg, prefix, "ev", PG_EVENT_COLUMNS, v.values, sent);
+        if (rc == 0 && event->seq == pg->base.reject_seq) { /* the test hook: 22012 */
+            if (PQsendQueryParams(pg->conn, "SELECT 1 / 0", 0, NULL, NULL, NULL, NULL, 0) != 1)
+                rc = FL_ESINK_DOWN;
+            (*sent)++;
+        }
+    }
+    for (uint32_t i = 0; i < batch->rows_count && rc == 0; i++) {
+        const eng_row_t *row = &batch->rows[i];
+        const pg_table_t *t = prj__pg_table(row->kind);
+        prj__pg_row_values(row, &v);
+        snprintf(statement, sizeof(statement), "%s%d", row->present ? "up" : "del", row->kind);
+        rc = send_prepared(pg, prefix, statement, (int)(row->present ? t->columns_count : t->keys),
+                           v.values, sent);
+    }
+    if (rc != 0)
+        return rc;
+    char last[24];
+    snprintf(last, sizeof(last), "%llu", (unsigned long long)batch->last_seq);
+    const char *values[] = {name, last};
+    return send_prepared(pg, prefix, "ckpt", 2, values, sent);
+}
+
+/* Reads every result up to the Sync; the first error decides. */
+static int pipeline_results(pg_sink_t *pg, uint32_t sent)
+{
+    int rc = 0;
+    uint32_t nulls = 0;
+    for (;;) {
+        PGresult *res = PQgetResult(pg->conn);
+        if (res == NULL) {
+            if (PQstatus(pg->conn) != CONNECTION_OK || ++nulls > sent + 1) {
+                if (rc == 0)
+                    keep_error(pg, PQerrorMessage(pg->conn));
+                return FL_ESINK_DOWN;
+            }
+            continue;
+        }
+        ExecStatusType status = PQresultStatus(res);
+        if (status == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            return rc;
+        }
+        if (rc == 0 && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
+            status != PGRES_PIPELINE_ABORTED)
+            rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
+        PQclear(res);
+    }
+}
+
+static int ensure_shadow_statements(pg_sink_t *pg)
+{
+    /* Prepared on demand: the shadow exists only during a rebuild, and the swap reconnects. */
+    PGresult *res = PQdescribePrepared(pg->conn, "sckpt");
+    bool have = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    return have ? 0 : prepare_all(pg, 's', pg->shadow);
+}
+
+static int pg_apply(prj_sink_t *sink, prj_target_t target, const char *name,
+                    const prj_batch_t *batch)
+{
+    pg_sink_t *pg = pg_of(sink);
+    if (!pg->ready)
+        return FL_ESINK_DOWN;
+    char prefix = target == PRJ_TARGET_LIVE ? 'l' : 's';
+    int rc;
+    if (target == PRJ_TARGET_SHADOW && (rc = ensure_shadow_statements(pg)) != 0)
+        return rc;
+    if (PQenterPipelineMode(pg->conn) != 1) {
+        keep_error(pg, PQerrorMessage(pg->conn));
+        return FL_ESINK_DOWN;
+    }
+    uint32_t sent = 0;
+    rc = send_batch(pg, prefix, name, batch, &sent);
+    if (rc == 0 && (PQpipelineSync(pg->conn) != 1 || PQflush(pg->conn) != 0)) {
+        keep_error(pg, PQerrorMessage(pg->conn));
+        rc = FL_ESINK_DOWN;
+    }
+    if (rc == 0)
+        rc = pipeline_results(pg, sent);
+    if (PQexitPipelineMode(pg->conn) != 1 && rc == 0)
+        rc = FL_ESINK_DOWN; /* results left unread: only a broken connection does that */
+    return rc;
+}
+
+/* ---- dead letters */
+
+static int exec_params(pg_sink_t *pg, const char *sql, int count, const char *const *values)
+{
+    PGresult *res = PQexecParams(pg->conn, sql, count, NULL, values, NULL, NULL, 0);
+    int rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
+    PQclear(res);
+    return rc;
+}
+
+static int pg_dead_letter(prj_sink_t *sink, const char *name, uint64_t seq, const char *type,
+                          const char *error, bool advance)
+{
+    pg_sink_t *pg = pg_of(sink);
+    char sql[512], text[24];
+    snprintf(text, sizeof(text), "%llu", (unsigned long long)seq);
+    const char *values[] = {name, text, type, error};
+    int rc = exec_params(pg, "BEGIN", 0, NULL);
+    if (rc != 0)
+        return rc;
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO %s.dead_letters (projector, seq, type, error) VALUES ($1, $2, $3, $4)"
+             " ON CONFLICT (projector, seq) DO UPDATE SET error = excluded.error,"
+             " recorded_at = now()",
+             pg->schema);
+    if ((rc = exec_params(pg, sql, 4, values)) != 0)
+        goto fail;
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO %s.projector_checkpoints (projector, seq) VALUES ($1, $2)"
+             " ON CONFLICT (projector) DO UPDATE SET seq = excluded.seq, updated_at = now()"
+             " WHERE %s.projector_checkpoints.seq < excluded.seq",
+             pg->schema, pg->schema);
+    if (advance && (rc = exec_params(pg, sql, 2, values)) != 0)
+        goto fail;
+    return exec_params(pg, "COMMIT", 0, NULL);
+fail:
+    PQclear(PQexec(pg->conn, "ROLLBACK"));
+    return rc;
+}
+
+/* ---- the rebuild's shadow: COPY in, then a swap by renaming */
+
+static int pg_shadow_begin(prj_sink_t *sink)
+{
+    pg_sink_t *pg = pg_of(sink);
+    char sql[256];
+    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", pg->shadow);
+    int rc = exec_params(pg, sql, 0, NULL);
+    return rc != 0 ? rc : prj__pg_schema_ensure(pg, pg->shadow);
+}
+
+/* Appends one COPY text field: \N for NULL, and backslash, tab, newline, CR escaped. */
+static int copy_field(pg_sink_t *pg, const char *value, bool last)
+{
+    size_t need = value == NULL ? 3 : strlen(value) * 2 + 1;
+    if (pg->copy_len + need + 1 > pg->copy_cap) {
+        size_t cap = pg->copy_cap == 0 ? PG_COPY_FLUSH_BYTES * 2 : pg->copy_cap;
+        while (pg->copy_len + need + 1 > cap)
+            cap *= 2;
+        char *bigger = realloc(pg->copy, cap);
+        if (bigger == NULL)
+            return FL_ENOMEM;
+        pg->copy = bigger;
+        pg->copy_cap = cap;
+    }
+    char *out = pg->copy + pg->copy_len;
+    if (value == NULL) {
+        memcpy(out, "\\N", 2);
+        out += 2;
+    }
+    for (const char *c = value; c != NULL && *c != '\0'; c++) {
+        char escaped = *c == '\\'   ? '\\'
+                       : *c == '\t' ? 't'
+                       : *c == '\n' ? 'n'
+                       : *c == '\r' ? 'r'
+                                    : 0;
+        if (escaped != 0) {
+            *out++ = '\\';
+            *out++ = escaped;
+        } else {
+            *out++ = *c;
+        }
+    }
+    *out++ = last ? '\n' : '\t';
+    pg->copy_len = (size_t)(out - pg->copy);
+    return 0;
+}
+
+static int copy_flush(pg_sink_t *pg)
+{
+    if (pg->copy_len == 0)
+        return 0;
+    int sent = PQputCopyData(pg->conn, pg->copy, (int)pg->copy_len);
+    pg->copy_len = 0;
+    if (sent != 1) {
+        keep_error(pg, PQerrorMessage(pg->conn));
+        return FL_ESINK_DOWN;
+    }
+    return 0;
+}
+
+static int copy_begin(pg_sink_t *pg, const char *table, const char *const *columns, uint32_t count)
+{
+    char sql[PG_SQL_LEN_MAX];
+    size_t at = (size_t)snprintf(sql, sizeof(sql), "COPY %s.%s (", pg->shadow, table);
+    for (uint32_t i = 0; i < count; i++)
+        at += (size_t)snprintf(sql + at, sizeof(sql) - at, "%s%s", i ? ", " : "", columns[i]);
+    snprintf(sql + at, sizeof(sql) - at, ") FROM STDIN");
+    PGresult *res = PQexec(pg->conn, sql);
+    int rc = prj__pg_result(pg, res, PGRES_COPY_IN);
+    PQclear(res);
+    pg->copy_len = 0;
+    return rc;
+}
+
+static int copy_end(pg_sink_t *pg, int rc)
+{
+    if (rc == 0)
+        rc = copy_flush(pg);
+    if (PQputCopyEnd(pg->conn, rc == 0 ? NULL : "the rebuild failed") != 1 && rc == 0) {
+        keep_error(pg, PQerrorMessage(pg->conn));
+        rc = FL_ESINK_DOWN;
+    }
+    PGresult *res;
+    while ((res = PQgetResult(pg->conn)) != NULL) {
+        int copy_rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
+        if (rc == 0)
+            rc = copy_rc;
+        PQclear(res);
+    }
+    return rc;
+}
+
+static int pg_shadow_rows(prj_sink_t *sink, const eng_row_t *rows, uint32_t count)
+{
+    pg_sink_t *pg = pg_of(sink);
+    if (count == 0)
+        return 0;
+    const pg_table_t *t = prj__pg_table(rows[0].kind);
+    int rc = copy_begin(pg, t->table, t->columns, t->columns_count);
+    if (rc != 0)
+        return rc;
+    pg_values_t v;
+    for (uint32_t i = 0; i < count && rc == 0; i++) {
+        assert(rows[i].kind == rows[0].kind);
+        if (!rows[i].present)
+            continue;
+        prj__pg_row_values(&rows[i], &v);
+        for (uint32_t c = 0; c < t->columns_count && rc == 0; c++)
+            rc = copy_field(pg, v.values[c], c + 1 == t->columns_count);
+        if (rc == 0 && pg->copy_len >= PG_COPY_FLUSH_BYTES)
+            rc = copy_flush(pg);
+    }
+    return copy_end(pg, rc);
+}
+
+static int pg_shadow_events(prj_sink_t *sink, const prj_batch_t *batch)
+{
+    pg_sink_t *pg = pg_of(sink);
+    if (batch->events_count == 0)
+        return 0;
+    int rc = copy_begin(pg, "events", prj__pg_event_columns, PG_EVENT_COLUMNS);
+    if (rc != 0)
+        return rc;
+    pg_values_t v;
+    for (uint32_t i = 0; i < batch->events_count && rc == 0; i++) {
+        prj__pg_event_values(batch, &batch->events[i], &v);
+        for (uint32_t c = 0; c < PG_EVENT_COLUMNS && rc == 0; c++)
+            rc = copy_field(pg, v.values[c], c + 1 == PG_EVENT_COLUMNS);
+        if (rc == 0 && pg->copy_len >= PG_COPY_FLUSH_BYTES)
+            rc = copy_flush(pg);
+    }
+    return copy_end(pg, rc);
+}
+
+static int pg_shadow_swap(prj_sink_t *sink, const char *name)
+{
+    pg_sink_t *pg = pg_of(sink);
+    (void)name;
+    char sql[1024];
+    /* The dead letters stay; the shadow's checkpoints are those of its rows. Readers wait for
+     * the renames' locks for the moment of the commit, then see the new tables. */
+    snprintf(sql, sizeof(sql),
+             "BEGIN;"
+             "INSERT INTO %s.dead_letters SELECT * FROM %s.dead_letters ON CONFLICT DO NOTHING;"
+             "ALTER SCHEMA %s RENAME TO %s__old;"
+             "ALTER SCHEMA %s RENAME TO %s;"
+             "DROP SCHEMA %s__old CASCADE;"
+             "COMMIT",
+             pg->shadow, pg->schema, pg->schema, pg->schema, pg->shadow, pg->schema, pg->schema);
+    PGresult *res = PQexec(pg->conn, sql);
+    int rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
+    PQclear(res);
+    if (rc != 0)
+        PQclear(PQexec(pg->conn, "ROLLBACK"));
+    pg_disconnect(sink); /* the statements named the old tables: prepare them again */
+    return rc;
+}
+
+/* ---- the sink */
+
+static int pg_clone(const prj_sink_t *sink, prj_sink_t **out)
+{
+    return prj_pg_sink_open(out, sink->url, sink->tenant);
+}
+
+static void pg_destroy(prj_sink_t *sink)
+{
+    pg_sink_t *pg = pg_of(sink);
+    pg_disconnect(sink);
+    free(pg->copy);
+    free(pg);
+}
+
+static const prj_sink_ops_t pg_ops = {
+    .kind = "postgres",
+    .connect = pg_connect,
+    .disconnect = pg_disconnect,
+    .checkpoint_get = pg_checkpoint_get,
+    .apply = pg_apply,
+    .dead_letter = pg_dead_letter,
+    .shadow_begin = pg_shadow_begin,
+    .shadow_rows = pg_shadow_rows,
+    .shadow_events = pg_shadow_events,
+    .shadow_swap = pg_shadow_swap,
+    .clone = pg_clone,
+    .destroy = pg_destroy,
+};
+
+int prj_pg_sink_open(prj_sink_t **out, const char *url, const char *tenant)
+{
+    *out = NULL;
+    if (url == NULL || url[0] == '\0' || strlen(url) > PRJ_URL_LEN_MAX ||
+        !prj__name_valid(tenant, PRJ_TENANT_LEN_MAX))
+        return FL_EINVAL;
+    pg_sink_t *pg = calloc(1, sizeof(*pg));
+    if (pg == NULL)
+        return FL_ENOMEM;
+    pg->base.ops = &pg_ops;
+    snprintf(pg->base.url, sizeof(pg->base.url), "%s", url);
+    snprintf(pg->base.tenant, sizeof(pg->base.tenant), "%s", tenant);
+    snprintf(pg->schema, sizeof(pg->schema), "fouta_%s", tenant);
+    snprintf(pg->shadow, sizeof(pg->shadow), "fouta_%s__shadow", tenant);
+    *out = &pg->base;
+    return 0;
+}

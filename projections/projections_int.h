@@ -1,0 +1,98 @@
+/*
+ * projections_int.h: what the projector framework and its sinks share, and nothing outside
+ * projections/ includes. A sink is a struct of function pointers (as Redis's rio); the
+ * framework owns the thread, the batches, the back-off and the dead-letter policy, the sinks own
+ * their connections and the translation of their library's errors.
+ */
+#ifndef PRJ_PROJECTIONS_INT_H
+#define PRJ_PROJECTIONS_INT_H
+
+#include <stddef.h>
+
+#include "projections/projections.h"
+
+/* One event of a batch, copied out of the map (an iterator's records do not outlive it). */
+typedef struct {
+    uint64_t seq;
+    uint64_t stream_version;
+    int64_t recorded_at_us;
+    int64_t occurred_at_us;
+    uint32_t schema_version;
+    char id[37]; /* UUID text */
+    char type[ENG_TYPE_LEN_MAX + 1];
+    char stream[ENG_STREAM_LEN_MAX + 1];
+    char actor_user[ENG_ACTOR_LEN_MAX + 1];
+    char actor_role[ENG_ACTOR_LEN_MAX + 1];
+    char actor_device[ENG_ACTOR_LEN_MAX + 1];
+    size_t payload_at; /* the payload as JSON: batch->text + payload_at, NUL-terminated */
+} prj_event_t;
+
+/* The events after a checkpoint and the rows they changed, each row once (as it is now). */
+typedef struct {
+    uint64_t after_seq; /* the checkpoint the batch starts from */
+    uint64_t last_seq;  /* the checkpoint once it is applied */
+    prj_event_t *events;
+    uint32_t events_count, events_cap;
+    eng_row_t *rows;
+    uint32_t rows_count, rows_cap;
+    char *text;
+    size_t text_len, text_cap;
+} prj_batch_t;
+
+/* Which copy a sink writes: the live one, or the shadow a rebuild fills. */
+typedef enum { PRJ_TARGET_LIVE = 0, PRJ_TARGET_SHADOW = 1 } prj_target_t;
+
+typedef struct {
+    const char *kind;
+    /* Connects if not connected, and makes sure the schema is there. FL_ESINK_DOWN. */
+    int (*connect)(prj_sink_t *sink);
+    void (*disconnect)(prj_sink_t *sink);
+    /* The checkpoint of name in target (0 when none). */
+    int (*checkpoint_get)(prj_sink_t *sink, prj_target_t target, const char *name, uint64_t *seq);
+    /* Writes the batch and moves the checkpoint of name to batch->last_seq, atomically. */
+    int (*apply)(prj_sink_t *sink, prj_target_t target, const char *name, const prj_batch_t *batch);
+    /* Records a dead letter for seq, and moves the checkpoint to seq when advance, atomically. */
+    int (*dead_letter)(prj_sink_t *sink, const char *name, uint64_t seq, const char *type,
+                       const char *error, bool advance);
+    /* Rebuild: an empty shadow; rows of one kind; a batch of events; the swap. */
+    int (*shadow_begin)(prj_sink_t *sink);
+    int (*shadow_rows)(prj_sink_t *sink, const eng_row_t *rows, uint32_t count);
+    int (*shadow_events)(prj_sink_t *sink, const prj_batch_t *batch);
+    int (*shadow_swap)(prj_sink_t *sink, const char *name);
+    /* Another sink on the same server and tenant, with a connection of its own (a rebuild's). */
+    int (*clone)(const prj_sink_t *sink, prj_sink_t **out);
+    void (*destroy)(prj_sink_t *sink);
+} prj_sink_ops_t;
+
+/* The part of every sink the framework reads; each sink's struct starts with it. */
+struct prj_sink {
+    const prj_sink_ops_t *ops;
+    char tenant[PRJ_TENANT_LEN_MAX + 1];
+    char url[PRJ_URL_LEN_MAX + 1];
+    char error[PRJ_ERROR_LEN_MAX]; /* the last failure, for the status */
+    uint64_t reject_seq;           /* test hook */
+};
+
+/* A batch's buffers; prj__batch_free accepts a zeroed batch. */
+void prj__batch_reset(prj_batch_t *batch, uint64_t after_seq);
+void prj__batch_free(prj_batch_t *batch);
+/* Copies the events (after_seq, last_seq] from the log, with their payloads as JSON. */
+int prj__batch_events(prj_batch_t *batch, eng_ledger_t *ledger, uint64_t last_seq);
+/* Adds the rows the journal lists for the batch's events, each row once. */
+int prj__batch_rows(prj_batch_t *batch, eng_ledger_t *ledger);
+
+/* The rebuild's side of the projector (projector.c): shows the state, asks the projector's
+ * thread to catch the shadow up and swap it in, and waits for its answer. */
+void prj__rebuilding(prj_projector_t *projector, bool on);
+int prj__swap(prj_projector_t *projector, uint32_t timeout_ms);
+prj_sink_t *prj__sink_of(prj_projector_t *projector);
+eng_ledger_t *prj__ledger_of(prj_projector_t *projector);
+const char *prj__name_of(prj_projector_t *projector);
+
+/* A name made only of [a-z0-9_], 1..max bytes. */
+bool prj__name_valid(const char *name, size_t max);
+
+/* Text of a row's qualifiers shared by the sinks. */
+const char *prj__grade_name(int grade);
+
+#endif

@@ -1,0 +1,665 @@
+/*
+ * redis_sink.c: the Redis sink - what live dashboards read, under "fl:<tenant>:g<N>:" where N
+ * is the active generation ("fl:<tenant>:active"): the loom board (loom:<id> hashes and the set
+ * looms), order progress (order:<id>, orders), beams, stock and WIP by location (stock:<location>
+ * hashes of "item|status|grade" -> thousandths, and stock:locations), records (record:<kind>:<id>,
+ * records) with the open interventions and non-conformities (open:int, open:nc), and subcontract
+ * lots. Each event is published on "fl:<tenant>:events" as JSON.
+ *
+ * A batch is one pipelined MULTI ... EXEC: the rows, the publications and the checkpoint, so
+ * they happen together or not at all. A command Redis refuses when it is queued (the test hook
+ * sends one) aborts the whole EXEC; one that fails while EXEC runs (WRONGTYPE on a key someone
+ * else wrote) cannot be rolled back by Redis, so the sink puts the checkpoint back at once and
+ * the framework finds the event and records it as a dead letter.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <hiredis/hiredis.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "projections/projections_int.h"
+
+#define REDIS_ARGS_MAX     24
+#define REDIS_KEY_LEN_MAX  320
+#define REDIS_HOST_LEN_MAX 256
+#define REDIS_SCAN_COUNT   1000 /* keys per SCAN while deleting an old generation */
+
+typedef struct {
+    prj_sink_t base;
+    redisContext *conn;
+    bool ready;
+    char host[REDIS_HOST_LEN_MAX];
+    int port;
+    char password[128];
+    int db;
+    uint64_t generation; /* the active one, read at connect */
+    uint32_t queued;     /* commands appended and not yet read */
+} redis_sink_t;
+
+/* One command's arguments; numbers and keys are formatted into the command itself. */
+typedef struct {
+    const char *argv[REDIS_ARGS_MAX];
+    size_t lens[REDIS_ARGS_MAX];
+    int argc;
+    char texts[REDIS_ARGS_MAX][REDIS_KEY_LEN_MAX];
+    int texts_used;
+} command_t;
+
+static redis_sink_t *redis_of(prj_sink_t *sink)
+{
+    return (redis_sink_t *)sink;
+}
+
+static void arg(command_t *c, const char *text)
+{
+    c->argv[c->argc] = text;
+    c->lens[c->argc++] = strlen(text);
+}
+
+static void argf(command_t *c, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void argf(command_t *c, const char *format, ...)
+{
+    char *out = c->texts[c->texts_used++];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(out, REDIS_KEY_LEN_MAX, format, args);
+    va_end(args);
+    arg(c, out);
+}
+
+static void keep_error(redis_sink_t *r, const char *message)
+{
+    snprintf(r->base.error, sizeof(r->base.error), "%s", message);
+}
+
+static int send(redis_sink_t *r, command_t *c)
+{
+    if (redisAppendCommandArgv(r->conn, c->argc, c->argv, c->lens) != REDIS_OK) {
+        keep_error(r, r->conn->errstr);
+        return FL_ESINK_DOWN;
+    }
+    r->queued++;
+    c->argc = 0;
+    c->texts_used = 0;
+    return 0;
+}
+
+/* A reply's error: refused data (the command or its key) or a server that cannot serve now. */
+static int reply_error(redis_sink_t *r, const redisReply *reply)
+{
+    keep_error(r, reply->str);
+    if (strncmp(reply->str, "LOADING", 7) == 0 || strncmp(reply->str, "BUSY", 4) == 0 ||
+        strncmp(reply->str, "OOM", 3) == 0 || strncmp(reply->str, "READONLY", 8) == 0 ||
+        strncmp(reply->str, "MASTERDOWN", 10) == 0 || strncmp(reply->str, "NOAUTH", 6) == 0)
+        return FL_ESINK_DOWN;
+    return FL_ESINK_REJECTED;
+}
+
+/* Reads the replies of every queued command; *last gets the last one (the caller frees it). */
+static int replies(redis_sink_t *r, redisReply **last)
+{
+    int rc = 0;
+    *last = NULL;
+    while (r->queued > 0) {
+        void *reply = NULL;
+        if (redisGetReply(r->conn, &reply) != REDIS_OK || reply == NULL) {
+            keep_error(r, r->conn->errstr);
+            r->queued = 0;
+            return FL_ESINK_DOWN;
+        }
+        r->queued--;
+        redisReply *got = reply;
+        if (got->type == REDIS_REPLY_ERROR && rc == 0 && r->queued > 0)
+            rc = FL_ESINK_REJECTED; /* queued inside MULTI: EXEC will say EXECABORT */
+        if (r->queued == 0) {
+            *last = got;
+        } else {
+            freeReplyObject(got);
+        }
+    }
+    return rc;
+}
+
+/* Runs one command and checks its reply is not an error; *out (may be NULL) keeps it. */
+static int call(redis_sink_t *r, command_t *c, redisReply **out)
+{
+    redisReply *reply = NULL;
+    int rc = send(r, c);
+    if (rc == 0)
+        rc = replies(r, &reply);
+    if (rc == 0 && reply != NULL && reply->type == REDIS_REPLY_ERROR)
+        rc = reply_error(r, reply);
+    if (out != NULL && rc == 0) {
+        *out = reply;
+        return 0;
+    }
+    if (reply != NULL)
+        freeReplyObject(reply);
+    return rc;
+}
+
+/* ---- connection */
+
+static void redis_disconnect(prj_sink_t *sink)
+{
+    redis_sink_t *r = redis_of(sink);
+    if (r->conn != NULL)
+        redisFree(r->conn);
+    r->conn = NULL;
+    r->ready = false;
+    r->queued = 0;
+}
+
+static int read_generation(redis_sink_t *r)
+{
+    command_t c = {0};
+    redisReply *reply = NULL;
+    arg(&c, "SET");
+    argf(&c, "fl:%s:active", r->base.tenant);
+    arg(&c, "1");
+    arg(&c, "NX"); /* a new tenant starts at generation 1 */
+    int rc = call(r, &c, NULL);
+    if (rc != 0)
+        return rc;
+    arg(&c, "GET");
+    argf(&c, "fl:%s:active", r->base.tenant);
+    if ((rc = call(r, &c, &reply)) != 0)
+        return rc;
+    r->generation = reply->type == REDIS_REPLY_STRING ? strtoull(reply->str, NULL, 10) : 1;
+    freeReplyObject(reply);
+    return 0;
+}
+
+static int redis_connect(prj_sink_t *sink)
+{
+    redis_sink_t *r = redis_of(sink);
+    if (r->ready && r->conn != NULL && r->conn->err == 0)
+        return 0;
+    redis_disconnect(sink);
+    struct timeval timeout = {.tv_sec = PRJ_CONNECT_TIMEOUT_S};
+    r->conn = redisConnectWithTimeout(r->host, r->port, timeout);
+    if (r->conn == NULL)
+        return FL_ENOMEM;
+    int rc = 0;
+    command_t c = {0};
+    if (r->conn->err != 0) {
+        keep_error(r, r->conn->errstr);
+        rc = FL_ESINK_DOWN;
+        goto fail;
+    }
+    redisSetTimeout(r->conn, (struct timeval){.tv_sec = 10}); /* a stuck server: reconnect */
+    if (r->password[0] != '\0') {
+        arg(&c, "AUTH");
+        arg(&c, r->password);
+        if ((rc = call(r, &c, NULL)) != 0)
+            goto fail;
+    }
+    if (r->db != 0) {
+        arg(&c, "SELECT");
+        argf(&c, "%d", r->db);
+        if ((rc = call(r, &c, NULL)) != 0)
+            goto fail;
+    }
+    if ((rc = read_generation(r)) != 0)
+        goto fail;
+    r->ready = true;
+    return 0;
+fail:
+    redis_disconnect(sink);
+    return rc == FL_ESINK_REJECTED ? FL_ESINK_DOWN : rc;
+}
+
+static uint64_t generation_of(const redis_sink_t *r, prj_target_t target)
+{
+    return target == PRJ_TARGET_LIVE ? r->generation : r->generation + 1;
+}
+
+static int redis_checkpoint_get(prj_sink_t *sink, prj_target_t target, const char *name,
+                                uint64_t *seq)
+{
+    redis_sink_t *r = redis_of(sink);
+    command_t c = {0};
+    redisReply *reply = NULL;
+    *seq = 0;
+    arg(&c, "GET");
+    argf(&c, "fl:%s:g%llu:checkpoint:%s", r->base.tenant,
+         (unsigned long long)generation_of(r, target), name);
+    int rc = call(r, &c, &reply);
+    if (rc != 0)
+        return rc;
+    if (reply->type == REDIS_REPLY_STRING)
+        *seq = strtoull(reply->str, NULL, 10);
+    freeReplyObject(reply);
+    return 0;
+}
+
+/* ---- rows as dashboards read them */
+
+static bool open_record(const eng_row_t *row)
+{
+    const char *state = row->record.state;
+    if (strcmp(row->kind_name, "int") == 0)
+        return strcmp(state, "completed") != 0 && strcmp(state, "cancelled") != 0;
+    return strcmp(state, "closed") != 0;
+}
+
+/* Queues the commands that make a row in generation prefix `p` what it is now. Units, links
+ * and articles are PostgreSQL's only: no dashboard reads them. */
+static int send_row(redis_sink_t *r, const char *p, const eng_row_t *row)
+{
+    command_t c = {0};
+    int rc = 0;
+    const char *set = NULL, *member = row->id;
+    char hash[REDIS_KEY_LEN_MAX * 2];
+    switch (row->kind) {
+    case ENG_ROW_LOOM: {
+        const eng_loom_view_t *l = &row->loom;
+        set = "looms";
+        snprintf(hash, sizeof(hash), "%sloom:%s", p, row->id);
+        arg(&c, "HSET"), arg(&c, hash), arg(&c, "stopped"), arg(&c, l->stopped ? "1" : "0");
+        arg(&c, "stop_class"), arg(&c, l->stop_class), arg(&c, "stop_code"), arg(&c, l->stop_code);
+        arg(&c, "since_seq"), argf(&c, "%llu", (unsigned long long)l->since_seq);
+        arg(&c, "order"), arg(&c, l->order), arg(&c, "first_piece_passed");
+        arg(&c, l->first_piece_passed ? "1" : "0"), arg(&c, "ground_beam"), arg(&c, l->beams[0]);
+        arg(&c, "pile_beam"), arg(&c, l->beams[1]), arg(&c, "ground_remaining_milli");
+        argf(&c, "%lld", (long long)l->beam_remaining_milli[0]);
+        arg(&c, "pile_remaining_milli");
+        argf(&c, "%lld", (long long)l->beam_remaining_milli[1]);
+        break;
+    }
+    case ENG_ROW_ORDER:
+        set = "orders";
+        snprintf(hash, sizeof(hash), "%sorder:%s", p, row->id);
+        arg(&c, "HSET"), arg(&c, hash), arg(&c, "state"), arg(&c, row->order.state);
+        arg(&c, "item"), arg(&c, row->order.item), arg(&c, "unit"), arg(&c, row->order.unit);
+        arg(&c, "planned_milli"), argf(&c, "%lld", (long long)row->order.planned_milli);
+        arg(&c, "declared_milli"), argf(&c, "%lld", (long long)row->order.declared_milli);
+        break;
+    case ENG_ROW_BEAM:
+        set = "beams";
+        snprintf(hash, sizeof(hash), "%sbeam:%s", p, row->id);
+        arg(&c, "HSET"), arg(&c, hash), arg(&c, "item"), arg(&c, row->beam.item);
+        arg(&c, "loom"), arg(&c, row->beam.loom), arg(&c, "position"), arg(&c, row->beam.position);
+        arg(&c, "remaining_milli"), argf(&c, "%lld", (long long)row->beam.remaining_milli);
+        break;
+    case ENG_ROW_SUBLOT:
+        set = "sublots";
+        snprintf(hash, sizeof(hash), "%ssublot:%s", p, row->id);
+        arg(&c, "HSET"), arg(&c, hash), arg(&c, "state"), arg(&c, row->sublot.state);
+        arg(&c, "sub"), arg(&c, row->sublot.sub), arg(&c, "item"), arg(&c, row->sublot.item);
+        arg(&c, "sent_milli"), argf(&c, "%lld", (long long)row->sublot.sent_milli);
+        arg(&c, "out_milli"), argf(&c, "%lld", (long long)row->sublot.out_milli);
+        break;
+    case ENG_ROW_RECORD: {
+        char *key = c.texts[c.texts_used++];
+        snprintf(key, REDIS_KEY_LEN_MAX, "%s:%s", row->kind_name, row->id);
+        set = "records", member = key;
+        snprintf(hash, sizeof(hash), "%srecord:%s", p, key);
+        arg(&c, "HSET"), arg(&c, hash), arg(&c, "state"), arg(&c, row->record.state);
+        arg(&c, "subject"), arg(&c, row->record.subject);
+        arg(&c, "count"), argf(&c, "%u", row->record.count);
+        arg(&c, "since_seq"), argf(&c, "%llu", (unsigned long long)row->record.since_seq);
+        break;
+    }
+    case ENG_ROW_STOCK: {
+        const eng_stock_row_t *s = &row->stock;
+        snprintf(hash, sizeof(hash), "%sstock:%s", p, s->location);
+        arg(&c, row->present ? "HSET" : "HDEL"), arg(&c, hash);
+        argf(&c, "%s|%s|%s", s->item, s->status, prj__grade_name(s->grade));
+        if (row->present)
+            argf(&c, "%lld", (long long)s->qty_milli);
+        if ((rc = send(r, &c)) != 0 || !row->present)
+            return rc;
+        arg(&c, "SADD"), argf(&c, "%sstock:locations", p), arg(&c, s->location);
+        return send(r, &c);
+    }
+    default:
+        return 0;
+    }
+    if (!row->present) { /* gone: the hash and its membership */
+        c.argc = 0;
+        arg(&c, "DEL"), arg(&c, hash);
+        if ((rc = send(r, &c)) != 0)
+            return rc;
+        arg(&c, "SREM");
+    } else {
+        if ((rc = send(r, &c)) != 0)
+            return rc;
+        arg(&c, "SADD");
+    }
+    char member_copy[REDIS_KEY_LEN_MAX];
+    snprintf(member_copy, sizeof(member_copy), "%s", member);
+    argf(&c, "%s%s", p, set), arg(&c, member_copy);
+    if ((rc = send(r, &c)) != 0 || row->kind != ENG_ROW_RECORD)
+        return rc;
+    if (strcmp(row->kind_name, "int") != 0 && strcmp(row->kind_name, "nc") != 0)
+        return 0;
+    arg(&c, row->present && open_record(row) ? "SADD" : "SREM");
+    argf(&c, "%sopen:%s", p, row->kind_name), arg(&c, row->id);
+    return send(r, &c);
+}
+
+/* Appends s to out as a JSON string. */
+static size_t json_string(char *out, size_t size, const char *s)
+{
+    size_t at = 0;
+    out[at++] = '"';
+    for (; *s != '\0' && at + 8 < size; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            out[at++] = '\\';
+            out[at++] = (char)ch;
+        } else if (ch < 0x20) {
+            at += (size_t)snprintf(out + at, size - at, "\\u%04x", ch);
+        } else {
+            out[at++] = (char)ch;
+        }
+    }
+    out[at++] = '"';
+    out[at] = '\0';
+    return at;
+}
+
+static int send_publish(redis_sink_t *r, const prj_batch_t *batch, const prj_event_t *event)
+{
+    char head[1024];
+    size_t at = (size_t)snprintf(head, sizeof(head),
+                                 "{\"seq\":%llu,\"type\":", (unsigned long long)event->seq);
+    at += json_string(head + at, sizeof(head) - at, event->type);
+    at += (size_t)snprintf(head + at, sizeof(head) - at, ",\"stream\":");
+    at += json_string(head + at, sizeof(head) - at, event->stream);
+    at +=
+        (size_t)snprintf(head + at, sizeof(head) - at,
+                         ",\"recorded_at_us\":%lld,\"payload\":", (long long)event->recorded_at_us);
+    const char *payload = batch->text + event->payload_at;
+    size_t payload_len = strlen(payload);
+    char *message = malloc(at + payload_len + 2);
+    if (message == NULL)
+        return FL_ENOMEM;
+    memcpy(message, head, at);
+    memcpy(message + at, payload, payload_len);
+    message[at + payload_len] = '}';
+    command_t c = {0};
+    arg(&c, "PUBLISH"), argf(&c, "fl:%s:events", r->base.tenant);
+    c.argv[c.argc] = message;
+    c.lens[c.argc++] = at + payload_len + 1;
+    int rc = send(r, &c); /* hiredis copies the arguments into its buffer */
+    free(message);
+    return rc;
+}
+
+static int send_checkpoint(redis_sink_t *r, const char *p, const char *name, uint64_t seq)
+{
+    command_t c = {0};
+    arg(&c, "SET"), argf(&c, "%scheckpoint:%s", p, name);
+    argf(&c, "%llu", (unsigned long long)seq);
+    return send(r, &c);
+}
+
+/* A failed command inside EXEC's answer (Redis ran the others). */
+static int exec_result(redis_sink_t *r, const redisReply *reply)
+{
+    if (reply == NULL)
+        return FL_ESINK_DOWN;
+    if (reply->type == REDIS_REPLY_ERROR)
+        return reply_error(r, reply);
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        keep_error(r, "EXEC answered no array (a WATCH or a MULTI lost)");
+        return FL_ESINK_DOWN;
+    }
+    for (size_t i = 0; i < reply->elements; i++)
+        if (reply->element[i]->type == REDIS_REPLY_ERROR)
+            return reply_error(r, reply->element[i]);
+    return 0;
+}
+
+static int redis_apply(prj_sink_t *sink, prj_target_t target, const char *name,
+                       const prj_batch_t *batch)
+{
+    redis_sink_t *r = redis_of(sink);
+    if (!r->ready)
+        return FL_ESINK_DOWN;
+    char p[REDIS_KEY_LEN_MAX];
+    snprintf(p, sizeof(p), "fl:%s:g%llu:", r->base.tenant,
+             (unsigned long long)generation_of(r, target));
+    command_t c = {0};
+    arg(&c, "MULTI");
+    int rc = send(r, &c);
+    for (uint32_t i = 0; i < batch->rows_count && rc == 0; i++)
+        rc = send_row(r, p, &batch->rows[i]);
+    for (uint32_t i = 0; i < batch->events_count && rc == 0; i++) {
+        if (batch->events[i].seq == r->base.reject_seq) { /* the test hook: refused at queueing */
+            arg(&c, "SET"), arg(&c, "fl:reject");
+            rc = send(r, &c);
+        }
+        if (rc == 0 && target == PRJ_TARGET_LIVE) /* a shadow's catch-up publishes nothing */
+            rc = send_publish(r, batch, &batch->events[i]);
+    }
+    if (rc == 0)
+        rc = send_checkpoint(r, p, name, batch->last_seq);
+    if (rc == 0) {
+        arg(&c, "EXEC");
+        rc = send(r, &c);
+    }
+    if (rc != 0)
+        return rc;
+    redisReply *exec = NULL;
+    int queued_rc = replies(r, &exec);
+    rc = exec_result(r, exec);
+    if (rc == 0)
+        rc = queued_rc;
+    bool ran = exec != NULL && exec->type == REDIS_REPLY_ARRAY;
+    if (exec != NULL)
+        freeReplyObject(exec);
+    if (rc == FL_ESINK_REJECTED && ran) {
+        /* EXEC ran the rest: the checkpoint goes back (rows are as they are now: harmless). */
+        int back = send_checkpoint(r, p, name, batch->after_seq);
+        redisReply *reply = NULL;
+        if (back == 0 && (back = replies(r, &reply)) == 0 && reply != NULL)
+            freeReplyObject(reply);
+        if (back != 0)
+            return back;
+    }
+    return rc;
+}
+
+static int redis_dead_letter(prj_sink_t *sink, const char *name, uint64_t seq, const char *type,
+                             const char *error, bool advance)
+{
+    redis_sink_t *r = redis_of(sink);
+    char p[REDIS_KEY_LEN_MAX];
+    snprintf(p, sizeof(p), "fl:%s:g%llu:", r->base.tenant, (unsigned long long)r->generation);
+    command_t c = {0};
+    arg(&c, "MULTI");
+    int rc = send(r, &c);
+    arg(&c, "HSET"), argf(&c, "fl:%s:dead:%s", r->base.tenant, name);
+    argf(&c, "%llu", (unsigned long long)seq), argf(&c, "%s: %s", type, error);
+    if (rc == 0)
+        rc = send(r, &c);
+    if (rc == 0 && advance)
+        rc = send_checkpoint(r, p, name, seq);
+    arg(&c, "EXEC");
+    if (rc == 0)
+        rc = send(r, &c);
+    if (rc != 0)
+        return rc;
+    redisReply *exec = NULL;
+    int queued_rc = replies(r, &exec);
+    rc = exec_result(r, exec);
+    if (exec != NULL)
+        freeReplyObject(exec);
+    return rc != 0 ? rc : queued_rc;
+}
+
+/* ---- the rebuild's shadow: a new generation, then the active one moves */
+
+/* Deletes every key of a generation (SCAN, so that Redis is never blocked for long). */
+static int drop_generation(redis_sink_t *r, uint64_t generation)
+{
+    char cursor[32] = "0";
+    do {
+        command_t c = {0};
+        redisReply *reply = NULL;
+        arg(&c, "SCAN"), arg(&c, cursor), arg(&c, "MATCH");
+        argf(&c, "fl:%s:g%llu:*", r->base.tenant, (unsigned long long)generation);
+        arg(&c, "COUNT"), argf(&c, "%d", REDIS_SCAN_COUNT);
+        int rc = call(r, &c, &reply);
+        if (rc != 0)
+            return rc;
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+            freeReplyObject(reply);
+            return FL_ESINK_DOWN;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
+        redisReply *keys = reply->element[1];
+        if (keys->elements > 0) {
+            const char **argv = malloc((keys->elements + 1) * sizeof(*argv));
+            size_t *lens = malloc((keys->elements + 1) * sizeof(*lens));
+            rc = argv == NULL || lens == NULL ? FL_ENOMEM : 0;
+            if (rc == 0) {
+                argv[0] = "UNLINK", lens[0] = 6;
+                for (size_t i = 0; i < keys->elements; i++)
+                    argv[i + 1] = keys->element[i]->str, lens[i + 1] = keys->element[i]->len;
+                redisReply *gone = redisCommandArgv(r->conn, (int)keys->elements + 1, argv, lens);
+                rc = gone == NULL ? FL_ESINK_DOWN : 0;
+                if (gone != NULL)
+                    freeReplyObject(gone);
+            }
+            free(argv);
+            free(lens);
+        }
+        freeReplyObject(reply);
+        if (rc != 0)
+            return rc;
+    } while (strcmp(cursor, "0") != 0);
+    return 0;
+}
+
+static int redis_shadow_begin(prj_sink_t *sink)
+{
+    redis_sink_t *r = redis_of(sink);
+    return drop_generation(r, r->generation + 1); /* what a failed rebuild left */
+}
+
+static int redis_shadow_rows(prj_sink_t *sink, const eng_row_t *rows, uint32_t count)
+{
+    redis_sink_t *r = redis_of(sink);
+    char p[REDIS_KEY_LEN_MAX];
+    snprintf(p, sizeof(p), "fl:%s:g%llu:", r->base.tenant, (unsigned long long)(r->generation + 1));
+    int rc = 0;
+    for (uint32_t i = 0; i < count && rc == 0; i++)
+        rc = send_row(r, p, &rows[i]);
+    redisReply *reply = NULL;
+    int read_rc = replies(r, &reply); /* one round trip for the whole pipeline */
+    if (reply != NULL)
+        freeReplyObject(reply);
+    return rc != 0 ? rc : read_rc;
+}
+
+static int redis_shadow_events(prj_sink_t *sink, const prj_batch_t *batch)
+{
+    (void)sink; /* Redis keeps no events: they were published when they happened */
+    (void)batch;
+    return 0;
+}
+
+static int redis_shadow_swap(prj_sink_t *sink, const char *name)
+{
+    redis_sink_t *r = redis_of(sink);
+    (void)name;
+    command_t c = {0};
+    arg(&c, "SET"), argf(&c, "fl:%s:active", r->base.tenant);
+    argf(&c, "%llu", (unsigned long long)(r->generation + 1));
+    int rc = call(r, &c, NULL);
+    if (rc != 0)
+        return rc;
+    uint64_t old = r->generation++;
+    return drop_generation(r, old);
+}
+
+/* ---- the sink */
+
+static int redis_clone(const prj_sink_t *sink, prj_sink_t **out)
+{
+    return prj_redis_sink_open(out, sink->url, sink->tenant);
+}
+
+static void redis_destroy(prj_sink_t *sink)
+{
+    redis_disconnect(sink);
+    free(redis_of(sink));
+}
+
+static const prj_sink_ops_t redis_ops = {
+    .kind = "redis",
+    .connect = redis_connect,
+    .disconnect = redis_disconnect,
+    .checkpoint_get = redis_checkpoint_get,
+    .apply = redis_apply,
+    .dead_letter = redis_dead_letter,
+    .shadow_begin = redis_shadow_begin,
+    .shadow_rows = redis_shadow_rows,
+    .shadow_events = redis_shadow_events,
+    .shadow_swap = redis_shadow_swap,
+    .clone = redis_clone,
+    .destroy = redis_destroy,
+};
+
+/* redis://[:password@]host[:port][/db] */
+static int parse_url(redis_sink_t *r, const char *url)
+{
+    const char *at = strncmp(url, "redis://", 8) == 0 ? url + 8 : NULL;
+    if (at == NULL)
+        return FL_EINVAL;
+    const char *credentials = strchr(at, '@');
+    if (credentials != NULL) {
+        const char *colon = memchr(at, ':', (size_t)(credentials - at));
+        const char *password = colon != NULL ? colon + 1 : at;
+        size_t len = (size_t)(credentials - password);
+        if (len >= sizeof(r->password))
+            return FL_EINVAL;
+        memcpy(r->password, password, len);
+        at = credentials + 1;
+    }
+    size_t host_len = strcspn(at, ":/");
+    if (host_len == 0 || host_len >= sizeof(r->host))
+        return FL_EINVAL;
+    memcpy(r->host, at, host_len);
+    at += host_len;
+    r->port = 6379;
+    if (*at == ':') {
+        char *end;
+        long port = strtol(at + 1, &end, 10);
+        if (port <= 0 || port > 65535)
+            return FL_EINVAL;
+        r->port = (int)port;
+        at = end;
+    }
+    if (*at == '/' && at[1] != '\0')
+        r->db = atoi(at + 1);
+    return 0;
+}
+
+int prj_redis_sink_open(prj_sink_t **out, const char *url, const char *tenant)
+{
+    *out = NULL;
+    if (url == NULL || strlen(url) > PRJ_URL_LEN_MAX ||
+        !prj__name_valid(tenant, PRJ_TENANT_LEN_MAX))
+        return FL_EINVAL;
+    redis_sink_t *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return FL_ENOMEM;
+    int rc = parse_url(r, url);
+    if (rc != 0) {
+        free(r);
+        return rc;
+    }
+    r->base.ops = &redis_ops;
+    snprintf(r->base.url, sizeof(r->base.url), "%s", url);
+    snprintf(r->base.tenant, sizeof(r->base.tenant), "%s", tenant);
+    *out = &r->base;
+    return 0;
+}

@@ -1,0 +1,361 @@
+/*
+ * The PostgreSQL projection against a real PostgreSQL 15 (tests/support/servers.sh): after a
+ * day of the plant every table equals the ledger's own state; a projector killed mid-way applies
+ * each event exactly once; a database stopped under load refuses no append and is caught up; a
+ * row the database refuses becomes a dead letter; a rebuild swaps in equal tables.
+ */
+#include "tests/projections/projections_test.h"
+
+#include <libpq-fe.h>
+
+static PGconn *db;
+static char tenant[PRJ_TENANT_LEN_MAX + 1];
+static char schema[PRJ_TENANT_LEN_MAX + 8];
+
+static void quiet(void *data, const char *message)
+{
+    (void)data;
+    (void)message;
+}
+
+static void pg_setup(void)
+{
+    projections_setup();
+    db = PQconnectdb(env_or_skip("FL_TEST_PG_URL"));
+    cr_assert_eq(PQstatus(db), CONNECTION_OK, "%s", PQerrorMessage(db));
+    PQsetNoticeProcessor(db, quiet, NULL);
+    /* A tenant of its own: tests may run side by side on the same server. */
+    snprintf(tenant, sizeof(tenant), "t%d_%ld", (int)getpid(), (long)time(NULL) % 100000);
+    snprintf(schema, sizeof(schema), "fouta_%s", tenant);
+}
+
+static void pg_teardown(void)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", schema);
+    PQclear(PQexec(db, sql));
+    PQfinish(db);
+    teardown();
+}
+
+TestSuite(pg, .init = pg_setup, .fini = pg_teardown, .timeout = 120);
+
+static void sql_ok(const char *sql)
+{
+    PGresult *res = PQexec(db, sql);
+    ExecStatusType status = PQresultStatus(res);
+    char error[512];
+    snprintf(error, sizeof(error), "%s", PQresultErrorMessage(res));
+    PQclear(res);
+    cr_assert(status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK, "%s: %s", sql, error);
+}
+
+static uint64_t sql_number(const char *format, ...)
+{
+    char sql[1024];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(sql, sizeof(sql), format, args);
+    va_end(args);
+    PGresult *res = PQexec(db, sql);
+    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s: %s", sql, PQresultErrorMessage(res));
+    uint64_t value = PQntuples(res) == 0 || PQgetisnull(res, 0, 0)
+                         ? 0
+                         : strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return value;
+}
+
+/* Each table as the lines row_line makes of the ledger's rows. */
+static void pg_state(state_t *state)
+{
+    static const char *const queries[] = {
+        "SELECT 'hu ' || hu_id || '=' || concat_ws('|', status, item_id, unit, qty_milli,"
+        " coalesce(grade, ''), location_id, coalesce(parent_hu_id, ''), coalesce(holder, ''),"
+        " out_milli, created_seq) FROM %s.handling_units",
+        "SELECT 'stock ' || concat_ws('|', item_id, location_id, status, grade) || '=' ||"
+        " qty_milli FROM %s.stock_balances",
+        "SELECT 'order ' || of_id || '=' || concat_ws('|', state, item_id, unit, planned_milli,"
+        " declared_milli) FROM %s.production_orders",
+        "SELECT 'loom ' || loom_id || '=' || concat_ws('|', stopped::int, coalesce(stop_code, ''),"
+        " coalesce(of_id, ''), coalesce(ground_beam_id, ''), coalesce(pile_beam_id, ''),"
+        " first_piece_passed::int, coalesce(since_seq, 0)) FROM %s.looms",
+        "SELECT 'beam ' || beam_id || '=' || concat_ws('|', item_id, coalesce(loom_id, ''),"
+        " position, remaining_milli) FROM %s.beams",
+        "SELECT 'record ' || kind || ':' || record_id || '=' || concat_ws('|', state,"
+        " coalesce(subject, ''), count, coalesce(since_seq, 0)) FROM %s.records",
+        "SELECT 'sublot ' || sublot_id || '=' || concat_ws('|', state, sub_id, item_id,"
+        " out_milli) FROM %s.subcontract_lots",
+        "SELECT 'link ' || from_id || '>' || to_id || '=' || kind || '|' || seq"
+        " FROM %s.genealogy_links",
+        "SELECT 'article ' || item_id || '=' || concat_ws('|', cutting_tolerance_permille,"
+        " overproduction_allowed_permille, first_piece_required::int) FROM %s.articles",
+    };
+    for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+        char sql[1024];
+        snprintf(sql, sizeof(sql), queries[q], schema);
+        PGresult *res = PQexec(db, sql);
+        cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQresultErrorMessage(res));
+        for (int i = 0; i < PQntuples(res); i++)
+            state_add(state, PQgetvalue(res, i, 0));
+        PQclear(res);
+    }
+}
+
+/* Every table equals the ledger's state; the events table holds each seq once, 1..head. */
+static void assert_pg_equals_ledger(void)
+{
+    state_t expected, actual;
+    state_init(&expected);
+    state_init(&actual);
+    ledger_state(&expected, ~0u);
+    pg_state(&actual);
+    state_assert_equal(&expected, &actual, "postgres");
+    state_free(&expected);
+    state_free(&actual);
+    uint64_t head = head_seq();
+    cr_assert_eq(sql_number("SELECT count(*) FROM %s.events", schema), head);
+    cr_assert_eq(sql_number("SELECT count(DISTINCT seq) FROM %s.events", schema), head);
+    cr_assert_eq(sql_number("SELECT max(seq) FROM %s.events", schema), head);
+    cr_assert_eq(
+        sql_number("SELECT seq FROM %s.projector_checkpoints WHERE projector = 'postgres'", schema),
+        head);
+}
+
+static prj_sink_t *sink_open(void)
+{
+    prj_sink_t *sink = NULL;
+    cr_assert_eq(prj_pg_sink_open(&sink, env_or_skip("FL_TEST_PG_URL"), tenant), 0);
+    return sink;
+}
+
+Test(pg, after_a_plant_day_every_table_equals_the_ledger_and_genealogy_walks_both_ways)
+{
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector = projector_start(sink, "postgres", 7, PRJ_POISON_SKIP);
+    the_plant_works_a_day();
+    caught_up(projector, 30000);
+    assert_pg_equals_ledger();
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_eq(status.state, PRJ_STATE_RUNNING);
+    cr_assert_eq(status.lag_events, 0);
+    cr_assert_gt(status.batches, 1);
+    /* The payload is jsonb a BI user can query. */
+    cr_assert_eq(sql_number("SELECT count(*) FROM %s.events WHERE type = 'CuttingDeclared'"
+                            " AND payload->>'input_hu_id' IN ('R1', 'R2')",
+                            schema),
+                 2);
+    /* The pallet leads back to the warp lot, and the lot forward to the pallet. */
+    cr_assert_eq(sql_number("SELECT count(*) FROM %s.genealogy('hu-P1')"
+                            " WHERE from_id = 'hu-Y-WARP' AND to_id = 'beam-BM1'",
+                            schema),
+                 1);
+    cr_assert_eq(sql_number("SELECT count(*) FROM %s.genealogy('hu-Y-WARP', 'forward')"
+                            " WHERE from_id = 'hu-C1' AND to_id = 'hu-P1'",
+                            schema),
+                 1);
+    cr_assert_eq(sql_number("SELECT count(*) FROM %s.interventions", schema), 0);
+    cr_assert_eq(sql_number("SELECT max(version) FROM %s.schema_migrations", schema), 1);
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+/* ---- exactly once: a trigger counts each committed insert of an event */
+
+static void count_applications(void)
+{
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "CREATE TABLE %s.applied (seq bigint PRIMARY KEY, times integer NOT NULL);"
+             "CREATE FUNCTION %s.count_applied() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+             " INSERT INTO %s.applied VALUES (NEW.seq, 1) ON CONFLICT (seq) DO UPDATE"
+             " SET times = applied.times + 1; RETURN NEW; END $$;"
+             "CREATE TRIGGER count_applied BEFORE INSERT ON %s.events FOR EACH ROW"
+             " EXECUTE FUNCTION %s.count_applied()",
+             schema, schema, schema, schema, schema);
+    sql_ok(sql);
+}
+
+Test(pg, a_projector_killed_mid_projection_and_restarted_applies_every_event_once)
+{
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector = projector_start(sink, "postgres", 5, PRJ_POISON_SKIP);
+    connected(projector); /* the schema exists */
+    prj_stop(projector);
+    count_applications();
+    the_plant_works_a_day();
+    for (unsigned i = 0; i < 300; i++)
+        load_post(i);
+    uint64_t head = head_seq();
+    eng_close(ledger);
+    pid_t child = project_in_child("--pg", env_or_skip("FL_TEST_PG_URL"), tenant, "5");
+    uint64_t at = 0;
+    for (int tries = 0; tries < 2000 && at < head / 3; tries++) {
+        wait_ms(5);
+        at = sql_number("SELECT seq FROM %s.projector_checkpoints WHERE projector = 'postgres'",
+                        schema);
+    }
+    kill(child, SIGKILL);
+    int status;
+    waitpid(child, &status, 0);
+    cr_assert(WIFSIGNALED(status), "the child ended by itself: %d", status);
+    at =
+        sql_number("SELECT seq FROM %s.projector_checkpoints WHERE projector = 'postgres'", schema);
+    cr_assert(at > 0 && at < head, "killed at %llu of %llu", (unsigned long long)at,
+              (unsigned long long)head);
+    cr_assert_eq(sql_number("SELECT max(seq) FROM %s.events", schema), at,
+                 "the batch and its"
+                 " checkpoint commit together");
+    ledger_open();
+    projector = projector_start(sink, "postgres", 50, PRJ_POISON_SKIP);
+    caught_up(projector, 30000);
+    prj_stop(projector);
+    assert_pg_equals_ledger();
+    cr_assert_eq(sql_number("SELECT count(*) FROM %s.applied", schema), head);
+    cr_assert_eq(sql_number("SELECT count(*) FROM %s.applied WHERE times <> 1", schema), 0,
+                 "an event was applied twice");
+    prj_sink_close(sink);
+}
+
+/* ---- the database stops under load */
+
+typedef struct {
+    unsigned from, count;
+    int64_t slowest_us;
+} load_t;
+
+static void *load_main(void *arg)
+{
+    load_t *load = arg;
+    for (unsigned i = load->from; i < load->from + load->count; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        load_post(i); /* asserts that every append is accepted */
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        int64_t us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        if (us > load->slowest_us)
+            load->slowest_us = us;
+        wait_ms(1);
+    }
+    return NULL;
+}
+
+Test(pg, postgres_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_rebuild)
+{
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector = projector_start(sink, "postgres", 100, PRJ_POISON_SKIP);
+    the_plant_works_a_day();
+    caught_up(projector, 30000);
+    load_t load = {.from = 0, .count = 600};
+    pthread_t thread;
+    cr_assert_eq(pthread_create(&thread, NULL, load_main, &load), 0);
+    wait_ms(300);
+    servers("pg-stop");
+    wait_ms(1500);
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_eq(status.state, PRJ_STATE_FAULTED, "%s", prj_state_name(status.state));
+    cr_assert_gt(status.lag_events, 0);
+    servers("pg-start");
+    PQreset(db);
+    pthread_join(thread, NULL);
+    cr_assert_lt(load.slowest_us, 1000000, "an append waited for the database");
+    caught_up(projector, 60000);
+    assert_pg_equals_ledger();
+    prj_status(projector, &status);
+    cr_assert_gt(status.retries, 0);
+    /* The same as a full rebuild of it. */
+    state_t before, after;
+    state_init(&before);
+    state_init(&after);
+    pg_state(&before);
+    uint64_t events = 0;
+    cr_assert_eq(prj_rebuild(projector, 30000, &events), 0);
+    cr_assert_eq(events, head_seq());
+    pg_state(&after);
+    state_assert_equal(&before, &after, "rebuilt");
+    state_free(&before);
+    state_free(&after);
+    assert_pg_equals_ledger();
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+/* ---- dead letters */
+
+Test(pg, an_event_the_database_refuses_is_a_dead_letter_and_the_projector_goes_on)
+{
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector = projector_start(sink, "postgres", 20, PRJ_POISON_SKIP);
+    connected(projector);
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "ALTER TABLE %s.events ADD CONSTRAINT no_counts CHECK (type <> 'CountOpened')",
+             schema);
+    sql_ok(sql); /* what a DBA might do: the database now refuses that row */
+    the_plant_works_a_day();
+    caught_up(projector, 30000);
+    uint64_t head = head_seq();
+    cr_assert_eq(sql_number("SELECT count(*) FROM %s.dead_letters", schema), 1);
+    cr_assert_eq(sql_number("SELECT count(*) FROM %s.dead_letters WHERE type = 'CountOpened'"
+                            " AND error LIKE '%%no_counts%%'",
+                            schema),
+                 1);
+    cr_assert_eq(sql_number("SELECT count(*) FROM %s.events", schema), head - 1);
+    cr_assert_eq(sql_number("SELECT seq FROM %s.projector_checkpoints", schema), head);
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_eq(status.dead_letters, 1);
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+Test(pg, a_projector_set_to_pause_stops_at_a_dead_letter_until_resumed)
+{
+    prj_sink_t *sink = sink_open();
+    prj_sink_reject_seq_for_tests(sink, 10);
+    prj_projector_t *projector = projector_start(sink, "postgres", 20, PRJ_POISON_PAUSE);
+    the_plant_works_a_day();
+    cr_assert_eq(prj_wait_checkpoint(projector, 9, 20000), 0);
+    wait_ms(500);
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_eq(status.checkpoint, 9);
+    cr_assert(status.paused);
+    cr_assert_eq(status.state, PRJ_STATE_FAULTED);
+    cr_assert_eq(status.last_error, FL_ESINK_REJECTED);
+    cr_assert_eq(sql_number("SELECT seq FROM %s.dead_letters", schema), 10);
+    cr_assert_eq(sql_number("SELECT max(seq) FROM %s.events", schema), 9, "nothing of the batch");
+    prj_sink_reject_seq_for_tests(sink, 0); /* repaired */
+    prj_resume(projector);
+    caught_up(projector, 30000);
+    assert_pg_equals_ledger();
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+Test(pg, a_rebuild_while_appending_swaps_in_tables_equal_to_the_ledger)
+{
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector = projector_start(sink, "postgres", 50, PRJ_POISON_SKIP);
+    the_plant_works_a_day();
+    load_t load = {.from = 0, .count = 300};
+    pthread_t thread;
+    cr_assert_eq(pthread_create(&thread, NULL, load_main, &load), 0);
+    wait_ms(100);
+    uint64_t events = 0;
+    cr_assert_eq(prj_rebuild(projector, 30000, &events), 0);
+    cr_assert_gt(events, 0);
+    pthread_join(thread, NULL);
+    caught_up(projector, 30000);
+    assert_pg_equals_ledger();
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_eq(status.rebuilds, 1);
+    cr_assert_eq(
+        sql_number("SELECT count(*) FROM pg_namespace WHERE nspname LIKE '%s\\_\\_%%'", schema), 0,
+        "no shadow or old schema left");
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
