@@ -49,6 +49,7 @@ void api_buf_printf(api_buf_t *buf, const char *format, ...) __attribute__((form
 void api_buf_json_str(api_buf_t *buf, const char *text, size_t len);
 void api_buf_json_hex(api_buf_t *buf, const uint8_t *bytes, size_t len); /* "ab12..." */
 void api_buf_json_uuid(api_buf_t *buf, const uint8_t id[16]);            /* "…" or null */
+void api_buf_u64(api_buf_t *buf, uint64_t value); /* decimal, without printf */
 /* member (",\"item\":" or "{\"item\":") then text as a JSON string; the _or_null form writes
  * null for "" (the views' "none"). text is NUL-terminated. */
 void api_buf_member_str(api_buf_t *buf, const char *member, const char *text);
@@ -64,6 +65,14 @@ void api_log_init(int level);
 /* fields is "" or more JSON members that start with a comma: ",\"status\":200". */
 void api_log(int level, const char *request_id, const char *message, const char *fields_format, ...)
     __attribute__((format(printf, 4, 5)));
+bool api_log_enabled(int level);
+/* The request line of api_request_done, formatted without printf; path is escaped here. */
+void api_log_request(const char *request_id, const char *method, const char *path, size_t path_len,
+                     const char *route, int status, uint64_t duration_us);
+/* on: lines logged on the calling thread (the loop's) below error level are gathered and
+ * written by api_log_flush; off: flushes and writes every line at once again. */
+void api_log_buffer(bool on);
+void api_log_flush(void);
 
 /* ---- request.c: what a handler sees of a request ---- */
 
@@ -353,6 +362,7 @@ struct api_server {
     uv_async_t done_async;
     uv_timer_t stop_timer;
     uv_timer_t heartbeat;
+    uv_check_t log_flush; /* writes the turn's log lines, once per turn of the loop */
     api_config_t config;
     eng_ledger_t *ledger;
     char blob_dir[1100];

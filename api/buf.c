@@ -144,3 +144,14 @@ void api_buf_json_uuid(api_buf_t *buf, const uint8_t id[16])
     api_buf_add(buf, text, 36);
     api_buf_add(buf, "\"", 1);
 }
+
+void api_buf_u64(api_buf_t *buf, uint64_t value)
+{
+    char digits[20];
+    size_t n = 0;
+    do {
+        digits[sizeof(digits) - 1 - n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value > 0);
+    api_buf_add(buf, digits + sizeof(digits) - n, n);
+}

@@ -29,6 +29,8 @@ typedef struct {
     ev_event_t scratch;
     api_buf_t arena;
     api_buf_t msgpack_json; /* a msgpack body converted to JSON */
+    api_buf_t response;     /* the answer's body and headers, reused */
+    api_buf_t headers;
     eng_event_t *events;
     placed_t *placed;
     eng_position_t *positions;
@@ -72,6 +74,8 @@ void api_events_free(api_conn_t *conn)
     assert(!conn->pending_append);
     api_buf_free(&a->arena);
     api_buf_free(&a->msgpack_json);
+    api_buf_free(&a->response);
+    api_buf_free(&a->headers);
     free(a->events);
     free(a->placed);
     free(a->positions);
@@ -347,14 +351,17 @@ api_handled_t api_h_events_post(api_conn_t *conn)
 static void position_json(api_buf_t *out, const append_t *a, uint32_t i)
 {
     const eng_position_t *position = &a->positions[i];
-    api_buf_printf(out, "{\"seq\":%llu,\"stream_version\":%llu,\"hash\":",
-                   (unsigned long long)position->seq, (unsigned long long)position->stream_version);
+    api_buf_str(out, "{\"seq\":");
+    api_buf_u64(out, position->seq);
+    api_buf_str(out, ",\"stream_version\":");
+    api_buf_u64(out, position->stream_version);
+    api_buf_str(out, ",\"hash\":");
     api_buf_json_hex(out, position->hash, ENG_HASH_BYTES);
     api_buf_str(out, ",\"id\":");
     api_buf_json_uuid(out, a->events[i].id);
     api_buf_str(out, ",\"stream\":");
     api_buf_json_str(out, a->events[i].stream, strlen(a->events[i].stream));
-    api_buf_printf(out, ",\"duplicate\":%s", position->duplicate ? "true" : "false");
+    api_buf_str(out, position->duplicate ? ",\"duplicate\":true" : ",\"duplicate\":false");
 }
 
 /* Why event i was refused: its field, its message and what the client needs to recover. */
@@ -398,14 +405,16 @@ static void respond_single(api_conn_t *conn, append_t *a)
 {
     int code = a->results[0] != 0 ? a->results[0] : a->req.status;
     if (code == 0) {
-        api_buf_t body = {0};
-        position_json(&body, a, 0);
-        api_buf_str(&body, "}");
-        char headers[64];
-        snprintf(headers, sizeof(headers), "Location: /api/v1/events/%llu\r\n",
-                 (unsigned long long)a->positions[0].seq);
-        api_respond_json(conn, a->positions[0].duplicate ? 200 : 201, headers, &body);
-        api_buf_free(&body);
+        api_buf_t *body = &a->response, *headers = &a->headers;
+        api_buf_reset(body);
+        position_json(body, a, 0);
+        api_buf_str(body, "}");
+        api_buf_reset(headers);
+        api_buf_str(headers, "Location: /api/v1/events/");
+        api_buf_u64(headers, a->positions[0].seq);
+        api_buf_str(headers, "\r\n");
+        api_respond_json(conn, a->positions[0].duplicate ? 200 : 201,
+                         headers->oom ? "" : headers->data, body);
         return;
     }
     char field[EV_PATH_LEN_MAX], message[EV_MESSAGE_LEN_MAX];

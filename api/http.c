@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
-#define READ_BUFFER_BYTES (64 * 1024)
-#define OUT_BYTES_HIGH    (1024 * 1024) /* queued responses before pipelined input waits */
+#define READ_BUFFER_BYTES     (64 * 1024)
+#define OUT_BYTES_HIGH        (1024 * 1024) /* queued responses before pipelined input waits */
+#define REQUEST_ID_POOL_BYTES 4096          /* random bytes fetched at once for request ids */
 
 static char read_buffer[READ_BUFFER_BYTES];
 
@@ -147,6 +149,29 @@ static int on_header_value_complete(llhttp_t *parser)
     return 0;
 }
 
+/* A UUIDv7 as fl_uuid7 makes it, with its random bits taken from a pool filled by one
+ * getrandom(2) for hundreds of ids rather than one system call per request. */
+static void request_uuid7(uint8_t id[16])
+{
+    static uint8_t pool[REQUEST_ID_POOL_BYTES];
+    static size_t pool_pos = sizeof(pool);
+    if (pool_pos + 10 > sizeof(pool)) {
+        if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool)) {
+            if (fl_uuid7(id) != 0)
+                memset(id, 0, 16);
+            return;
+        }
+        pool_pos = 0;
+    }
+    uint64_t ms = (uint64_t)(fl_now_us() / 1000);
+    memcpy(id + 6, pool + pool_pos, 10);
+    pool_pos += 10;
+    for (int i = 0; i < 6; i++)
+        id[i] = (uint8_t)(ms >> (40 - 8 * i));
+    id[6] = (uint8_t)(0x70 | (id[6] & 0x0f));
+    id[8] = (uint8_t)(0x80 | (id[8] & 0x3f));
+}
+
 /* A request id from the client is kept when it is short and plain; otherwise one is made. */
 static void request_id(api_request_t *req)
 {
@@ -157,8 +182,7 @@ static void request_id(api_request_t *req)
     if (plain)
         return;
     uint8_t id[16];
-    if (fl_uuid7(id) != 0)
-        memset(id, 0, sizeof(id));
+    request_uuid7(id);
     fl_uuid_format(id, req->request_id);
 }
 
@@ -285,13 +309,8 @@ void api_request_done(api_conn_t *conn, int status)
     uint64_t duration_us = (fl_mono_ns() - req->start_ns) / 1000;
     req->status = status;
     api_metrics_request(&conn->server->metrics, req->route, status, duration_us);
-    api_buf_t path = {0};
-    api_buf_json_str(&path, req->path, strnlen(req->path, 256));
-    api_log(API_LOG_INFO, req->request_id, "request",
-            ",\"method\":\"%s\",\"path\":%s,\"route\":\"%s\",\"status\":%d,\"duration_us\":%llu",
-            llhttp_method_name((llhttp_method_t)req->method), path.oom ? "\"\"" : path.data,
-            api_route_label(req->route), status, (unsigned long long)duration_us);
-    api_buf_free(&path);
+    api_log_request(req->request_id, llhttp_method_name((llhttp_method_t)req->method), req->path,
+                    strnlen(req->path, 256), api_route_label(req->route), status, duration_us);
 }
 
 void api_respond(api_conn_t *conn, int status, const char *content_type, const char *headers,
@@ -302,10 +321,22 @@ void api_respond(api_conn_t *conn, int status, const char *content_type, const c
     bool close = !conn->keep_alive || conn->server->draining || status == 408 || status == 431 ||
                  (conn->state != API_CONN_HANDLING);
     api_buf_t *out = &conn->out;
-    api_buf_printf(out, "HTTP/1.1 %d %s\r\nServer: foutad\r\nX-Request-Id: %s\r\n", status,
-                   reason(status), conn->req.request_id);
-    if (status != 304 && status != 204)
-        api_buf_printf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n", content_type, len);
+    /* Built by hand rather than with printf: this runs once per response. */
+    api_buf_reserve(out, 160 + len);
+    api_buf_str(out, "HTTP/1.1 ");
+    api_buf_u64(out, (uint64_t)status);
+    api_buf_str(out, " ");
+    api_buf_str(out, reason(status));
+    api_buf_str(out, "\r\nServer: foutad\r\nX-Request-Id: ");
+    api_buf_str(out, conn->req.request_id);
+    api_buf_str(out, "\r\n");
+    if (status != 304 && status != 204) {
+        api_buf_str(out, "Content-Type: ");
+        api_buf_str(out, content_type);
+        api_buf_str(out, "\r\nContent-Length: ");
+        api_buf_u64(out, len);
+        api_buf_str(out, "\r\n");
+    }
     api_buf_str(out, headers);
     api_buf_str(out, close ? "Connection: close\r\n\r\n" : "\r\n");
     if (status != 304 && status != 204)
@@ -363,13 +394,15 @@ static void on_write(uv_write_t *write_req, int status)
         flush(conn);
         return;
     }
+    if (conn->state == API_CONN_WEBSOCKET) {
+        api_ws_writable(conn); /* ws.c writes frames of its own: it decides when to close */
+        return;
+    }
     if (conn->close_after_write) {
         api_conn_close(conn);
         return;
     }
-    if (conn->state == API_CONN_WEBSOCKET)
-        api_ws_writable(conn);
-    else if (conn->state == API_CONN_IDLE)
+    if (conn->state == API_CONN_IDLE)
         process_input(conn); /* pipelined input may have waited for the output to drain */
 }
 

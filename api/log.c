@@ -1,7 +1,14 @@
 /*
  * log.c: structured logs. Every line is one JSON object on stderr with the time, the level,
  * the message and the request id when there is one, so a request can be followed through
- * every line it caused. One write(2) a line keeps lines whole.
+ * every line it caused.
+ *
+ * A write(2) per line cost the loop thread a system call per request (a request log line per
+ * request). While the server runs, lines written on the loop thread are gathered in one bounded
+ * buffer and written by api_log_flush, which the server calls once per turn of its loop (and
+ * when the buffer would overflow): lines stay whole and in order, and a burst of requests costs
+ * one write. Error lines, lines from other threads and lines outside a running server are
+ * written at once.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "api/api_int.h"
@@ -9,13 +16,65 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LOG_LINE_BYTES_MAX 2048
+#define LOG_LINE_BYTES_MAX   2048
+#define LOG_BUFFER_BYTES_MAX (64 * 1024) /* lines gathered before a write */
+
+_Static_assert(LOG_BUFFER_BYTES_MAX >= 4 * LOG_LINE_BYTES_MAX, "the buffer holds several lines");
 
 static int log_level = API_LOG_INFO;
+static char pending[LOG_BUFFER_BYTES_MAX];
+static size_t pending_len;
+static bool buffering;
+static pthread_t buffering_thread;
 
 void api_log_init(int level)
 {
     log_level = level;
+}
+
+bool api_log_enabled(int level)
+{
+    return level <= log_level;
+}
+
+static void write_all(const char *bytes, size_t len)
+{
+    while (len > 0) {
+        ssize_t written = write(STDERR_FILENO, bytes, len);
+        if (written <= 0)
+            return; /* a log line that cannot be written is not worth failing a request */
+        bytes += written;
+        len -= (size_t)written;
+    }
+}
+
+void api_log_flush(void)
+{
+    if (pending_len == 0)
+        return;
+    write_all(pending, pending_len);
+    pending_len = 0;
+}
+
+void api_log_buffer(bool on)
+{
+    if (!on)
+        api_log_flush();
+    buffering = on;
+    buffering_thread = pthread_self();
+}
+
+/* Writes a whole line: into the buffer when the caller may, else at once. */
+static void emit(int level, const char *line, size_t len)
+{
+    if (!buffering || level == API_LOG_ERROR || !pthread_equal(pthread_self(), buffering_thread)) {
+        write_all(line, len);
+        return;
+    }
+    if (pending_len + len > sizeof(pending))
+        api_log_flush();
+    memcpy(pending + pending_len, line, len);
+    pending_len += len;
 }
 
 void api_log(int level, const char *request_id, const char *message, const char *fields_format, ...)
@@ -42,6 +101,87 @@ void api_log(int level, const char *request_id, const char *message, const char 
         len += added;
     line[len++] = '}';
     line[len++] = '\n';
-    ssize_t written = write(STDERR_FILENO, line, (size_t)len);
-    (void)written; /* a log line that cannot be written is not worth failing a request */
+    emit(level, line, (size_t)len);
+}
+
+/* ---- the request line, without printf: one per request ---- */
+
+typedef struct {
+    char *at;
+    char *end;
+} cursor_t;
+
+static void put(cursor_t *c, const char *text, size_t len)
+{
+    size_t room = (size_t)(c->end - c->at);
+    if (len > room)
+        len = room;
+    memcpy(c->at, text, len);
+    c->at += len;
+}
+
+static void put_str(cursor_t *c, const char *text)
+{
+    put(c, text, strlen(text));
+}
+
+static void put_u64(cursor_t *c, uint64_t value)
+{
+    char digits[20];
+    size_t n = 0;
+    do {
+        digits[sizeof(digits) - 1 - n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value > 0);
+    put(c, digits + sizeof(digits) - n, n);
+}
+
+/* text as a JSON string's content: what RFC 8259 requires escaped is escaped. */
+static void put_escaped(cursor_t *c, const char *text, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
+            put(c, &text[i], 1);
+        } else if (ch == '"' || ch == '\\') {
+            char escape[2] = {'\\', (char)ch};
+            put(c, escape, 2);
+        } else {
+            char escape[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
+            put(c, escape, 6);
+        }
+    }
+}
+
+void api_log_request(const char *request_id, const char *method, const char *path, size_t path_len,
+                     const char *route, int status, uint64_t duration_us)
+{
+    if (API_LOG_INFO > log_level)
+        return;
+    char line[LOG_LINE_BYTES_MAX];
+    cursor_t c = {line, line + sizeof(line) - 2}; /* room for the closing "}\n" */
+    put_str(&c, "{\"ts_us\":");
+    put_u64(&c, (uint64_t)fl_now_us());
+    put_str(&c, ",\"level\":\"info\",\"msg\":\"request\"");
+    if (request_id[0] != '\0') {
+        put_str(&c, ",\"request_id\":\"");
+        put_str(&c, request_id); /* plain by construction (http.c's request_id) */
+        put_str(&c, "\"");
+    }
+    put_str(&c, ",\"method\":\"");
+    put_str(&c, method);
+    put_str(&c, "\",\"path\":\"");
+    put_escaped(&c, path, path_len);
+    put_str(&c, "\",\"route\":\"");
+    put_str(&c, route);
+    put_str(&c, "\",\"status\":");
+    put_u64(&c, (uint64_t)(status > 0 ? status : 0));
+    put_str(&c, ",\"duration_us\":");
+    put_u64(&c, duration_us);
+    if (c.at == c.end)
+        return; /* cut: a line that is not whole JSON is not written */
+    *c.at++ = '}';
+    *c.at++ = '\n';
+    emit(API_LOG_INFO, line, (size_t)(c.at - line));
 }

@@ -120,14 +120,16 @@ static void on_done(uv_async_t *async)
         ordered = list;
         list = next;
     }
-    /* Subscribers first: a client that sees its 201 and then subscribes from now must not
-     * be told about its own event as if it were later. */
-    api_ws_hub_wake(server);
+    /* Answers first, then the subscribers: the fan-out is bounded per turn of the loop but
+     * can still take a while, and no POST waits for it. A client that sees its 201 and then
+     * subscribes from now starts after the head (ws.c), so it is not told about its own
+     * event either way. */
     while (ordered != NULL) {
         api_conn_t *next = ordered->done_next;
         api_events_append_done(ordered);
         ordered = next;
     }
+    api_ws_hub_wake(server);
     if (server->draining)
         maybe_finish(server);
 }
@@ -137,12 +139,19 @@ static void on_heartbeat(uv_timer_t *timer)
     api_ws_heartbeat(timer->data);
 }
 
+static void on_log_flush(uv_check_t *check)
+{
+    (void)check;
+    api_log_flush();
+}
+
 static void close_server_handles(api_server_t *server)
 {
     if (server->stopped)
         return;
     server->stopped = true;
     uv_close((uv_handle_t *)&server->done_async, NULL);
+    uv_close((uv_handle_t *)&server->log_flush, NULL);
     uv_close((uv_handle_t *)&server->stop_timer, NULL);
     uv_close((uv_handle_t *)&server->heartbeat, NULL);
     /* The signal handlers stay (unreferenced) until the ledger is closed: a repeated SIGTERM
@@ -258,6 +267,10 @@ static void init_handles(api_server_t *server)
     server->heartbeat.data = server;
     uv_timer_start(&server->heartbeat, on_heartbeat, server->config.ws_heartbeat_ms,
                    server->config.ws_heartbeat_ms);
+    uv_check_init(&server->loop, &server->log_flush);
+    uv_check_start(&server->log_flush, on_log_flush);
+    uv_unref((uv_handle_t *)&server->log_flush);
+    api_log_buffer(true);
     uv_signal_init(&server->loop, &server->sigterm);
     server->sigterm.data = server;
     uv_signal_start(&server->sigterm, on_signal, SIGTERM);
@@ -295,6 +308,7 @@ int api_server_run(const api_config_t *config)
         on_signal(&server->sigterm, 0); /* closes everything it opened */
     }
     uv_run(&server->loop, UV_RUN_DEFAULT);
+    api_log_buffer(false);
     api_ws_hub_free(server);
 fail_hub:
     eng_close(server->ledger);
