@@ -181,3 +181,47 @@ Test(ws, a_subscriber_that_does_not_read_neither_slows_writers_nor_loses_events)
         cr_assert_eq(ws_next_seq(&slow), seq);
     client_close(&slow);
 }
+
+/* The fan-out shares one encoded frame between subscribers and runs in slices between the
+ * loop's other work: with many subscribers every one still gets every event once, in order,
+ * and the posts keep being answered meanwhile. */
+#define MANY_SUBSCRIBERS 200
+#define MANY_EVENTS      60
+
+Test(ws, two_hundred_subscribers_receive_every_event_in_order_while_posts_are_answered)
+{
+    static client_t subs[MANY_SUBSCRIBERS];
+    post_units(1); /* seq 1: before the subscriptions, not sent */
+    for (int i = 0; i < MANY_SUBSCRIBERS; i++)
+        ws_open(&subs[i], "");
+    for (int i = 0; i < MANY_EVENTS; i++)
+        post_units(1 + (unsigned)(i % 3)); /* each answered 201 (post_units checks) */
+    unsigned long long last = next_id - 1;
+    for (int i = 0; i < MANY_SUBSCRIBERS; i++) {
+        for (unsigned long long seq = 2; seq <= last; seq++)
+            cr_assert_eq(ws_next_seq(&subs[i]), seq, "subscriber %d", i);
+        client_close(&subs[i]);
+    }
+    response_t r;
+    client_request(&poster, "GET", "/metrics", "", NULL, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_not_null(strstr(r.body, "fouta_ws_clients"));
+    response_free(&r);
+}
+
+Test(ws, a_subscriber_that_joins_while_events_flow_misses_none_from_its_start)
+{
+    client_t early, late;
+    ws_open(&early, "?from_seq=1");
+    for (int i = 0; i < 10; i++)
+        post_units(5);
+    ws_open(&late, "?from_seq=20"); /* behind the hub: catches up, then live */
+    for (int i = 0; i < 10; i++)
+        post_units(5);
+    for (unsigned long long seq = 1; seq <= 100; seq++)
+        cr_assert_eq(ws_next_seq(&early), seq);
+    for (unsigned long long seq = 20; seq <= 100; seq++)
+        cr_assert_eq(ws_next_seq(&late), seq);
+    client_close(&early);
+    client_close(&late);
+}
