@@ -112,8 +112,9 @@ static int replies(redis_sink_t *r, redisReply **last)
         }
         r->queued--;
         redisReply *got = reply;
-        if (got->type == REDIS_REPLY_ERROR && rc == 0 && r->queued > 0)
-            rc = FL_ESINK_REJECTED; /* queued inside MULTI: EXEC will say EXECABORT */
+        if (got->type == REDIS_REPLY_ERROR && rc == 0 && r->queued > 0) {
+            rc = reply_error(r, got); /* inside MULTI: EXEC will only say EXECABORT */
+        }
         if (r->queued == 0) {
             *last = got;
         } else {
@@ -447,10 +448,9 @@ static int redis_apply(prj_sink_t *sink, prj_target_t target, const char *name,
     if (rc != 0)
         return rc;
     redisReply *exec = NULL;
-    int queued_rc = replies(r, &exec);
-    rc = exec_result(r, exec);
-    if (rc == 0)
-        rc = queued_rc;
+    rc = replies(r, &exec);
+    if (rc == 0) /* else EXEC was refused for that first error, which is the one to keep */
+        rc = exec_result(r, exec);
     bool ran = exec != NULL && exec->type == REDIS_REPLY_ARRAY;
     if (exec != NULL)
         freeReplyObject(exec);
