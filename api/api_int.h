@@ -27,6 +27,7 @@
 #include "api/api.h"
 #include "engine/engine.h"
 #include "events/events.h"
+#include "projections/projections.h"
 
 /* ---- buf.c: a growable byte buffer, reused across requests ---- */
 
@@ -354,6 +355,8 @@ void api_metrics_render(api_server_t *server, api_buf_t *out);
 
 typedef struct api_append api_append_t;
 
+#define API_PROJECTORS_MAX 2 /* PostgreSQL and Redis */
+
 struct api_server {
     uv_loop_t loop;
     uv_tcp_t listener;
@@ -379,13 +382,25 @@ struct api_server {
     /* health of the writer: progress seen at the last ready check */
     uint64_t ready_commits;
     uint64_t ready_at_ns;
-    void *hub; /* ws.c's subscriptions */
+    void *hub;                             /* ws.c's subscriptions */
+    prj_sink_t *sinks[API_PROJECTORS_MAX]; /* projections.c */
+    prj_projector_t *projectors[API_PROJECTORS_MAX];
+    uint32_t projectors_count;
 };
 
 /* The engine's callback (writer thread): hands conn back to the loop thread. */
 void api_server_append_done(api_server_t *server, api_conn_t *conn);
 /* A connection is gone: unlink it, and finish a graceful stop when it was the last. */
 void api_server_conn_closed(api_server_t *server, api_conn_t *conn);
+
+/* ---- projections.c ---- */
+
+/* Starts a projector per configured sink (the ledger is open): 0, FL_EINVAL (a bad URL). */
+int api_projections_start(api_server_t *server);
+/* Stops them all; before the ledger closes. */
+void api_projections_stop(api_server_t *server);
+/* Each projector's status; returns how many. */
+uint32_t api_projections_status(api_server_t *server, prj_status_t out[API_PROJECTORS_MAX]);
 
 /* ---- openapi.c ---- */
 

@@ -86,6 +86,28 @@ static bool reachable(const char *url, const char *default_port)
     return ok;
 }
 
+/* "projectors":[...]} - each projector's state and lag (they never make foutad unready: the
+ * ledger serves every read without them). */
+static void projectors_json(api_server_t *server, api_buf_t *body)
+{
+    prj_status_t status[API_PROJECTORS_MAX];
+    uint32_t count = api_projections_status(server, status);
+    api_buf_str(body, "\"projectors\":[");
+    for (uint32_t i = 0; i < count; i++) {
+        const prj_status_t *s = &status[i];
+        api_buf_printf(body,
+                       "%s{\"name\":\"%s\",\"sink\":\"%s\",\"state\":\"%s\",\"paused\":%s,"
+                       "\"checkpoint\":%llu,\"lag_events\":%llu,\"lag_ms\":%llu,"
+                       "\"dead_letters\":%llu,\"error\":\"%s\"}",
+                       i ? "," : "", s->name, s->sink, prj_state_name(s->state),
+                       s->paused ? "true" : "false", (unsigned long long)s->checkpoint,
+                       (unsigned long long)s->lag_events, (unsigned long long)s->lag_ms,
+                       (unsigned long long)s->dead_letters,
+                       s->last_error != 0 ? fl_errname(s->last_error) : "");
+    }
+    api_buf_str(body, "]}");
+}
+
 api_handled_t api_h_ready(api_conn_t *conn)
 {
     api_server_t *server = conn->server;
@@ -107,10 +129,11 @@ api_handled_t api_h_ready(api_conn_t *conn)
     api_buf_t body = {0};
     api_buf_printf(&body,
                    "{\"status\":\"%s\",\"ledger\":\"%s\",\"writer\":\"%s\",\"queue_events\":%u,"
-                   "\"fold_error\":\"%s\",\"postgres\":\"%s\",\"redis\":\"%s\"}",
+                   "\"fold_error\":\"%s\",\"postgres\":\"%s\",\"redis\":\"%s\",",
                    ok ? "ready" : "not ready", open ? "open" : "closing",
                    writer ? "moving" : "stuck", stats.queue_events,
                    stats.fold_error != 0 ? fl_errname(stats.fold_error) : "", postgres, redis);
+    projectors_json(server, &body);
     api_respond(conn, ok ? 200 : 503, "application/json", "Cache-Control: no-store\r\n", body.data,
                 body.len);
     api_buf_free(&body);

@@ -110,11 +110,46 @@ static void ledger_metrics(api_server_t *server, api_buf_t *out)
         (unsigned long long)stats.map_bytes);
 }
 
+/* Each projector (projections/): its state, checkpoint, lag and failures. */
+static void projector_metrics(api_server_t *server, api_buf_t *out)
+{
+    prj_status_t status[API_PROJECTORS_MAX];
+    uint32_t count = api_projections_status(server, status);
+    if (count == 0)
+        return;
+    api_buf_str(out, "# HELP fouta_projector_lag_events Events committed and not yet in the "
+                     "sink.\n# TYPE fouta_projector_lag_events gauge\n"
+                     "# HELP fouta_projector_lag_seconds Age of the oldest event not yet in the "
+                     "sink.\n# TYPE fouta_projector_lag_seconds gauge\n"
+                     "# HELP fouta_projector_state 1 for the projector's state.\n"
+                     "# TYPE fouta_projector_state gauge\n");
+    for (uint32_t i = 0; i < count; i++) {
+        const prj_status_t *s = &status[i];
+        api_buf_printf(out,
+                       "fouta_projector_state{projector=\"%s\",state=\"%s\"} 1\n"
+                       "fouta_projector_checkpoint_seq{projector=\"%s\"} %llu\n"
+                       "fouta_projector_lag_events{projector=\"%s\"} %llu\n"
+                       "fouta_projector_lag_seconds{projector=\"%s\"} %.3f\n"
+                       "fouta_projector_events_total{projector=\"%s\"} %llu\n"
+                       "fouta_projector_retries_total{projector=\"%s\"} %llu\n"
+                       "fouta_projector_dead_letters_total{projector=\"%s\"} %llu\n"
+                       "fouta_projector_visible_seconds{projector=\"%s\",quantile=\"0.5\"} %.4f\n"
+                       "fouta_projector_visible_seconds{projector=\"%s\",quantile=\"0.99\"} %.4f\n",
+                       s->name, prj_state_name(s->state), s->name,
+                       (unsigned long long)s->checkpoint, s->name,
+                       (unsigned long long)s->lag_events, s->name, (double)s->lag_ms / 1000.0,
+                       s->name, (unsigned long long)s->events, s->name,
+                       (unsigned long long)s->retries, s->name, (unsigned long long)s->dead_letters,
+                       s->name, s->visible_ms_p50 / 1000.0, s->name, s->visible_ms_p99 / 1000.0);
+    }
+}
+
 void api_metrics_render(api_server_t *server, api_buf_t *out)
 {
     const api_metrics_t *metrics = &server->metrics;
     http_metrics(metrics, out);
     ledger_metrics(server, out);
+    projector_metrics(server, out);
     api_buf_str(out, "# HELP fouta_api_append_request_events Events per POST /api/v1/events.\n"
                      "# TYPE fouta_api_append_request_events histogram\n");
     uint64_t cumulative = 0;

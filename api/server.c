@@ -299,6 +299,9 @@ int api_server_run(const api_config_t *config)
     rc = open_ledger(server);
     if (rc != 0)
         goto fail_ledger;
+    rc = api_projections_start(server);
+    if (rc != 0)
+        goto fail_projections;
     rc = api_ws_hub_init(server);
     if (rc != 0)
         goto fail_hub;
@@ -311,6 +314,8 @@ int api_server_run(const api_config_t *config)
     api_log_buffer(false);
     api_ws_hub_free(server);
 fail_hub:
+    api_projections_stop(server); /* before the ledger closes */
+fail_projections:
     eng_close(server->ledger);
     if (server->stopped) {
         /* Stopped: a late signal is ignored rather than killing the exit (closing a libuv
