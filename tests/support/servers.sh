@@ -19,11 +19,12 @@ as_pg() {
   fi
 }
 
-# A TCP port nothing listens on (bash's /dev/tcp: a refused connection means free).
+# A TCP port nothing listens on (bash's /dev/tcp: a refused connection means free), below the
+# ephemeral range, where an outgoing connection could hold it without listening.
 free_port() {
   local port
   for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
@@ -37,7 +38,11 @@ pg_start() {
   local dir=$1
   as_pg "$pg_bin/pg_ctl" -D "$dir/pg" -l "$dir/sock/pg.log" -w -t 30 \
     -o "-p $(cat "$dir/pg.port") -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=${FL_PG_FSYNC:-off} -c max_connections=50" \
-    start >/dev/null
+    start >/dev/null || {
+    echo "servers.sh: postgres did not start on port $(cat "$dir/pg.port"):" >&2
+    tail -5 "$dir/sock/pg.log" >&2 || true
+    return 1
+  }
 }
 pg_stop() { as_pg "$pg_bin/pg_ctl" -D "$1/pg" -m fast -w -t 30 stop >/dev/null; }
 pg_kill() { kill -9 "$(head -1 "$1/pg/postmaster.pid")"; }
@@ -51,7 +56,8 @@ redis_start() {
     redis-cli -p "$(cat "$dir/redis.port")" ping 2>/dev/null | grep -q PONG && return 0
     sleep 0.05
   done
-  echo "servers.sh: redis did not start" >&2
+  echo "servers.sh: redis did not start on port $(cat "$dir/redis.port"):" >&2
+  tail -5 "$dir/redis.log" >&2 || true
   return 1
 }
 redis_stop() { redis-cli -p "$(cat "$1/redis.port")" shutdown >/dev/null 2>&1 || true; wait_gone "$1/redis.pid"; }
@@ -72,7 +78,8 @@ run() {
   [ "$(id -u)" -eq 0 ] && chown "$(id -u postgres >/dev/null 2>&1 && echo postgres || echo nobody)" \
     "$dir/pg" "$dir/sock" && chmod 700 "$dir/pg"
   free_port >"$dir/pg.port"
-  free_port >"$dir/redis.port"
+  until port=$(free_port) && [ "$port" != "$(cat "$dir/pg.port")" ]; do :; done
+  echo "$port" >"$dir/redis.port"
   cleanup() {
     pg_stop "$dir" 2>/dev/null || true
     redis_stop "$dir" 2>/dev/null || true
@@ -80,8 +87,14 @@ run() {
   }
   trap cleanup EXIT
   as_pg "$pg_bin/initdb" -D "$dir/pg" -U fouta --auth=trust -E UTF8 --no-sync >/dev/null
-  pg_start "$dir"
-  redis_start "$dir"
+  if ! pg_start "$dir"; then
+    free_port >"$dir/pg.port"
+    pg_start "$dir"
+  fi
+  if ! redis_start "$dir"; then
+    free_port >"$dir/redis.port"
+    redis_start "$dir"
+  fi
   export FL_TEST_PG_URL="postgresql://fouta@127.0.0.1:$(cat "$dir/pg.port")/postgres"
   export FL_TEST_REDIS_URL="redis://127.0.0.1:$(cat "$dir/redis.port")"
   export FL_TEST_SERVERS="$dir" FL_TEST_SERVERS_SH="$script"
