@@ -1,0 +1,161 @@
+/*
+ * The fouta command line against a real foutad: a simulated day (fouta-sim's NDJSON) posted
+ * with every event accepted, posted again with every event reported as already recorded, a
+ * tail that receives events posted while it runs, the reads printing the values the day made,
+ * a refusal reported with its code, and --help.
+ */
+#include "tests/api/client.h"
+
+#include <stdarg.h>
+
+TestSuite(cli, .timeout = 120);
+
+static server_t server;
+static char output[1 << 20];
+
+/* Runs a shell command, keeps its stdout (and stderr) in `output`; returns its exit status. */
+static int run(const char *format, ...)
+{
+    char command[2048];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(command, sizeof(command), format, args);
+    va_end(args);
+    FILE *pipe = popen(command, "r");
+    cr_assert_not_null(pipe);
+    size_t len = fread(output, 1, sizeof(output) - 1, pipe);
+    output[len] = '\0';
+    int status = pclose(pipe);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static unsigned count_of(const char *text, const char *needle)
+{
+    unsigned count = 0;
+    for (const char *at = strstr(text, needle); at != NULL; at = strstr(at + 1, needle))
+        count++;
+    return count;
+}
+
+/* The text value of "key":"..." in the first line of file holding `type`. */
+static void first_value(const char *file, const char *type, const char *key, char *out, size_t size)
+{
+    char pattern[128];
+    snprintf(pattern, sizeof(pattern), "\"type\":\"%s\"", type);
+    FILE *in = fopen(file, "r");
+    cr_assert_not_null(in);
+    static char line[1 << 16];
+    out[0] = '\0';
+    while (fgets(line, sizeof(line), in) != NULL) {
+        if (strstr(line, pattern) == NULL)
+            continue;
+        snprintf(pattern, sizeof(pattern), "\"%s\":", key);
+        const char *at = strstr(line, pattern);
+        cr_assert_not_null(at, "%s has no %s", type, key);
+        at += strlen(pattern);
+        if (*at == '"')
+            sscanf(at + 1, "%[^\"]", out);
+        else
+            snprintf(out, size, "%lld", strtoll(at, NULL, 10));
+        break;
+    }
+    fclose(in);
+    cr_assert_neq(out[0], '\0', "no %s in %s", type, file);
+}
+
+#define FOUTA "%s --url http://127.0.0.1:%d"
+
+Test(cli, a_simulated_day_is_posted_then_reported_already_recorded_and_read_back)
+{
+    server_start(&server);
+    char day[300];
+    snprintf(day, sizeof(day), "%s/day.ndjson", server.dir);
+    cr_assert_eq(run("%s --seed 11 --looms 6 --days 1 --out %s", FOUTA_SIM, day), 0);
+    cr_assert_eq(run("wc -l < %s", day), 0);
+    unsigned events = (unsigned)strtoul(output, NULL, 10);
+    cr_assert_gt(events, 300);
+    char expected[128];
+    cr_assert_eq(run(FOUTA " post %s --quiet", FOUTA_CLI, server.port, day), 0, "%s", output);
+    snprintf(expected, sizeof(expected), "posted %u: %u accepted, 0 already recorded, 0 refused",
+             events, events);
+    cr_assert(strstr(output, expected) != NULL, "%s", output);
+    cr_assert_eq(run(FOUTA " post %s", FOUTA_CLI, server.port, day), 0);
+    cr_assert_eq(count_of(output, ": already recorded, seq "), events);
+    snprintf(expected, sizeof(expected), "posted %u: 0 accepted, %u already recorded, 0 refused",
+             events, events);
+    cr_assert(strstr(output, expected) != NULL, "%s", output);
+
+    /* The reads print what the day made. */
+    char roll[64], loom[64], order[64], planned[64], item[64];
+    first_value(day, "ProductionDeclared", "hu_id", roll, sizeof(roll));
+    first_value(day, "ProductionDeclared", "loom_id", loom, sizeof(loom));
+    first_value(day, "OFCreated", "of_id", order, sizeof(order));
+    first_value(day, "OFCreated", "planned_qty_milli", planned, sizeof(planned));
+    first_value(day, "OFCreated", "item_id", item, sizeof(item));
+    cr_assert_eq(run(FOUTA " hu %s", FOUTA_CLI, server.port, roll), 0);
+    cr_assert(strstr(output, roll) != NULL && strstr(output, "\"status\"") != NULL, "%s", output);
+    cr_assert_eq(run(FOUTA " genealogy hu-%s up", FOUTA_CLI, server.port, roll), 0);
+    snprintf(expected, sizeof(expected), "loom-%s", loom);
+    cr_assert(strstr(output, expected) != NULL, "%s", output);
+    cr_assert_eq(run(FOUTA " order %s", FOUTA_CLI, server.port, order), 0);
+    snprintf(expected, sizeof(expected), "\"planned_milli\": %s", planned);
+    cr_assert(strstr(output, expected) != NULL, "%s", output);
+    snprintf(expected, sizeof(expected), "\"item\": \"%s\"", item);
+    cr_assert(strstr(output, expected) != NULL, "%s", output);
+    cr_assert_eq(run(FOUTA " stock --location WEAVING --status available --group-by item",
+                     FOUTA_CLI, server.port),
+                 0);
+    cr_assert(strstr(output, "\"rows\"") != NULL, "%s", output);
+    cr_assert_eq(run(FOUTA " label %s", FOUTA_CLI, server.port, roll), 0);
+    snprintf(expected, sizeof(expected), "HU %s", roll);
+    cr_assert(strstr(output, expected) != NULL, "%s", output);
+    cr_assert_eq(run(FOUTA " hu NOPE 2>&1", FOUTA_CLI, server.port), 1);
+    cr_assert(strstr(output, "404 NOENT") != NULL, "%s", output);
+    server_stop(&server);
+}
+
+Test(cli, tail_receives_events_posted_while_it_runs)
+{
+    server_start(&server);
+    char command[1024], file[300];
+    snprintf(command, sizeof(command), FOUTA " tail --type GoodsReceived --limit 2", FOUTA_CLI,
+             server.port);
+    FILE *tail = popen(command, "r");
+    cr_assert_not_null(tail);
+    sleep_ms(500); /* subscribed from now */
+    snprintf(file, sizeof(file), "%s/two.json", server.dir);
+    FILE *out = fopen(file, "w");
+    char a[1024], b[1024], c[1024];
+    event_goods(a, sizeof(a), 1, "T1", "1000");
+    event_move(b, sizeof(b), 2, "T1", "MP1", "MP2");
+    event_goods(c, sizeof(c), 3, "T2", "2000");
+    fprintf(out, "[%s,%s,%s]", a, b, c);
+    fclose(out);
+    cr_assert_eq(run(FOUTA " --user sr --role store_raw post %s", FOUTA_CLI, server.port, file), 0,
+                 "%s", output);
+    char line[4096];
+    cr_assert_not_null(fgets(line, sizeof(line), tail));
+    cr_assert(strstr(line, "\"hu_id\":\"T1\"") != NULL, "%s", line);
+    cr_assert_not_null(fgets(line, sizeof(line), tail));
+    cr_assert(strstr(line, "\"hu_id\":\"T2\"") != NULL, "%s", line);
+    cr_assert_eq(pclose(tail), 0, "tail stops after --limit");
+    server_stop(&server);
+}
+
+Test(cli, a_refused_event_is_reported_with_its_code_and_the_exit_status_says_so)
+{
+    server_start(&server);
+    char file[300], event[1024];
+    snprintf(file, sizeof(file), "%s/bad.ndjson", server.dir);
+    FILE *out = fopen(file, "w");
+    event_move(event, sizeof(event), 1, "GHOST", "MP1", "FG");
+    fprintf(out, "{\"role\":\"store_finished\",\"user\":\"sf\",\"event\":%s}\n", event);
+    fclose(out);
+    cr_assert_eq(run(FOUTA " post %s", FOUTA_CLI, server.port, file), 1);
+    cr_assert(strstr(output, "refused 422 RULE_HU_UNKNOWN") != NULL, "%s", output);
+    cr_assert(strstr(output, "hu-GHOST") != NULL, "%s", output);
+    cr_assert_eq(run("%s --help", FOUTA_CLI), 0);
+    cr_assert(strstr(output, "genealogy ENTITY up|down") != NULL);
+    cr_assert_eq(run("%s frobnicate 2>/dev/null", FOUTA_CLI), 2);
+    server_stop(&server);
+}
