@@ -4,6 +4,8 @@
  * parallel keeps every event after those it depends on: an event waits until every earlier
  * event naming one of its units, orders, looms, beams or records has been answered (master
  * data waits for everything before it), so concurrent connections never reorder a unit's life.
+ * A batch takes the next events of one actor while each has all its dependencies answered, or
+ * all of them inside the batch (the server applies a batch in order).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -35,6 +37,7 @@ typedef struct {
     size_t len;
     char user[64], role[32], device[72];
     uint64_t after; /* index + 1 of the last earlier event it depends on, 0 for none */
+    uint64_t first; /* index + 1 of the first one */
 } pending_t;
 
 typedef struct {
@@ -126,10 +129,11 @@ static int dependencies(pending_t *events, size_t count)
                             .role = ev_role_parse(events[i].role, strlen(events[i].role)),
                             .device = events[i].device};
         ev_error_t error;
-        uint64_t after = barrier;
+        uint64_t after = barrier, first = barrier;
         if (ev_decode_json(events[i].json, events[i].len, &actor, &decoded, &error) != 0 ||
             is_barrier(decoded.stream)) {
             after = i; /* everything before it */
+            first = i > 0 ? 1 : 0;
             barrier = i + 1;
         } else {
             for (uint32_t e = 0; e < decoded.entities_count; e++) {
@@ -142,10 +146,13 @@ static int dependencies(pending_t *events, size_t count)
                 }
                 if (slot->last > after)
                     after = slot->last;
+                if (slot->last != 0 && (first == 0 || slot->last < first))
+                    first = slot->last;
                 slot->last = i + 1;
             }
         }
         events[i].after = after;
+        events[i].first = first;
     }
     free(table.slots);
     return 0;
@@ -180,7 +187,7 @@ static void *post_main(void *arg)
         size_t end = start + 1;
         while (end < p->count && end - start < p->batch &&
                same_actor(&p->events[start], &p->events[end]) &&
-               (p->events[end].after <= p->watermark || p->events[end].after > start))
+               (p->events[end].after <= p->watermark || p->events[end].first > start))
             end++;
         p->next = end;
         pthread_mutex_unlock(&p->lock);

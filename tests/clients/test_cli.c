@@ -159,3 +159,14 @@ Test(cli, a_refused_event_is_reported_with_its_code_and_the_exit_status_says_so)
     cr_assert_eq(run("%s frobnicate 2>/dev/null", FOUTA_CLI), 2);
     server_stop(&server);
 }
+
+Test(cli, fouta_sim_posts_two_days_over_four_connections_with_no_event_refused)
+{
+    server_start(&server);
+    cr_assert_eq(run("%s --seed 1 --looms 12 --days 2 --post http://127.0.0.1:%d "
+                     "--connections 4 2>&1",
+                     FOUTA_SIM, server.port),
+                 0, "%s", output);
+    cr_assert(strstr(output, "0 already recorded, 0 refused") != NULL, "%s", output);
+    server_stop(&server);
+}
