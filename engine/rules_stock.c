@@ -323,9 +323,12 @@ static int returned_unit(rule_t *r, const sublot_t *lot, const char *id_field, i
     name[0] = '\0';
     if (qty == 0)
         return 0;
-    if (!eng__text(&r->payload, id_field, id, sizeof(id)))
+    if (!eng__text(&r->payload, id_field, id, sizeof(id))) {
+        if (status == HU_REJECTED)
+            return 0; /* rejects left at the subcontractor, written off: no unit comes back */
         return eng__refuse(r, FL_EINVALID_VALUE, "%s is needed for a quantity of %lld", id_field,
                            (long long)qty);
+    }
     hu_t hu = {.format = HU_FORMAT, .status = status, .created_seq = r->seq, .qty_milli = qty};
     bool found;
     int rc = eng__hu_get(r, id, &(hu_t){0}, &found);

@@ -471,3 +471,19 @@ Test(flows, a_weaver_takes_a_loom_once_and_leaves_only_a_loom_he_runs)
     REFUSED(FL_ERULE_STATE, EV_ROLE_WEAVER, "OperatorAssignedToLoom", J(take, "op-d"));
     cr_assert_not_null(strstr(detail, "4 operators"), "%s", detail);
 }
+
+Test(flows, rejects_left_at_the_subcontractor_are_written_off_without_a_unit)
+{
+    bundle("B1", "FG", "10000", true);
+    POSTED(EV_ROLE_STORE_SUBCONTRACT, "LotSentToSubcontractor", send("L1", "\"B1\"", "10000"));
+    POSTED(EV_ROLE_STORE_SUBCONTRACT, "LotReturnedFromSubcontractor",
+           "{\"sublot_id\":\"L1\",\"sub_id\":\"BRODERIE\",\"good_hu_id\":\"E1\","
+           "\"good_qty_milli\":9000,\"rejected_qty_milli\":1000,\"lost_qty_milli\":0,"
+           "\"allowance_qty_milli\":0,\"to_location_id\":\"FG\",\"closes_lot\":true}");
+    cr_assert_eq(stock("TW-500", "FG", "available"), 9000);
+    cr_assert_eq(stock("TW-500", "FG", "rejected"), 0, "the rejects stayed there");
+    cr_assert_eq(stock("TW-500", "SUB-BRODERIE", "released"), 0);
+    eng_sublot_view_t lot;
+    cr_assert_eq(eng_sublot_get(ledger, "L1", &lot), 0);
+    cr_assert_eq(lot.rejected_milli, 1000);
+}
