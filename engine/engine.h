@@ -442,6 +442,10 @@ typedef int (*eng_change_cb)(uint64_t seq, const eng_row_t *row, void *data);
 int eng_changes(eng_ledger_t *ledger, uint64_t after_seq, uint32_t events_max, eng_change_cb cb,
                 void *data, uint64_t *last_seq);
 
+/* The same for the events after after_seq up to until_seq included (a projector's batch). */
+int eng_changes_range(eng_ledger_t *ledger, uint64_t after_seq, uint64_t until_seq,
+                      eng_change_cb cb, void *data);
+
 /* Every row of one kind as it is now (to rebuild a projection), in key order; seq is 0. One
  * read transaction; *at_seq gets the head it reflects. */
 int eng_rows(eng_ledger_t *ledger, eng_row_kind_t kind, eng_change_cb cb, void *data,

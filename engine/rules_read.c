@@ -821,8 +821,24 @@ static int snapshot_head(MDB_txn *txn, MDB_dbi log, uint64_t *seq)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+static int changes(eng_ledger_t *ledger, uint64_t after_seq, uint64_t until_seq,
+                   uint32_t events_max, eng_change_cb cb, void *data, uint64_t *last_seq);
+
 int eng_changes(eng_ledger_t *ledger, uint64_t after_seq, uint32_t events_max, eng_change_cb cb,
                 void *data, uint64_t *last_seq)
+{
+    return changes(ledger, after_seq, UINT64_MAX, events_max, cb, data, last_seq);
+}
+
+int eng_changes_range(eng_ledger_t *ledger, uint64_t after_seq, uint64_t until_seq,
+                      eng_change_cb cb, void *data)
+{
+    uint64_t last;
+    return changes(ledger, after_seq, until_seq, UINT32_MAX, cb, data, &last);
+}
+
+static int changes(eng_ledger_t *ledger, uint64_t after_seq, uint64_t until_seq,
+                   uint32_t events_max, eng_change_cb cb, void *data, uint64_t *last_seq)
 {
     *last_seq = after_seq;
     if (cb == NULL || events_max == 0)
@@ -847,6 +863,8 @@ int eng_changes(eng_ledger_t *ledger, uint64_t after_seq, uint32_t events_max, e
             break;
         }
         memcpy(&seq, key.mv_data, sizeof(seq));
+        if (seq > until_seq)
+            break;
         const uint8_t *bytes = value.mv_data;
         for (size_t at = 0; at < value.mv_size && rc == 0 && !stopped;) {
             eng_row_t row;

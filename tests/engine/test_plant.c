@@ -192,6 +192,13 @@ Test(plant, a_projection_that_follows_the_change_journal_equals_the_state_read_w
         cr_assert_not_null(value, "%s missing from the journal", whole.keys[i]);
         cr_assert_str_eq(value, whole.values[i], "%s", whole.keys[i]);
     }
+    /* A bounded range gives what its events changed and nothing after them. */
+    static table_t ranged;
+    ranged.count = 0;
+    cr_assert_eq(eng_changes_range(ledger, 0, 1, table_apply, &ranged), 0);
+    cr_assert_eq(ranged.count, 1, "the article, not the loom defined by event 2");
+    cr_assert_eq(eng_changes_range(ledger, 1, 2, table_apply, &ranged), 0);
+    cr_assert_eq(ranged.count, 2, "and then the loom");
     char key[192];
     snprintf(key, sizeof(key), "%d//TW-500/CUST-1/shipped/1", ENG_ROW_STOCK);
     cr_assert_str_eq(table_find(&whole, key), "210000", "first choice shipped");
