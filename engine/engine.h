@@ -65,6 +65,10 @@ typedef struct {
     int rules;                  /* ENG_RULES_NONE (a generic log) or ENG_RULES_PLANT */
     bool scratch;               /* no fsync: a throwaway ledger (a replay, a rebuild) whose
                                  * loss costs nothing but a rerun; never for a plant's log */
+    bool state_only;            /* with ENG_RULES_PLANT: keep the plant's state and its sequence
+                                 * only, no log (a replay's target, a snapshot); reads of the
+                                 * log, streams and entities find nothing, eng_head gives the
+                                 * sequence the state stands at (no hash) */
 } eng_config_t;
 
 /* A plant ledger checks every event against the catalog and the plant's rules, and keeps the
@@ -386,6 +390,10 @@ typedef int (*eng_link_cb)(const eng_link_t *link, void *data);
  */
 int eng_genealogy(eng_ledger_t *ledger, const char *entity, int direction, uint32_t depth_max,
                   uint32_t nodes_max, eng_link_cb cb, void *data);
+
+/* A consistent, compacted copy of the whole ledger into dir (created; it must hold no ledger),
+ * taken from one read snapshot while appends go on: a backup, or a replay snapshot. */
+int eng_copy(eng_ledger_t *ledger, const char *dir);
 
 /* Waits until the log's head passes after_seq (woken by the commit itself, not by polling),
  * at most timeout_ms; *head_seq gets the head. Returns 0, FL_ETIMEDOUT, or FL_ECANCELED once

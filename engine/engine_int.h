@@ -124,6 +124,8 @@ int eng__err_from_mdb(int rc);
 int eng__read_begin(eng_ledger_t *ledger, MDB_txn **txn);
 void eng__read_end(eng_ledger_t *ledger, MDB_txn *txn);
 int eng__map_grow(eng_ledger_t *ledger);
+/* A state-only ledger records the sequence its state stands at in the commit (writer). */
+int eng__state_head_put(eng_ledger_t *ledger, MDB_txn *txn, uint64_t seq);
 
 /* writer.c */
 void *eng__writer_main(void *arg);

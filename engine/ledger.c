@@ -162,8 +162,38 @@ fail:
 }
 
 /* Reads the last record into ledger->head, so the writer can continue the chain. */
+#define STATE_HEAD_KEY "state_head"
+
+int eng__state_head_put(eng_ledger_t *ledger, MDB_txn *txn, uint64_t seq)
+{
+    MDB_val key = {.mv_size = sizeof(STATE_HEAD_KEY) - 1, .mv_data = STATE_HEAD_KEY};
+    MDB_val value = {.mv_size = sizeof(seq), .mv_data = &seq};
+    return mdb_put(txn, ledger->dbi_meta, &key, &value, 0);
+}
+
+/* A state-only ledger's head is the sequence its state stands at (meta "state_head"). */
+static int load_state_head(eng_ledger_t *ledger)
+{
+    MDB_txn *txn = NULL;
+    int rc = mdb_txn_begin(ledger->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0)
+        return eng__err_from_mdb(rc);
+    MDB_val key = {.mv_size = sizeof(STATE_HEAD_KEY) - 1, .mv_data = STATE_HEAD_KEY}, value;
+    memset(&ledger->head, 0, sizeof(ledger->head));
+    rc = mdb_get(txn, ledger->dbi_meta, &key, &value);
+    if (rc == 0 && value.mv_size == sizeof(ledger->head.seq))
+        memcpy(&ledger->head.seq, value.mv_data, sizeof(ledger->head.seq));
+    else if (rc == 0)
+        rc = MDB_CORRUPTED;
+    mdb_txn_abort(txn);
+    ledger->folded_seq = ledger->head.seq;
+    return rc == MDB_NOTFOUND ? 0 : eng__err_from_mdb(rc);
+}
+
 static int load_head(eng_ledger_t *ledger)
 {
+    if (ledger->config.state_only)
+        return load_state_head(ledger);
     MDB_txn *txn = NULL;
     MDB_cursor *cursor = NULL;
     int rc = mdb_txn_begin(ledger->env, NULL, MDB_RDONLY, &txn);
@@ -209,8 +239,9 @@ static int make_dir(const char *dir)
 int eng_open(eng_ledger_t **out, const eng_config_t *config)
 {
     *out = NULL;
-    if (config == NULL || config->dir == NULL || config->dir[0] == '\0')
-        return FL_EINVAL;
+    if (config == NULL || config->dir == NULL || config->dir[0] == '\0' ||
+        (config->state_only && config->rules != ENG_RULES_PLANT))
+        return FL_EINVAL; /* a state-only ledger without rules would keep nothing */
     eng_ledger_t *ledger = calloc(1, sizeof(*ledger));
     if (ledger == NULL)
         return FL_ENOMEM;
@@ -341,4 +372,16 @@ int eng_wait(eng_ledger_t *ledger, uint64_t after_seq, uint32_t timeout_ms, uint
     if (*head_seq > after_seq)
         return 0;
     return closing ? FL_ECANCELED : FL_ETIMEDOUT;
+}
+
+int eng_copy(eng_ledger_t *ledger, const char *dir)
+{
+    if (dir == NULL || dir[0] == '\0')
+        return FL_EINVAL;
+    int rc = make_dir(dir);
+    if (rc != 0)
+        return rc;
+    /* A compacting copy from a read snapshot: the writer goes on meanwhile. */
+    rc = mdb_env_copy2(ledger->env, dir, MDB_CP_COMPACT);
+    return rc == 0 ? 0 : eng__err_from_mdb(rc);
 }

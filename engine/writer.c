@@ -221,10 +221,36 @@ static int write_event(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *ev
 
 /* Checks then writes event index of req. Returns an LMDB code (storage failure, the whole
  * transaction is lost); the event's own outcome goes to req. */
+/* A state-only ledger (a replay's scratch): the rules run and the state changes, but no record,
+ * id, stream version or hash is kept; the sequence still counts, so that the state's sequences
+ * (a unit's creation, a link's event) are the source's. */
+static int apply_state_only(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req,
+                            uint32_t index, chain_t *chain)
+{
+    int code = 0;
+    char detail[ENG_DETAIL_LEN_MAX];
+    uint64_t seq = chain->head.seq + 1;
+    int rc = eng__rules_apply(ledger, txn, &req->events[index], seq, &code, detail, sizeof(detail));
+    if (rc != 0)
+        return rc;
+    if (code != 0) {
+        if (req->status == 0)
+            memcpy(req->detail, detail, sizeof(detail));
+        request_fail(req, index, code);
+        return 0;
+    }
+    chain->head.seq = seq;
+    chain->head.recorded_at_us = chain->recorded_at_us;
+    req->positions[index] = (eng_position_t){.seq = seq};
+    return 0;
+}
+
 static int apply_event(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req, uint32_t index,
                        chain_t *chain)
 {
     const eng_event_t *event = &req->events[index];
+    if (ledger->config.state_only)
+        return apply_state_only(ledger, txn, req, index, chain);
     MDB_val key = {.mv_size = ENG_ID_BYTES, .mv_data = (void *)event->id}, value;
     int rc = mdb_get(txn, ledger->dbi_ids, &key, &value);
     if (rc == 0)
@@ -338,6 +364,8 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
                     chain.head.seq - ledger->folded_seq >= ledger->config.fold_events_max;
         if (fold)
             rc = eng__fold_in(ledger, txn, ENG_FOLD_CHUNK_MAX, &fold_to);
+        if (rc == 0 && ledger->config.state_only && chain.head.seq != ledger->head.seq)
+            rc = eng__state_head_put(ledger, txn, chain.head.seq);
         uint64_t applied_ns = fl_mono_ns() - started_ns;
         if (rc == 0)
             rc = mdb_txn_commit(txn);
@@ -366,6 +394,8 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
         pthread_mutex_lock(&ledger->lock);
         ledger->stats.events_appended += chain.head.seq - ledger->head.seq;
         ledger->head = chain.head;
+        if (ledger->config.state_only)
+            ledger->folded_seq = chain.head.seq; /* no log, nothing to fold */
         pthread_cond_broadcast(&ledger->committed);
         pthread_mutex_unlock(&ledger->lock);
         if (fold)

@@ -246,7 +246,8 @@ static int book_at_opening(eng_ledger_t *ledger, session_t *session)
     snprintf(path, sizeof(path), "%s/fouta-count-XXXXXX", tmp != NULL ? tmp : "/tmp");
     if (mkdtemp(path) == NULL)
         return FL_EIO;
-    eng_config_t config = {.dir = path, .rules = ENG_RULES_PLANT, .scratch = true};
+    eng_config_t config = {
+        .dir = path, .rules = ENG_RULES_PLANT, .scratch = true, .state_only = true};
     eng_ledger_t *scratch = NULL;
     rpl_progress_t progress;
     uint64_t at;

@@ -51,6 +51,20 @@ int rpl_compare(eng_ledger_t *left, eng_ledger_t *right, rpl_difference_t *diffe
 /* A row as canonical text: *key identifies it, *value is everything it holds. */
 void rpl_row_text(const eng_row_t *row, char key[192], char value[512]);
 
+/* ---- snapshots and states as of a sequence (snapshot.c) */
+
+/* Brings the snapshots in snapdir up to the source's head: one at every multiple of `every`
+ * (a state-only ledger copied at that sequence), carried forward from the last one by a working
+ * state-only ledger snapdir/work. *made gets the number of snapshots added. */
+int rpl_snapshot_update(eng_ledger_t *src, const char *snapdir, uint64_t every, uint32_t *made);
+
+/* The plant's state as it was after event seq, in a new state-only ledger in dir (which must
+ * hold none): copied from the nearest snapshot at or below seq (snapdir may be NULL: none) and
+ * replayed from there. *from_snapshot gets that snapshot's sequence, 0 when there was none.
+ * The caller closes *out and removes dir. */
+int rpl_asof_open(eng_ledger_t *src, const char *snapdir, uint64_t seq, const char *dir,
+                  eng_ledger_t **out, uint64_t *from_snapshot);
+
 /* ---- recall traceability (trace.c) */
 
 /* The genealogy of entity ("hu-P1", "hu-Y7", "loom-L3", "beam-B2", "of-OF1") down

@@ -4,7 +4,9 @@
  *   fouta-replay verify-state DIR   replay DIR's log into a scratch ledger and compare every
  *                                   row with the state DIR keeps inline; names the first
  *                                   disagreement
- *   fouta-replay stock-asof DIR SEQ the stock balances as they were after event SEQ
+ *   fouta-replay stock-asof DIR SEQ [SNAPDIR]   the stock balances as they were after event
+ *                                   SEQ, from the nearest snapshot below it when SNAPDIR is given
+ *   fouta-replay snapshot DIR SNAPDIR [EVERY]   state snapshots every EVERY events up to the head
  *   fouta-replay trace DIR ENTITY up|down [--dot]   recall traceability, JSON or DOT
  *   fouta-replay count DIR COUNT_ID [PERMILLE] [--csv]   a count's reconciliation report
  *   fouta-replay keygen KEY PUB      a new Ed25519 key pair (PEM)
@@ -29,13 +31,15 @@
 #include "replay/replay.h"
 
 #define SCRATCH_PATH_MAX         512
-#define COUNT_THRESHOLD_PERMILLE 20 /* differences above 2% of the book wait for a manager */
+#define COUNT_THRESHOLD_PERMILLE 20     /* differences above 2% of the book wait for a manager */
+#define SNAPSHOT_EVERY           100000 /* events between two snapshots, by default */
 #define TRACE_DEPTH_MAX          32 /* levels: pallet > carton > bundle > roll > beam > yarn is 5 */
 
 static int usage(void)
 {
     fprintf(stderr, "usage: fouta-replay verify-state DIR\n"
-                    "       fouta-replay stock-asof DIR SEQ\n"
+                    "       fouta-replay stock-asof DIR SEQ [SNAPDIR]\n"
+                    "       fouta-replay snapshot DIR SNAPDIR [EVERY]\n"
                     "       fouta-replay trace DIR ENTITY up|down [--dot]\n"
                     "       fouta-replay count DIR COUNT_ID [PERMILLE] [--csv]\n"
                     "       fouta-replay keygen KEY PUB\n"
@@ -47,13 +51,20 @@ static int usage(void)
 }
 
 /* A scratch plant ledger in a fresh temporary directory. */
-static int scratch_open(char path[SCRATCH_PATH_MAX], eng_ledger_t **out)
+static int scratch_dir(char path[SCRATCH_PATH_MAX])
 {
     const char *tmp = getenv("TMPDIR");
     snprintf(path, SCRATCH_PATH_MAX, "%s/fouta-replay-XXXXXX", tmp != NULL ? tmp : "/tmp");
-    if (mkdtemp(path) == NULL)
-        return fl_err_from_errno(errno);
-    eng_config_t config = {.dir = path, .rules = ENG_RULES_PLANT, .scratch = true};
+    return mkdtemp(path) == NULL ? fl_err_from_errno(errno) : 0;
+}
+
+static int scratch_open(char path[SCRATCH_PATH_MAX], eng_ledger_t **out)
+{
+    int rc = scratch_dir(path);
+    if (rc != 0)
+        return rc;
+    eng_config_t config = {
+        .dir = path, .rules = ENG_RULES_PLANT, .scratch = true, .state_only = true};
     return eng_open(out, &config);
 }
 
@@ -117,13 +128,26 @@ static int print_stock(const eng_stock_row_t *row, void *data)
     return 0;
 }
 
-static int stock_asof(eng_ledger_t *ledger, eng_ledger_t *scratch, uint64_t seq)
+/* The stock as it was after event seq, from the nearest snapshot in snapdir (may be NULL). */
+static int stock_asof(eng_ledger_t *ledger, uint64_t seq, const char *snapdir)
 {
-    int rc = replayed(ledger, scratch, seq);
+    char path[SCRATCH_PATH_MAX];
+    eng_ledger_t *state = NULL;
+    uint64_t from = 0, started = fl_mono_ns();
+    int rc = scratch_dir(path);
     if (rc != 0)
         return rc;
-    printf("item\tlocation\tstatus\tgrade\tqty_milli\n");
-    return eng_stock_each(scratch, NULL, print_stock, NULL);
+    if ((rc = rpl_asof_open(ledger, snapdir, seq, path, &state, &from)) == 0) {
+        fprintf(stderr,
+                "stock-asof: state after event %" PRIu64 " from %s %" PRIu64 " in %.0f ms\n", seq,
+                from != 0 ? "snapshot" : "event", from != 0 ? from : 1,
+                (double)(fl_mono_ns() - started) / 1e6);
+        printf("item\tlocation\tstatus\tgrade\tqty_milli\n");
+        rc = eng_stock_each(state, NULL, print_stock, NULL);
+        eng_close(state);
+    }
+    scratch_remove(path);
+    return rc;
 }
 
 static int digest_load(const char *path, rpl_digest_t *digest)
@@ -259,11 +283,33 @@ int main(int argc, char **argv)
     uint64_t seq = 0;
     if (strcmp(command, "stock-asof") == 0) {
         char *end;
-        if (argc != 4 || (seq = strtoull(argv[3], &end, 10)) == 0 || *end != '\0')
+        if ((argc != 4 && argc != 5) || (seq = strtoull(argv[3], &end, 10)) == 0 || *end != '\0')
             return usage();
-    } else if (strcmp(command, "verify-state") != 0 || argc != 3) {
-        return usage();
+        eng_ledger_t *ledger = NULL;
+        int rc = ledger_open(argv[2], &ledger);
+        if (rc != 0)
+            return report(argv[2], rc);
+        rc = stock_asof(ledger, seq, argc == 5 ? argv[4] : NULL);
+        eng_close(ledger);
+        return report("stock-asof", rc);
     }
+    if (strcmp(command, "snapshot") == 0 && (argc == 4 || argc == 5)) {
+        char *end = "";
+        uint64_t every = argc == 5 ? strtoull(argv[4], &end, 10) : SNAPSHOT_EVERY;
+        if (every == 0 || *end != '\0')
+            return usage();
+        eng_ledger_t *ledger = NULL;
+        uint32_t made = 0;
+        int rc = ledger_open(argv[2], &ledger);
+        if (rc != 0)
+            return report(argv[2], rc);
+        if ((rc = rpl_snapshot_update(ledger, argv[3], every, &made)) == 0)
+            printf("snapshot: %u new, one every %" PRIu64 " events\n", made, every);
+        eng_close(ledger);
+        return report("snapshot", rc);
+    }
+    if (strcmp(command, "verify-state") != 0 || argc != 3)
+        return usage();
     eng_ledger_t *ledger = NULL, *scratch = NULL;
     char path[SCRATCH_PATH_MAX] = "";
     int rc = ledger_open(argv[2], &ledger);
@@ -274,7 +320,7 @@ int main(int argc, char **argv)
     if ((rc = scratch_open(path, &scratch)) != 0) {
         fprintf(stderr, "fouta-replay: scratch ledger: %s\n", fl_strerror(rc));
     } else {
-        rc = seq != 0 ? stock_asof(ledger, scratch, seq) : verify_state(ledger, scratch);
+        rc = verify_state(ledger, scratch);
         eng_close(scratch);
     }
     if (path[0] != '\0')

@@ -53,6 +53,71 @@ Test(replay, the_state_rebuilt_from_the_log_equals_the_state_kept_inline)
     scratch_close(scratch);
 }
 
+Test(replay,
+     a_state_only_ledger_rebuilt_from_the_log_equals_the_inline_state_and_reopens_at_its_sequence)
+{
+    the_plant_works_a_day();
+    test_tmpdir(scratch_dir, sizeof(scratch_dir));
+    eng_config_t config = {
+        .dir = scratch_dir, .rules = ENG_RULES_PLANT, .scratch = true, .state_only = true};
+    eng_ledger_t *state = NULL;
+    cr_assert_eq(eng_open(&state, &config), 0);
+    rpl_progress_t progress;
+    uint64_t half = head_seq() / 2;
+    cr_assert_eq(rpl_replay(ledger, state, half, &progress), 0, "%s", progress.detail);
+    eng_close(state); /* and on again from where it stands, after a reopen */
+    cr_assert_eq(eng_open(&state, &config), 0);
+    eng_head_t head;
+    eng_head(state, &head);
+    cr_assert_eq(head.seq, half);
+    cr_assert_eq(rpl_replay(ledger, state, 0, &progress), 0, "%s", progress.detail);
+    cr_assert_eq(progress.events, head_seq() - half);
+    rpl_difference_t difference;
+    cr_assert_eq(rpl_compare(ledger, state, &difference), 0, "%s: %s / %s", difference.key,
+                 difference.left, difference.right);
+    eng_iter_t *iter = NULL;
+    eng_record_t record;
+    cr_assert_eq(eng_iter_log(state, 1, ENG_FORWARD, &iter), 0);
+    cr_assert_eq(eng_iter_next(iter, &record), FL_EEOF, "no log is kept");
+    eng_iter_close(iter);
+    eng_close(state);
+    test_tmpdir_remove(scratch_dir);
+    config.rules = ENG_RULES_NONE;
+    cr_assert_eq(eng_open(&state, &config), FL_EINVAL);
+}
+
+Test(replay, a_state_as_of_a_sequence_from_the_nearest_snapshot_equals_one_from_the_first_event)
+{
+    the_plant_works_a_day();
+    char snapdir[300], asof_dir[300], plain_dir[300];
+    snprintf(snapdir, sizeof(snapdir), "%s/snapshots", dir);
+    snprintf(asof_dir, sizeof(asof_dir), "%s/asof", dir);
+    snprintf(plain_dir, sizeof(plain_dir), "%s/plain", dir);
+    uint32_t made = 0;
+    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 10, &made), 0);
+    cr_assert_eq(made, head_seq() / 10);
+    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 10, &made), 0);
+    cr_assert_eq(made, 0, "nothing new to snapshot");
+    for (uint64_t seq = 5; seq <= head_seq(); seq += 7) {
+        eng_ledger_t *from_snapshot = NULL, *from_start = NULL;
+        uint64_t snapshot = 99, none = 99;
+        cr_assert_eq(rpl_asof_open(ledger, snapdir, seq, asof_dir, &from_snapshot, &snapshot), 0);
+        cr_assert_eq(snapshot, seq / 10 * 10);
+        cr_assert_eq(rpl_asof_open(ledger, NULL, seq, plain_dir, &from_start, &none), 0);
+        cr_assert_eq(none, 0);
+        eng_head_t head;
+        eng_head(from_snapshot, &head);
+        cr_assert_eq(head.seq, seq);
+        rpl_difference_t difference;
+        cr_assert_eq(rpl_compare(from_snapshot, from_start, &difference), 0, "as of %llu: %s",
+                     (unsigned long long)seq, difference.key);
+        eng_close(from_snapshot);
+        eng_close(from_start);
+        test_tmpdir_remove(asof_dir);
+        test_tmpdir_remove(plain_dir);
+    }
+}
+
 Test(replay, a_state_as_of_a_sequence_is_the_state_that_was_current_then)
 {
     POSTED(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y1", "25000"));
@@ -252,6 +317,12 @@ Test(replay, the_command_line_verifies_the_state_and_signs_checks_and_proves)
     cr_assert_eq(
         run("%s stock-asof %s 4 | grep -q '^WARP-20\tMP1\tavailable\t0\t500000$'", tool, dir), 0,
         "before the beams were wound, all 500 kg of warp were there");
+    cr_assert_eq(run("%s snapshot %s %s/snaps 10 | grep -q '^snapshot: 4 new'", tool, dir, dir), 0);
+    cr_assert_eq(run("%s stock-asof %s 4 %s/snaps | grep -q '^WARP-20\tMP1\tavailable\t0\t500000$'",
+                     tool, dir, dir),
+                 0);
+    cr_assert_eq(
+        run("%s stock-asof %s 39 %s/snaps 2>&1 | grep -q 'from snapshot 30'", tool, dir, dir), 0);
     cr_assert_eq(
         run("cd %s && %s keygen k.pem p.pem && %s digest %s k.pem > d.txt", dir, tool, tool, dir),
         0);
