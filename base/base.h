@@ -62,6 +62,12 @@
     X(HTTP_METHOD, FL_ERR_BASE - 63, 405, "this method is not allowed on this resource")           \
     X(HTTP_MEDIA_TYPE, FL_ERR_BASE - 64, 415, "unsupported content type")                          \
     X(BLOB_UNKNOWN, FL_ERR_BASE - 65, 422, "the event references a photo that was not uploaded")   \
+    X(UNAUTHORIZED, FL_ERR_BASE - 66, 401, "a valid access token is required")                     \
+    X(FORBIDDEN, FL_ERR_BASE - 67, 403, "this role may not do this")                               \
+    X(FORBIDDEN_TENANT, FL_ERR_BASE - 68, 403, "this names another tenant")                        \
+    X(RATE_LIMITED, FL_ERR_BASE - 69, 429, "too many requests from this address, retry later")     \
+    X(FORBIDDEN_ORIGIN, FL_ERR_BASE - 70, 403, "this origin is not allowed")                       \
+    X(ERASED, FL_ERR_BASE - 71, 410, "this person's data was erased")                              \
     X(SINK_DOWN, FL_ERR_BASE - 80, 503, "a projection's sink (PostgreSQL, Redis) is unreachable")  \
     X(SINK_REJECTED, FL_ERR_BASE - 81, 500, "a projection's sink refused what it was given")
 
