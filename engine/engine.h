@@ -94,6 +94,8 @@ typedef struct {
     uint32_t entities_count;
     const uint8_t *payload; /* opaque to the engine (msgpack from the catalog) */
     uint32_t payload_len;
+    int64_t recorded_at_us; /* 0: the commit's time. Set only by an import that reproduces an
+                             * exported log record for record (never earlier than the head) */
 } eng_event_t;
 
 /* Where an event stands in the log. */

@@ -183,8 +183,10 @@ static int write_event(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *ev
                        uint64_t version, chain_t *chain, eng_position_t *position)
 {
     uint64_t seq = chain->head.seq + 1;
+    int64_t recorded_at_us =
+        event->recorded_at_us != 0 ? event->recorded_at_us : chain->recorded_at_us;
     msgpack_sbuffer *buffer = &ledger->encode_buffer;
-    if (eng__record_encode(buffer, event, seq, version, chain->recorded_at_us, chain->head.hash))
+    if (eng__record_encode(buffer, event, seq, version, recorded_at_us, chain->head.hash))
         return ENOMEM;
     uint8_t hash[ENG_HASH_BYTES];
     eng__hash((const uint8_t *)buffer->data, buffer->size, hash);
@@ -210,7 +212,7 @@ static int write_event(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *ev
         return rc;
     eng__heads_set(&ledger->heads, event->stream, strlen(event->stream), version, seq);
     chain->head.seq = seq;
-    chain->head.recorded_at_us = chain->recorded_at_us;
+    chain->head.recorded_at_us = recorded_at_us;
     memcpy(chain->head.hash, hash, ENG_HASH_BYTES);
     position->seq = seq;
     position->stream_version = version;
@@ -268,6 +270,10 @@ static int apply_event(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req
             memcpy(&current, value.mv_data, sizeof(current));
         else if (rc != MDB_NOTFOUND)
             return rc == 0 ? MDB_CORRUPTED : rc;
+    }
+    if (event->recorded_at_us != 0 && event->recorded_at_us < chain->head.recorded_at_us) {
+        request_fail(req, index, FL_EINVAL); /* an import never goes back in time */
+        return 0;
     }
     if (event->expected_version != ENG_EXPECT_ANY && (uint64_t)event->expected_version != current) {
         if (req->status == 0)

@@ -10,18 +10,11 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "replay/replay_int.h"
 
-/* Strings of one batch, NUL-terminated copies of the records' (pointer, length) strings. */
-#define ARENA_BYTES (ENG_BATCH_BYTES_MAX + RPL_BATCH_EVENTS * 4096)
-
-typedef struct {
-    char *bytes;
-    size_t used;
-} arena_t;
-
-static const char *arena_copy(arena_t *arena, const eng_str_t *text)
+static const char *arena_copy(rpl_arena_t *arena, const eng_str_t *text)
 {
-    if (arena->used + text->len + 1 > ARENA_BYTES)
+    if (arena->used + text->len + 1 > RPL_ARENA_BYTES)
         return NULL;
     char *out = arena->bytes + arena->used;
     memcpy(out, text->ptr, text->len);
@@ -31,7 +24,7 @@ static const char *arena_copy(arena_t *arena, const eng_str_t *text)
 }
 
 /* The event a record was made from, its strings and payload copied into the arena. */
-static int event_of(const eng_record_t *record, arena_t *arena, eng_event_t *event)
+int rpl__event_of(const eng_record_t *record, rpl_arena_t *arena, eng_event_t *event)
 {
     memset(event, 0, sizeof(*event));
     memcpy(event->id, record->id, sizeof(event->id));
@@ -65,7 +58,7 @@ typedef struct {
     eng_position_t positions[RPL_BATCH_EVENTS];
     int results[RPL_BATCH_EVENTS];
     uint32_t count;
-    arena_t arena;
+    rpl_arena_t arena;
 } batch_t;
 
 static int batch_flush(eng_ledger_t *dst, batch_t *batch, rpl_progress_t *progress)
@@ -100,7 +93,7 @@ int rpl_replay(eng_ledger_t *src, eng_ledger_t *dst, uint64_t up_to_seq, rpl_pro
         return FL_ENOMEM;
     eng_iter_t *iter = NULL;
     int rc = FL_ENOMEM;
-    if ((batch->arena.bytes = malloc(ARENA_BYTES)) == NULL)
+    if ((batch->arena.bytes = malloc(RPL_ARENA_BYTES)) == NULL)
         goto done;
     if ((rc = eng_iter_log(src, dst_head.seq + 1, ENG_FORWARD, &iter)) != 0)
         goto done;
@@ -110,10 +103,10 @@ int rpl_replay(eng_ledger_t *src, eng_ledger_t *dst, uint64_t up_to_seq, rpl_pro
             break;
         /* A batch ends where the arena or the count would overflow. */
         if (batch->count == RPL_BATCH_EVENTS ||
-            batch->arena.used + record.raw_len + 1024 > ARENA_BYTES)
+            batch->arena.used + record.raw_len + 1024 > RPL_ARENA_BYTES)
             if ((rc = batch_flush(dst, batch, progress)) != 0)
                 goto done;
-        if ((rc = event_of(&record, &batch->arena, &batch->events[batch->count])) != 0)
+        if ((rc = rpl__event_of(&record, &batch->arena, &batch->events[batch->count])) != 0)
             goto done;
         batch->seqs[batch->count++] = record.seq;
     }

@@ -98,6 +98,19 @@ typedef struct {
 int rpl_count_report(eng_ledger_t *ledger, const char *count_id, int64_t threshold_permille,
                      FILE *json, FILE *csv, rpl_count_summary_t *summary);
 
+/* ---- export and import of a log (export.c) */
+
+/* Writes the records from from_seq to to_seq (0: the first, the head) as NDJSON, one line a
+ * record: {"seq", "hash", "type", "stream", "record": the stored bytes in hex}. */
+int rpl_export(eng_ledger_t *ledger, uint64_t from_seq, uint64_t to_seq, FILE *out,
+               uint64_t *exported);
+
+/* Appends an export to ledger (empty, or standing at the record before the export's first),
+ * checking the chain line by line: each record's hash, its link to the previous one, its
+ * sequence; the ledger writes the same records with the same hashes. FL_ECORRUPT at the first
+ * line that does not hold (progress->failed_seq, ->detail), with nothing of it written. */
+int rpl_import(eng_ledger_t *ledger, FILE *in, rpl_progress_t *progress);
+
 /* ---- verifiable history (audit.c, docs/audit.md) */
 
 /* A signed statement of the chain's head: "this ledger had event seq with this hash". */

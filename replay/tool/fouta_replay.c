@@ -9,6 +9,9 @@
  *   fouta-replay snapshot DIR SNAPDIR [EVERY]   state snapshots every EVERY events up to the head
  *   fouta-replay trace DIR ENTITY up|down [--dot]   recall traceability, JSON or DOT
  *   fouta-replay count DIR COUNT_ID [PERMILLE] [--csv]   a count's reconciliation report
+ *   fouta-replay export DIR [FROM [TO]]   the log as NDJSON, on stdout
+ *   fouta-replay import DIR FILE     an export into DIR (a new plant ledger, or one standing just
+ *                                    before the export), the chain checked line by line
  *   fouta-replay keygen KEY PUB      a new Ed25519 key pair (PEM)
  *   fouta-replay digest DIR KEY      a signed digest of DIR's head, on stdout
  *   fouta-replay digest-check DIR DIGEST PUB   the digest still holds for DIR
@@ -42,6 +45,8 @@ static int usage(void)
                     "       fouta-replay snapshot DIR SNAPDIR [EVERY]\n"
                     "       fouta-replay trace DIR ENTITY up|down [--dot]\n"
                     "       fouta-replay count DIR COUNT_ID [PERMILLE] [--csv]\n"
+                    "       fouta-replay export DIR [FROM [TO]]\n"
+                    "       fouta-replay import DIR FILE\n"
                     "       fouta-replay keygen KEY PUB\n"
                     "       fouta-replay digest DIR KEY\n"
                     "       fouta-replay digest-check DIR DIGEST PUB\n"
@@ -226,6 +231,38 @@ static int audit_command(int argc, char **argv)
                     argv[3], summary.lines, summary.counted, summary.outdated, summary.uncounted,
                     summary.unknown, summary.adjustments, summary.approvals);
         return report("count", rc);
+    }
+    if (strcmp(command, "export") == 0 && argc >= 3 && argc <= 5) {
+        uint64_t from = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
+        uint64_t to = argc > 4 ? strtoull(argv[4], NULL, 10) : 0, count = 0;
+        eng_ledger_t *ledger = NULL;
+        if ((rc = ledger_open(argv[2], &ledger)) != 0)
+            return report(argv[2], rc);
+        rc = rpl_export(ledger, from, to, stdout, &count);
+        eng_close(ledger);
+        if (rc == 0)
+            fprintf(stderr, "export: %" PRIu64 " records\n", count);
+        return report("export", rc);
+    }
+    if (strcmp(command, "import") == 0 && argc == 4) {
+        FILE *in = fopen(argv[3], "r");
+        if (in == NULL)
+            return report(argv[3], fl_err_from_errno(errno));
+        eng_config_t config = {.dir = argv[2], .rules = ENG_RULES_PLANT};
+        eng_ledger_t *ledger = NULL;
+        rpl_progress_t progress;
+        if ((rc = eng_open(&ledger, &config)) == 0) {
+            rc = rpl_import(ledger, in, &progress);
+            eng_close(ledger);
+            if (rc == 0)
+                printf("import: %" PRIu64 " records, the chain checked, up to %" PRIu64 "\n",
+                       progress.events, progress.last_seq);
+            else
+                printf("import: REFUSED at record %" PRIu64 ": %s (%" PRIu64 " imported before)\n",
+                       progress.failed_seq, progress.detail, progress.events);
+        }
+        fclose(in);
+        return report("import", rc);
     }
     if (strcmp(command, "keygen") == 0 && argc == 4)
         return report("keygen", rpl_keygen(argv[2], argv[3]));

@@ -331,6 +331,10 @@ Test(replay, the_command_line_verifies_the_state_and_signs_checks_and_proves)
                      "d.txt p.pem | grep -q 'event 12 is in the chain'",
                      dir, tool, dir, tool),
                  0);
+    cr_assert_eq(run("%s export %s > %s/log.ndjson 2>/dev/null && %s import %s/copy %s/log.ndjson "
+                     "| grep -q '^import: 40 records'",
+                     tool, dir, dir, tool, dir, dir),
+                 0);
     cr_assert_eq(run("%s digest /nonexistent-ledger-dir/x k.pem 2>/dev/null", tool), 1);
     cr_assert_eq(run("%s frobnicate %s 2>/dev/null", tool, dir), 2);
     eng_config_t config = {.dir = dir, .rules = ENG_RULES_PLANT};
@@ -436,4 +440,77 @@ Test(replay, a_count_with_moves_during_counting_flags_them_and_proposes_the_righ
     free(json);
     free(csv);
     cr_assert_eq(rpl_count_report(ledger, "K404", 50, NULL, NULL, &summary), FL_ENOENT);
+}
+
+/* ---- export and import */
+
+static char *exported(size_t *len)
+{
+    char *text = NULL;
+    FILE *out = open_memstream(&text, len);
+    uint64_t count = 0;
+    cr_assert_eq(rpl_export(ledger, 0, 0, out, &count), 0);
+    fclose(out);
+    cr_assert_eq(count, head_seq());
+    return text;
+}
+
+static int imported(const char *text, size_t len, eng_ledger_t **into, rpl_progress_t *progress)
+{
+    test_tmpdir(scratch_dir, sizeof(scratch_dir));
+    eng_config_t config = {.dir = scratch_dir, .rules = ENG_RULES_PLANT, .scratch = true};
+    cr_assert_eq(eng_open(into, &config), 0);
+    FILE *in = fmemopen((void *)text, len, "r");
+    int rc = rpl_import(*into, in, progress);
+    fclose(in);
+    return rc;
+}
+
+Test(replay, an_imported_export_is_the_same_chain_and_the_same_state)
+{
+    the_plant_works_a_day();
+    size_t len;
+    char *text = exported(&len);
+    eng_ledger_t *copy = NULL;
+    rpl_progress_t progress;
+    cr_assert_eq(imported(text, len, &copy, &progress), 0, "%s", progress.detail);
+    cr_assert_eq(progress.events, head_seq());
+    eng_head_t ours, theirs;
+    eng_head(ledger, &ours);
+    eng_head(copy, &theirs);
+    cr_assert_eq(theirs.seq, ours.seq);
+    cr_assert_eq(memcmp(theirs.hash, ours.hash, ENG_HASH_BYTES), 0, "the very same chain");
+    rpl_difference_t difference;
+    cr_assert_eq(rpl_compare(ledger, copy, &difference), 0, "%s", difference.key);
+    /* Imported again on top: every record is refused at the first line. */
+    FILE *in = fmemopen(text, len, "r");
+    cr_assert_eq(rpl_import(copy, in, &progress), FL_ECORRUPT);
+    fclose(in);
+    scratch_close(copy);
+    free(text);
+}
+
+Test(replay, an_edited_export_is_refused_at_the_edited_record_and_nothing_after_it_is_written)
+{
+    the_plant_works_a_day();
+    size_t len;
+    char *text = exported(&len);
+    /* One payload digit changed in the tenth record (a quantity, a name...). */
+    char *line = text;
+    for (int i = 1; i < 10; i++)
+        line = strchr(line, '\n') + 1;
+    char *record = strstr(line, "\"record\": \"") + 11;
+    char *digit = strchr(record, '"') - 10;
+    *digit = *digit == '0' ? '1' : '0';
+    eng_ledger_t *copy = NULL;
+    rpl_progress_t progress;
+    cr_assert_eq(imported(text, len, &copy, &progress), FL_ECORRUPT);
+    cr_assert_eq(progress.failed_seq, 10);
+    cr_assert_eq(progress.events, 9);
+    cr_assert_not_null(strstr(progress.detail, "hash"), "%s", progress.detail);
+    eng_head_t head;
+    eng_head(copy, &head);
+    cr_assert_eq(head.seq, 9);
+    scratch_close(copy);
+    free(text);
 }
