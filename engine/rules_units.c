@@ -673,6 +673,23 @@ int eng__rule_unpacked(rule_t *r)
         ids->type != MSGPACK_OBJECT_ARRAY)
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe an unpacking");
     snprintf(group, sizeof(group), "hu-%s", container);
+    /* Nothing leaves a container that something holds, at any level: loaded on a shipment, in
+     * transit, at a subcontractor. */
+    char at[EV_ID_LEN_MAX + 1];
+    snprintf(at, sizeof(at), "%s", container);
+    int rc = 0;
+    for (int depth = 0; depth <= CONTAINMENT_DEPTH_MAX && at[0] != '\0'; depth++) {
+        hu_t box;
+        bool box_found;
+        if ((rc = eng__hu_get(r, at, &box, &box_found)) != 0)
+            return rc;
+        if (!box_found)
+            break;
+        if (box.holder[0] != '\0')
+            return eng__refuse(r, FL_ERULE_STATE, "hu-%s is held by %s: unload it first", at,
+                               box.holder);
+        snprintf(at, sizeof(at), "%s", box.parent);
+    }
     for (uint32_t pass = 0; pass < 2; pass++) { /* pass 0 checks, pass 1 writes */
         for (uint32_t i = 0; i < ids->via.array.size; i++) {
             const msgpack_object *item = &ids->via.array.ptr[i];
@@ -683,7 +700,7 @@ int eng__rule_unpacked(rule_t *r)
                 return eng__refuse(r, FL_EINVALID_VALUE, "hu_ids[%u] is not an id", i);
             memcpy(id, item->via.str.ptr, item->via.str.size);
             id[item->via.str.size] = '\0';
-            int rc = eng__hu_get(r, id, &hu, &found);
+            rc = eng__hu_get(r, id, &hu, &found);
             if (rc != 0)
                 return rc;
             if (pass == 0 && (!found || strcmp(hu.parent, container) != 0))

@@ -157,6 +157,8 @@ Test(flows, only_released_units_ship_and_held_ones_never)
     cr_assert_not_null(strstr(detail, "hu-B1"), "%s", detail);
     POSTED(EV_ROLE_QUALITY, "LotReleased", J("{\"hu_id\":\"B1\"}"));
     POSTED(EV_ROLE_STORE_FINISHED, "ShipmentLoaded", load("\"P1\",\"B3\"", "FG"));
+    REFUSED(FL_ERULE_STATE, EV_ROLE_STORE_FINISHED, "HUUnpacked",
+            "{\"container_hu_id\":\"C1\",\"hu_ids\":[\"B1\"]}");
     REFUSED(FL_ERULE_STATE, EV_ROLE_STORE_FINISHED, "StockTransferred", move("P1", "FG", "DOCK"));
     cr_assert_not_null(strstr(detail, "ship:S1"), "%s", detail);
     POSTED(EV_ROLE_STORE_FINISHED, "ShipmentUnloaded",
