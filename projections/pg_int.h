@@ -22,6 +22,7 @@ typedef struct {
     char shadow[PG_SCHEMA_LEN_MAX + 1];
     char *copy; /* a COPY's buffered lines */
     size_t copy_len, copy_cap;
+    char copy_table[64]; /* the shadow's table a COPY is left open on, "" when none */
 } pg_sink_t;
 
 /* A table the rows of one kind go to: its columns, the first `keys` of them its key. */

@@ -48,6 +48,8 @@ int prj__pg_result(pg_sink_t *pg, const PGresult *res, ExecStatusType expected)
     return FL_ESINK_DOWN;
 }
 
+static int copy_close(pg_sink_t *pg);
+
 static void quiet(void *data, const char *message)
 {
     (void)data;
@@ -128,9 +130,11 @@ static void pg_disconnect(prj_sink_t *sink)
 {
     pg_sink_t *pg = pg_of(sink);
     if (pg->conn != NULL)
-        PQfinish(pg->conn);
+        PQfinish(pg->conn); /* a COPY left open is rolled back */
     pg->conn = NULL;
     pg->ready = false;
+    pg->copy_table[0] = '\0';
+    pg->copy_len = 0;
 }
 
 static int pg_connect(prj_sink_t *sink)
@@ -168,10 +172,13 @@ static int pg_checkpoint_get(prj_sink_t *sink, prj_target_t target, const char *
     pg_sink_t *pg = pg_of(sink);
     char sql[256];
     *seq = 0;
+    int rc = copy_close(pg);
+    if (rc != 0)
+        return rc;
     snprintf(sql, sizeof(sql), "SELECT seq FROM %s.projector_checkpoints WHERE projector = $1",
              target == PRJ_TARGET_LIVE ? pg->schema : pg->shadow);
     PGresult *res = PQexecParams(pg->conn, sql, 1, NULL, &name, NULL, NULL, 0);
-    int rc = prj__pg_result(pg, res, PGRES_TUPLES_OK);
+    rc = prj__pg_result(pg, res, PGRES_TUPLES_OK);
     if (rc == 0 && PQntuples(res) == 1)
         *seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
@@ -268,7 +275,9 @@ static int pg_apply(prj_sink_t *sink, prj_target_t target, const char *name,
     if (!pg->ready)
         return FL_ESINK_DOWN;
     char prefix = target == PRJ_TARGET_LIVE ? 'l' : 's';
-    int rc;
+    int rc = copy_close(pg);
+    if (rc != 0)
+        return rc;
     if (target == PRJ_TARGET_SHADOW && (rc = ensure_shadow_statements(pg)) != 0)
         return rc;
     if (PQenterPipelineMode(pg->conn) != 1) {
@@ -335,7 +344,9 @@ static int pg_shadow_begin(prj_sink_t *sink)
     pg_sink_t *pg = pg_of(sink);
     char sql[256];
     snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", pg->shadow);
-    int rc = exec_params(pg, sql, 0, NULL);
+    int rc = copy_close(pg);
+    if (rc == 0)
+        rc = exec_params(pg, sql, 0, NULL);
     return rc != 0 ? rc : prj__pg_schema_ensure(pg, pg->shadow);
 }
 
@@ -421,13 +432,49 @@ static int copy_end(pg_sink_t *pg, int rc)
     return rc;
 }
 
+/* Ends the COPY a previous call left open, if any: before any other statement. */
+static int copy_close(pg_sink_t *pg)
+{
+    if (pg->copy_table[0] == '\0')
+        return 0;
+    pg->copy_table[0] = '\0';
+    return copy_end(pg, 0);
+}
+
+/* A COPY into table: the one the previous call left open when it is the same table. The rows
+ * of one kind, chunk after chunk, and the log, batch after batch, thus stream through one COPY
+ * each: the server consumes what was sent while the rebuild reads the next chunk from the
+ * ledger, instead of waiting for it, and commits each table once. */
+static int copy_continue(pg_sink_t *pg, const char *table, const char *const *columns,
+                         uint32_t count)
+{
+    if (strcmp(pg->copy_table, table) == 0)
+        return 0;
+    int rc = copy_close(pg);
+    if (rc == 0)
+        rc = copy_begin(pg, table, columns, count);
+    if (rc == 0)
+        snprintf(pg->copy_table, sizeof(pg->copy_table), "%s", table);
+    return rc;
+}
+
+/* The end of one call's rows: sent (the COPY stays open for the next call), or on a failure
+ * the COPY aborted. */
+static int copy_pause(pg_sink_t *pg, int rc)
+{
+    if (rc == 0 && (rc = copy_flush(pg)) == 0)
+        return 0;
+    pg->copy_table[0] = '\0';
+    return copy_end(pg, rc);
+}
+
 static int pg_shadow_rows(prj_sink_t *sink, const eng_row_t *rows, uint32_t count)
 {
     pg_sink_t *pg = pg_of(sink);
     if (count == 0)
         return 0;
     const pg_table_t *t = prj__pg_table(rows[0].kind);
-    int rc = copy_begin(pg, t->table, t->columns, t->columns_count);
+    int rc = copy_continue(pg, t->table, t->columns, t->columns_count);
     if (rc != 0)
         return rc;
     pg_values_t v;
@@ -441,7 +488,7 @@ static int pg_shadow_rows(prj_sink_t *sink, const eng_row_t *rows, uint32_t coun
         if (rc == 0 && pg->copy_len >= PG_COPY_FLUSH_BYTES)
             rc = copy_flush(pg);
     }
-    return copy_end(pg, rc);
+    return copy_pause(pg, rc);
 }
 
 static int pg_shadow_events(prj_sink_t *sink, const prj_batch_t *batch)
@@ -449,7 +496,7 @@ static int pg_shadow_events(prj_sink_t *sink, const prj_batch_t *batch)
     pg_sink_t *pg = pg_of(sink);
     if (batch->events_count == 0)
         return 0;
-    int rc = copy_begin(pg, "events", prj__pg_event_columns, PG_EVENT_COLUMNS);
+    int rc = copy_continue(pg, "events", prj__pg_event_columns, PG_EVENT_COLUMNS);
     if (rc != 0)
         return rc;
     pg_values_t v;
@@ -460,7 +507,7 @@ static int pg_shadow_events(prj_sink_t *sink, const prj_batch_t *batch)
         if (rc == 0 && pg->copy_len >= PG_COPY_FLUSH_BYTES)
             rc = copy_flush(pg);
     }
-    return copy_end(pg, rc);
+    return copy_pause(pg, rc);
 }
 
 static int pg_shadow_swap(prj_sink_t *sink, const char *name)
