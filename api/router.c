@@ -10,6 +10,10 @@
 #define GET  HTTP_GET
 #define POST HTTP_POST
 
+/* h_reports.c: the KPIs and the planning board (reporting/). */
+api_handled_t api_h_kpis(api_conn_t *conn);
+api_handled_t api_h_planning(api_conn_t *conn);
+
 const api_route_t api_routes[] = {
     {POST, "/api/v1/events", api_h_events_post, "postEvents",
      "Append one event or an array of events (atomic with ?atomic=true); the answer is the "
@@ -72,6 +76,15 @@ const api_route_t api_routes[] = {
     {GET, "/api/v1/sublots/{sublot_id}", api_h_sublot_get, "getSubcontractLot",
      "A subcontract lot and its balance: out = sent - good - rejected - lost - allowance",
      "200,304,400,404", "", 0, "SubcontractLot"},
+    {GET, "/api/v1/kpis", api_h_kpis, "getKpis",
+     "The plant's KPIs over [from, to) (microseconds or UTC dates; the last 7 days by default), "
+     "for the total or sliced by loom, shift, weaver, article, order, beam or subcontractor; "
+     "CSV with Accept: text/csv or format=csv (docs/reporting.md)",
+     "200,400", "from,to,by,format", 0, NULL},
+    {GET, "/api/v1/planning", api_h_planning, "getPlanning",
+     "The planning board at a moment (now by default): each loom's running and queued orders "
+     "with their expected finish and the beam-outs before it; CSV as for kpis",
+     "200,400", "at,format", 0, NULL},
     {GET, "/api/v1/ws", api_h_ws, "subscribe",
      "WebSocket subscription: catch-up from a sequence, then live (see docs/api.md)", "101,400,426",
      "from_seq,types,streams,entities", 0, NULL},
