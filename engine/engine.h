@@ -402,6 +402,10 @@ int eng_copy(eng_ledger_t *ledger, const char *dir);
  * the ledger is closing (stop every waiter before eng_close returns). */
 int eng_wait(eng_ledger_t *ledger, uint64_t after_seq, uint32_t timeout_ms, uint64_t *head_seq);
 
+/* Wakes every eng_wait now: they return 0 even when the head has not moved (check *head_seq).
+ * For a follower asked to stop, pause or swap while it sleeps. */
+void eng_wake(eng_ledger_t *ledger);
+
 /* ---- The change journal: what each event changed in the plant's state, for projections.
  * Every accepted event with a state effect records the keys of the rows it wrote, in the same
  * transaction; a reader gets each row as it is now (a projection that applies them in order

@@ -85,6 +85,7 @@ struct eng_ledger {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     pthread_cond_t committed; /* broadcast with lock held when the head moves, and at close */
+    uint64_t wakes;           /* eng_wake calls, under lock: a waiter returns when it moves */
     eng_append_req_t *queue_head, *queue_tail;
     uint32_t queue_events;
     bool closing;

@@ -364,14 +364,24 @@ int eng_wait(eng_ledger_t *ledger, uint64_t after_seq, uint32_t timeout_ms, uint
     }
     int rc = 0;
     pthread_mutex_lock(&ledger->lock);
-    while (ledger->head.seq <= after_seq && !ledger->closing && rc == 0)
+    uint64_t wakes = ledger->wakes;
+    while (ledger->head.seq <= after_seq && !ledger->closing && ledger->wakes == wakes && rc == 0)
         rc = pthread_cond_timedwait(&ledger->committed, &ledger->lock, &until);
+    bool woken = ledger->wakes != wakes;
     *head_seq = ledger->head.seq;
     bool closing = ledger->closing;
     pthread_mutex_unlock(&ledger->lock);
-    if (*head_seq > after_seq)
+    if (*head_seq > after_seq || (woken && !closing))
         return 0;
     return closing ? FL_ECANCELED : FL_ETIMEDOUT;
+}
+
+void eng_wake(eng_ledger_t *ledger)
+{
+    pthread_mutex_lock(&ledger->lock);
+    ledger->wakes++;
+    pthread_cond_broadcast(&ledger->committed);
+    pthread_mutex_unlock(&ledger->lock);
 }
 
 int eng_copy(eng_ledger_t *ledger, const char *dir)

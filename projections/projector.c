@@ -250,6 +250,8 @@ static int step(prj_projector_t *p)
     }
     if (rc != 0)
         return rc;
+    if (head <= checkpoint)
+        return 0; /* woken (a stop, a swap), nothing new */
     uint32_t limit = checkpoint < p->narrow_until ? 1 : p->batch_events_max;
     uint64_t last = head < checkpoint + limit ? head : checkpoint + limit;
     rc = apply_range(p, PRJ_TARGET_LIVE, checkpoint, last);
@@ -354,6 +356,7 @@ void prj_stop(prj_projector_t *p)
     p->stop = true;
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->lock);
+    eng_wake(p->ledger); /* out of eng_wait now, not at its timeout */
     pthread_join(p->thread, NULL);
     prj__batch_free(&p->batch);
     pthread_cond_destroy(&p->cond);
@@ -456,6 +459,7 @@ int prj__swap(prj_projector_t *p, uint32_t timeout_ms)
     p->swap_asked = true;
     p->swap_done = false;
     pthread_cond_broadcast(&p->cond);
+    eng_wake(p->ledger);
     while (!p->swap_done && now_us() < until)
         cond_wait_ms(p, 50);
     int rc = p->swap_done ? p->swap_rc : FL_ETIMEDOUT;

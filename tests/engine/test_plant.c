@@ -232,3 +232,18 @@ Test(plant, a_follower_waits_for_the_next_commit_and_not_longer)
     cr_assert_eq(w.head, 1);
     cr_assert_eq(eng_wait(ledger, 0, 0, &head), 0, "already past: no wait");
 }
+
+Test(plant, a_follower_woken_by_hand_returns_at_once_with_the_head_unmoved)
+{
+    waiting_t w = {.after = 0};
+    pthread_t thread;
+    cr_assert_eq(pthread_create(&thread, NULL, wait_main, &w), 0);
+    struct timespec pause = {.tv_nsec = 20000000};
+    nanosleep(&pause, NULL);
+    uint64_t started = fl_mono_ns();
+    eng_wake(ledger);
+    pthread_join(thread, NULL);
+    cr_assert_eq(w.rc, 0);
+    cr_assert_eq(w.head, 0, "nothing was appended");
+    cr_assert_lt(fl_mono_ns() - started, 5000000000ull, "not its 10 s timeout");
+}
