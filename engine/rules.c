@@ -403,6 +403,8 @@ int eng__rule_article(rule_t *r)
         !eng__number(&r->payload, "overproduction_allowed_permille",
                      &article.overproduction_allowed_permille))
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe an article");
+    if (!eng__number(&r->payload, "pile_ratio_milli", &article.pile_ratio_milli))
+        article.pile_ratio_milli = 0;
     article.first_piece_required = first_piece != NULL &&
                                    first_piece->type == MSGPACK_OBJECT_BOOLEAN &&
                                    first_piece->via.boolean;

@@ -31,6 +31,33 @@ static int production_links(rule_t *r, const loom_t *loom)
     return rc;
 }
 
+/* Weaving a roll draws its length off the ground beam, and its length times the article's pile
+ * ratio off the pile beam; a beam never goes below zero (the dismount measures what is left). */
+static int beams_draw(rule_t *r, const loom_t *loom, const article_t *article)
+{
+    int64_t length;
+    if (!eng__number(&r->payload, "length_milli", &length) || length <= 0)
+        return 0;
+    for (int position = 0; position < BEAM_POSITIONS; position++) {
+        if (loom->beams[position][0] == '\0')
+            continue;
+        beam_t beam;
+        bool found;
+        int rc = eng__state_get(r, r->ledger->dbi_beams, "beam", loom->beams[position], &beam,
+                                sizeof(beam), &found);
+        if (rc != 0 || !found)
+            return rc != 0 ? rc : MDB_CORRUPTED;
+        int64_t drawn = position == BEAM_PILE && article->pile_ratio_milli > 0
+                            ? length * article->pile_ratio_milli / 1000
+                            : length;
+        beam.length_milli = drawn < beam.length_milli ? beam.length_milli - drawn : 0;
+        if ((rc = eng__state_put(r, r->ledger->dbi_beams, "beam", loom->beams[position], &beam,
+                                 sizeof(beam))) != 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* ProductionDeclared: a new roll, only on an order in progress on that loom, after a passed
  * first piece when the article requires one, and never beyond the plan plus the allowed
  * over-production. */
@@ -76,6 +103,8 @@ int eng__rule_production(rule_t *r)
             (long long)article.overproduction_allowed_permille);
     if ((rc = eng__rule_hu_created(r)) != 0 || r->code != 0 ||
         (rc = production_links(r, &loom)) != 0)
+        return rc;
+    if ((rc = beams_draw(r, &loom, &article)) != 0)
         return rc;
     order.declared_milli += qty;
     return eng__state_put(r, r->ledger->dbi_orders, "of", order_id, &order, sizeof(order));
@@ -311,6 +340,7 @@ int eng__rule_beam_mounted(rule_t *r)
                            "beam-%s has %lld thousandths of m left: it cannot be mounted with %lld",
                            beam_id, (long long)beam.length_milli, (long long)length);
     beam.length_milli = length;
+    beam.mounted_milli = length;
     snprintf(beam.loom, sizeof(beam.loom), "%s", loom_id);
     snprintf(loom.beams[position], sizeof(loom.beams[position]), "%s", beam_id);
     if ((rc = eng__state_put(r, r->ledger->dbi_beams, "beam", beam_id, &beam, sizeof(beam))) != 0)
@@ -332,11 +362,11 @@ int eng__rule_beam_dismounted(rule_t *r)
         return eng__refuse(r, FL_ERULE_STATE, "beam-%s is not at that position of loom-%s", beam_id,
                            loom_id);
     if (!eng__number(&r->payload, "remaining_length_milli", &remaining) || remaining < 0 ||
-        remaining > beam.length_milli)
+        remaining > beam.mounted_milli)
         return eng__refuse(
             r, FL_ERULE_CONSERVATION,
             "beam-%s was mounted with %lld thousandths of m: it cannot have %lld left", beam_id,
-            (long long)beam.length_milli, (long long)remaining);
+            (long long)beam.mounted_milli, (long long)remaining);
     beam.loom[0] = '\0';
     beam.length_milli = remaining;
     loom.beams[position][0] = '\0';

@@ -47,6 +47,7 @@ typedef struct {
     int64_t cutting_tolerance_permille;
     int64_t overproduction_allowed_permille;
     bool first_piece_required;
+    int64_t pile_ratio_milli; /* pile warp per metre of fabric, thousandths; 0: as the ground */
 } article_t;
 
 typedef enum { OF_CREATED = 1, OF_RELEASED, OF_IN_PROGRESS, OF_CLOSED, OF_CANCELLED } of_state_t;
@@ -80,8 +81,9 @@ typedef struct {
     uint8_t format;
     uint8_t position;
     char loom[EV_ID_LEN_MAX + 1]; /* "" when not mounted */
-    int64_t length_milli;         /* remaining on it */
+    int64_t length_milli;         /* remaining on it: weaving draws it down */
     char item[EV_ID_LEN_MAX + 1]; /* the warp yarn */
+    int64_t mounted_milli;        /* as it was mounted: no dismount leaves more */
 } beam_t;
 
 /* The other stateful entities share one table, `records`, keyed "<kind>-<id>": a state

@@ -48,6 +48,7 @@ Test(plant, a_day_of_the_plant_ends_with_the_expected_stock)
     eng_beam_view_t beam;
     cr_assert_eq(eng_beam_get(ledger, "BM1", &beam), 0);
     cr_assert_str_eq(beam.loom, "L1");
+    cr_assert_eq(beam.remaining_milli, 3000000 - 2 * 60000, "two rolls of 60 m woven off it");
     eng_sublot_view_t lot;
     cr_assert_eq(eng_sublot_get(ledger, "SL1", &lot), 0);
     cr_assert_str_eq(lot.state, "closed");
