@@ -42,6 +42,7 @@
 
 #include "base/base.h"
 #include "engine/engine.h"
+#include "bench/hist.h"
 
 #define SECONDS_DEFAULT      2.0
 #define SECONDS_MAX          600.0
@@ -71,61 +72,6 @@ _Static_assert(NAME_BYTES_MAX > sizeof("loom:L") + 10 && NAME_BYTES_MAX <= ENG_S
                "generated names fit their buffers and the engine's limits");
 _Static_assert(NAME_BYTES_MAX > sizeof("hu-") + 2 * ENG_ID_BYTES, "a unit's name fits");
 _Static_assert(PLANT_DECLARED_PERCENT + PLANT_LOOM_PERCENT < 100, "the plant mix adds up");
-
-/* ---- Latency histogram: log-linear buckets, 32 per power of two (within about 3%). ---- */
-
-#define HIST_SUB_BITS  5
-#define HIST_SUB_COUNT (1u << HIST_SUB_BITS)
-#define HIST_BUCKETS   ((65 - HIST_SUB_BITS) * HIST_SUB_COUNT) /* covers every uint64_t */
-
-typedef struct {
-    uint64_t counts[HIST_BUCKETS];
-    uint64_t total;
-} hist_t;
-
-static unsigned hist_bucket(uint64_t value)
-{
-    if (value < 2 * HIST_SUB_COUNT)
-        return (unsigned)value;
-    unsigned shift = 63u - (unsigned)__builtin_clzll(value) - HIST_SUB_BITS;
-    return shift * HIST_SUB_COUNT + (unsigned)(value >> shift);
-}
-
-static void hist_add(hist_t *hist, uint64_t value)
-{
-    unsigned bucket = hist_bucket(value);
-    assert(bucket < HIST_BUCKETS);
-    hist->counts[bucket]++;
-    hist->total++;
-}
-
-static void hist_merge(hist_t *into, const hist_t *from)
-{
-    for (unsigned i = 0; i < HIST_BUCKETS; i++)
-        into->counts[i] += from->counts[i];
-    into->total += from->total;
-}
-
-/* The value below which `fraction` of the samples fall: the middle of its bucket. */
-static double hist_quantile(const hist_t *hist, double fraction)
-{
-    assert(fraction > 0 && fraction <= 1);
-    if (hist->total == 0)
-        return 0;
-    double exact = fraction * (double)hist->total;
-    uint64_t rank = (uint64_t)exact, seen = 0;
-    if ((double)rank < exact || rank == 0)
-        rank++;
-    unsigned bucket = 0;
-    while (seen + hist->counts[bucket] < rank)
-        seen += hist->counts[bucket++];
-    assert(bucket < HIST_BUCKETS);
-    if (bucket < 2 * HIST_SUB_COUNT)
-        return bucket;
-    unsigned shift = bucket / HIST_SUB_COUNT - 1;
-    uint64_t low = (uint64_t)(bucket - shift * HIST_SUB_COUNT) << shift;
-    return (double)low + (double)(1ull << shift) / 2;
-}
 
 /* ---- Small helpers. ---- */
 
