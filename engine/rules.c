@@ -357,6 +357,15 @@ bool eng__id_at(const msgpack_object *array, uint32_t i, char *out, size_t size)
     return true;
 }
 
+int eng__hu_known(rule_t *r, const char *id, hu_t *hu)
+{
+    bool found;
+    int rc = eng__hu_get(r, id, hu, &found);
+    if (rc == 0 && !found)
+        eng__refuse(r, FL_ERULE_HU_UNKNOWN, "no handling unit hu-%s in this plant", id);
+    return rc;
+}
+
 /* A unit that may move, be cut or packed: known, and neither held, rejected, used up nor
  * shipped. Returns false (with the refusal set) otherwise. */
 bool eng__hu_usable(rule_t *r, const char *id, const hu_t *hu, bool found)

@@ -165,6 +165,8 @@ uint8_t eng__grade(const msgpack_object *map);
 
 int eng__hu_get(rule_t *r, const char *id, hu_t *out, bool *found);
 int eng__hu_put(rule_t *r, const char *id, const hu_t *hu);
+/* The unit named id; refused with FL_ERULE_HU_UNKNOWN when there is none. */
+int eng__hu_known(rule_t *r, const char *id, hu_t *hu);
 /* Writes hu and moves its stock from what it was (old, NULL for a new unit). */
 int eng__hu_update(rule_t *r, const char *id, const hu_t *old, const hu_t *hu);
 /* A unit that may move, be cut or packed; false with the refusal set otherwise. */

@@ -492,7 +492,6 @@ int eng__rule_inventory_adjusted(rule_t *r)
     int64_t delta;
     record_t count;
     hu_t hu;
-    bool found;
     int rc = count_in(r, id, &count, COUNT_CLOSED);
     if (rc != 0 || r->code != 0)
         return rc;
@@ -501,10 +500,8 @@ int eng__rule_inventory_adjusted(rule_t *r)
         !eng__text(&r->payload, "location_id", location, sizeof(location)) ||
         !eng__number(&r->payload, "delta_qty_milli", &delta))
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe an adjustment");
-    if ((rc = eng__hu_get(r, hu_id, &hu, &found)) != 0)
+    if ((rc = eng__hu_known(r, hu_id, &hu)) != 0 || r->code != 0)
         return rc;
-    if (!found)
-        return eng__refuse(r, FL_ERULE_HU_UNKNOWN, "no handling unit hu-%s in this plant", hu_id);
     if (strcmp(hu.item, item) != 0 || strcmp(hu.location, location) != 0)
         return eng__refuse(r, FL_ERULE_HU_LOCATION, "hu-%s holds item-%s at loc-%s", hu_id, hu.item,
                            hu.location);

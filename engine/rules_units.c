@@ -137,15 +137,12 @@ int eng__rule_transfer_received(rule_t *r)
 {
     char id[EV_ID_LEN_MAX + 1], to[EV_ID_LEN_MAX + 1], expected[EV_NAME_LEN_MAX + 1];
     hu_t hu;
-    bool found;
     if (!eng__text(&r->payload, "hu_id", id, sizeof(id)) ||
         !eng__text(&r->payload, "to_location_id", to, sizeof(to)))
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe a receipt");
-    int rc = eng__hu_get(r, id, &hu, &found);
-    if (rc != 0)
+    int rc = eng__hu_known(r, id, &hu);
+    if (rc != 0 || r->code != 0)
         return rc;
-    if (!found)
-        return eng__refuse(r, FL_ERULE_HU_UNKNOWN, "no handling unit hu-%s in this plant", id);
     if (strncmp(hu.holder, "to:", 3) != 0)
         return eng__refuse(r, FL_ERULE_STATE, "hu-%s is not in transit", id);
     snprintf(expected, sizeof(expected), "to:%s", to);
@@ -177,15 +174,12 @@ int eng__rule_scrapped(rule_t *r)
     char id[EV_ID_LEN_MAX + 1];
     int64_t qty;
     hu_t hu;
-    bool found;
     if (!eng__text(&r->payload, "hu_id", id, sizeof(id)) ||
         !eng__number(&r->payload, "qty_milli", &qty))
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe a scrap");
-    int rc = eng__hu_get(r, id, &hu, &found);
-    if (rc != 0)
+    int rc = eng__hu_known(r, id, &hu);
+    if (rc != 0 || r->code != 0)
         return rc;
-    if (!found)
-        return eng__refuse(r, FL_ERULE_HU_UNKNOWN, "no handling unit hu-%s in this plant", id);
     if (hu.status == HU_CONSUMED || hu.status == HU_SHIPPED || hu.holder[0] != '\0')
         return eng__refuse(r, FL_ERULE_STATE, "hu-%s is %s%s: it cannot be scrapped here", id,
                            eng__hu_status_names[hu.status], hu.holder[0] ? " and held" : "");
@@ -204,14 +198,12 @@ int eng__rule_voided(rule_t *r)
 {
     char id[EV_ID_LEN_MAX + 1], group[EV_NAME_LEN_MAX + 1];
     hu_t hu;
-    bool found, full = false;
+    bool full = false;
     if (!eng__text(&r->payload, "hu_id", id, sizeof(id)))
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload names no unit");
-    int rc = eng__hu_get(r, id, &hu, &found);
-    if (rc != 0)
+    int rc = eng__hu_known(r, id, &hu);
+    if (rc != 0 || r->code != 0)
         return rc;
-    if (!found)
-        return eng__refuse(r, FL_ERULE_HU_UNKNOWN, "no handling unit hu-%s in this plant", id);
     if (hu.status == HU_CONSUMED || hu.status == HU_SHIPPED || hu.holder[0] != '\0' ||
         hu.parent[0] != '\0')
         return eng__refuse(r, FL_ERULE_STATE, "hu-%s is %s, in a container or held: it stays", id,
@@ -296,16 +288,13 @@ int eng__rule_material_returned(rule_t *r)
     char id[EV_ID_LEN_MAX + 1], to[EV_ID_LEN_MAX + 1];
     int64_t qty;
     hu_t hu;
-    bool found;
     if (!eng__text(&r->payload, "hu_id", id, sizeof(id)) ||
         !eng__text(&r->payload, "to_location_id", to, sizeof(to)) ||
         !eng__number(&r->payload, "qty_milli", &qty))
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe a return");
-    int rc = eng__hu_get(r, id, &hu, &found);
-    if (rc != 0)
+    int rc = eng__hu_known(r, id, &hu);
+    if (rc != 0 || r->code != 0)
         return rc;
-    if (!found)
-        return eng__refuse(r, FL_ERULE_HU_UNKNOWN, "no handling unit hu-%s in this plant", id);
     if (qty > hu.out_milli)
         return eng__refuse(r, FL_ERULE_CONSERVATION,
                            "hu-%s has %lld thousandths of %s out on the floor: %lld cannot come "
@@ -388,12 +377,9 @@ static int quality_verdict(rule_t *r, uint8_t to, uint32_t from_mask)
     if (!eng__text(&r->payload, "hu_id", id, sizeof(id)))
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload names no unit");
     hu_t hu, old;
-    bool found;
-    int rc = eng__hu_get(r, id, &hu, &found);
-    if (rc != 0)
+    int rc = eng__hu_known(r, id, &hu);
+    if (rc != 0 || r->code != 0)
         return rc;
-    if (!found)
-        return eng__refuse(r, FL_ERULE_HU_UNKNOWN, "no handling unit hu-%s in this plant", id);
     if (!(from_mask & (1u << hu.status)))
         return eng__refuse(r, FL_ERULE_STATE, "hu-%s is %s: it cannot become %s", id,
                            eng__hu_status_names[hu.status], eng__hu_status_names[to]);
