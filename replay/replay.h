@@ -111,6 +111,15 @@ int rpl_export(eng_ledger_t *ledger, uint64_t from_seq, uint64_t to_seq, FILE *o
  * line that does not hold (progress->failed_seq, ->detail), with nothing of it written. */
 int rpl_import(eng_ledger_t *ledger, FILE *in, rpl_progress_t *progress);
 
+/* The recall of a source over a window of time: every unit the source's events made in it
+ * (from_us <= occurred_at < until_us; 0: open) and, down from each, everything made from it to
+ * the shipments - for a loom (its rolls), a weaver or cutter ("actor:USER": the rolls and
+ * bundles they declared), a subcontractor ("sub-ID": what came back from it), or any entity
+ * (every unit its events name). The same JSON (with "source", "seeds") or DOT as rpl_trace. */
+#define RPL_RECALL_SEEDS_MAX 4096
+int rpl_recall(eng_ledger_t *ledger, const char *source, int64_t from_us, int64_t until_us,
+               uint32_t depth_max, bool dot, FILE *out, uint32_t *seeds_count);
+
 /* ---- verifiable history (audit.c, docs/audit.md) */
 
 /* A signed statement of the chain's head: "this ledger had event seq with this hash". */

@@ -8,6 +8,9 @@
  *                                   SEQ, from the nearest snapshot below it when SNAPDIR is given
  *   fouta-replay snapshot DIR SNAPDIR [EVERY]   state snapshots every EVERY events up to the head
  *   fouta-replay trace DIR ENTITY up|down [--dot]   recall traceability, JSON or DOT
+ *   fouta-replay recall DIR SOURCE [FROM_US [UNTIL_US]] [--dot]   what a loom, a weaver
+ *                                    ("actor:USER") or a subcontractor ("sub-ID") made in a
+ *                                    period, down to the pallets
  *   fouta-replay count DIR COUNT_ID [PERMILLE] [--csv]   a count's reconciliation report
  *   fouta-replay export DIR [FROM [TO]]   the log as NDJSON, on stdout
  *   fouta-replay import DIR FILE     an export into DIR (a new plant ledger, or one standing just
@@ -44,6 +47,7 @@ static int usage(void)
                     "       fouta-replay stock-asof DIR SEQ [SNAPDIR]\n"
                     "       fouta-replay snapshot DIR SNAPDIR [EVERY]\n"
                     "       fouta-replay trace DIR ENTITY up|down [--dot]\n"
+                    "       fouta-replay recall DIR SOURCE [FROM_US [UNTIL_US]] [--dot]\n"
                     "       fouta-replay count DIR COUNT_ID [PERMILLE] [--csv]\n"
                     "       fouta-replay export DIR [FROM [TO]]\n"
                     "       fouta-replay import DIR FILE\n"
@@ -205,6 +209,23 @@ static int audit_command(int argc, char **argv)
                        stdout);
         eng_close(ledger);
         return report("trace", rc);
+    }
+    if (strcmp(command, "recall") == 0 && argc >= 4 && argc <= 7) {
+        bool dot = strcmp(argv[argc - 1], "--dot") == 0;
+        int numbers = argc - dot - 4;
+        int64_t from = numbers > 0 ? strtoll(argv[4], NULL, 10) : 0;
+        int64_t until = numbers > 1 ? strtoll(argv[5], NULL, 10) : 0;
+        uint32_t seeds = 0;
+        if (numbers > 2)
+            return usage();
+        eng_ledger_t *ledger = NULL;
+        if ((rc = ledger_open(argv[2], &ledger)) != 0)
+            return report(argv[2], rc);
+        rc = rpl_recall(ledger, argv[3], from, until, TRACE_DEPTH_MAX, dot, stdout, &seeds);
+        eng_close(ledger);
+        if (rc == 0)
+            fprintf(stderr, "recall: %u units made by %s in the period\n", seeds, argv[3]);
+        return report("recall", rc);
     }
     if (strcmp(command, "count") == 0 && argc >= 4 && argc <= 6) {
         bool csv = strcmp(argv[argc - 1], "--csv") == 0;

@@ -514,3 +514,36 @@ Test(replay, an_edited_export_is_refused_at_the_edited_record_and_nothing_after_
     scratch_close(copy);
     free(text);
 }
+
+static char *recall_text(const char *source, int64_t from_us, int64_t until_us, uint32_t *seeds)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cr_assert_eq(rpl_recall(ledger, source, from_us, until_us, 32, false, out, seeds), 0);
+    fclose(out);
+    return text;
+}
+
+Test(replay, a_recall_from_a_loom_a_weaver_or_a_subcontractor_over_a_period_finds_the_pallets)
+{
+    the_plant_works_a_day(); /* every event occurred at 1764000000000000 */
+    uint32_t seeds;
+    char *text = recall_text("loom-L1", 0, 0, &seeds);
+    cr_assert_eq(seeds, 2, "the two rolls woven on L1:\n%s", text);
+    cr_assert_not_null(strstr(text, "{\"from\": \"hu-C1\", \"to\": \"hu-P1\""), "%s", text);
+    cr_assert_null(strstr(text, "hu-Y-WEFT"), "the weft issued to L1 is not its output");
+    free(text);
+    text = recall_text("sub-BRODERIE", 0, 0, &seeds);
+    cr_assert_eq(seeds, 1, "what came back from the embroiderer:\n%s", text);
+    cr_assert_not_null(strstr(text, "{\"from\": \"hu-E1\", \"to\": \"hu-C2\""), "%s", text);
+    cr_assert_null(strstr(text, "hu-C1"), "the other carton holds nothing of it");
+    free(text);
+    text = recall_text("actor:tester", 1764000000000000, 1764000000000001, &seeds);
+    cr_assert_eq(seeds, 6, "two rolls, four bundles:\n%s", text);
+    free(text);
+    text = recall_text("loom-L1", 1764000000000001, 0, &seeds);
+    cr_assert_eq(seeds, 0, "nothing woven after the day");
+    cr_assert_not_null(strstr(text, "\"nodes\": [\n  ]"), "%s", text);
+    free(text);
+}
