@@ -30,6 +30,17 @@
 #define API_WS_HEARTBEAT_MS     15000
 #define API_SHUTDOWN_TIMEOUT_MS 10000 /* graceful stop, then connections are cut */
 
+#define API_ACCESS_TTL_S       900     /* an access token lives 15 minutes */
+#define API_REFRESH_TTL_S      2592000 /* a refresh token, 30 days (each use rotates it) */
+#define API_RATE_PER_MIN       6000    /* requests per client address and minute */
+#define API_RATE_BURST         2000
+#define API_LOGIN_RATE_PER_MIN 10 /* sign-in attempts per client address and minute */
+#define API_LOGIN_RATE_BURST   10
+#define API_ARGON2_MEMORY_KIB  19456 /* OWASP's Argon2id minimum: 19 MiB, 2 passes */
+#define API_ARGON2_PASSES      2
+#define API_HSTS_MAX_AGE_S     31536000
+#define API_ADD_USERS_MAX      16
+
 #define API_URL_LEN_MAX      2048
 #define API_PAGE_EVENTS_MAX  1000  /* events in one page of a read */
 #define API_SCAN_RECORDS_MAX 10000 /* records one read request may scan before it pages */
@@ -53,6 +64,28 @@ typedef struct {
     uint32_t ws_heartbeat_ms;
     uint32_t shutdown_timeout_ms;
     int log_level; /* 0 errors only, 1 info (one line per request), 2 debug */
+
+    /* Security (docs/security.md). */
+    char tls_cert_file[1024]; /* PEM chain; with tls_key_file: HTTPS on tls_listen */
+    char tls_key_file[1024];
+    char tls_listen_host[256];
+    int tls_listen_port;
+    char tls_port_file[1024];
+    uint32_t hsts_max_age_s;
+    char jwt_key_file[1024];    /* "" : DATA/auth/jwt.keys, made on first start */
+    char master_key_file[1024]; /* "" : FOUTA_MASTER_KEY, else DATA/auth/master.key */
+    char cors_origins[1024];    /* comma list of allowed origins, "" none */
+    uint32_t access_ttl_s;
+    uint32_t refresh_ttl_s;
+    uint32_t rate_per_min; /* per client address, all routes; 0 turns it off */
+    uint32_t rate_burst;
+    uint32_t login_rate_per_min; /* per client address, sign-in routes */
+    uint32_t login_rate_burst;
+    uint32_t argon2_memory_kib;
+    uint32_t argon2_passes;
+    /* Command mode: --add-user TENANT:USER:ROLE (repeatable) creates users and exits. */
+    char add_users[API_ADD_USERS_MAX][200];
+    uint32_t add_users_count;
 } api_config_t;
 
 /* Fills config with the defaults. */
@@ -66,6 +99,13 @@ int api_config_parse(api_config_t *config, int argc, char **argv);
 
 /* Prints the usage of every option to out (a FILE *). */
 void api_config_usage(void *out);
+
+/*
+ * Command mode: creates each user of config->add_users (TENANT:USER:ROLE) in the auth store,
+ * with the password of FOUTA_USER_PASSWORD or of the first line of standard input, and the
+ * tenant's directory when it is new. Returns 0, FL_EINVAL (a bad name, role or password).
+ */
+int api_add_users(const api_config_t *config);
 
 /*
  * Opens the ledger in config->data_dir, listens, and serves until SIGTERM or SIGINT, then

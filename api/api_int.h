@@ -29,6 +29,8 @@
 #include "events/events.h"
 #include "projections/projections.h"
 
+#include "api/sec_int.h"
+
 /* ---- buf.c: a growable byte buffer, reused across requests ---- */
 
 /* Appends never fail one by one: the first failed allocation sets oom and later appends do
@@ -79,14 +81,14 @@ void api_log_flush(void);
 
 #define API_REQUEST_ID_LEN_MAX   64
 #define API_HEADER_NAME_LEN_MAX  64
-#define API_HEADER_VALUE_LEN_MAX 512 /* of the headers we keep; longer values are cut */
-#define API_PARAMS_MAX           8   /* path parameters of a route */
-#define API_QUERY_MAX            16  /* query parameters kept */
+#define API_HEADER_VALUE_LEN_MAX 1280 /* of the headers we keep (a token); longer are cut */
+#define API_PARAMS_MAX           8    /* path parameters of a route */
+#define API_QUERY_MAX            16   /* query parameters kept */
 
 typedef enum { API_MEDIA_JSON = 0, API_MEDIA_MSGPACK } api_media_t;
 
-/* Who posts. Today from the X-Fouta-* headers (a development stand-in); issue 5 fills it from
- * JWT claims in api_request_actor, the one place that knows where the actor comes from. */
+/* Who posts: from the verified access token's claims (api_request_actor, guard.c), the one
+ * place that knows where the actor comes from. */
 typedef struct {
     char user[ENG_ACTOR_LEN_MAX + 1];
     char device[ENG_ACTOR_LEN_MAX + 1];
@@ -121,9 +123,12 @@ typedef struct {
     char ws_key[64];
     char ws_version[16];
     char request_id[API_REQUEST_ID_LEN_MAX + 1];
-    char fouta_user[ENG_ACTOR_LEN_MAX + 1];
-    char fouta_role[32];
-    char fouta_device[ENG_ACTOR_LEN_MAX + 1];
+    char authorization[API_TOKEN_LEN_MAX + 16];
+    char origin[256];
+    char acr_method[16]; /* Access-Control-Request-Method of a preflight */
+    char device_id[API_DEVICE_LEN_MAX + 1];
+    char host[256];
+    char extra_headers[256]; /* added to the answer by a guard (Retry-After, WWW-Authenticate) */
 
     api_buf_t body;
     uint64_t start_ns;
@@ -140,8 +145,6 @@ int api_query_u64(const api_request_t *req, const char *name, uint64_t def, uint
 int api_query_i64(const api_request_t *req, const char *name, int64_t def, int64_t *out);
 /* Splits url into path (decoded) and query. FL_EINVAL on a bad percent escape. */
 int api_request_parse_url(api_request_t *req);
-/* The actor of a request: 0, or FL_EINVAL / FL_EFORBIDDEN_ROLE with *field named. */
-int api_request_actor(const api_request_t *req, api_actor_t *out, const char **field);
 /* Chooses the response media type from Accept (JSON unless msgpack is preferred). */
 api_media_t api_request_negotiate(const api_request_t *req);
 
@@ -192,6 +195,11 @@ struct api_conn {
     int handles_open;
     void *append; /* h_events.c's reusable append context */
     api_ws_t *ws;
+    struct api_tenant *tenant; /* the token's tenant, once the guard passed */
+    api_claims_t claims;       /* the verified token of the current request */
+    uint8_t peer_ip[16];       /* the client address (IPv4 mapped into IPv6) */
+    void *tls;                 /* tls.c's state of a TLS connection, NULL for plain TCP */
+    bool redirect_only;        /* accepted on the plain listener while TLS is on */
     api_conn_t *prev, *next;
     api_conn_t *done_next; /* server's list of finished appends */
 };
@@ -254,10 +262,13 @@ typedef struct {
     const char *schema; /* the 200 answer's schema in openapi.c's list ("Loom"), or NULL */
 } api_route_t;
 
-#define API_ROUTE_BODY_EVENTS 1u /* the body holds events (API_BODY_BYTES_MAX) */
-#define API_ROUTE_BODY_BLOB   2u /* the body is a photo (API_BLOB_BYTES_MAX) */
-#define API_ROUTE_PREFIX      4u /* the pattern's last {param} takes the rest of the path */
-#define API_ROUTE_DEPRECATED  8u /* an older path kept for its clients (OpenAPI says so) */
+#define API_ROUTE_BODY_EVENTS 1u  /* the body holds events (API_BODY_BYTES_MAX) */
+#define API_ROUTE_BODY_BLOB   2u  /* the body is a photo (API_BLOB_BYTES_MAX) */
+#define API_ROUTE_PREFIX      4u  /* the pattern's last {param} takes the rest of the path */
+#define API_ROUTE_DEPRECATED  8u  /* an older path kept for its clients (OpenAPI says so) */
+#define API_ROUTE_PUBLIC      16u /* no access token (health, docs, sign-in) */
+#define API_ROUTE_ADMIN       32u /* the admin role only */
+#define API_ROUTE_LOGIN       64u /* the stricter rate limit of sign-in */
 
 extern const api_route_t api_routes[];
 extern const uint32_t api_routes_count;
@@ -308,6 +319,19 @@ api_handled_t api_h_ws(api_conn_t *conn);
 api_handled_t api_h_blob_post(api_conn_t *conn);
 api_handled_t api_h_blob_get(api_conn_t *conn);
 api_handled_t api_h_docs(api_conn_t *conn);
+api_handled_t api_h_login(api_conn_t *conn);
+api_handled_t api_h_refresh(api_conn_t *conn);
+api_handled_t api_h_logout(api_conn_t *conn);
+api_handled_t api_h_password(api_conn_t *conn);
+
+/* ---- guard.c: rate limits, CORS, the token, the tenant, the route's roles ---- */
+
+/* Runs before a request's handler: true to go on, false when it answered (401, 403, 429, a
+ * CORS preflight). */
+bool api_guard(api_conn_t *conn);
+/* The actor of the request: the token's user, role and device. 0 or FL_EUNAUTHORIZED. */
+int api_request_actor(const api_conn_t *conn, api_actor_t *out);
+bool api_cors_origin_allowed(const api_server_t *server, const char *origin);
 
 /* Called on the loop thread when the engine finished an append of conn (h_events.c). */
 void api_events_append_done(api_conn_t *conn);
@@ -355,7 +379,20 @@ void api_metrics_render(api_server_t *server, api_buf_t *out);
 
 typedef struct api_append api_append_t;
 
-#define API_PROJECTORS_MAX 2 /* PostgreSQL and Redis */
+#define API_PROJECTORS_MAX 2 /* PostgreSQL and Redis, per tenant */
+#define API_TENANTS_MAX    256
+
+/* A tenant: its own ledger, photos, WebSocket hub and projectors (tenant.c). */
+typedef struct api_tenant {
+    char name[API_TENANT_LEN_MAX + 1];
+    api_server_t *server;
+    eng_ledger_t *ledger;
+    char blob_dir[1200];
+    void *hub;                             /* ws.c's subscriptions */
+    prj_sink_t *sinks[API_PROJECTORS_MAX]; /* projections.c */
+    prj_projector_t *projectors[API_PROJECTORS_MAX];
+    uint32_t projectors_count;
+} api_tenant_t;
 
 struct api_server {
     uv_loop_t loop;
@@ -365,10 +402,16 @@ struct api_server {
     uv_async_t done_async;
     uv_timer_t stop_timer;
     uv_timer_t heartbeat;
-    uv_check_t log_flush; /* writes the turn's log lines, once per turn of the loop */
+    uv_check_t log_flush;  /* writes the turn's log lines, once per turn of the loop */
+    uv_tcp_t tls_listener; /* tls.c: HTTPS when a certificate is configured */
+    uv_signal_t sighup;    /* reloads the certificate and key */
     api_config_t config;
-    eng_ledger_t *ledger;
-    char blob_dir[1100];
+    api_tenant_t *tenants[API_TENANTS_MAX];
+    uint32_t tenants_count;
+    api_auth_t *auth;
+    api_jwt_keys_t jwt_keys;
+    void *tls; /* tls.c's SSL_CTX, NULL when TLS is off */
+    int tls_port;
     pthread_mutex_t done_lock;
     api_conn_t *done_head; /* connections whose append finished, linked by done_next */
     api_conn_t *conns;
@@ -382,24 +425,35 @@ struct api_server {
     /* health of the writer: progress seen at the last ready check */
     uint64_t ready_commits;
     uint64_t ready_at_ns;
-    void *hub;                             /* ws.c's subscriptions */
-    prj_sink_t *sinks[API_PROJECTORS_MAX]; /* projections.c */
-    prj_projector_t *projectors[API_PROJECTORS_MAX];
-    uint32_t projectors_count;
 };
 
 /* The engine's callback (writer thread): hands conn back to the loop thread. */
 void api_server_append_done(api_server_t *server, api_conn_t *conn);
 /* A connection is gone: unlink it, and finish a graceful stop when it was the last. */
 void api_server_conn_closed(api_server_t *server, api_conn_t *conn);
+/* While draining: stops the loop's own handles once nothing is in flight. */
+void api_server_maybe_finish(api_server_t *server);
+
+/* ---- tenant.c ---- */
+
+bool api_tenant_name_valid(const char *name);
+/* Creates DATA/tenants/<name> and its photos' directory. 0, FL_EINVAL, -errno. */
+int api_tenant_create_dirs(const char *data_dir, const char *name);
+/* The open tenant called name, opening it when its directory exists: 0, FL_ENOENT, or the
+ * ledger's open errors. */
+int api_tenant_get(api_server_t *server, const char *name, api_tenant_t **out);
+int api_tenants_open_all(api_server_t *server);
+void api_tenants_close_all(api_server_t *server);
+/* Sums of every tenant's ledger statistics and heads (health and metrics). */
+void api_tenants_stats(api_server_t *server, eng_stats_t *stats, uint64_t *head_seq);
 
 /* ---- projections.c ---- */
 
-/* Starts a projector per configured sink (the ledger is open): 0, FL_EINVAL (a bad URL). */
-int api_projections_start(api_server_t *server);
-/* Stops them all; before the ledger closes. */
-void api_projections_stop(api_server_t *server);
-/* Each projector's status; returns how many. */
+/* Starts a projector per configured sink for a tenant whose ledger is open: 0, FL_EINVAL. */
+int api_projections_start(api_server_t *server, api_tenant_t *tenant);
+/* Stops a tenant's projectors; before its ledger closes. */
+void api_projections_stop(api_tenant_t *tenant);
+/* The projectors' status (the first API_PROJECTORS_MAX of all tenants); returns how many. */
 uint32_t api_projections_status(api_server_t *server, prj_status_t out[API_PROJECTORS_MAX]);
 
 /* ---- openapi.c ---- */
@@ -409,7 +463,7 @@ char *api_openapi_build(size_t *len);
 
 /* ---- ws.c ---- */
 
-int api_ws_hub_init(api_server_t *server);
+int api_ws_hub_init(api_server_t *server, api_tenant_t *tenant);
 void api_ws_hub_free(api_server_t *server);
 /* New events were committed: subscribers at the tip read them. */
 void api_ws_hub_wake(api_server_t *server);
@@ -426,7 +480,28 @@ uint64_t api_ws_lag_max(api_server_t *server); /* events behind the head, worst 
 /* ---- blobs.c ---- */
 
 /* 0 when a blob with this hex SHA-256 is stored, FL_EBLOB_UNKNOWN otherwise. */
-int api_blob_exists(api_server_t *server, const char *sha256_hex);
+int api_blob_exists(api_tenant_t *tenant, const char *sha256_hex);
+
+/* ---- tls.c ---- */
+
+/* Loads the certificate and key (TLS 1.2 and 1.3): 0, FL_EINVAL with a log line. */
+int api_tls_init(api_server_t *server);
+/* Reloads them (SIGHUP); on failure the previous ones stay. */
+int api_tls_reload(api_server_t *server);
+void api_tls_free(api_server_t *server);
+/* Starts TLS on an accepted connection: 0 or FL_ENOMEM. */
+int api_tls_conn_start(api_conn_t *conn);
+void api_tls_conn_free(api_conn_t *conn);
+/* Ciphertext arrived: plaintext goes to the connection's reader. */
+void api_tls_read(api_conn_t *conn, const char *bytes, size_t len);
+/* Writes plaintext bufs through TLS with libuv's write semantics (cb runs once). */
+int api_tls_write(api_conn_t *conn, uv_write_t *req, const uv_buf_t bufs[], unsigned nbufs,
+                  uv_write_cb cb);
+/* A connection's writes: plain uv_write, or through TLS. */
+int api_conn_uv_write(api_conn_t *conn, uv_write_t *req, const uv_buf_t bufs[], unsigned nbufs,
+                      uv_write_cb cb);
+/* Plaintext bytes for the connection's HTTP or WebSocket reader (http.c). */
+void api_conn_plain_read(api_conn_t *conn, const char *bytes, size_t len);
 
 /* ---- msgpack.c: content negotiation ---- */
 

@@ -37,23 +37,23 @@ static bool is_sha256_hex(const char *text)
     return i == SHA256_HEX_LEN;
 }
 
-static void blob_path(api_server_t *server, const char *hex, char *out, size_t size)
+static void blob_path(api_tenant_t *tenant, const char *hex, char *out, size_t size)
 {
-    snprintf(out, size, "%s/%s", server->blob_dir, hex);
+    snprintf(out, size, "%s/%s", tenant->blob_dir, hex);
 }
 
-int api_blob_exists(api_server_t *server, const char *sha256_hex)
+int api_blob_exists(api_tenant_t *tenant, const char *sha256_hex)
 {
     if (!is_sha256_hex(sha256_hex))
         return FL_EBLOB_UNKNOWN;
     char path[1200];
-    blob_path(server, sha256_hex, path, sizeof(path));
+    blob_path(tenant, sha256_hex, path, sizeof(path));
     struct stat st;
     return stat(path, &st) == 0 ? 0 : FL_EBLOB_UNKNOWN;
 }
 
 /* Writes bytes to path durably: a temporary file, fsync, rename, fsync of the directory. */
-static int store(api_server_t *server, const char *path, const void *bytes, size_t len)
+static int store(api_tenant_t *tenant, const char *path, const void *bytes, size_t len)
 {
     char tmp[1300];
     snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
@@ -78,7 +78,7 @@ static int store(api_server_t *server, const char *path, const void *bytes, size
         unlink(tmp);
         return rc;
     }
-    int dir = open(server->blob_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dir = open(tenant->blob_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir >= 0) {
         fsync(dir);
         close(dir);
@@ -100,11 +100,11 @@ api_handled_t api_h_blob_post(api_conn_t *conn)
     char hex[SHA256_HEX_LEN + 1];
     fl_hex_format(digest, sizeof(digest), hex);
     char path[1200];
-    blob_path(conn->server, hex, path, sizeof(path));
+    blob_path(conn->tenant, hex, path, sizeof(path));
     struct stat st;
     bool stored = stat(path, &st) == 0;
     if (!stored) {
-        int rc = store(conn->server, path, bytes, body->len);
+        int rc = store(conn->tenant, path, bytes, body->len);
         if (rc != 0) {
             api_problem(conn, rc, "", "the photo could not be stored", "");
             return API_DONE;
@@ -135,7 +135,7 @@ api_handled_t api_h_blob_get(api_conn_t *conn)
         return API_DONE;
     }
     char path[1200];
-    blob_path(conn->server, hex, path, sizeof(path));
+    blob_path(conn->tenant, hex, path, sizeof(path));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         api_problem(conn, FL_ENOENT, "path:sha256", "no photo with this hash", "");

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef enum { OPT_TEXT, OPT_U32, OPT_LISTEN } opt_kind_t;
+typedef enum { OPT_TEXT, OPT_U32, OPT_LISTEN, OPT_TLS_LISTEN, OPT_ADD_USER } opt_kind_t;
 
 typedef struct {
     const char *flag;
@@ -69,6 +69,43 @@ static const option_t options[] = {
         "graceful stop: time given to in-flight requests before connections are cut (10000)"),
     U32("--log-level", "FOUTA_LOG_LEVEL", log_level,
         "0 errors, 1 one line per request (default), 2 debug"),
+    TEXT("--tls-cert", "FOUTA_TLS_CERT", tls_cert_file, "FILE",
+         "PEM certificate chain: with --tls-key, HTTPS (TLS 1.2, 1.3) on --tls-listen, and the "
+         "plain listener only redirects; SIGHUP reloads both files"),
+    TEXT("--tls-key", "FOUTA_TLS_KEY", tls_key_file, "FILE", "PEM private key of --tls-cert"),
+    {"--tls-listen", "FOUTA_TLS_LISTEN", OPT_TLS_LISTEN, 0, 0, "HOST:PORT",
+     "HTTPS address (default 127.0.0.1:8443; port 0 picks a free one)"},
+    TEXT("--tls-port-file", "FOUTA_TLS_PORT_FILE", tls_port_file, "FILE",
+         "write the bound HTTPS port to FILE once listening"),
+    U32("--hsts-max-age", "FOUTA_HSTS_MAX_AGE", hsts_max_age_s,
+        "Strict-Transport-Security max-age of HTTPS answers, seconds (default 31536000)"),
+    TEXT("--jwt-key-file", "FOUTA_JWT_KEY_FILE", jwt_key_file, "FILE",
+         "access-token keys, \"KID HEX\" lines, the first signs (default DATA/auth/jwt.keys, "
+         "made at first start)"),
+    TEXT("--master-key-file", "FOUTA_MASTER_KEY_FILE", master_key_file, "FILE",
+         "64 hex digits that wrap each person's data key (default: FOUTA_MASTER_KEY, else "
+         "DATA/auth/master.key, made at first start)"),
+    TEXT("--cors-origins", "FOUTA_CORS_ORIGINS", cors_origins, "LIST",
+         "comma list of origins allowed by CORS (default none)"),
+    U32("--access-ttl", "FOUTA_ACCESS_TTL", access_ttl_s,
+        "seconds an access token lives (default 900)"),
+    U32("--refresh-ttl", "FOUTA_REFRESH_TTL", refresh_ttl_s,
+        "seconds a refresh token lives (default 2592000); each use rotates it"),
+    U32("--rate-per-min", "FOUTA_RATE_PER_MIN", rate_per_min,
+        "requests per client address and minute (default 6000; 0: off); beyond: 429"),
+    U32("--rate-burst", "FOUTA_RATE_BURST", rate_burst,
+        "requests a client address may make at once (default 2000)"),
+    U32("--login-rate-per-min", "FOUTA_LOGIN_RATE_PER_MIN", login_rate_per_min,
+        "sign-in attempts per client address and minute (default 10); beyond: 429"),
+    U32("--login-rate-burst", "FOUTA_LOGIN_RATE_BURST", login_rate_burst,
+        "sign-in attempts a client address may make at once (default 10)"),
+    U32("--argon2-memory-kib", "FOUTA_ARGON2_MEMORY_KIB", argon2_memory_kib,
+        "Argon2id memory of new password hashes, KiB (default 19456)"),
+    U32("--argon2-passes", "FOUTA_ARGON2_PASSES", argon2_passes,
+        "Argon2id passes of new password hashes (default 2)"),
+    {"--add-user", "", OPT_ADD_USER, 0, 0, "TENANT:USER:ROLE",
+     "create a user (the first admin of a tenant) with the password of FOUTA_USER_PASSWORD or "
+     "of standard input's first line, then exit; repeatable"},
 };
 
 #define OPTIONS_COUNT (sizeof(options) / sizeof(options[0]))
@@ -112,6 +149,17 @@ void api_config_defaults(api_config_t *config)
     config->ws_heartbeat_ms = API_WS_HEARTBEAT_MS;
     config->shutdown_timeout_ms = API_SHUTDOWN_TIMEOUT_MS;
     config->log_level = API_LOG_INFO;
+    snprintf(config->tls_listen_host, sizeof(config->tls_listen_host), "127.0.0.1");
+    config->tls_listen_port = 8443;
+    config->hsts_max_age_s = API_HSTS_MAX_AGE_S;
+    config->access_ttl_s = API_ACCESS_TTL_S;
+    config->refresh_ttl_s = API_REFRESH_TTL_S;
+    config->rate_per_min = API_RATE_PER_MIN;
+    config->rate_burst = API_RATE_BURST;
+    config->login_rate_per_min = API_LOGIN_RATE_PER_MIN;
+    config->login_rate_burst = API_LOGIN_RATE_BURST;
+    config->argon2_memory_kib = API_ARGON2_MEMORY_KIB;
+    config->argon2_passes = API_ARGON2_PASSES;
 }
 
 void api_config_usage(void *out)
@@ -127,10 +175,10 @@ void api_config_usage(void *out)
     fprintf(file, "  --help\n      this text\n");
 }
 
-static int set_listen(api_config_t *config, const char *value)
+static int set_listen(char *listen_host, size_t host_size, int *listen_port, const char *value)
 {
     const char *colon = strrchr(value, ':');
-    if (colon == NULL || colon == value || (size_t)(colon - value) >= sizeof(config->listen_host))
+    if (colon == NULL || colon == value || (size_t)(colon - value) >= host_size)
         return FL_EINVAL;
     char *end;
     long port = strtol(colon + 1, &end, 10);
@@ -142,9 +190,9 @@ static int set_listen(api_config_t *config, const char *value)
         host++;
         host_len -= 2;
     }
-    memcpy(config->listen_host, host, host_len);
-    config->listen_host[host_len] = '\0';
-    config->listen_port = (int)port;
+    memcpy(listen_host, host, host_len);
+    listen_host[host_len] = '\0';
+    *listen_port = (int)port;
     return 0;
 }
 
@@ -172,7 +220,18 @@ static int set_option(api_config_t *config, const option_t *option, const char *
         return 0;
     }
     case OPT_LISTEN:
-        return set_listen(config, value);
+        return set_listen(config->listen_host, sizeof(config->listen_host), &config->listen_port,
+                          value);
+    case OPT_TLS_LISTEN:
+        return set_listen(config->tls_listen_host, sizeof(config->tls_listen_host),
+                          &config->tls_listen_port, value);
+    case OPT_ADD_USER:
+        if (config->add_users_count == API_ADD_USERS_MAX ||
+            strlen(value) >= sizeof(config->add_users[0]))
+            return FL_ETOOBIG;
+        snprintf(config->add_users[config->add_users_count++], sizeof(config->add_users[0]), "%s",
+                 value);
+        return 0;
     }
     return FL_EINVAL;
 }
@@ -187,8 +246,15 @@ static int check(const api_config_t *config)
         config->body_bytes_max == 0 || config->blob_bytes_max == 0 ||
         config->header_timeout_ms == 0 || config->body_timeout_ms == 0 ||
         config->idle_timeout_ms == 0 || config->ws_buffer_bytes_max < 4096 ||
-        config->ws_heartbeat_ms == 0 || config->log_level > API_LOG_DEBUG) {
+        config->ws_heartbeat_ms == 0 || config->log_level > API_LOG_DEBUG ||
+        config->access_ttl_s == 0 || config->refresh_ttl_s == 0 ||
+        config->login_rate_per_min == 0 || config->login_rate_burst == 0 ||
+        config->argon2_memory_kib < 8 || config->argon2_passes == 0) {
         fprintf(stderr, "foutad: a limit is out of its range (see --help)\n");
+        return FL_EINVAL;
+    }
+    if ((config->tls_cert_file[0] != '\0') != (config->tls_key_file[0] != '\0')) {
+        fprintf(stderr, "foutad: --tls-cert and --tls-key go together\n");
         return FL_EINVAL;
     }
     return 0;
@@ -197,7 +263,7 @@ static int check(const api_config_t *config)
 int api_config_parse(api_config_t *config, int argc, char **argv)
 {
     for (size_t i = 0; i < OPTIONS_COUNT; i++) {
-        const char *value = getenv(options[i].env);
+        const char *value = options[i].env[0] != '\0' ? getenv(options[i].env) : NULL;
         if (value != NULL && set_option(config, &options[i], value) != 0) {
             fprintf(stderr, "foutad: bad value for %s: %s\n", options[i].env, value);
             return FL_EINVAL;

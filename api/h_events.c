@@ -126,7 +126,7 @@ static void point_into_arena(append_t *a)
 
 /* Checks that every photo an event references is stored (fields of kind EV_SHA256, at any
  * depth). Fills path on failure. */
-static int check_blobs(api_server_t *server, const ev_field_t *fields, uint32_t count,
+static int check_blobs(api_tenant_t *tenant, const ev_field_t *fields, uint32_t count,
                        json_t *object, char *path, size_t path_size, size_t path_len)
 {
     for (uint32_t f = 0; f < count; f++) {
@@ -137,14 +137,14 @@ static int check_blobs(api_server_t *server, const ev_field_t *fields, uint32_t 
         int len = snprintf(path + path_len, path_size - path_len, ".%s", field->name);
         size_t here = path_len + (size_t)(len > 0 ? len : 0);
         if (field->kind == EV_SHA256 && json_is_string(value)) {
-            int rc = api_blob_exists(server, json_string_value(value));
+            int rc = api_blob_exists(tenant, json_string_value(value));
             if (rc != 0)
                 return rc;
         } else if (field->kind == EV_OBJECTS && json_is_array(value)) {
             for (size_t i = 0; i < json_array_size(value); i++) {
                 int n = snprintf(path + here, path_size - here, "[%zu]", i);
                 size_t item = here + (size_t)(n > 0 ? n : 0);
-                int rc = check_blobs(server, field->items, field->items_count,
+                int rc = check_blobs(tenant, field->items, field->items_count,
                                      json_array_get(value, i), path, path_size, item);
                 if (rc != 0)
                     return rc;
@@ -167,7 +167,7 @@ static int decode_one(api_conn_t *conn, append_t *a, json_t *json, uint32_t inde
     if (rc == 0) {
         size_t start =
             (size_t)snprintf(path, sizeof(path), a->single ? "payload" : "[%u].payload", index);
-        rc = check_blobs(conn->server, a->scratch.type->fields, a->scratch.type->fields_count,
+        rc = check_blobs(conn->tenant, a->scratch.type->fields, a->scratch.type->fields_count,
                          json_object_get(json, "payload"), path, sizeof(path), start);
         if (rc != 0) {
             snprintf(error.message, sizeof(error.message),
@@ -309,11 +309,9 @@ api_handled_t api_h_events_post(api_conn_t *conn)
     }
     append_t *a = conn->append;
     a->conn = conn;
-    const char *field;
-    int rc = api_request_actor(&conn->req, &a->actor, &field);
+    int rc = api_request_actor(conn, &a->actor);
     if (rc != 0) {
-        api_problem(conn, rc, field,
-                    "X-Fouta-User and X-Fouta-Role (a role of the catalog) name who posts", "");
+        api_problem(conn, rc, "header:Authorization", "the access token names who posts", "");
         return API_DONE;
     }
     if (atomic_param(conn, &a->atomic) != 0)
@@ -335,7 +333,7 @@ api_handled_t api_h_events_post(api_conn_t *conn)
     a->req.data = a;
     conn->pending_append = true;
     conn->server->appends_pending++;
-    rc = eng_append_submit(conn->server->ledger, &a->req);
+    rc = eng_append_submit(conn->tenant->ledger, &a->req);
     if (rc != 0) {
         conn->pending_append = false;
         conn->server->appends_pending--;
@@ -471,6 +469,29 @@ static void respond_many(api_conn_t *conn, append_t *a)
     api_buf_free(&results);
 }
 
+/* User lifecycle events the ledger recorded are mirrored in the auth store (role, disabled),
+ * so that the next request of that user is checked against them. */
+static void mirror_users(api_conn_t *conn, const append_t *a)
+{
+    for (uint32_t i = 0; i < a->count; i++) {
+        const eng_event_t *event = &a->events[i];
+        int result = a->results[i] != 0 ? a->results[i] : a->req.status;
+        if (result != 0 || strncmp(event->type, "User", 4) != 0 || a->positions[i].duplicate)
+            continue;
+        const ev_type_t *type = ev_type_find(event->type, strlen(event->type));
+        char json[4096];
+        int len = type != NULL ? ev_payload_to_json(type, event->schema_version, event->payload,
+                                                    event->payload_len, json, sizeof(json))
+                               : FL_EINVAL;
+        int rc = len < 0 ? len
+                         : api_auth_apply_event(conn->server->auth, conn->tenant->name, event->type,
+                                                json, (size_t)len);
+        if (rc != 0)
+            api_log(API_LOG_ERROR, conn->req.request_id, "cannot mirror a user event",
+                    ",\"type\":\"%s\",\"error\":\"%s\"", event->type, fl_errname(rc));
+    }
+}
+
 void api_events_append_done(api_conn_t *conn)
 {
     append_t *a = conn->append;
@@ -479,6 +500,7 @@ void api_events_append_done(api_conn_t *conn)
     conn->server->appends_pending--;
     if (a->req.status == 0 || a->req.status == FL_EABORTED || a->results[0] == 0)
         api_metrics_batch(&conn->server->metrics, a->count);
+    mirror_users(conn, a);
     if (conn->close_requested) {
         api_conn_close(conn);
         return;

@@ -26,7 +26,7 @@ api_handled_t api_h_order_get(api_conn_t *conn)
         return API_DONE;
     const char *id = conn->req.params[0];
     eng_order_view_t order;
-    int rc = eng_order_get(conn->server->ledger, id, &order);
+    int rc = eng_order_get(conn->tenant->ledger, id, &order);
     if (rc != 0) {
         api_problem_lookup(conn, rc, "path:of_id", "production order", id);
         return API_DONE;
@@ -78,7 +78,7 @@ api_handled_t api_h_loom_get(api_conn_t *conn)
         return API_DONE;
     const char *id = conn->req.params[0];
     eng_loom_view_t loom;
-    int rc = eng_loom_get(conn->server->ledger, id, &loom);
+    int rc = eng_loom_get(conn->tenant->ledger, id, &loom);
     if (rc != 0) {
         api_problem_lookup(conn, rc, "path:loom_id", "loom", id);
         return API_DONE;
@@ -119,7 +119,7 @@ api_handled_t api_h_looms_list(api_conn_t *conn)
     api_buf_t body = {0};
     board_t board = {.out = &body};
     api_buf_str(&body, "{\"looms\":[");
-    int rc = eng_loom_each(conn->server->ledger, board_loom, &board);
+    int rc = eng_loom_each(conn->tenant->ledger, board_loom, &board);
     if (rc != 0) {
         api_problem(conn, rc, "", rc == FL_EBUSY ? "too many readers, retry" : "", "");
     } else {
@@ -138,7 +138,7 @@ api_handled_t api_h_beam_get(api_conn_t *conn)
         return API_DONE;
     const char *id = conn->req.params[0];
     eng_beam_view_t beam;
-    int rc = eng_beam_get(conn->server->ledger, id, &beam);
+    int rc = eng_beam_get(conn->tenant->ledger, id, &beam);
     if (rc != 0) {
         api_problem_lookup(conn, rc, "path:beam_id", "beam", id);
         return API_DONE;
@@ -187,7 +187,7 @@ static api_handled_t record_get(api_conn_t *conn, const record_kind_t *kind, con
     if (api_etag_not_modified(conn, etag, sizeof(etag)))
         return API_DONE;
     eng_record_view_t record;
-    int rc = eng_record_get(conn->server->ledger, kind->kind, id, &record);
+    int rc = eng_record_get(conn->tenant->ledger, kind->kind, id, &record);
     if (rc != 0) {
         api_problem_lookup(conn, rc, kind->field, kind->what, id);
         return API_DONE;
@@ -240,7 +240,7 @@ api_handled_t api_h_sublot_get(api_conn_t *conn)
         return API_DONE;
     const char *id = conn->req.params[0];
     eng_sublot_view_t lot;
-    int rc = eng_sublot_get(conn->server->ledger, id, &lot);
+    int rc = eng_sublot_get(conn->tenant->ledger, id, &lot);
     if (rc != 0) {
         api_problem_lookup(conn, rc, "path:sublot_id", "subcontract lot", id);
         return API_DONE;

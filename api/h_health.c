@@ -30,7 +30,8 @@ api_handled_t api_h_live(api_conn_t *conn)
 static bool writer_moves(api_server_t *server, eng_stats_t *stats)
 {
     uint64_t now = fl_mono_ns();
-    eng_stats(server->ledger, stats);
+    uint64_t head_seq;
+    api_tenants_stats(server, stats, &head_seq);
     if (stats->commits != server->ready_commits || stats->queue_events == 0 ||
         server->ready_at_ns == 0) {
         server->ready_commits = stats->commits;
@@ -113,7 +114,7 @@ api_handled_t api_h_ready(api_conn_t *conn)
     api_server_t *server = conn->server;
     eng_stats_t stats;
     bool writer = writer_moves(server, &stats);
-    bool open = server->ledger != NULL && !server->draining;
+    bool open = !server->draining;
     const char *postgres = "not configured", *redis = "not configured";
     bool ok = open && writer;
     if (server->config.postgres_url[0] != '\0') {

@@ -74,7 +74,7 @@ api_handled_t api_h_hu_get(api_conn_t *conn)
     const char *id = api_hu_id(conn->req.params[0]);
     api_buf_t body = {0};
     contents_t contents = {&body, 0, false};
-    int rc = eng_hu_contents(conn->server->ledger, id, content_json, &contents);
+    int rc = eng_hu_contents(conn->tenant->ledger, id, content_json, &contents);
     if (rc != 0) {
         api_problem_lookup(conn, rc, "path:hu_id", "handling unit", id);
     } else {
@@ -139,7 +139,7 @@ api_handled_t api_h_hu_genealogy(api_conn_t *conn)
     api_buf_json_str(&body, entity, strlen(entity));
     api_buf_printf(&body, ",\"direction\":\"%s\",\"links\":[", up ? "up" : "down");
     links_t links = {&body, 0};
-    int rc = eng_genealogy(conn->server->ledger, entity, up ? ENG_BACKWARD : ENG_FORWARD,
+    int rc = eng_genealogy(conn->tenant->ledger, entity, up ? ENG_BACKWARD : ENG_FORWARD,
                            (uint32_t)depth, ENG_GENEALOGY_NODES_MAX, link_json, &links);
     api_buf_printf(&body, "],\"truncated\":%s}", rc == FL_ETOOBIG ? "true" : "false");
     if (rc != 0 && rc != FL_ETOOBIG)
@@ -338,7 +338,7 @@ api_handled_t api_h_stock_get(api_conn_t *conn)
     int rc = FL_ENOMEM;
     if (!stock.grouped || (stock.groups != NULL && stock.slots != NULL)) {
         api_buf_str(&body, "{\"rows\":[");
-        rc = eng_stock_each(conn->server->ledger, &filter, stock_each_row, &stock);
+        rc = eng_stock_each(conn->tenant->ledger, &filter, stock_each_row, &stock);
     }
     if (rc == FL_EINVAL) {
         /* The status was checked: only an item longer than an id is left. */

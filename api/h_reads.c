@@ -98,7 +98,7 @@ static void page(api_conn_t *conn, eng_iter_t *iter, const filter_t *filter, cur
     if (kind == CURSOR_SEQ_BACKWARD && next == 0)
         more = false;
     eng_head_t head;
-    eng_head(conn->server->ledger, &head);
+    eng_head(conn->tenant->ledger, &head);
     if (more)
         api_buf_printf(&body, "],\"next_cursor\":\"%llu\"", (unsigned long long)next);
     else
@@ -164,9 +164,9 @@ api_handled_t api_h_events_list(api_conn_t *conn)
     eng_iter_t *iter = NULL;
     int rc;
     if (entity != NULL)
-        rc = eng_iter_entity(conn->server->ledger, entity, filter.from_seq, ENG_FORWARD, &iter);
+        rc = eng_iter_entity(conn->tenant->ledger, entity, filter.from_seq, ENG_FORWARD, &iter);
     else
-        rc = eng_iter_log(conn->server->ledger, filter.from_seq, ENG_FORWARD, &iter);
+        rc = eng_iter_log(conn->tenant->ledger, filter.from_seq, ENG_FORWARD, &iter);
     if (rc != 0) {
         answer_read_error(conn, rc);
         return API_DONE;
@@ -193,7 +193,7 @@ api_handled_t api_h_stream_get(api_conn_t *conn)
     }
     filter.from_seq = 1;
     eng_iter_t *iter = NULL;
-    int rc = eng_iter_stream(conn->server->ledger, conn->req.params[0],
+    int rc = eng_iter_stream(conn->tenant->ledger, conn->req.params[0],
                              from_version != 0 ? from_version : 1, &iter);
     if (rc != 0) {
         answer_read_error(conn, rc);
@@ -224,7 +224,7 @@ api_handled_t api_h_entity_history(api_conn_t *conn)
         api_query_get(&conn->req, "cursor") == NULL)
         from = 0; /* from the head */
     eng_iter_t *iter = NULL;
-    int rc = eng_iter_entity(conn->server->ledger, conn->req.params[0], from,
+    int rc = eng_iter_entity(conn->tenant->ledger, conn->req.params[0], from,
                              backward ? ENG_BACKWARD : ENG_FORWARD, &iter);
     if (rc != 0) {
         answer_read_error(conn, rc);
@@ -250,7 +250,7 @@ api_handled_t api_h_event_get(api_conn_t *conn)
     }
     eng_record_t record;
     eng_iter_t *iter = NULL;
-    int rc = eng_read(conn->server->ledger, seq, &record, &iter);
+    int rc = eng_read(conn->tenant->ledger, seq, &record, &iter);
     if (rc != 0) {
         eng_iter_close(iter);
         api_problem(conn, rc, "path:seq", rc == FL_ENOENT ? "no event at this sequence" : "", "");
@@ -273,7 +273,7 @@ api_handled_t api_h_head_get(api_conn_t *conn)
     if (api_etag_not_modified(conn, etag, sizeof(etag)))
         return API_DONE;
     eng_head_t head;
-    eng_head(conn->server->ledger, &head);
+    eng_head(conn->tenant->ledger, &head);
     api_buf_t body = {0};
     api_buf_printf(&body, "{\"seq\":%llu,\"hash\":", (unsigned long long)head.seq);
     api_buf_json_hex(&body, head.hash, ENG_HASH_BYTES);

@@ -25,7 +25,7 @@
  * that follows where the server keeps it. */
 static eng_ledger_t *ledger_of(api_conn_t *conn)
 {
-    return conn->server->ledger;
+    return conn->tenant->ledger;
 }
 
 /* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */

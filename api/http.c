@@ -55,7 +55,8 @@ static int on_message_begin(llhttp_t *parser)
     req->content_type[0] = req->accept[0] = req->if_none_match[0] = '\0';
     req->expect[0] = req->connection[0] = req->upgrade[0] = '\0';
     req->ws_key[0] = req->ws_version[0] = req->request_id[0] = '\0';
-    req->fouta_user[0] = req->fouta_role[0] = req->fouta_device[0] = '\0';
+    req->authorization[0] = req->origin[0] = req->acr_method[0] = '\0';
+    req->device_id[0] = req->host[0] = req->extra_headers[0] = '\0';
     req->query_count = 0;
     req->params_count = 0;
     req->route = -1;
@@ -127,9 +128,11 @@ static char *kept_header(api_request_t *req, const char *name, size_t len, size_
     KEEP("sec-websocket-key", ws_key)
     KEEP("sec-websocket-version", ws_version)
     KEEP("x-request-id", request_id)
-    KEEP("x-fouta-user", fouta_user)
-    KEEP("x-fouta-role", fouta_role)
-    KEEP("x-fouta-device", fouta_device)
+    KEEP("authorization", authorization)
+    KEEP("origin", origin)
+    KEEP("access-control-request-method", acr_method)
+    KEEP("x-device-id", device_id)
+    KEEP("host", host)
 #undef KEEP
     return NULL;
 }
@@ -270,6 +273,14 @@ static const char *reason(int status)
         return "Multi-Status";
     case 304:
         return "Not Modified";
+    case 308:
+        return "Permanent Redirect";
+    case 401:
+        return "Unauthorized";
+    case 410:
+        return "Gone";
+    case 429:
+        return "Too Many Requests";
     case 400:
         return "Bad Request";
     case 403:
@@ -313,6 +324,32 @@ void api_request_done(api_conn_t *conn, int status)
                     strnlen(req->path, 256), api_route_label(req->route), status, duration_us);
 }
 
+/* Headers of every answer: a guard's (Retry-After, WWW-Authenticate), the usual hardening, HSTS
+ * over TLS, and CORS for an allowed origin. /docs runs Swagger UI's scripts and styles. */
+static void security_headers(api_conn_t *conn, api_buf_t *out)
+{
+    const api_request_t *req = &conn->req;
+    api_buf_str(out, req->extra_headers);
+    api_buf_str(out, "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
+                     "Referrer-Policy: no-referrer\r\n");
+    bool docs = strncmp(req->path, "/docs", 5) == 0;
+    api_buf_str(out, docs ? "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
+                            "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'\r\n"
+                          : "Content-Security-Policy: default-src 'none'; frame-ancestors "
+                            "'none'\r\n");
+    if (conn->tls != NULL) {
+        api_buf_str(out, "Strict-Transport-Security: max-age=");
+        api_buf_u64(out, conn->server->config.hsts_max_age_s);
+        api_buf_str(out, "; includeSubDomains\r\n");
+    }
+    if (req->origin[0] != '\0' && api_cors_origin_allowed(conn->server, req->origin)) {
+        api_buf_str(out, "Access-Control-Allow-Origin: ");
+        api_buf_str(out, req->origin);
+        api_buf_str(out, "\r\nAccess-Control-Expose-Headers: X-Request-Id, ETag, Location, "
+                         "Retry-After\r\nVary: Origin\r\n");
+    }
+}
+
 void api_respond(api_conn_t *conn, int status, const char *content_type, const char *headers,
                  const void *body, size_t len)
 {
@@ -322,7 +359,7 @@ void api_respond(api_conn_t *conn, int status, const char *content_type, const c
                  (conn->state != API_CONN_HANDLING);
     api_buf_t *out = &conn->out;
     /* Built by hand rather than with printf: this runs once per response. */
-    api_buf_reserve(out, 160 + len);
+    api_buf_reserve(out, 600 + len);
     api_buf_str(out, "HTTP/1.1 ");
     api_buf_u64(out, (uint64_t)status);
     api_buf_str(out, " ");
@@ -338,6 +375,7 @@ void api_respond(api_conn_t *conn, int status, const char *content_type, const c
         api_buf_str(out, "\r\n");
     }
     api_buf_str(out, headers);
+    security_headers(conn, out);
     api_buf_str(out, close ? "Connection: close\r\n\r\n" : "\r\n");
     if (status != 304 && status != 204)
         api_buf_add(out, body, len);
@@ -417,7 +455,7 @@ static void flush(api_conn_t *conn)
     uv_buf_t buf = uv_buf_init(conn->flight.data, (unsigned)conn->flight.len);
     conn->write_req.data = conn;
     conn->writing = true;
-    int rc = uv_write(&conn->write_req, (uv_stream_t *)&conn->tcp, &buf, 1, on_write);
+    int rc = api_conn_uv_write(conn, &conn->write_req, &buf, 1, on_write);
     if (rc != 0) {
         conn->writing = false;
         api_conn_close(conn);
@@ -510,9 +548,24 @@ static void process_input(api_conn_t *conn)
     }
 }
 
+int api_conn_uv_write(api_conn_t *conn, uv_write_t *req, const uv_buf_t bufs[], unsigned nbufs,
+                      uv_write_cb cb)
+{
+    if (conn->tls != NULL)
+        return api_tls_write(conn, req, bufs, nbufs, cb);
+    return uv_write(req, (uv_stream_t *)&conn->tcp, bufs, nbufs, cb);
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     api_conn_t *conn = stream->data;
+    if (nread > 0) {
+        if (conn->tls != NULL)
+            api_tls_read(conn, buf->base, (size_t)nread);
+        else
+            api_conn_plain_read(conn, buf->base, (size_t)nread);
+        return;
+    }
     if (nread < 0) {
         if (conn->state == API_CONN_WEBSOCKET) {
             api_conn_close(conn);
@@ -528,25 +581,33 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         api_conn_close(conn);
         return;
     }
-    if (nread == 0)
+}
+
+void api_conn_plain_read(api_conn_t *conn, const char *bytes, size_t nread)
+{
+    uv_stream_t *stream = (uv_stream_t *)&conn->tcp;
+    if (conn->closed_handles || nread == 0)
         return;
     if (conn->state == API_CONN_WEBSOCKET) {
-        api_ws_read(conn, buf->base, (size_t)nread);
+        api_ws_read(conn, bytes, nread);
         return;
     }
-    if (conn->state != API_CONN_IDLE && conn->state != API_CONN_HEADERS &&
-        conn->state != API_CONN_BODY) {
-        /* Should not happen: reading stops while a request is handled. Keep the bytes. */
-        api_buf_add(&conn->input, buf->base, (size_t)nread);
+    if ((conn->state != API_CONN_IDLE && conn->state != API_CONN_HEADERS &&
+         conn->state != API_CONN_BODY) ||
+        conn->input.len > 0) {
+        /* A request is handled (TLS can hand over more plaintext than one request), or
+         * pipelined input waits: keep the bytes behind it. */
+        api_buf_add(&conn->input, bytes, nread);
+        if (conn->state == API_CONN_IDLE && !conn->processing)
+            process_input(conn);
         return;
     }
-    assert(conn->input.len == 0);
     conn->processing = true;
-    size_t used = execute(conn, buf->base, (size_t)nread);
-    if (conn->state == API_CONN_HANDLING || used < (size_t)nread) {
+    size_t used = execute(conn, bytes, nread);
+    if (conn->state == API_CONN_HANDLING || used < nread) {
         uv_read_stop(stream);
         conn->reading = false;
-        api_buf_add(&conn->input, buf->base + used, (size_t)nread - used);
+        api_buf_add(&conn->input, bytes + used, nread - used);
         conn->input_pos = 0;
     }
     if (conn->state == API_CONN_HANDLING)
@@ -610,6 +671,7 @@ static void on_close(uv_handle_t *handle)
     api_buf_free(&conn->input);
     api_buf_free(&conn->out);
     api_buf_free(&conn->flight);
+    api_tls_conn_free(conn);
     api_server_conn_closed(server, conn);
     free(conn);
 }

@@ -82,9 +82,8 @@ static void http_metrics(const api_metrics_t *metrics, api_buf_t *out)
 static void ledger_metrics(api_server_t *server, api_buf_t *out)
 {
     eng_stats_t stats;
-    eng_stats(server->ledger, &stats);
-    eng_head_t head;
-    eng_head(server->ledger, &head);
+    eng_head_t head = {0};
+    api_tenants_stats(server, &stats, &head.seq); /* every tenant's ledger, summed */
     double batch_avg = stats.commits > 0 ? (double)stats.events_appended / stats.commits : 0;
     api_buf_printf(
         out,

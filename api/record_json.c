@@ -86,7 +86,7 @@ int api_record_json(api_buf_t *out, const eng_record_t *record)
 bool api_etag_not_modified(api_conn_t *conn, char *etag_header, size_t size)
 {
     eng_head_t head;
-    eng_head(conn->server->ledger, &head);
+    eng_head(conn->tenant->ledger, &head);
     char etag[40];
     snprintf(etag, sizeof(etag), "W/\"%llu\"", (unsigned long long)head.seq);
     snprintf(etag_header, size, "ETag: %s\r\nCache-Control: no-cache\r\n", etag);

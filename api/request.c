@@ -1,8 +1,7 @@
 /*
  * request.c: the request context a handler sees: the decoded path and query, the headers we
- * keep, the negotiated media type, and the actor. api_request_actor is the one place that
- * knows where the actor comes from: today the X-Fouta-User/Role/Device headers (a development
- * stand-in), from issue 5 on the claims of a verified JWT.
+ * keep and the negotiated media type. Who the actor is comes from the verified access token
+ * (guard.c's api_request_actor), never from a header the client chose.
  */
 #include "api/api_int.h"
 
@@ -125,29 +124,6 @@ int api_query_i64(const api_request_t *req, const char *name, int64_t def, int64
     if (*end != '\0' || end == value || errno != 0)
         return FL_EINVAL;
     *out = number;
-    return 0;
-}
-
-int api_request_actor(const api_request_t *req, api_actor_t *out, const char **field)
-{
-    memset(out, 0, sizeof(*out));
-    out->role = EV_ROLE_COUNT;
-    *field = "";
-    if (req->fouta_user[0] == '\0') {
-        *field = "header:X-Fouta-User";
-        return FL_EINVAL;
-    }
-    if (req->fouta_role[0] == '\0') {
-        *field = "header:X-Fouta-Role";
-        return FL_EINVAL;
-    }
-    out->role = ev_role_parse(req->fouta_role, strlen(req->fouta_role));
-    if (out->role == EV_ROLE_COUNT) {
-        *field = "header:X-Fouta-Role";
-        return FL_EINVALID_VALUE;
-    }
-    snprintf(out->user, sizeof(out->user), "%s", req->fouta_user);
-    snprintf(out->device, sizeof(out->device), "%s", req->fouta_device);
     return 0;
 }
 

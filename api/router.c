@@ -5,6 +5,7 @@
  */
 #include "api/api_int.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #define GET  HTTP_GET
@@ -93,15 +94,31 @@ const api_route_t api_routes[] = {
      "200,201,400,413,415", "", API_ROUTE_BODY_BLOB, NULL},
     {GET, "/api/v1/blobs/{sha256}", api_h_blob_get, "getBlob", "A stored photo", "200,304,400,404",
      "", 0, NULL},
-    {GET, "/api/v1/openapi.json", api_h_openapi, "openapi", "This document", "200", "", 0, NULL},
-    {GET, "/health/live", api_h_live, "live", "The process answers", "200", "", 0, NULL},
+    {POST, "/api/v1/auth/login", api_h_login, "login",
+     "Sign in: {tenant, user, password, device?} answers a short-lived access token (JWT) and a "
+     "refresh token",
+     "200,400,401,429", "", API_ROUTE_PUBLIC | API_ROUTE_LOGIN, NULL},
+    {POST, "/api/v1/auth/refresh", api_h_refresh, "refresh",
+     "Rotate a refresh token: {refresh_token, device?}; a token used twice revokes its session",
+     "200,400,401,429", "", API_ROUTE_PUBLIC | API_ROUTE_LOGIN, NULL},
+    {POST, "/api/v1/auth/logout", api_h_logout, "logout",
+     "Sign out: revokes the session of the access token and its refresh token", "204,401", "", 0,
+     NULL},
+    {POST, "/api/v1/auth/password", api_h_password, "setPassword",
+     "Set a password: {user, password}; an admin for a user of the tenant, anyone for themselves",
+     "204,400,401,403,404", "", 0, NULL},
+    {GET, "/api/v1/openapi.json", api_h_openapi, "openapi", "This document", "200", "",
+     API_ROUTE_PUBLIC, NULL},
+    {GET, "/health/live", api_h_live, "live", "The process answers", "200", "", API_ROUTE_PUBLIC,
+     NULL},
     {GET, "/health/ready", api_h_ready, "ready",
      "The ledger is open, the writer moves, PostgreSQL and Redis answer when configured", "200,503",
-     "", 0, NULL},
-    {GET, "/metrics", api_h_metrics, "metrics", "Prometheus text format", "200", "", 0, NULL},
-    {GET, "/docs", api_h_docs, "docs", "Swagger UI", "200", "", 0, NULL},
+     "", API_ROUTE_PUBLIC, NULL},
+    {GET, "/metrics", api_h_metrics, "metrics", "Prometheus text format", "200", "",
+     API_ROUTE_PUBLIC, NULL},
+    {GET, "/docs", api_h_docs, "docs", "Swagger UI", "200", "", API_ROUTE_PUBLIC, NULL},
     {GET, "/docs/{file}", api_h_docs, "docsFile", "Swagger UI files", "200,404", "",
-     API_ROUTE_PREFIX, NULL},
+     API_ROUTE_PREFIX | API_ROUTE_PUBLIC, NULL},
 };
 
 const uint32_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
@@ -155,10 +172,40 @@ int api_route_match(api_request_t *req)
     return path_found ? FL_EHTTP_METHOD : FL_ENOENT;
 }
 
+/* TLS is on and this came over plain HTTP: 308 to the same URL over HTTPS (the Host's name,
+ * foutad's HTTPS port). */
+static void redirect_https(api_conn_t *conn)
+{
+    const api_request_t *req = &conn->req;
+    char host[256];
+    snprintf(host, sizeof(host), "%s",
+             req->host[0] != '\0' ? req->host : conn->server->config.tls_listen_host);
+    char *colon = strrchr(host, ':');
+    const char *bracket = strchr(host, ']');
+    if (colon != NULL && (bracket == NULL || bracket < colon))
+        *colon = '\0'; /* the port of the plain listener */
+    bool plain = true;
+    for (const char *p = host; *p != '\0'; p++)
+        plain = plain && (isalnum((unsigned char)*p) || strchr(".-[]:", *p) != NULL);
+    if (!plain)
+        snprintf(host, sizeof(host), "%s", conn->server->config.tls_listen_host);
+    char headers[API_URL_LEN_MAX + 400];
+    snprintf(headers, sizeof(headers), "Location: https://%s:%d%s\r\n", host,
+             conn->server->tls_port, req->url);
+    static const char body[] = "{\"detail\":\"HTTPS only\"}";
+    api_respond(conn, 308, "application/json", headers, body, sizeof(body) - 1);
+}
+
 api_handled_t api_route_dispatch(api_conn_t *conn)
 {
     api_request_t *req = &conn->req;
     int rc = api_route_match(req);
+    if (conn->redirect_only) {
+        redirect_https(conn);
+        return API_DONE;
+    }
+    if (!api_guard(conn))
+        return API_DONE;
     if (rc != 0) {
         api_problem(conn, rc, "", rc == FL_ENOENT ? "no such resource" : "", "");
         return API_DONE;

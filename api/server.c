@@ -9,6 +9,7 @@
 #include "api/api_int.h"
 
 #include <assert.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +25,11 @@ static const char overloaded[] =
     "Retry-After: 1\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n";
 
 static void maybe_finish(api_server_t *server);
+
+void api_server_maybe_finish(api_server_t *server)
+{
+    maybe_finish(server);
+}
 
 static void free_handle(uv_handle_t *handle)
 {
@@ -46,6 +52,22 @@ static void refuse(api_server_t *server)
     }
     server->metrics.connections_refused++;
     uv_close((uv_handle_t *)tcp, free_handle);
+}
+
+/* The client's address, IPv4 mapped into IPv6, for the rate limits. */
+static void peer_address(api_conn_t *conn)
+{
+    struct sockaddr_storage peer;
+    int len = sizeof(peer);
+    memset(conn->peer_ip, 0, sizeof(conn->peer_ip));
+    if (uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&peer, &len) != 0)
+        return;
+    if (peer.ss_family == AF_INET6) {
+        memcpy(conn->peer_ip, &((struct sockaddr_in6 *)&peer)->sin6_addr, 16);
+    } else if (peer.ss_family == AF_INET) {
+        conn->peer_ip[10] = conn->peer_ip[11] = 0xff;
+        memcpy(conn->peer_ip + 12, &((struct sockaddr_in *)&peer)->sin_addr, 4);
+    }
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -79,6 +101,15 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     uv_tcp_nodelay(&conn->tcp, 1);
+    peer_address(conn);
+    if (listener == (uv_stream_t *)&server->tls_listener) {
+        if (api_tls_conn_start(conn) != 0) {
+            api_conn_close(conn);
+            return;
+        }
+    } else if (server->tls != NULL) {
+        conn->redirect_only = true; /* TLS is on: plain HTTP only redirects */
+    }
     api_conn_start(conn);
 }
 
@@ -188,6 +219,8 @@ static void on_signal(uv_signal_t *signal, int signum)
             server->conns_count);
     server->draining = true;
     uv_close((uv_handle_t *)&server->listener, NULL);
+    uv_close((uv_handle_t *)&server->tls_listener, NULL);
+    uv_close((uv_handle_t *)&server->sighup, NULL);
     for (api_conn_t *conn = server->conns, *next; conn != NULL; conn = next) {
         next = conn->next;
         api_conn_shutdown(conn);
@@ -209,50 +242,168 @@ static int write_port_file(const char *path, int port)
     return 0;
 }
 
-static int listen_on(api_server_t *server)
+static int listen_on(api_server_t *server, uv_tcp_t *listener, const char *host, int port_wanted,
+                     const char *port_file)
 {
     struct sockaddr_storage addr;
-    int rc = uv_ip4_addr(server->config.listen_host, server->config.listen_port,
-                         (struct sockaddr_in *)&addr);
+    int rc = uv_ip4_addr(host, port_wanted, (struct sockaddr_in *)&addr);
     if (rc != 0)
-        rc = uv_ip6_addr(server->config.listen_host, server->config.listen_port,
-                         (struct sockaddr_in6 *)&addr);
+        rc = uv_ip6_addr(host, port_wanted, (struct sockaddr_in6 *)&addr);
     if (rc != 0) {
-        api_log(API_LOG_ERROR, NULL, "bad listen address", ",\"host\":\"%s\"",
-                server->config.listen_host);
+        api_log(API_LOG_ERROR, NULL, "bad listen address", ",\"host\":\"%s\"", host);
         return FL_EINVAL;
     }
-    rc = uv_tcp_bind(&server->listener, (const struct sockaddr *)&addr, 0);
+    rc = uv_tcp_bind(listener, (const struct sockaddr *)&addr, 0);
     if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&server->listener, LISTEN_BACKLOG, on_connection);
+        rc = uv_listen((uv_stream_t *)listener, LISTEN_BACKLOG, on_connection);
     if (rc != 0) {
         api_log(API_LOG_ERROR, NULL, "cannot listen", ",\"error\":\"%s\"", uv_strerror(rc));
         return FL_EIO;
     }
     struct sockaddr_storage bound;
     int len = sizeof(bound);
-    uv_tcp_getsockname(&server->listener, (struct sockaddr *)&bound, &len);
+    uv_tcp_getsockname(listener, (struct sockaddr *)&bound, &len);
     int port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                  : ((struct sockaddr_in *)&bound)->sin_port);
-    api_log(API_LOG_INFO, NULL, "listening", ",\"port\":%d", port);
-    if (server->config.port_file[0] != '\0')
-        return write_port_file(server->config.port_file, port);
+    bool tls = listener == &server->tls_listener;
+    if (tls)
+        server->tls_port = port;
+    api_log(API_LOG_INFO, NULL, "listening", ",\"port\":%d,\"tls\":%s", port,
+            tls ? "true" : "false");
+    if (port_file[0] != '\0')
+        return write_port_file(port_file, port);
     return 0;
 }
 
-static int open_ledger(api_server_t *server)
+/* HTTPS first (the plain listener's redirects name its port), then plain HTTP. */
+static int listen_all(api_server_t *server)
 {
-    char dir[1100];
-    mkdir(server->config.data_dir, 0755);
-    snprintf(dir, sizeof(dir), "%s/ledger", server->config.data_dir);
-    snprintf(server->blob_dir, sizeof(server->blob_dir), "%s/blobs", server->config.data_dir);
-    if (mkdir(server->blob_dir, 0755) != 0 && errno != EEXIST)
-        return fl_err_from_errno(errno);
-    eng_config_t config = {.dir = dir, .rules = ENG_RULES_PLANT};
-    int rc = eng_open(&server->ledger, &config);
-    if (rc != 0)
-        api_log(API_LOG_ERROR, NULL, "cannot open the ledger", ",\"error\":\"%s\"", fl_errname(rc));
+    const api_config_t *config = &server->config;
+    int rc = 0;
+    if (server->tls != NULL)
+        rc = listen_on(server, &server->tls_listener, config->tls_listen_host,
+                       config->tls_listen_port, config->tls_port_file);
+    if (rc == 0)
+        rc = listen_on(server, &server->listener, config->listen_host, config->listen_port,
+                       config->port_file);
     return rc;
+}
+
+static void auth_config_of(const api_config_t *config, api_auth_config_t *out)
+{
+    *out = (api_auth_config_t){.argon2_memory_kib = config->argon2_memory_kib,
+                               .argon2_passes = config->argon2_passes,
+                               .access_ttl_s = config->access_ttl_s,
+                               .refresh_ttl_s = config->refresh_ttl_s};
+}
+
+/* The auth store, the token keys and the master key of personal data (docs/security.md). */
+static int open_auth(const api_config_t *config, api_auth_t **auth, api_jwt_keys_t *keys)
+{
+    char dir[1100], key_file[1200];
+    if (mkdir(config->data_dir, 0750) != 0 && errno != EEXIST)
+        return fl_err_from_errno(errno);
+    snprintf(dir, sizeof(dir), "%s/auth", config->data_dir);
+    api_auth_config_t auth_config;
+    auth_config_of(config, &auth_config);
+    int rc = api_auth_open(auth, dir, &auth_config);
+    if (rc != 0) {
+        api_log(API_LOG_ERROR, NULL, "cannot open the auth store", ",\"error\":\"%s\"",
+                fl_errname(rc));
+        return rc;
+    }
+    bool default_keys = config->jwt_key_file[0] == '\0';
+    snprintf(key_file, sizeof(key_file), "%s/jwt.keys", dir);
+    rc = api_jwt_keys_load(keys, default_keys ? key_file : config->jwt_key_file, default_keys);
+    if (rc != 0)
+        api_log(API_LOG_ERROR, NULL, "cannot read the token keys", ",\"error\":\"%s\"",
+                fl_errname(rc));
+    if (rc == 0) {
+        bool default_master = config->master_key_file[0] == '\0';
+        snprintf(key_file, sizeof(key_file), "%s/master.key", dir);
+        rc = api_pii_init(*auth, default_master ? key_file : config->master_key_file,
+                          default_master);
+        if (rc != 0)
+            api_log(API_LOG_ERROR, NULL, "cannot read the master key", ",\"error\":\"%s\"",
+                    fl_errname(rc));
+    }
+    if (rc != 0) {
+        api_auth_close(*auth);
+        *auth = NULL;
+    }
+    return rc;
+}
+
+static int open_ledgers(api_server_t *server)
+{
+    int rc = open_auth(&server->config, &server->auth, &server->jwt_keys);
+    if (rc == 0)
+        rc = api_tenants_open_all(server);
+    if (rc != 0) {
+        api_tenants_close_all(server);
+        api_auth_close(server->auth);
+        server->auth = NULL;
+    }
+    return rc;
+}
+
+/* Reads a password: FOUTA_USER_PASSWORD, else the first line of standard input. */
+static int read_password(char *out, size_t size)
+{
+    const char *env = getenv("FOUTA_USER_PASSWORD");
+    if (env != NULL) {
+        snprintf(out, size, "%s", env);
+        return strlen(env) < size ? 0 : FL_EINVAL;
+    }
+    if (fgets(out, (int)size, stdin) == NULL)
+        return FL_EINVAL;
+    out[strcspn(out, "\r\n")] = '\0';
+    return 0;
+}
+
+static int add_user(const api_config_t *config, api_auth_t *auth, const char *spec,
+                    const char *password)
+{
+    char tenant[API_TENANT_LEN_MAX + 2], user[API_USER_LEN_MAX + 2], role[32];
+    if (sscanf(spec, "%33[^:]:%65[^:]:%31s", tenant, user, role) != 3 ||
+        !api_tenant_name_valid(tenant) || strlen(user) > API_USER_LEN_MAX) {
+        fprintf(stderr, "foutad: --add-user TENANT:USER:ROLE (tenant [a-z0-9-], 1-32): %s\n", spec);
+        return FL_EINVAL;
+    }
+    ev_role_t parsed = ev_role_parse(role, strlen(role));
+    int rc = parsed == EV_ROLE_COUNT ? FL_EINVAL : api_tenant_create_dirs(config->data_dir, tenant);
+    if (rc == 0)
+        rc = api_auth_user_set(auth, tenant, user, parsed, password);
+    if (rc != 0)
+        fprintf(stderr, "foutad: cannot add %s: %s (a catalog role; a password of 8-256 bytes)\n",
+                spec, fl_strerror(rc));
+    else
+        printf("foutad: user %s of tenant %s can sign in as %s\n", user, tenant, role);
+    return rc;
+}
+
+int api_add_users(const api_config_t *config)
+{
+    api_log_init(config->log_level);
+    api_auth_t *auth;
+    api_jwt_keys_t keys;
+    int rc = open_auth(config, &auth, &keys);
+    if (rc != 0)
+        return rc;
+    char password[API_PASSWORD_LEN_MAX + 2];
+    rc = read_password(password, sizeof(password));
+    for (uint32_t i = 0; rc == 0 && i < config->add_users_count; i++)
+        rc = add_user(config, auth, config->add_users[i], password);
+    OPENSSL_cleanse(password, sizeof(password));
+    OPENSSL_cleanse(&keys, sizeof(keys));
+    api_auth_close(auth);
+    return rc;
+}
+
+static void on_sighup(uv_signal_t *signal, int signum)
+{
+    (void)signum;
+    api_tls_reload(signal->data);
 }
 
 static void init_handles(api_server_t *server)
@@ -277,6 +428,12 @@ static void init_handles(api_server_t *server)
     uv_signal_init(&server->loop, &server->sigint);
     server->sigint.data = server;
     uv_signal_start(&server->sigint, on_signal, SIGINT);
+    uv_signal_init(&server->loop, &server->sighup);
+    server->sighup.data = server;
+    uv_signal_start(&server->sighup, on_sighup, SIGHUP);
+    uv_unref((uv_handle_t *)&server->sighup);
+    uv_tcp_init(&server->loop, &server->tls_listener);
+    server->tls_listener.data = server;
 }
 
 int api_server_run(const api_config_t *config)
@@ -296,27 +453,23 @@ int api_server_run(const api_config_t *config)
         rc = FL_ENOMEM;
         goto fail_openapi;
     }
-    rc = open_ledger(server);
+    rc = api_tls_init(server);
+    if (rc != 0)
+        goto fail_tls;
+    rc = open_ledgers(server);
     if (rc != 0)
         goto fail_ledger;
-    rc = api_projections_start(server);
-    if (rc != 0)
-        goto fail_projections;
-    rc = api_ws_hub_init(server);
-    if (rc != 0)
-        goto fail_hub;
     init_handles(server);
-    rc = listen_on(server);
+    rc = listen_all(server);
     if (rc != 0) {
         on_signal(&server->sigterm, 0); /* closes everything it opened */
     }
     uv_run(&server->loop, UV_RUN_DEFAULT);
     api_log_buffer(false);
     api_ws_hub_free(server);
-fail_hub:
-    api_projections_stop(server); /* before the ledger closes */
-fail_projections:
-    eng_close(server->ledger);
+    api_tenants_close_all(server); /* projectors, then ledgers */
+    api_auth_close(server->auth);
+    OPENSSL_cleanse(&server->jwt_keys, sizeof(server->jwt_keys));
     if (server->stopped) {
         /* Stopped: a late signal is ignored rather than killing the exit (closing a libuv
          * signal handle restores the default action, hence the order). */
@@ -328,6 +481,8 @@ fail_projections:
     }
     api_log(API_LOG_INFO, NULL, "stopped", ",\"status\":\"%s\"", rc == 0 ? "ok" : fl_errname(rc));
 fail_ledger:
+    api_tls_free(server);
+fail_tls:
     free(server->openapi);
 fail_openapi:
     uv_run(&server->loop, UV_RUN_NOWAIT);

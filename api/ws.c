@@ -102,6 +102,7 @@ struct api_ws {
 
 typedef struct {
     api_server_t *server;
+    eng_ledger_t *ledger; /* the tenant's: a hub serves one tenant */
     api_ws_t *subscribers;
     uint32_t count;
     uint64_t hub_next; /* the next sequence the hub will read (the round's end while one runs) */
@@ -119,9 +120,9 @@ typedef struct {
     api_buf_t message;
 } hub_t;
 
-static hub_t *hub_of(api_server_t *server)
+static hub_t *hub_of(const api_conn_t *conn)
 {
-    return server->hub;
+    return conn->tenant->hub;
 }
 
 /* ---- frames ---- */
@@ -339,7 +340,7 @@ static void flush(api_ws_t *ws)
     }
     w->req.data = ws;
     ws->writing = true;
-    if (uv_write(&w->req, (uv_stream_t *)&conn->tcp, w->bufs, w->count, on_write) != 0) {
+    if (api_conn_uv_write(conn, &w->req, w->bufs, w->count, on_write) != 0) {
         ws->writing = false;
         for (uint32_t i = 0; i < w->count; i++)
             frame_release(w->frames[i]);
@@ -453,7 +454,7 @@ static void pump(hub_t *hub, api_ws_t *ws)
     if (ws->lagging || closing(ws))
         return;
     eng_iter_t *iter = NULL;
-    if (eng_iter_log(hub->server->ledger, ws->next_seq, ENG_FORWARD, &iter) != 0)
+    if (eng_iter_log(hub->ledger, ws->next_seq, ENG_FORWARD, &iter) != 0)
         return;
     eng_record_t record;
     uint32_t read = 0;
@@ -521,7 +522,7 @@ static bool round_start(hub_t *hub)
 {
     assert(!hub->round_active);
     eng_head_t head;
-    eng_head(hub->server->ledger, &head);
+    eng_head(hub->ledger, &head);
     if (head.seq < hub->hub_next)
         return false;
     if (hub->count == 0) {
@@ -529,7 +530,7 @@ static bool round_start(hub_t *hub)
         return false;
     }
     eng_iter_t *iter = NULL;
-    if (eng_iter_log(hub->server->ledger, hub->hub_next, ENG_FORWARD, &iter) != 0)
+    if (eng_iter_log(hub->ledger, hub->hub_next, ENG_FORWARD, &iter) != 0)
         return false;
     eng_record_t record;
     while (hub->round_count < WS_ROUND_RECORDS_MAX && eng_iter_next(iter, &record) == 0 &&
@@ -594,7 +595,7 @@ static void fan_out(hub_t *hub)
     bool more = hub->round_active;
     if (!more && hub->count > 0) {
         eng_head_t head;
-        eng_head(hub->server->ledger, &head);
+        eng_head(hub->ledger, &head);
         more = head.seq >= hub->hub_next;
     }
     if (more)
@@ -610,10 +611,11 @@ static void on_fanout(uv_idle_t *idle)
 
 void api_ws_hub_wake(api_server_t *server)
 {
-    hub_t *hub = hub_of(server);
-    if (hub->round_active)
-        return; /* the running round's end starts the next one */
-    fan_out(hub);
+    for (uint32_t i = 0; i < server->tenants_count; i++) {
+        hub_t *hub = server->tenants[i]->hub;
+        if (!hub->round_active) /* else the running round's end starts the next one */
+            fan_out(hub);
+    }
 }
 
 void api_ws_writable(api_conn_t *conn)
@@ -630,15 +632,14 @@ void api_ws_writable(api_conn_t *conn)
     if (ws->lagging && queued(ws) < conn->server->config.ws_buffer_bytes_max / 2) {
         ws->lagging = false; /* back to catch-up from the log, from its next_seq */
         ws->catching_up = true;
-        pump(hub_of(conn->server), ws);
+        pump(hub_of(conn), ws);
     }
 }
 
-void api_ws_heartbeat(api_server_t *server)
+static void heartbeat(hub_t *hub)
 {
-    hub_t *hub = hub_of(server);
     eng_head_t head;
-    eng_head(server->ledger, &head);
+    eng_head(hub->ledger, &head);
     for (api_ws_t *ws = hub->subscribers, *next; ws != NULL; ws = next) {
         next = ws->next;
         struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
@@ -661,6 +662,12 @@ void api_ws_heartbeat(api_server_t *server)
     }
 }
 
+void api_ws_heartbeat(api_server_t *server)
+{
+    for (uint32_t i = 0; i < server->tenants_count; i++)
+        heartbeat(server->tenants[i]->hub);
+}
+
 /* ---- lifetime ---- */
 
 void api_ws_read(api_conn_t *conn, const char *bytes, size_t len)
@@ -681,7 +688,7 @@ void api_ws_free(api_conn_t *conn)
     api_ws_t *ws = conn->ws;
     if (ws == NULL)
         return;
-    hub_t *hub = hub_of(conn->server);
+    hub_t *hub = hub_of(conn);
     assert(!ws->writing); /* libuv ends a closed stream's writes before its close callback */
     if (hub->cursor == ws)
         hub->cursor = ws->next;
@@ -719,36 +726,42 @@ void api_ws_shutdown(api_conn_t *conn)
 
 uint32_t api_ws_clients(api_server_t *server)
 {
-    return hub_of(server)->count;
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < server->tenants_count; i++)
+        count += ((hub_t *)server->tenants[i]->hub)->count;
+    return count;
 }
 
 uint64_t api_ws_lag_max(api_server_t *server)
 {
-    hub_t *hub = hub_of(server);
-    eng_head_t head;
-    eng_head(server->ledger, &head);
     uint64_t lag = 0;
-    for (api_ws_t *ws = hub->subscribers; ws != NULL; ws = ws->next)
-        if (head.seq + 1 > ws->next_seq && head.seq + 1 - ws->next_seq > lag)
-            lag = head.seq + 1 - ws->next_seq;
+    for (uint32_t i = 0; i < server->tenants_count; i++) {
+        hub_t *hub = server->tenants[i]->hub;
+        eng_head_t head;
+        eng_head(hub->ledger, &head);
+        for (api_ws_t *ws = hub->subscribers; ws != NULL; ws = ws->next)
+            if (head.seq + 1 > ws->next_seq && head.seq + 1 - ws->next_seq > lag)
+                lag = head.seq + 1 - ws->next_seq;
+    }
     return lag;
 }
 
-int api_ws_hub_init(api_server_t *server)
+int api_ws_hub_init(api_server_t *server, api_tenant_t *tenant)
 {
     hub_t *hub = calloc(1, sizeof(*hub));
     if (hub == NULL)
         return FL_ENOMEM;
     hub->server = server;
+    hub->ledger = tenant->ledger;
     eng_head_t head;
-    eng_head(server->ledger, &head);
+    eng_head(hub->ledger, &head);
     hub->hub_next = head.seq + 1;
     uv_timer_init(&server->loop, &hub->catchup);
     hub->catchup.data = hub;
     uv_idle_init(&server->loop, &hub->fanout);
     hub->fanout.data = hub;
     hub->handles_open = 2;
-    server->hub = hub;
+    tenant->hub = hub;
     return 0;
 }
 
@@ -764,12 +777,14 @@ static void free_hub(uv_handle_t *handle)
 
 void api_ws_hub_free(api_server_t *server)
 {
-    hub_t *hub = hub_of(server);
-    if (hub == NULL)
-        return;
-    server->hub = NULL;
-    uv_close((uv_handle_t *)&hub->catchup, free_hub);
-    uv_close((uv_handle_t *)&hub->fanout, free_hub);
+    for (uint32_t i = 0; i < server->tenants_count; i++) {
+        hub_t *hub = server->tenants[i]->hub;
+        if (hub == NULL)
+            continue;
+        server->tenants[i]->hub = NULL;
+        uv_close((uv_handle_t *)&hub->catchup, free_hub);
+        uv_close((uv_handle_t *)&hub->fanout, free_hub);
+    }
     uv_run(&server->loop, UV_RUN_NOWAIT);
 }
 
@@ -806,7 +821,7 @@ static int subscription(api_conn_t *conn, api_ws_t *ws)
 {
     const char *from = api_query_get(&conn->req, "from_seq");
     eng_head_t head;
-    eng_head(conn->server->ledger, &head);
+    eng_head(conn->tenant->ledger, &head);
     ws->next_seq = head.seq + 1;
     if (from != NULL && strcmp(from, "now") != 0) {
         uint64_t seq;
@@ -868,7 +883,7 @@ api_handled_t api_h_ws(api_conn_t *conn)
     conn->state = API_CONN_WEBSOCKET;
     conn->ws = ws;
     uv_timer_stop(&conn->timer);
-    hub_t *hub = hub_of(conn->server);
+    hub_t *hub = hub_of(conn);
     ws->next = hub->subscribers;
     if (hub->subscribers != NULL)
         hub->subscribers->prev = ws;

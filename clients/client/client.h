@@ -67,6 +67,13 @@ typedef struct {
 
 typedef struct fc_client fc_client_t;
 
+#define FC_TOKEN_FILE_DEFAULT ".fouta-token" /* where `fouta login` keeps the access token */
+
+/* Signs in (POST /api/v1/auth/login) on a connection of its own: the access token into token
+ * and, when refresh is not NULL, the refresh token. 0, FL_EUNAUTHORIZED, FL_EINVAL, -errno. */
+int fc_login(fc_client_t *client, const char *tenant, const char *user, const char *password,
+             char *token, size_t size, char *refresh, size_t refresh_size);
+
 /* Errors: FL_EINVAL (a URL that is not http://host[:port]), FL_ENOMEM. Connects lazily. */
 int fc_open(fc_client_t **out, const fc_config_t *config);
 

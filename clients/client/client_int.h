@@ -9,6 +9,7 @@
 
 #define FC_HOST_LEN_MAX      256
 #define FC_HEADERS_BYTES_MAX (32 * 1024)
+#define FC_TOKENS_MAX        12 /* one per catalog role, and a few to spare */
 
 struct fc_client {
     char host[FC_HOST_LEN_MAX];
@@ -20,6 +21,12 @@ struct fc_client {
     char *in; /* bytes read and not yet used */
     size_t in_len, in_capacity;
     uint64_t retries;
+    /* auth.c: tokens signed in per role, and the stored token (FOUTA_TOKEN, the token file). */
+    char tokens[FC_TOKENS_MAX][1100];
+    char token_roles[FC_TOKENS_MAX][32];
+    uint32_t tokens_count;
+    char stored_token[1100];
+    bool stored_token_read;
 };
 
 /* Connects (when not connected). 0 or -errno. */
@@ -33,9 +40,9 @@ int fc__send_all(fc_client_t *client, const char *bytes, size_t len);
  * or FL_EIO at end of stream. */
 int fc__fill(fc_client_t *client, size_t want);
 
-/* The identity headers of a request, "Name: value\r\n" lines: today the development actor,
- * with issue 5 "Authorization: Bearer ...". Returns the length or FL_ETOOBIG. */
-int fc_auth_headers(const fc_client_t *client, char *out, size_t size);
+/* The identity headers of a request, "Name: value\r\n" lines: "Authorization: Bearer ..."
+ * (auth.c says where the token comes from). Returns the length or FL_ETOOBIG. */
+int fc_auth_headers(fc_client_t *client, char *out, size_t size);
 
 /* Sleeps before retry number `attempt` (1, 2...). */
 void fc__backoff(uint32_t attempt);

@@ -2,6 +2,12 @@
  * client.h: what the api tests share. Starts a real foutad (FOUTAD_PATH, built by CMake) on an
  * ephemeral port in a scratch directory, and talks to it through sockets: raw bytes when a test
  * needs malformed HTTP, or whole requests and responses. Header-only, like support.h.
+ *
+ * Tests sign in like the apps: before the first start on a directory, `foutad --add-user` makes
+ * one user per catalog role in tenant "plant" (the user's name is the role's, the password
+ * TEST_PASSWORD); ACTOR(role) signs in as that user (POST /api/v1/auth/login, once per start)
+ * and gives the headers with its access token. A request sent without an Authorization header
+ * carries the manager's token.
  */
 #ifndef FL_TEST_API_CLIENT_H
 #define FL_TEST_API_CLIENT_H
@@ -33,6 +39,53 @@ typedef struct {
     int port;
 } server_t;
 
+#define TEST_TENANT   "plant"
+#define TEST_PASSWORD "test-password"
+#define TEST_ROLES    9
+
+static const char *const test_roles[TEST_ROLES] = {
+    "admin",          "manager",           "weaver", "cutter", "mechanic", "store_raw",
+    "store_finished", "store_subcontract", "quality"};
+
+/* The port of the server the helpers sign in to, and the tokens signed in since its start. */
+static int test_auth_port;
+static char test_auth_headers[TEST_ROLES][1400];
+
+/* Runs foutad with argv (NULL-terminated) and waits: its exit status. */
+static inline int run_foutad(const char *const *argv)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        if (freopen("/dev/null", "w", stdout) == NULL)
+            _exit(126);
+        execv(FOUTAD_PATH, (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* One user per role in tenant plant (cheap Argon2id parameters: tests only). */
+static inline void add_test_users(const char *data)
+{
+    const char *argv[48] = {FOUTAD_PATH, "--data-dir",          data, "--log-level",
+                            "0",         "--argon2-memory-kib", "64", "--argon2-passes",
+                            "1"};
+    int argc = 9;
+    char specs[TEST_ROLES][64];
+    for (int i = 0; i < TEST_ROLES; i++) {
+        snprintf(specs[i], sizeof(specs[i]), TEST_TENANT ":%s:%s", test_roles[i], test_roles[i]);
+        argv[argc++] = "--add-user";
+        argv[argc++] = specs[i];
+    }
+    argv[argc] = NULL;
+    setenv("FOUTA_USER_PASSWORD", TEST_PASSWORD, 1);
+    int rc = run_foutad(argv);
+    cr_assert_eq(rc, 0, "foutad --add-user");
+}
+
 /* Starts foutad with extra flags (NULL-terminated list), in a fresh scratch directory unless
  * server->dir names one already (a restart on the same data). */
 static inline void server_start_args(server_t *server, const char *const *extra)
@@ -42,12 +95,18 @@ static inline void server_start_args(server_t *server, const char *const *extra)
     char stale[300];
     snprintf(stale, sizeof(stale), "%s/port", server->dir);
     remove(stale);
-    char data[300], port_file[300];
+    char data[300], port_file[300], auth[320];
     snprintf(data, sizeof(data), "%s/data", server->dir);
     snprintf(port_file, sizeof(port_file), "%s/port", server->dir);
-    const char *argv[40] = {FOUTAD_PATH,   "--data-dir", data,          "--listen", "127.0.0.1:0",
-                            "--port-file", port_file,    "--log-level", "0"};
-    int argc = 9;
+    snprintf(auth, sizeof(auth), "%s/auth", data);
+    if (access(auth, F_OK) != 0)
+        add_test_users(data);
+    setenv("FOUTA_PASSWORD", TEST_PASSWORD, 1); /* fl_client signs in as its role's user */
+    const char *argv[48] = {
+        FOUTAD_PATH, "--data-dir",  data, "--listen",           "127.0.0.1:0", "--port-file",
+        port_file,   "--log-level", "0",  "--login-rate-burst", "100000",      "--rate-per-min",
+        "0"};
+    int argc = 13;
     for (int i = 0; extra != NULL && extra[i] != NULL && argc < 38; i++)
         argv[argc++] = extra[i];
     argv[argc] = NULL;
@@ -62,8 +121,11 @@ static inline void server_start_args(server_t *server, const char *const *extra)
         if (file != NULL) {
             int ok = fscanf(file, "%d", &server->port);
             fclose(file);
-            if (ok == 1)
+            if (ok == 1) {
+                test_auth_port = server->port;
+                memset(test_auth_headers, 0, sizeof(test_auth_headers));
                 return;
+            }
         }
         sleep_ms(10);
     }
@@ -229,12 +291,17 @@ static inline bool client_closed_by_server(client_t *client)
 }
 
 /* Sends a request with a body (NULL: none) and extra header lines ("" or "A: b\r\n"). */
+static inline const char *AUTH(const char *role);
+
 static inline void client_send_request(client_t *client, const char *method, const char *path,
                                        const char *headers, const char *body)
 {
     char head[4096];
-    snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: test\r\n%sContent-Length: %zu\r\n\r\n",
-             method, path, headers, body != NULL ? strlen(body) : 0);
+    /* Without a token of its own, a request carries the manager's ("Authorization: none"
+     * sends none that foutad accepts). */
+    const char *auth = strstr(headers, "Authorization:") != NULL ? "" : AUTH("manager");
+    snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: test\r\n%s%sContent-Length: %zu\r\n\r\n",
+             method, path, auth, headers, body != NULL ? strlen(body) : 0);
     client_send_text(client->fd, head);
     if (body != NULL)
         client_send_text(client->fd, body);
@@ -248,8 +315,61 @@ static inline void client_request(client_t *client, const char *method, const ch
 }
 
 #define JSON_HEADERS "Content-Type: application/json\r\n"
-#define ACTOR(role)                                                                                \
-    JSON_HEADERS "X-Fouta-User: tester\r\nX-Fouta-Role: " role "\r\nX-Fouta-Device: t1\r\n"
+
+/* The value of a string member "key":"..." of a JSON text, copied into out ("" when absent). */
+static inline const char *json_text(const char *json, const char *key, char *out, size_t size)
+{
+    char pattern[64];
+    snprintf(pattern, sizeof(pattern), "\"%s\":\"", key);
+    const char *at = strstr(json, pattern);
+    out[0] = '\0';
+    if (at != NULL) {
+        at += strlen(pattern);
+        snprintf(out, size, "%.*s", (int)strcspn(at, "\""), at);
+    }
+    return out;
+}
+
+/* Signs in (POST /api/v1/auth/login) as user with password: the response, on a new connection. */
+static inline void login_as(int port, const char *tenant, const char *user, const char *password,
+                            response_t *r)
+{
+    char body[512];
+    snprintf(body, sizeof(body), "{\"tenant\":\"%s\",\"user\":\"%s\",\"password\":\"%s\"}", tenant,
+             user, password);
+    client_t c;
+    client_open(&c, port);
+    client_request(&c, "POST", "/api/v1/auth/login", JSON_HEADERS "Authorization: none\r\n", body,
+                   r);
+    client_close(&c);
+}
+
+/* The headers of a request posted as role's user: JSON and its access token. Valid until the
+ * server's next start. */
+static inline const char *ACTOR(const char *role)
+{
+    int i = 0;
+    while (i < TEST_ROLES && strcmp(test_roles[i], role) != 0)
+        i++;
+    cr_assert_lt(i, TEST_ROLES, "a catalog role: %s", role);
+    if (test_auth_headers[i][0] == '\0') {
+        response_t r;
+        login_as(test_auth_port, TEST_TENANT, role, TEST_PASSWORD, &r);
+        cr_assert_eq(r.status, 200, "login as %s: %s", role, r.body);
+        char token[1200];
+        json_text(r.body, "access_token", token, sizeof(token));
+        snprintf(test_auth_headers[i], sizeof(test_auth_headers[i]),
+                 JSON_HEADERS "Authorization: Bearer %s\r\n", token);
+        response_free(&r);
+    }
+    return test_auth_headers[i];
+}
+
+/* The Authorization header alone of role's token (for raw requests). */
+static inline const char *AUTH(const char *role)
+{
+    return ACTOR(role) + strlen(JSON_HEADERS);
+}
 
 /* A GoodsReceived event of unit hu (qty in thousandths of kg) at location MP1. */
 static inline void event_goods(char *out, size_t size, unsigned id, const char *hu, const char *qty)

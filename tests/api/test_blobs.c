@@ -27,11 +27,11 @@ static const uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0,
 
 static void post_blob(const void *bytes, size_t len, response_t *r)
 {
-    char head[256];
+    char head[2048];
     snprintf(head, sizeof(head),
              "POST /api/v1/blobs HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n"
-             "Content-Length: %zu\r\n\r\n",
-             len);
+             "%sContent-Length: %zu\r\n\r\n",
+             AUTH("quality"), len);
     client_send_text(client.fd, head);
     client_send(client.fd, bytes, len);
     client_read(&client, r);

@@ -156,22 +156,32 @@ Test(events, a_role_that_may_not_post_the_type_answers_403)
     response_free(&r);
 }
 
-Test(events, missing_actor_headers_answer_400_naming_the_header)
+Test(events, a_post_without_an_access_token_answers_401_naming_the_header)
 {
     char event[1024];
     event_goods(event, sizeof(event), 1, "Y1", "25000");
     response_t r;
-    cr_assert_eq(post(JSON_HEADERS, event, &r), 400);
-    cr_assert_not_null(strstr(r.body, "\"field\":\"header:X-Fouta-User\""));
+    cr_assert_eq(post(JSON_HEADERS "Authorization: none\r\n", event, &r), 401);
+    cr_assert_not_null(strstr(r.body, "\"field\":\"header:Authorization\""));
+    response_free(&r);
+}
+
+Test(events, development_actor_headers_are_ignored)
+{
+    char event[1024];
+    event_goods(event, sizeof(event), 1, "Y1", "25000");
+    response_t r;
+    cr_assert_eq(post(JSON_HEADERS "Authorization: none\r\nX-Fouta-User: u\r\n"
+                                   "X-Fouta-Role: store_raw\r\n",
+                      event, &r),
+                 401);
     response_free(&r);
 }
 
 Test(events, a_body_that_is_neither_json_nor_msgpack_answers_415)
 {
     response_t r;
-    cr_assert_eq(
-        post("Content-Type: text/plain\r\nX-Fouta-User: u\r\nX-Fouta-Role: admin\r\n", "hello", &r),
-        415);
+    cr_assert_eq(post("Content-Type: text/plain\r\n", "hello", &r), 415);
     cr_assert_not_null(strstr(r.body, "\"code\":\"HTTP_MEDIA_TYPE\""));
     response_free(&r);
 }

@@ -50,13 +50,13 @@ Test(http, pipelined_requests_are_answered_in_order)
     client_open(&c, server.port);
     char event[1024], request[4096];
     event_goods(event, sizeof(event), 1, "Y1", "25000");
+    const char *reader = AUTH("manager");
     int len = snprintf(request, sizeof(request),
-                       "GET /api/v1/head HTTP/1.1\r\nHost: t\r\n\r\n"
-                       "POST /api/v1/events HTTP/1.1\r\nHost: t\r\n" ACTOR(
-                           "store_raw") "Content-Length: %zu\r\n\r\n%s"
-                                        "GET /api/v1/head HTTP/1.1\r\nHost: t\r\n\r\n"
-                                        "GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n",
-                       strlen(event), event);
+                       "GET /api/v1/head HTTP/1.1\r\nHost: t\r\n%s\r\n"
+                       "POST /api/v1/events HTTP/1.1\r\nHost: t\r\n%sContent-Length: %zu\r\n\r\n%s"
+                       "GET /api/v1/head HTTP/1.1\r\nHost: t\r\n%s\r\n"
+                       "GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n",
+                       reader, ACTOR("store_raw"), strlen(event), event, reader);
     client_send(c.fd, request, (size_t)len);
     response_t r;
     client_read(&c, &r);
@@ -83,11 +83,11 @@ Test(http, a_chunked_body_is_accepted)
     char event[1024], request[4096];
     event_goods(event, sizeof(event), 1, "Y1", "25000");
     size_t half = strlen(event) / 2;
-    int len = snprintf(
-        request, sizeof(request),
-        "POST /api/v1/events HTTP/1.1\r\nHost: t\r\n" ACTOR(
-            "store_raw") "Transfer-Encoding: chunked\r\n\r\n%zx\r\n%.*s\r\n%zx\r\n%s\r\n0\r\n\r\n",
-        half, (int)half, event, strlen(event) - half, event + half);
+    int len =
+        snprintf(request, sizeof(request),
+                 "POST /api/v1/events HTTP/1.1\r\nHost: t\r\n%s"
+                 "Transfer-Encoding: chunked\r\n\r\n%zx\r\n%.*s\r\n%zx\r\n%s\r\n0\r\n\r\n",
+                 ACTOR("store_raw"), half, (int)half, event, strlen(event) - half, event + half);
     client_send(c.fd, request, (size_t)len);
     response_t r;
     client_read(&c, &r);
@@ -103,9 +103,9 @@ Test(http, expect_100_continue_gets_an_interim_response_before_the_body)
     char event[1024], head[1024];
     event_goods(event, sizeof(event), 1, "Y1", "25000");
     snprintf(head, sizeof(head),
-             "POST /api/v1/events HTTP/1.1\r\nHost: t\r\n" ACTOR(
-                 "store_raw") "Expect: 100-continue\r\nContent-Length: %zu\r\n\r\n",
-             strlen(event));
+             "POST /api/v1/events HTTP/1.1\r\nHost: t\r\n%s"
+             "Expect: 100-continue\r\nContent-Length: %zu\r\n\r\n",
+             ACTOR("store_raw"), strlen(event));
     client_send_text(c.fd, head);
     response_t r;
     client_read(&c, &r);
@@ -122,9 +122,12 @@ Test(http, expect_100_continue_with_a_body_over_the_limit_gets_413_at_once)
 {
     client_t c;
     client_open(&c, server.port);
-    client_send_text(c.fd,
-                     "POST /api/v1/events HTTP/1.1\r\nHost: t\r\n" ACTOR(
-                         "store_raw") "Expect: 100-continue\r\nContent-Length: 100000\r\n\r\n");
+    char head[2048];
+    snprintf(head, sizeof(head),
+             "POST /api/v1/events HTTP/1.1\r\nHost: t\r\n%s"
+             "Expect: 100-continue\r\nContent-Length: 100000\r\n\r\n",
+             ACTOR("store_raw"));
+    client_send_text(c.fd, head);
     response_t r;
     client_read(&c, &r);
     cr_assert_eq(r.status, 413);
@@ -267,12 +270,11 @@ Test(http, msgpack_is_accepted_and_returned_by_negotiation)
                             's',  'u',  'p',  'p',  'l',  'i',  'e',  'r',  0xa1, 'S'};
     memcpy(body + n, rest, sizeof(rest));
     n += sizeof(rest);
-    char head_text[512];
+    char head_text[2048];
     snprintf(head_text, sizeof(head_text),
              "POST /api/v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: application/msgpack\r\n"
-             "Accept: application/msgpack\r\nX-Fouta-User: u\r\nX-Fouta-Role: store_raw\r\n"
-             "Content-Length: %zu\r\n\r\n",
-             n);
+             "Accept: application/msgpack\r\n%sContent-Length: %zu\r\n\r\n",
+             AUTH("store_raw"), n);
     client_send_text(c.fd, head_text);
     client_send(c.fd, body, n);
     response_t r;
@@ -288,10 +290,10 @@ Test(http, msgpack_is_accepted_and_returned_by_negotiation)
     cr_assert(found, "seq 1 in the msgpack answer");
     response_free(&r);
     /* Invalid msgpack is refused as a malformed body. */
-    client_request(&c, "POST", "/api/v1/events",
-                   "Content-Type: application/msgpack\r\nX-Fouta-User: u\r\n"
-                   "X-Fouta-Role: store_raw\r\n",
-                   "\xc1\xc1", &r);
+    char msgpack_headers[2048];
+    snprintf(msgpack_headers, sizeof(msgpack_headers), "Content-Type: application/msgpack\r\n%s",
+             AUTH("store_raw"));
+    client_request(&c, "POST", "/api/v1/events", msgpack_headers, "\xc1\xc1", &r);
     cr_assert_eq(r.status, 400);
     cr_assert_not_null(strstr(r.body, "\"code\":\"INVALID_JSON\""));
     response_free(&r);

@@ -18,7 +18,7 @@ static unsigned next_id;
 /* Posts one event of type as role; the payload is a printf format. Must be accepted. */
 static void post(const char *role, const char *type, const char *payload_format, ...)
 {
-    char payload[2048], event[3072], headers[256];
+    char payload[2048], event[3072], headers[1500];
     va_list args;
     va_start(args, payload_format);
     vsnprintf(payload, sizeof(payload), payload_format, args);
@@ -27,9 +27,7 @@ static void post(const char *role, const char *type, const char *payload_format,
              "{\"id\":\"0190b2a0-7c1d-7000-8000-%012u\",\"type\":\"%s\","
              "\"occurred_at_us\":1764000000000000,\"payload\":%s}",
              ++next_id, type, payload);
-    snprintf(headers, sizeof(headers),
-             JSON_HEADERS "X-Fouta-User: tester\r\nX-Fouta-Role: %s\r\nX-Fouta-Device: t1\r\n",
-             role);
+    snprintf(headers, sizeof(headers), "%s", ACTOR(role));
     response_t r;
     client_request(&client, "POST", "/api/v1/events", headers, event, &r);
     cr_assert_eq(r.status, 201, "%s %s: %s", type, payload, r.body);

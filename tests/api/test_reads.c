@@ -113,7 +113,7 @@ Test(reads, an_entity_history_reads_both_ways)
     cr_assert_not_null(strstr(r.body, "\"type\":\"StockTransferred\""));
     cr_assert_not_null(strstr(r.body, "\"next_cursor\":\""), "%s", r.body);
     response_free(&r);
-    get("/api/v1/entities/actor:tester/history", &r);
+    get("/api/v1/entities/actor:store_raw/history", &r); /* the token's user */
     cr_assert_eq(count_of(r.body, "\"seq\":"), 11, "%s", r.body);
     response_free(&r);
 }

@@ -51,12 +51,12 @@ static void post_units(unsigned count)
 static void ws_open(client_t *c, const char *query)
 {
     client_open(c, server.port);
-    char request[512];
+    char request[2560];
     snprintf(request, sizeof(request),
              "GET /api/v1/ws%s HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n"
              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-             "Sec-WebSocket-Version: 13\r\n\r\n",
-             query);
+             "Sec-WebSocket-Version: 13\r\n%s\r\n",
+             query, AUTH("manager"));
     client_send_text(c->fd, request);
     response_t r;
     client_read(c, &r);
