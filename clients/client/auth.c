@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 /* The value of "key":"..." in json, into out. */
 static int json_text(const char *json, const char *key, char *out, size_t size)
 {
@@ -31,74 +33,153 @@ static int json_text(const char *json, const char *key, char *out, size_t size)
     return 0;
 }
 
-int fc_login(fc_client_t *client, const char *tenant, const char *user, const char *password,
-             char *token, size_t size, char *refresh, size_t refresh_size)
+/* Whether text may go between JSON quotes as it is: no quote, backslash or control byte. */
+static bool json_plain(const char *text)
 {
-    char body[768], head[1024];
-    int body_len =
-        snprintf(body, sizeof(body),
-                 "{\"tenant\":\"%s\",\"user\":\"%s\",\"password\":\"%s\",\"device\":\"\"}", tenant,
-                 user, password);
-    if (body_len < 0 || (size_t)body_len >= sizeof(body) || strpbrk(password, "\"\\") != NULL)
-        return FL_EINVAL;
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
+        if (*p < 0x20 || *p == '"' || *p == '\\')
+            return false;
+    return true;
+}
+
+/*
+ * Sends one POST on a connection of its own (the client's may hold a request's state) and reads
+ * the answer to the end: its status (0 when none came), with the answer NUL-terminated in
+ * client->in for the caller, which must call oneshot_end. auth is "" or header lines.
+ */
+typedef struct {
+    int fd;
+    size_t len;
+    char *in;
+} saved_t;
+
+static int oneshot(fc_client_t *client, saved_t *saved, const char *path, const char *auth,
+                   const char *body)
+{
+    char head[2048];
+    size_t body_len = strlen(body);
     int head_len = snprintf(head, sizeof(head),
-                            "POST %s/api/v1/auth/login HTTP/1.1\r\nHost: %s:%s\r\n"
+                            "POST %s%s HTTP/1.1\r\nHost: %s:%s\r\n%s"
                             "Content-Type: application/json\r\nConnection: close\r\n"
-                            "Content-Length: %d\r\n\r\n",
-                            client->prefix, client->host, client->port, body_len);
-    /* Its own connection: the client's may hold a request's state. */
-    int saved_fd = client->fd;
-    size_t saved_len = client->in_len;
-    char *saved = saved_len > 0 ? malloc(saved_len) : NULL;
-    if (saved_len > 0 && saved == NULL)
+                            "Content-Length: %zu\r\n\r\n",
+                            client->prefix, path, client->host, client->port, auth, body_len);
+    if (head_len < 0 || (size_t)head_len >= sizeof(head))
+        return FL_ETOOBIG;
+    saved->fd = client->fd;
+    saved->len = client->in_len;
+    saved->in = saved->len > 0 ? malloc(saved->len) : NULL;
+    if (saved->len > 0 && saved->in == NULL)
         return FL_ENOMEM;
-    if (saved != NULL)
-        memcpy(saved, client->in, saved_len);
+    if (saved->in != NULL)
+        memcpy(saved->in, client->in, saved->len);
     client->fd = -1;
+    client->in_len = 0;
     int rc = fc__connect(client);
     if (rc == 0)
         rc = fc__send_all(client, head, (size_t)head_len);
     if (rc == 0)
-        rc = fc__send_all(client, body, (size_t)body_len);
+        rc = fc__send_all(client, body, body_len);
     while (rc == 0)
-        rc = fc__fill(client, client->in_len + 1);
-    rc = 0;
-    if (client->in_len == 0 || strncmp(client->in, "HTTP/1.1 200", 12) != 0)
-        rc = FL_EUNAUTHORIZED;
-    if (rc == 0) {
-        client->in[client->in_len - 1] = '\0';
-        rc = json_text(client->in, "access_token", token, size);
-        if (rc == 0 && refresh != NULL)
-            rc = json_text(client->in, "refresh_token", refresh, refresh_size);
-    }
+        rc = fc__fill(client, client->in_len + 1); /* to the end: Connection: close */
+    if (client->in_len == 0)
+        return 0; /* fc__fill keeps the bytes NUL-terminated */
+    int status = 0;
+    if (sscanf(client->in, "HTTP/1.1 %d", &status) != 1)
+        status = 0;
+    return status;
+}
+
+static void oneshot_end(fc_client_t *client, saved_t *saved)
+{
     fc__disconnect(client);
-    client->fd = saved_fd;
-    client->in_len = saved_len;
-    if (saved != NULL)
-        memcpy(client->in, saved, saved_len);
-    free(saved);
+    client->fd = saved->fd;
+    client->in_len = saved->len;
+    if (saved->in != NULL)
+        memcpy(client->in, saved->in, saved->len);
+    free(saved->in);
+}
+
+static int status_error(int status)
+{
+    switch (status) {
+    case 0: return FL_EIO;
+    case 400: return FL_EINVAL;
+    case 429: return FL_ERATE_LIMITED;
+    default: return FL_EUNAUTHORIZED;
+    }
+}
+
+int fc_login(fc_client_t *client, const char *tenant, const char *user, const char *password,
+             bool bind, char *token, size_t size, char *refresh, size_t refresh_size)
+{
+    char body[768];
+    const char *device = bind ? client->device : "";
+    if (!json_plain(tenant) || !json_plain(user) || !json_plain(password) || !json_plain(device))
+        return FL_EINVAL;
+    int body_len =
+        snprintf(body, sizeof(body),
+                 "{\"tenant\":\"%s\",\"user\":\"%s\",\"password\":\"%s\",\"device\":\"%s\"}",
+                 tenant, user, password, device);
+    if (body_len < 0 || (size_t)body_len >= sizeof(body))
+        return FL_EINVAL;
+    saved_t saved;
+    int status = oneshot(client, &saved, "/api/v1/auth/login", "", body);
+    OPENSSL_cleanse(body, sizeof(body));
+    if (status < 0)
+        return status;
+    int rc = status == 200 ? 0 : status_error(status);
+    const char *json = rc == 0 ? strstr(client->in, "\r\n\r\n") : NULL;
+    if (rc == 0)
+        rc = json != NULL ? json_text(json, "access_token", token, size) : FL_EIO;
+    if (rc == 0 && refresh != NULL)
+        rc = json_text(json, "refresh_token", refresh, refresh_size);
+    oneshot_end(client, &saved);
     return rc;
 }
 
-/* The token of the actor's role: signed in once, then cached. */
+int fc_logout(fc_client_t *client)
+{
+    char auth[1400];
+    int len = fc_auth_headers(client, auth, sizeof(auth));
+    if (len < 0)
+        return len;
+    saved_t saved;
+    int status = oneshot(client, &saved, "/api/v1/auth/logout", auth, "{}");
+    if (status < 0)
+        return status;
+    oneshot_end(client, &saved);
+    return status == 204 ? 0 : status_error(status);
+}
+
+/* The user a password sign-in uses for the actor: the demo tenant's convention names each
+ * user after its role; reads with no role sign in as the manager. */
+static const char *role_user(const fc_client_t *client)
+{
+    return client->role[0] != '\0' ? client->role : "manager";
+}
+
+/* The token of the actor's role: signed in once, then cached; a refused sign-in is remembered
+ * too, so that a file of a thousand events does not make a thousand attempts. */
 static int role_token(fc_client_t *client, const char **token)
 {
+    const char *user = role_user(client);
     for (uint32_t i = 0; i < client->tokens_count; i++)
-        if (strcmp(client->token_roles[i], client->role) == 0) {
+        if (strcmp(client->token_roles[i], user) == 0) {
             *token = client->tokens[i];
-            return 0;
+            return client->tokens[i][0] != '\0' ? 0 : FL_EUNAUTHORIZED;
         }
     const char *password = getenv("FOUTA_PASSWORD");
     const char *tenant = getenv("FOUTA_TENANT");
-    if (password == NULL || client->role[0] == '\0' || client->tokens_count == FC_TOKENS_MAX)
+    if (password == NULL || client->tokens_count == FC_TOKENS_MAX)
         return FL_EUNAUTHORIZED;
-    uint32_t i = client->tokens_count;
-    int rc = fc_login(client, tenant != NULL ? tenant : "plant", client->role, password,
+    uint32_t i = client->tokens_count++;
+    snprintf(client->token_roles[i], sizeof(client->token_roles[i]), "%s", user);
+    int rc = fc_login(client, tenant != NULL ? tenant : "plant", user, password, false,
                       client->tokens[i], sizeof(client->tokens[i]), NULL, 0);
-    if (rc != 0)
+    if (rc != 0) {
+        client->tokens[i][0] = '\0';
         return rc;
-    snprintf(client->token_roles[i], sizeof(client->token_roles[i]), "%s", client->role);
-    client->tokens_count++;
+    }
     *token = client->tokens[i];
     return 0;
 }
@@ -126,14 +207,10 @@ static const char *stored_token(fc_client_t *client)
 
 int fc_auth_headers(fc_client_t *client, char *out, size_t size)
 {
+    /* FOUTA_PASSWORD signs in per role; otherwise the stored token (fouta login). */
     const char *token = NULL;
-    if (getenv("FOUTA_PASSWORD") == NULL || client->role[0] == '\0')
+    if (getenv("FOUTA_PASSWORD") == NULL || role_token(client, &token) != 0)
         token = stored_token(client);
-    if (token == NULL) {
-        int rc = role_token(client, &token);
-        if (rc != 0)
-            token = stored_token(client);
-    }
     int len = snprintf(out, size, "Authorization: Bearer %s\r\nX-Device-Id: %s\r\n",
                        token != NULL ? token : "none", client->device);
     return len < 0 || (size_t)len >= size ? FL_ETOOBIG : len;

@@ -11,8 +11,9 @@
  * message copied into an fc_problem_t. Network failures that outlast the retries are -errno
  * values (FL_EIO when there is none).
  *
- * Who the client is stands in one place, fc_auth_headers (auth.c): today the development
- * headers X-Fouta-User/Role/Device, with issue 5 a bearer token.
+ * Who the client is stands in one place, fc_auth_headers (auth.c): a bearer access token, from
+ * FOUTA_TOKEN, the token file `fouta login` wrote, or a sign-in of the client's own when
+ * FOUTA_PASSWORD is set. The server records the token's user as the actor.
  */
 #ifndef FC_CLIENT_H
 #define FC_CLIENT_H
@@ -34,8 +35,8 @@
 
 typedef struct {
     const char *url;      /* "http://127.0.0.1:8080"; https is refused until issue 5 */
-    const char *user;     /* the development actor (issue 5: the token's claims) */
-    const char *role;     /* a catalog role */
+    const char *user;     /* informative: the server takes the actor from the token */
+    const char *role;     /* with FOUTA_PASSWORD, signs in as the user named after it */
     const char *device;   /* NULL: "fouta-client" */
     uint32_t retries_max; /* 0: FC_RETRIES_DEFAULT */
     uint32_t timeout_ms;  /* one send or receive; 0: FC_TIMEOUT_MS_DEFAULT */
@@ -70,9 +71,14 @@ typedef struct fc_client fc_client_t;
 #define FC_TOKEN_FILE_DEFAULT ".fouta-token" /* where `fouta login` keeps the access token */
 
 /* Signs in (POST /api/v1/auth/login) on a connection of its own: the access token into token
- * and, when refresh is not NULL, the refresh token. 0, FL_EUNAUTHORIZED, FL_EINVAL, -errno. */
+ * and, when refresh is not NULL, the refresh token; with bind, the tokens are bound to the
+ * client's device (refused from another). 0, FL_EUNAUTHORIZED, FL_ERATE_LIMITED, FL_EINVAL,
+ * FL_EIO, -errno. */
 int fc_login(fc_client_t *client, const char *tenant, const char *user, const char *password,
-             char *token, size_t size, char *refresh, size_t refresh_size);
+             bool bind, char *token, size_t size, char *refresh, size_t refresh_size);
+/* Signs out (POST /api/v1/auth/logout): the server revokes the token's refresh family. 0,
+ * FL_EUNAUTHORIZED, or a network error. */
+int fc_logout(fc_client_t *client);
 
 /* Errors: FL_EINVAL (a URL that is not http://host[:port]), FL_ENOMEM. Connects lazily. */
 int fc_open(fc_client_t **out, const fc_config_t *config);

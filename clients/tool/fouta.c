@@ -1,15 +1,19 @@
 /*
  * fouta: the command line of a Fouta Ledger plant, over foutad's API (fl_client). Posts events
  * from a file or stdin and says what became of each, tails the live stream, and reads units,
- * genealogy, stock and orders. Who posts comes from --user/--role (or a file's own actor per
- * line) until issue 5 brings `fouta login` and tokens: that change is one function of the
- * client library, fc_auth_headers.
+ * genealogy, stock and orders. Who it is comes from an access token: `fouta login` keeps one
+ * in a file for the next commands; with FOUTA_PASSWORD set, it signs in by itself as the user
+ * named after each event's role (the demo tenant's convention, which fouta-sim's files use).
+ * The server records the token's user as the actor, whatever a file says.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clients/client/client.h"
 
@@ -17,12 +21,17 @@
 #define INPUT_BYTES_MAX   (1024u * 1024u * 1024u)
 
 static const char usage[] =
-    "usage: fouta [--url URL] [--user USER] [--role ROLE] [--device DEVICE] COMMAND ...\n"
+    "usage: fouta [--url URL] [--role ROLE] [--device DEVICE] COMMAND ...\n"
     "\n"
+    "  login TENANT USER       signs in (the password: FOUTA_PASSWORD, else the first line of\n"
+    "                          stdin) and keeps the access token in FOUTA_TOKEN_FILE (default\n"
+    "                          .fouta-token, mode 0600) for the next commands\n"
+    "  logout                  signs out: the server revokes the token's session\n"
     "  post FILE|- [--quiet]   post events: a JSON object, a JSON array, or NDJSON (one event a\n"
     "                          line, or {\"role\",\"user\",\"device\",\"event\"} as fouta-sim "
     "writes,\n"
-    "                          whose actor wins over --user/--role); prints each verdict:\n"
+    "                          whose role picks the user when FOUTA_PASSWORD is set);\n"
+    "                          prints each verdict:\n"
     "                          accepted with its seq, already recorded, or refused with the\n"
     "                          code, field and message; exit status 1 when any was refused\n"
     "  tail [--from SEQ] [--type T[,T...]] [--limit N] [--idle-ms MS]\n"
@@ -35,7 +44,10 @@ static const char usage[] =
     "  label HU                a unit's label, as text (ZPL and QR come from the server later)\n"
     "\n"
     "  --url     foutad's address (FOUTA_URL, default http://127.0.0.1:8080)\n"
-    "  --user, --role, --device   the actor (FOUTA_USER, FOUTA_ROLE; issue 5: fouta login)\n"
+    "  --role    with FOUTA_PASSWORD: sign in as the user named after ROLE (FOUTA_ROLE; reads\n"
+    "            default to the manager) in tenant FOUTA_TENANT (default plant)\n"
+    "  --device  the device a phone's token is bound to (default fouta-cli)\n"
+    "  FOUTA_TOKEN   an access token to use instead of the token file\n"
     "  --help    this text\n";
 
 static int fail(const char *what, int rc, const fc_problem_t *problem)
@@ -326,6 +338,54 @@ static int cmd_tail(fc_client_t *client, int argc, char **argv)
     return rc != 0 ? fail("tail", rc, NULL) : 0;
 }
 
+/* ---- login, logout */
+
+static const char *token_file(void)
+{
+    const char *path = getenv("FOUTA_TOKEN_FILE");
+    return path != NULL ? path : FC_TOKEN_FILE_DEFAULT;
+}
+
+static int cmd_login(fc_client_t *client, const char *tenant, const char *user)
+{
+    char password[512];
+    const char *env = getenv("FOUTA_PASSWORD");
+    if (env != NULL)
+        snprintf(password, sizeof(password), "%s", env);
+    else if (fgets(password, sizeof(password), stdin) == NULL)
+        password[0] = '\0';
+    password[strcspn(password, "\r\n")] = '\0';
+    static char token[2048];
+    int rc = fc_login(client, tenant, user, password, true, token, sizeof(token), NULL, 0);
+    memset(password, 0, sizeof(password));
+    if (rc != 0)
+        return fail("login", rc, NULL);
+    const char *path = token_file();
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return fail(path, -errno, NULL);
+    size_t len = strlen(token);
+    token[len] = '\n';
+    bool ok = write(fd, token, len + 1) == (ssize_t)(len + 1);
+    ok = close(fd) == 0 && ok;
+    if (!ok)
+        return fail(path, FL_EIO, NULL);
+    printf("signed in as %s of %s; the token is in %s\n", user, tenant, path);
+    return 0;
+}
+
+static int cmd_logout(fc_client_t *client)
+{
+    int rc = fc_logout(client);
+    const char *path = token_file();
+    if (unlink(path) != 0 && errno != ENOENT)
+        return fail(path, -errno, NULL);
+    if (rc != 0)
+        return fail("logout", rc, NULL);
+    printf("signed out\n");
+    return 0;
+}
+
 /* ---- reads */
 
 static int print_json(int rc, fc_response_t *response, const fc_problem_t *problem,
@@ -415,6 +475,10 @@ static int run(fc_client_t *client, const fc_config_t *config, int argc, char **
     const char *command = argv[0];
     fc_response_t response;
     fc_problem_t problem;
+    if (strcmp(command, "login") == 0 && argc == 3)
+        return cmd_login(client, argv[1], argv[2]);
+    if (strcmp(command, "logout") == 0 && argc == 1)
+        return cmd_logout(client);
     if (strcmp(command, "post") == 0)
         return cmd_post(client, config, argc - 1, argv + 1);
     if (strcmp(command, "tail") == 0)
@@ -479,7 +543,7 @@ int main(int argc, char **argv)
     fc_client_t *client;
     int rc = fc_open(&client, &config);
     if (rc != 0)
-        return fail("--url must be http://HOST[:PORT] (https comes with issue 5)", rc, NULL);
+        return fail("--url must be http://HOST[:PORT] or https://HOST[:PORT]", rc, NULL);
     rc = run(client, &config, argc - i, argv + i);
     fc_close(client);
     return rc;

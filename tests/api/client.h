@@ -19,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -113,6 +114,9 @@ static inline void server_start_args(server_t *server, const char *const *extra)
     server->pid = fork();
     cr_assert_neq(server->pid, -1);
     if (server->pid == 0) {
+        /* A test that fails stops where it is: foutad must not outlive it (and hold ctest's
+         * pipe open until the timeout). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         execv(FOUTAD_PATH, (char *const *)argv);
         _exit(127);
     }

@@ -170,3 +170,42 @@ Test(cli, fouta_sim_posts_two_days_over_four_connections_with_no_event_refused)
     cr_assert(strstr(output, "0 already recorded, 0 refused") != NULL, "%s", output);
     server_stop(&server);
 }
+
+Test(cli, login_keeps_a_token_the_reads_use_and_logout_revokes_it)
+{
+    server_start(&server);
+    char file[300], env[400];
+    snprintf(file, sizeof(file), "%s/token", server.dir);
+    snprintf(env, sizeof(env), "env -u FOUTA_PASSWORD FOUTA_TOKEN_FILE=%s", file);
+    /* No password in the environment, no token: refused. */
+    cr_assert_eq(run("%s " FOUTA " stock 2>&1", env, FOUTA_CLI, server.port), 1);
+    cr_assert(strstr(output, "401 UNAUTHORIZED") != NULL, "%s", output);
+    /* A wrong password: refused, and no token file. */
+    cr_assert_eq(run("echo wrong-password | %s " FOUTA " login " TEST_TENANT " quality 2>&1", env,
+                     FOUTA_CLI, server.port),
+                 1);
+    cr_assert(access(file, F_OK) != 0);
+    /* The password on stdin: the token is kept, readable by its owner only, and reads use it. */
+    cr_assert_eq(run("echo " TEST_PASSWORD " | %s " FOUTA " login " TEST_TENANT " quality", env,
+                     FOUTA_CLI, server.port),
+                 0, "%s", output);
+    cr_assert(strstr(output, "signed in as quality of " TEST_TENANT) != NULL, "%s", output);
+    struct stat st;
+    cr_assert_eq(stat(file, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600);
+    cr_assert_eq(run("%s " FOUTA " stock", env, FOUTA_CLI, server.port), 0, "%s", output);
+    /* Logout revokes the session on the server: the same token is refused afterwards. */
+    char token[2048];
+    FILE *in = fopen(file, "r");
+    cr_assert_not_null(in);
+    cr_assert_not_null(fgets(token, sizeof(token), in));
+    fclose(in);
+    token[strcspn(token, "\n")] = '\0';
+    cr_assert_eq(run("%s " FOUTA " logout", env, FOUTA_CLI, server.port), 0, "%s", output);
+    cr_assert(access(file, F_OK) != 0, "logout forgets the token file");
+    cr_assert_eq(run("env -u FOUTA_PASSWORD FOUTA_TOKEN=%s " FOUTA " stock 2>&1", token,
+                     FOUTA_CLI, server.port),
+                 1);
+    cr_assert(strstr(output, "401 UNAUTHORIZED") != NULL, "%s", output);
+    server_stop(&server);
+}
