@@ -32,9 +32,9 @@
 
 #define API_ACCESS_TTL_S       900     /* an access token lives 15 minutes */
 #define API_REFRESH_TTL_S      2592000 /* a refresh token, 30 days (each use rotates it) */
-#define API_RATE_PER_MIN       6000    /* requests per client address and minute */
-#define API_RATE_BURST         2000
-#define API_LOGIN_RATE_PER_MIN 10 /* sign-in attempts per client address and minute */
+#define API_RATE_PER_MIN       60000   /* requests per client address and minute */
+#define API_RATE_BURST         10000   /* a plant's gateway posting a shift's backlog at once */
+#define API_LOGIN_RATE_PER_MIN 10 /* refused sign-ins per client address and minute */
 #define API_LOGIN_RATE_BURST   10
 #define API_ARGON2_MEMORY_KIB  19456 /* OWASP's Argon2id minimum: 19 MiB, 2 passes */
 #define API_ARGON2_PASSES      2
@@ -79,7 +79,7 @@ typedef struct {
     uint32_t refresh_ttl_s;
     uint32_t rate_per_min; /* per client address, all routes; 0 turns it off */
     uint32_t rate_burst;
-    uint32_t login_rate_per_min; /* per client address, sign-in routes */
+    uint32_t login_rate_per_min; /* refused sign-ins per client address */
     uint32_t login_rate_burst;
     uint32_t argon2_memory_kib;
     uint32_t argon2_passes;

@@ -329,6 +329,8 @@ api_handled_t api_h_password(api_conn_t *conn);
 /* Runs before a request's handler: true to go on, false when it answered (401, 403, 429, a
  * CORS preflight). */
 bool api_guard(api_conn_t *conn);
+/* A sign-in or refresh was refused: drains the sign-in bucket of the client's address. */
+void api_guard_signin_refused(api_conn_t *conn);
 /* The actor of the request: the token's user, role and device. 0 or FL_EUNAUTHORIZED. */
 int api_request_actor(const api_conn_t *conn, api_actor_t *out);
 bool api_cors_origin_allowed(const api_server_t *server, const char *origin);

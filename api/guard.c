@@ -1,6 +1,6 @@
 /*
  * guard.c: what every request passes before its handler - the rate limit of its client address
- * (a token bucket per IP, a stricter one for the login routes), CORS (the configured origins;
+ * (a token bucket per IP, and a stricter one that refused sign-ins drain), CORS (the configured origins;
  * preflights answered here), the access token (api_request_actor's source: the verified
  * claims, never a header the client chose) with the user's current state, the tenant of the
  * token, and the route's roles. Each refusal is one problem+json with a clear message; none
@@ -34,8 +34,9 @@ static uint32_t bucket_hash(const uint8_t ip[16], uint8_t kind)
     return h;
 }
 
-/* Takes a token from the bucket of (ip, kind): 0, or the seconds to wait. */
-static uint32_t bucket_take(const uint8_t ip[16], uint8_t kind, uint32_t per_minute, uint32_t burst)
+/* The bucket of (ip, kind), refilled to now (a new one is full). */
+static bucket_t *bucket_get(const uint8_t ip[16], uint8_t kind, uint32_t per_minute,
+                            uint32_t burst)
 {
     uint64_t now = fl_mono_ns();
     uint32_t h = bucket_hash(ip, kind);
@@ -59,32 +60,58 @@ static uint32_t bucket_take(const uint8_t ip[16], uint8_t kind, uint32_t per_min
     if (found->tokens_milli > (uint64_t)burst * 1000)
         found->tokens_milli = (uint64_t)burst * 1000;
     found->at_ns = now;
-    if (found->tokens_milli >= 1000) {
-        found->tokens_milli -= 1000;
+    return found;
+}
+
+/* 0 when the bucket holds a whole token, or the seconds until it does. */
+static uint32_t bucket_wait(const bucket_t *b, uint32_t per_minute)
+{
+    if (b->tokens_milli >= 1000)
         return 0;
-    }
-    uint64_t missing = 1000 - found->tokens_milli;
+    uint64_t missing = 1000 - b->tokens_milli;
     uint64_t wait_s =
         per_minute > 0 ? (missing * 60 + per_minute * 1000 - 1) / (per_minute * 1000) : 60;
     return wait_s == 0 ? 1 : (uint32_t)wait_s;
 }
 
+static bool refuse_rate(api_conn_t *conn, uint32_t wait_s, const char *message)
+{
+    snprintf(conn->req.extra_headers, sizeof(conn->req.extra_headers), "Retry-After: %u\r\n",
+             wait_s);
+    api_problem(conn, FL_ERATE_LIMITED, "", message, "");
+    return true;
+}
+
+/*
+ * Every request takes a token from its address's general bucket. The sign-in routes also need
+ * their address's sign-in bucket to hold one, and only a refused sign-in takes it
+ * (api_guard_signin_refused): a plant's phones behind one address may all sign in at the start
+ * of a shift, while guessing passwords is held to the sign-in rate.
+ */
 static bool rate_limited(api_conn_t *conn, bool login)
 {
     const api_config_t *config = &conn->server->config;
-    if (!login && config->rate_per_min == 0)
-        return false; /* general limit off */
-    uint32_t wait_s =
-        login ? bucket_take(conn->peer_ip, 2, config->login_rate_per_min, config->login_rate_burst)
-              : bucket_take(conn->peer_ip, 1, config->rate_per_min, config->rate_burst);
-    if (wait_s == 0)
+    if (config->rate_per_min != 0) {
+        bucket_t *b = bucket_get(conn->peer_ip, 1, config->rate_per_min, config->rate_burst);
+        uint32_t wait_s = bucket_wait(b, config->rate_per_min);
+        if (wait_s != 0)
+            return refuse_rate(conn, wait_s, "too many requests");
+        b->tokens_milli -= 1000;
+    }
+    if (!login)
         return false;
-    char extra[64];
-    snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", wait_s);
-    snprintf(conn->req.extra_headers, sizeof(conn->req.extra_headers), "%s", extra);
-    api_problem(conn, FL_ERATE_LIMITED, "",
-                login ? "too many sign-in attempts from this address" : "too many requests", "");
-    return true;
+    bucket_t *b =
+        bucket_get(conn->peer_ip, 2, config->login_rate_per_min, config->login_rate_burst);
+    uint32_t wait_s = bucket_wait(b, config->login_rate_per_min);
+    return wait_s != 0 && refuse_rate(conn, wait_s, "too many refused sign-ins from this address");
+}
+
+void api_guard_signin_refused(api_conn_t *conn)
+{
+    const api_config_t *config = &conn->server->config;
+    bucket_t *b =
+        bucket_get(conn->peer_ip, 2, config->login_rate_per_min, config->login_rate_burst);
+    b->tokens_milli = b->tokens_milli >= 1000 ? b->tokens_milli - 1000 : 0;
 }
 
 /* ---- CORS ---- */

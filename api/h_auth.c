@@ -109,6 +109,7 @@ static void work_done(uv_work_t *req, int status)
     } else if (status != 0) {
         api_problem(conn, FL_ECANCELED, "", "", "");
     } else if (w->rc == FL_EUNAUTHORIZED) {
+        api_guard_signin_refused(conn);
         api_log(API_LOG_INFO, conn->req.request_id, "sign-in refused",
                 ",\"tenant\":\"%s\",\"user\":\"%s\"", w->tenant, w->user);
         api_problem(conn, FL_EUNAUTHORIZED, "",

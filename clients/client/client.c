@@ -262,12 +262,12 @@ static int read_response(fc_client_t *client, fc_response_t *response, bool *clo
     return 0;
 }
 
-/* Sends a request and reads its answer, again on a fresh connection after a network error or
- * a 503, with the same bytes, at most retries_max times. */
+/* Sends a request and reads its answer, again on a fresh connection after a network error, a
+ * 503 or a 429, with the same bytes, at most retries_max times. */
 static int request(fc_client_t *client, const char *method, const char *path, const char *body,
                    size_t body_len, fc_response_t *response)
 {
-    char head[FC_URL_LEN_MAX * 2 + 1024], auth[512];
+    char head[FC_URL_LEN_MAX * 2 + 2048], auth[1400];
     memset(response, 0, sizeof(*response));
     int auth_len = fc_auth_headers(client, auth, sizeof(auth));
     if (auth_len < 0)
@@ -296,9 +296,11 @@ static int request(fc_client_t *client, const char *method, const char *path, co
         }
         if (close_after)
             fc__disconnect(client);
-        if (response->status != 503)
+        if (response->status != 503 && response->status != 429)
             return 0;
-        rc = FL_EBUSY; /* the append queue is full, or the ledger is closing: retry */
+        /* 503: the append queue is full, or the ledger is closing; 429: this address's rate
+         * limit. Both pass: retry, backing off. */
+        rc = response->status == 429 ? FL_ERATE_LIMITED : FL_EBUSY;
         fc_response_free(response);
         fc__disconnect(client);
     }

@@ -1,7 +1,7 @@
 /*
  * client: a C client of foutad. One keep-alive HTTP/1.1 connection (plain sockets; TLS comes
  * with issue 5), events posted one by one or in batches with retries on network errors and
- * 503 that resend the very same bytes (event ids included), so that a retry of an event the
+ * 503 or 429 that resend the very same bytes (event ids included), so that a retry of an event the
  * server had already recorded answers 200 and nothing is recorded twice. Reads of units,
  * genealogy, stock and orders; the live stream tailed over WebSocket (wslay) from a sequence,
  * resumed from the next sequence after a lost connection.
@@ -86,7 +86,7 @@ int fc_open(fc_client_t **out, const fc_config_t *config);
 /* Accepts NULL. */
 void fc_close(fc_client_t *client);
 
-/* How many times a request was sent again after a network error or a 503 (for tests). */
+/* How many times a request was sent again after a network error, a 503 or a 429 (tests). */
 uint64_t fc_retries(const fc_client_t *client);
 
 /* Changes the actor of the next requests (a file whose lines name their own actor). */
