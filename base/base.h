@@ -68,6 +68,8 @@
     X(RATE_LIMITED, FL_ERR_BASE - 69, 429, "too many requests from this address, retry later")     \
     X(FORBIDDEN_ORIGIN, FL_ERR_BASE - 70, 403, "this origin is not allowed")                       \
     X(ERASED, FL_ERR_BASE - 71, 410, "this person's data was erased")                              \
+    X(TLS_UNTRUSTED, FL_ERR_BASE - 79, 502,                                                        \
+      "the server's certificate is not proven by a trusted authority for its name")               \
     X(SINK_DOWN, FL_ERR_BASE - 80, 503, "a projection's sink (PostgreSQL, Redis) is unreachable")  \
     X(SINK_REJECTED, FL_ERR_BASE - 81, 500, "a projection's sink refused what it was given")
 

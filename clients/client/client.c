@@ -1,16 +1,22 @@
 /*
- * client.c: the HTTP/1.1 side of the client - one keep-alive connection, requests written
- * whole and answers read by Content-Length, retries that resend the same bytes after a network
- * error or a 503, the verdicts of posted events and the reads of the plant's state.
+ * client.c: the HTTP/1.1 side of the client - one keep-alive connection (TLS for https://
+ * URLs: the server's certificate checked against the system's authorities or FOUTA_CA_FILE, and
+ * its name against the URL's host), requests written whole and answers read by Content-Length,
+ * retries that resend the same bytes after a network error, a 503 or a 429, the verdicts of
+ * posted events and the reads of the plant's state.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "clients/client/client_int.h"
 
 #include <assert.h>
 #include <jansson.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +31,12 @@
 static int parse_url(fc_client_t *client, const char *url)
 {
     const char *scheme = "http://";
+    if (url != NULL && strncmp(url, "https://", 8) == 0) {
+        scheme = "https://";
+        client->tls = true;
+    }
     if (url == NULL || strncmp(url, scheme, strlen(scheme)) != 0)
-        return FL_EINVAL; /* https:// comes with issue 5 */
+        return FL_EINVAL;
     const char *host = url + strlen(scheme);
     size_t host_len = strcspn(host, ":/");
     if (host_len == 0 || host_len >= sizeof(client->host))
@@ -34,7 +44,7 @@ static int parse_url(fc_client_t *client, const char *url)
     memcpy(client->host, host, host_len);
     client->host[host_len] = '\0';
     const char *rest = host + host_len;
-    snprintf(client->port, sizeof(client->port), "80");
+    snprintf(client->port, sizeof(client->port), client->tls ? "443" : "80");
     if (*rest == ':') {
         size_t port_len = strspn(rest + 1, "0123456789");
         if (port_len == 0 || port_len >= sizeof(client->port))
@@ -52,6 +62,99 @@ static int parse_url(fc_client_t *client, const char *url)
     return 0;
 }
 
+/* The TLS context of an https:// client: TLS 1.2 at least, the peer verified against ca_file,
+ * FOUTA_CA_FILE, or else the system's authorities. */
+static int tls_context(fc_client_t *client, const char *ca_file)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL)
+        return FL_ENOMEM;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    /* wslay may offer the rest of a frame from another address after a partial write. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (ca_file == NULL)
+        ca_file = getenv("FOUTA_CA_FILE");
+    int ok = ca_file != NULL ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
+                             : SSL_CTX_set_default_verify_paths(ctx);
+    if (ok != 1) {
+        SSL_CTX_free(ctx);
+        ERR_clear_error();
+        return FL_EINVAL;
+    }
+    client->ssl_ctx = ctx;
+    return 0;
+}
+
+/* TLS over the connected socket: the handshake, the certificate and the host name. */
+static int tls_start(fc_client_t *client)
+{
+    SSL *ssl = SSL_new(client->ssl_ctx);
+    if (ssl == NULL)
+        return FL_ENOMEM;
+    struct in6_addr ip6;
+    struct in_addr ip4;
+    bool is_ip = inet_pton(AF_INET, client->host, &ip4) == 1 ||
+                 inet_pton(AF_INET6, client->host, &ip6) == 1;
+    int ok = SSL_set_fd(ssl, client->fd);
+    if (ok == 1 && is_ip)
+        ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), client->host);
+    else if (ok == 1)
+        ok = SSL_set_tlsext_host_name(ssl, client->host) == 1 && SSL_set1_host(ssl, client->host);
+    if (ok == 1)
+        ok = SSL_connect(ssl);
+    if (ok != 1) {
+        bool untrusted = SSL_get_verify_result(ssl) != X509_V_OK;
+        SSL_free(ssl);
+        ERR_clear_error();
+        /* A certificate that does not prove the host is no network fault: never retried. */
+        return untrusted ? FL_ETLS_UNTRUSTED : FL_EIO;
+    }
+    client->ssl = ssl;
+    return 0;
+}
+
+ssize_t fc__recv(fc_client_t *client, void *buf, size_t len)
+{
+    if (client->ssl == NULL)
+        return recv(client->fd, buf, len, 0);
+    int n = SSL_read(client->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+    if (n > 0)
+        return n;
+    int error = SSL_get_error(client->ssl, n);
+    ERR_clear_error();
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN; /* a non-blocking socket has nothing yet, or a timeout passed */
+        return -1;
+    }
+    if (error == SSL_ERROR_ZERO_RETURN)
+        return 0;
+    if (error != SSL_ERROR_SYSCALL || errno == 0)
+        errno = EIO;
+    return -1;
+}
+
+ssize_t fc__send(fc_client_t *client, const void *bytes, size_t len)
+{
+    if (client->ssl == NULL)
+        return send(client->fd, bytes, len, MSG_NOSIGNAL);
+    int n = SSL_write(client->ssl, bytes, len > INT32_MAX ? INT32_MAX : (int)len);
+    if (n > 0)
+        return n;
+    int error = SSL_get_error(client->ssl, n);
+    ERR_clear_error();
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE)
+        errno = EAGAIN;
+    else if (error != SSL_ERROR_SYSCALL || errno == 0)
+        errno = EIO;
+    return -1;
+}
+
+bool fc__pending(const fc_client_t *client)
+{
+    return client->ssl != NULL && SSL_pending(client->ssl) > 0;
+}
+
 int fc_open(fc_client_t **out, const fc_config_t *config)
 {
     *out = NULL;
@@ -62,10 +165,13 @@ int fc_open(fc_client_t **out, const fc_config_t *config)
     client->retries_max = config->retries_max != 0 ? config->retries_max : FC_RETRIES_DEFAULT;
     client->timeout_ms = config->timeout_ms != 0 ? config->timeout_ms : FC_TIMEOUT_MS_DEFAULT;
     int rc = parse_url(client, config->url);
+    if (rc == 0 && client->tls)
+        rc = tls_context(client, config->ca_file);
     if (rc == 0)
         rc = fc_set_actor(client, config->user != NULL ? config->user : "",
                           config->role != NULL ? config->role : "", config->device);
     if (rc != 0) {
+        SSL_CTX_free(client->ssl_ctx);
         free(client);
         return rc;
     }
@@ -78,6 +184,7 @@ void fc_close(fc_client_t *client)
     if (client == NULL)
         return;
     fc__disconnect(client);
+    SSL_CTX_free(client->ssl_ctx);
     free(client->in);
     free(client);
 }
@@ -106,6 +213,8 @@ int fc_set_actor(fc_client_t *client, const char *user, const char *role, const 
 
 void fc__disconnect(fc_client_t *client)
 {
+    SSL_free(client->ssl); /* no close_notify: the socket closes at once */
+    client->ssl = NULL;
     if (client->fd >= 0)
         close(client->fd);
     client->fd = -1;
@@ -135,7 +244,9 @@ int fc__connect(fc_client_t *client)
         if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
             client->fd = fd;
             client->in_len = 0;
-            rc = 0;
+            rc = client->ssl_ctx != NULL ? tls_start(client) : 0;
+            if (rc != 0)
+                fc__disconnect(client);
             break;
         }
         rc = -errno;
@@ -149,7 +260,7 @@ int fc__send_all(fc_client_t *client, const char *bytes, size_t len)
 {
     size_t done = 0;
     while (done < len) {
-        ssize_t n = send(client->fd, bytes + done, len - done, MSG_NOSIGNAL);
+        ssize_t n = fc__send(client, bytes + done, len - done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -181,7 +292,7 @@ int fc__fill(fc_client_t *client, size_t want)
             client->in_capacity = capacity;
         }
         ssize_t n =
-            recv(client->fd, client->in + client->in_len, client->in_capacity - client->in_len, 0);
+            fc__recv(client, client->in + client->in_len, client->in_capacity - client->in_len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -290,7 +401,7 @@ static int request(fc_client_t *client, const char *method, const char *path, co
             (body_len > 0 && (rc = fc__send_all(client, body, body_len)) != 0) ||
             (rc = read_response(client, response, &close_after)) != 0) {
             fc__disconnect(client);
-            if (rc == FL_ENOMEM || rc == FL_ETOOBIG || rc == FL_EINVAL)
+            if (rc == FL_ENOMEM || rc == FL_ETOOBIG || rc == FL_EINVAL || rc == FL_ETLS_UNTRUSTED)
                 return rc;
             continue;
         }

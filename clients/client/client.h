@@ -1,6 +1,6 @@
 /*
- * client: a C client of foutad. One keep-alive HTTP/1.1 connection (plain sockets; TLS comes
- * with issue 5), events posted one by one or in batches with retries on network errors and
+ * client: a C client of foutad. One keep-alive HTTP/1.1 connection (plain, or TLS for https://
+ * URLs), events posted one by one or in batches with retries on network errors and
  * 503 or 429 that resend the very same bytes (event ids included), so that a retry of an event the
  * server had already recorded answers 200 and nothing is recorded twice. Reads of units,
  * genealogy, stock and orders; the live stream tailed over WebSocket (wslay) from a sequence,
@@ -34,7 +34,8 @@
 #define FC_WS_MESSAGE_BYTES_MAX (16 * 1024 * 1024)
 
 typedef struct {
-    const char *url;      /* "http://127.0.0.1:8080"; https is refused until issue 5 */
+    const char *url;      /* "http://127.0.0.1:8080" or "https://plant.example:8443" */
+    const char *ca_file;  /* https: the authorities to trust; NULL: FOUTA_CA_FILE, else the system's */
     const char *user;     /* informative: the server takes the actor from the token */
     const char *role;     /* with FOUTA_PASSWORD, signs in as the user named after it */
     const char *device;   /* NULL: "fouta-client" */
@@ -80,7 +81,8 @@ int fc_login(fc_client_t *client, const char *tenant, const char *user, const ch
  * FL_EUNAUTHORIZED, or a network error. */
 int fc_logout(fc_client_t *client);
 
-/* Errors: FL_EINVAL (a URL that is not http://host[:port]), FL_ENOMEM. Connects lazily. */
+/* Errors: FL_EINVAL (a URL that is not http[s]://host[:port], or an unreadable CA file),
+ * FL_ENOMEM. Connects lazily. */
 int fc_open(fc_client_t **out, const fc_config_t *config);
 
 /* Accepts NULL. */

@@ -7,6 +7,8 @@
 
 #include "clients/client/client.h"
 
+#include <sys/types.h>
+
 #define FC_HOST_LEN_MAX      256
 #define FC_HEADERS_BYTES_MAX (32 * 1024)
 #define FC_TOKENS_MAX        12 /* one per catalog role, and a few to spare */
@@ -18,6 +20,9 @@ struct fc_client {
     char user[128], role[32], device[128];
     uint32_t retries_max, timeout_ms;
     int fd;   /* -1 when not connected */
+    bool tls; /* an https:// URL */
+    struct ssl_ctx_st *ssl_ctx; /* its TLS context, NULL for http:// */
+    struct ssl_st *ssl;         /* the connection's TLS, NULL when plain or not connected */
     char *in; /* bytes read and not yet used */
     size_t in_len, in_capacity;
     uint64_t retries;
@@ -29,7 +34,15 @@ struct fc_client {
     bool stored_token_read;
 };
 
-/* Connects (when not connected). 0 or -errno. */
+/* The connection's bytes, through TLS for https: recv(2) and send(2)'s results and errno
+ * (EAGAIN when a non-blocking socket has nothing yet). */
+ssize_t fc__recv(fc_client_t *client, void *buf, size_t len);
+ssize_t fc__send(fc_client_t *client, const void *bytes, size_t len);
+/* Whether TLS holds decrypted bytes not yet read (poll(2) cannot see them). */
+bool fc__pending(const fc_client_t *client);
+
+/* Connects (when not connected), with the TLS handshake for https. 0, -errno, FL_EIO (a
+ * failed handshake), FL_ETLS_UNTRUSTED (a certificate that does not prove the host). */
 int fc__connect(fc_client_t *client);
 void fc__disconnect(fc_client_t *client);
 

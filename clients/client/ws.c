@@ -25,6 +25,7 @@
 #define WS_POLL_MS 100
 
 typedef struct {
+    fc_client_t *client;
     int fd;
     const char *left; /* bytes read with the upgrade's answer, before the first frame */
     size_t left_len;
@@ -52,7 +53,7 @@ static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
         s->left_len -= n;
         return (ssize_t)n;
     }
-    ssize_t n = recv(s->fd, buf, len, 0);
+    ssize_t n = fc__recv(s->client, buf, len);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
@@ -70,7 +71,7 @@ static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 {
     (void)flags;
     session_t *s = user;
-    ssize_t n = send(s->fd, data, len, MSG_NOSIGNAL);
+    ssize_t n = fc__send(s->client, data, len);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
@@ -170,7 +171,10 @@ static int upgrade(fc_client_t *client, const fc_tail_config_t *config, uint64_t
     *head_len = (size_t)(end - client->in) + 4;
     int status = 0;
     if (sscanf(client->in, "HTTP/1.1 %d", &status) != 1 || status != 101)
-        return status == 503 ? FL_EBUSY : FL_EINVAL;
+        return status == 503   ? FL_EBUSY
+               : status == 401 ? FL_EUNAUTHORIZED
+               : status == 403 ? FL_EFORBIDDEN
+                               : FL_EINVAL;
     const char *at = strstr(client->in, "Sec-WebSocket-Accept:");
     if (at == NULL || at > end || sscanf(at + 21, " %63s", answer) != 1 ||
         strcmp(answer, expected) != 0)
@@ -186,6 +190,7 @@ static int session(fc_client_t *client, const fc_tail_config_t *config, session_
     int rc = upgrade(client, config, s->next_seq, &head_len);
     if (rc != 0)
         return rc;
+    s->client = client;
     s->fd = client->fd;
     s->left = client->in + head_len;
     s->left_len = client->in_len - head_len;
@@ -206,7 +211,9 @@ static int session(fc_client_t *client, const fc_tail_config_t *config, session_
         struct pollfd poller = {.fd = s->fd, .events = POLLIN};
         if (wslay_event_want_write(ctx))
             poller.events |= POLLOUT;
-        if (s->left_len == 0 && poll(&poller, 1, WS_POLL_MS) <= 0)
+        if (fc__pending(client))
+            poller.revents = POLLIN; /* TLS already holds bytes: poll(2) would not see them */
+        else if (s->left_len == 0 && poll(&poller, 1, WS_POLL_MS) <= 0)
             continue;
         if ((s->left_len > 0 || (poller.revents & (POLLIN | POLLHUP | POLLERR))) &&
             wslay_event_recv(ctx) != 0)
@@ -251,7 +258,8 @@ int fc_tail(fc_client_t *client, const fc_tail_config_t *config, fc_tail_cb cb, 
     for (uint32_t failures = 0;;) {
         s.delivered = false;
         rc = session(client, config, &s);
-        if (rc == 0 || rc == FL_EINVAL || rc == FL_ENOMEM || rc == FL_ETOOBIG)
+        if (rc == 0 || rc == FL_EINVAL || rc == FL_ENOMEM || rc == FL_ETOOBIG ||
+            rc == FL_ETLS_UNTRUSTED || rc == FL_EUNAUTHORIZED || rc == FL_EFORBIDDEN)
             break;
         failures = s.delivered ? 1 : failures + 1;
         if (failures > client->retries_max)

@@ -209,3 +209,61 @@ Test(cli, login_keeps_a_token_the_reads_use_and_logout_revokes_it)
     cr_assert(strstr(output, "401 UNAUTHORIZED") != NULL, "%s", output);
     server_stop(&server);
 }
+
+Test(cli, the_command_line_speaks_https_and_refuses_a_certificate_it_cannot_trust)
+{
+    server_t tls = {0};
+    char dir[100], other[120], cert[160], key[160], port_file[160];
+    snprintf(dir, sizeof(dir), "/tmp/fouta-cli-tls-%d", (int)getpid());
+    snprintf(other, sizeof(other), "%s/other", dir);
+    cr_assert_eq(run("%s %s >/dev/null && %s %s >/dev/null", DEVCERT, dir, DEVCERT, other), 0);
+    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    snprintf(port_file, sizeof(port_file), "%s/tls-port", dir);
+    const char *extra[] = {"--tls-cert",      cert,      "--tls-key", key, "--tls-listen",
+                           "127.0.0.1:0", "--tls-port-file", port_file, NULL};
+    server_start_args(&tls, extra);
+    int port = 0;
+    for (int i = 0; i < 500 && port == 0; i++) {
+        FILE *file = fopen(port_file, "r");
+        if (file != NULL) {
+            if (fscanf(file, "%d", &port) != 1)
+                port = 0;
+            fclose(file);
+        }
+        if (port == 0)
+            sleep_ms(10);
+    }
+    cr_assert_gt(port, 0);
+    /* Posts and reads over TLS, trusting the development certificate. */
+    char file[300], a[1024], b[1024];
+    snprintf(file, sizeof(file), "%s/two.json", dir);
+    FILE *out = fopen(file, "w");
+    cr_assert_not_null(out);
+    event_goods(a, sizeof(a), 1, "TLS1", "1000");
+    event_goods(b, sizeof(b), 2, "TLS2", "2000");
+    fprintf(out, "[%s,%s]", a, b);
+    fclose(out);
+    cr_assert_eq(run("FOUTA_CA_FILE=%s %s --url https://127.0.0.1:%d --role store_raw post %s",
+                     cert, FOUTA_CLI, port, file),
+                 0, "%s", output);
+    cr_assert(strstr(output, "2 accepted") != NULL, "%s", output);
+    cr_assert_eq(run("FOUTA_CA_FILE=%s %s --url https://localhost:%d hu TLS2", cert, FOUTA_CLI,
+                     port),
+                 0, "%s", output);
+    cr_assert(strstr(output, "TLS2") != NULL, "%s", output);
+    /* The live stream over TLS. */
+    cr_assert_eq(run("FOUTA_CA_FILE=%s %s --url https://127.0.0.1:%d tail --from 1 --limit 2",
+                     cert, FOUTA_CLI, port),
+                 0, "%s", output);
+    cr_assert(strstr(output, "TLS1") != NULL && strstr(output, "TLS2") != NULL, "%s", output);
+    /* A certificate signed by no authority the client trusts: nothing is sent. */
+    snprintf(cert, sizeof(cert), "%s/cert.pem", other);
+    cr_assert_eq(run("FOUTA_CA_FILE=%s %s --url https://127.0.0.1:%d hu TLS2 2>&1", cert,
+                     FOUTA_CLI, port),
+                 1, "%s", output);
+    server_stop(&tls);
+    char rm[400];
+    snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+    cr_assert_eq(system(rm), 0);
+}

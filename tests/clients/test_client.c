@@ -116,8 +116,12 @@ Test(client, a_batch_gets_one_verdict_per_event)
 Test(client, bad_urls_are_refused)
 {
     fc_client_t *client;
-    fc_config_t config = {.url = "https://plant.example", .user = "u", .role = "weaver"};
+    fc_config_t config = {.url = "ftp://plant.example", .user = "u", .role = "weaver"};
     cr_assert_eq(fc_open(&client, &config), FL_EINVAL);
+    config.url = "https://plant.example";
+    config.ca_file = "/nonexistent/ca.pem"; /* an authority file that cannot be read */
+    cr_assert_eq(fc_open(&client, &config), FL_EINVAL);
+    config.ca_file = NULL;
     config.url = "http://";
     cr_assert_eq(fc_open(&client, &config), FL_EINVAL);
     config.url = "http://h:x";
