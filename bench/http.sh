@@ -2,9 +2,16 @@
 # bench/http.sh (bench/run http): foutad's durable HTTP appends against the machine's HTTP
 # ceiling and two other stores, all driven by one load generator in the same run.
 #
-#   - foutad, default options (durable group commits, one request log line per request):
-#     single-event POST /api/v1/events on 16, 64 and 256 keep-alive connections, one request in
-#     flight on each; every answer must be a 201, the durable acknowledgement.
+#   - foutad, default options (durable group commits, one request log line per request) but the
+#     per-address rate limit (one load generator is one address): single-event POST
+#     /api/v1/events on 16, 64 and 256 keep-alive connections, one request in flight on each,
+#     signed in as a store_raw user made before the start (Authorization: Bearer on every
+#     request); every answer must be a 201, the durable acknowledgement. Then GET /api/v1/head
+#     (the lightest authenticated read) and GET /health/live (public, no token) on 64.
+#   - The same foutad with HTTPS (the development certificate of scripts/devcert; the load
+#     generator speaks TLS through OpenSSL, handshakes before the window): the POST on 16 and
+#     64 connections and the read on 64. tls_auth_ratio = HTTPS+token POST / HTTP+token POST at
+#     64 keep-alive connections (issue 5's target: >= 0.7).
 #   - nginx answering 204 to the very same requests (one worker, no access log): what HTTP alone
 #     costs on this machine.
 #   - PostgreSQL 15 as an event store: one INSERT per event in its own transaction,
@@ -22,6 +29,7 @@
 set -euo pipefail
 
 data="$(cd "${1:?usage: bench/http.sh DATA_DIR (bench/run http gives one)}" && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BENCH_BUILD_DIR:?bench/run sets BENCH_BUILD_DIR}"
 seconds="${BENCH_SECONDS:-2}"
 load="$build/bench/bench_http_load"
@@ -33,6 +41,14 @@ WS_RATE=1000
 # 1,024 connections leaves room for 16 and the one that reads the head.
 WS_POSTERS=16
 START_TRIES=300 # of 0.1 s: how long a server may take to accept connections
+TENANT=bench
+USER_ID=bench-store
+USER_ROLE=store_raw # a role the catalog allows to post GoodsReceived
+LOGIN="$TENANT:$USER_ID"
+# A fresh password per run, given to foutad --add-user and to the load generator through the
+# environment only (never a command line).
+BENCH_PASSWORD="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+export BENCH_PASSWORD
 
 fail() {
     echo "bench/http.sh: $*" >&2
@@ -127,18 +143,48 @@ measure() {
     [[ "${rows[$key]}" == mode=* ]] || fail "bench_http_load $1 gave no result"
 }
 
-start_foutad() {
-    mkdir -p "$data/foutad"
-    "$foutad" --data-dir "$data/foutad/data" --listen 127.0.0.1:0 \
-        --port-file "$data/foutad/port" 2>"$data/foutad/log" &
-    foutad_pid=$!
-    local tries=0
-    until [[ -s "$data/foutad/port" ]]; do
-        ((tries++ < START_TRIES)) || fail "foutad did not start: $(tail -n 3 "$data/foutad/log")"
+# Waits for a port file that a server writes once it listens.
+wait_port_file() {
+    local file="$1" name="$2" tries=0
+    until [[ -s "$file" ]]; do
+        ((tries++ < START_TRIES)) || fail "$name did not start: $(tail -n 3 "$data/$name/log")"
         sleep 0.1
     done
-    foutad_port="$(cat "$data/foutad/port")"
+}
+
+# foutad on a fresh data directory DIR (under the benchmark's), its user made before the start
+# as an operator makes a tenant's first user. Extra arguments go to foutad (TLS). The general
+# rate limit is off: all the load comes from one address, which the default 6,000 requests a
+# minute would throttle within a second.
+start_foutad() {
+    local dir="$data/$1"
+    shift
+    mkdir -p "$dir"
+    FOUTA_USER_PASSWORD="$BENCH_PASSWORD" "$foutad" --data-dir "$dir/data" \
+        --add-user "$LOGIN:$USER_ROLE" >"$dir/add-user.log" 2>&1 ||
+        fail "foutad --add-user failed: $(tail -n 3 "$dir/add-user.log")"
+    "$foutad" --data-dir "$dir/data" --listen 127.0.0.1:0 --port-file "$dir/port" \
+        --rate-per-min 0 "$@" 2>"$dir/log" &
+    foutad_pid=$!
+    wait_port_file "$dir/port" "$(basename "$dir")"
+    foutad_port="$(cat "$dir/port")"
     wait_port "$foutad_port" foutad "$foutad_pid"
+}
+
+# The development certificate: scripts/devcert, or the same openssl command where it is absent.
+make_cert() {
+    local dir="$data/cert"
+    if [[ -x "$root/scripts/devcert" ]]; then
+        "$root/scripts/devcert" "$dir" >/dev/null
+    else
+        mkdir -p "$dir"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+            -sha256 -keyout "$dir/key.pem" -out "$dir/cert.pem" -subj "/CN=localhost" \
+            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+    fi
+    [[ -s "$dir/cert.pem" && -s "$dir/key.pem" ]] || fail "no development certificate"
+    cert="$dir/cert.pem"
+    key="$dir/key.pem"
 }
 
 start_nginx() {
@@ -229,14 +275,35 @@ EOF
 # ---- The runs. ----
 
 
-start_foutad
+start_foutad foutad
 for clients in 16 64 256; do
-    measure "foutad $clients" http --port "$foutad_port" --connections "$clients" --expect 201
+    measure "foutad $clients" http --port "$foutad_port" --connections "$clients" --expect 201 \
+        --login "$LOGIN"
 done
+measure "head 64" http --port "$foutad_port" --connections 64 --expect 200 --login "$LOGIN" \
+    --get /api/v1/head
+measure "live 64" http --port "$foutad_port" --connections 64 --expect 200 --get /health/live
 measure ws ws --port "$foutad_port" --subscribers "$WS_SUBSCRIBERS" --rate "$WS_RATE" \
-    --posters "$WS_POSTERS"
+    --posters "$WS_POSTERS" --login "$LOGIN"
 ws_line="${rows[ws]}"
 unset 'rows[ws]' # not a row of the table
+stop_pid "$foutad_pid"
+foutad_pid=""
+
+# HTTPS: a fresh foutad like the first, its load on the TLS listener (the plain one only
+# redirects now). The POST runs mirror the plain ones (16 first, then 64 on a ledger as full).
+make_cert
+start_foutad foutad-tls --tls-cert "$cert" --tls-key "$key" --tls-listen 127.0.0.1:0 \
+    --tls-port-file "$data/foutad-tls/tls-port"
+wait_port_file "$data/foutad-tls/tls-port" foutad-tls
+tls_port="$(cat "$data/foutad-tls/tls-port")"
+wait_port "$tls_port" foutad-tls "$foutad_pid"
+for clients in 16 64; do
+    measure "tls $clients" http --port "$tls_port" --connections "$clients" --expect 201 \
+        --login "$LOGIN" --tls "$cert"
+done
+measure "tls head 64" http --port "$tls_port" --connections 64 --expect 200 --login "$LOGIN" \
+    --get /api/v1/head --tls "$cert"
 stop_pid "$foutad_pid"
 foutad_pid=""
 
@@ -276,6 +343,12 @@ print_row() {
 for clients in 16 64 256; do
     print_row "foutad $clients" "foutad POST, durable 201"
 done
+for clients in 16 64; do
+    print_row "tls $clients" "foutad POST over HTTPS"
+done
+print_row "head 64" "foutad GET /api/v1/head (token)"
+print_row "tls head 64" "foutad GET /api/v1/head, HTTPS"
+print_row "live 64" "foutad GET /health/live (no token)"
 for clients in 16 64 256; do
     print_row "nginx $clients" "nginx 204 (HTTP ceiling)"
 done
@@ -309,6 +382,11 @@ ratio_redis="$(ratio "$f64" "$r64")"
 p50_64="$(field "${rows["foutad 64"]}" p50_ms)"
 p99_64="$(field "${rows["foutad 64"]}" p99_ms)"
 ws_p99="$(field "$ws_line" p99_ms)"
+t64="$(per_s "tls 64")" h64="$(per_s "head 64")" th64="$(per_s "tls head 64")"
+l64="$(per_s "live 64")"
+tls_ratio="$(ratio "$t64" "$f64")"
+tls_read_ratio="$(ratio "$th64" "$h64")"
+token_read_ratio="$(ratio "$h64" "$l64")"
 verdict() { awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN {
     ok = (op == ">=") ? v >= t : v < t; print (ok ? "met" : "NOT met") }'; }
 echo
@@ -317,6 +395,10 @@ echo "  foutad / nginx       $ratio_nginx  (target >= 0.5: $(verdict "$ratio_ngi
 echo "  foutad / PostgreSQL  $ratio_pg  (best of 16 and 64; target >= 3: $(verdict "$ratio_pg" ">=" 3))"
 echo "  foutad / Redis       $ratio_redis  (target >= 1: $(verdict "$ratio_redis" ">=" 1))"
 echo "  foutad p99           $p99_64 ms  (target < 10 ms: $(verdict "$p99_64" "<" 10))"
+echo "  HTTPS / HTTP POST    $tls_ratio  (both with the token; target >= 0.7:" \
+    "$(verdict "$tls_ratio" ">=" 0.7))"
+echo "  HTTPS / HTTP read    $tls_read_ratio  (GET /api/v1/head with the token)"
+echo "  read with a token / public read  $token_read_ratio  (GET /api/v1/head over GET /health/live)"
 echo "  WebSocket p99        $ws_p99 ms  (from the slot; target < 50 ms: $(verdict "$ws_p99" "<" 50))"
 ws_rate="$(field "$ws_line" posted_per_s)"
 echo "  WebSocket rate       $ws_rate events/s posted  (asked $WS_RATE:" \
@@ -334,4 +416,7 @@ fi
 echo "RESULT events_per_s_c16=$f16 events_per_s_c64=$f64 events_per_s_c256=$f256" \
     "p50_ms_c64=$p50_64 p99_ms_c64=$p99_64 nginx_rps_c64=$n64 pg_events_per_s_c16=$pg16" \
     "pg_events_per_s_c64=$pg64 redis_events_per_s_c64=$r64 ratio_vs_nginx=$ratio_nginx" \
-    "ratio_vs_pg=$ratio_pg ratio_vs_redis=$ratio_redis ws_p99_ms=$ws_p99"
+    "ratio_vs_pg=$ratio_pg ratio_vs_redis=$ratio_redis ws_p99_ms=$ws_p99" \
+    "tls_events_per_s_c16=$(per_s "tls 16") tls_events_per_s_c64=$t64 tls_p99_ms_c64=$(field "${rows["tls 64"]}" p99_ms)" \
+    "head_rps_c64=$h64 tls_head_rps_c64=$th64 live_rps_c64=$l64" \
+    "tls_read_ratio=$tls_read_ratio tls_auth_ratio=$tls_ratio"

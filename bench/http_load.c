@@ -6,10 +6,18 @@
  *   bench_http_load free-port
  *       prints a free TCP port on 127.0.0.1 (bind to port 0, read it back, close).
  *   bench_http_load http --port P --connections N --seconds S --expect STATUS [--threads T]
+ *                   [--login TENANT:USER] [--tls CERT] [--get PATH]
  *       keep-alive HTTP/1.1 connections (epoll, non-blocking), each posting one GoodsReceived
- *       event at a time to POST /api/v1/events with the development actor headers. Every event
- *       has a fresh id and a fresh handling unit, so that foutad appends each one (201). The same
- *       requests go to nginx, which answers 204 without storing anything: the HTTP ceiling.
+ *       event at a time to POST /api/v1/events. Every event has a fresh id and a fresh handling
+ *       unit, so that foutad appends each one (201). The same requests go to nginx, which
+ *       answers 204 without storing anything: the HTTP ceiling. With --get, each request is
+ *       GET PATH instead (a read's cost). With --tls, every connection speaks TLS (OpenSSL,
+ *       handshakes done before the timed window, the server's certificate checked against
+ *       CERT): the keep-alive cost of TLS on the same requests.
+ *
+ *   Every mode but free-port takes --login TENANT:USER: it first signs in (POST
+ *   /api/v1/auth/login, password from the environment's BENCH_PASSWORD, never a command line)
+ *   and sends the access token as "Authorization: Bearer" on every request, as an app does.
  *   bench_http_load pg --conninfo STR --connections N --seconds S
  *       libpq, one connection per client thread, a prepared INSERT of the same event (uuid id,
  *       stream, type, jsonb payload, recorded_at now()) in its own transaction (autocommit).
@@ -52,12 +60,15 @@
 
 #include <hiredis/hiredis.h>
 #include <libpq-fe.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include "bench/hist.h"
 
 #define CONNECTIONS_MAX    4096
 #define THREADS_MAX        16
 #define SECONDS_MAX        600.0
-#define REQUEST_BYTES_MAX  2048
+#define REQUEST_BYTES_MAX  4096
 #define RESPONSE_BYTES_MAX 16384
 #define EVENT_BYTES_MAX    1024
 #define NAME_BYTES         48
@@ -72,9 +83,11 @@
 #define ERRORS_SHOWN       3
 #define NS_PER_S           1000000000ull
 #define NS_PER_US          1000ull
-#define EVENT_ROLE         "store_raw" /* a role the catalog allows to post GoodsReceived */
+#define AUTH_LINE_MAX      1200 /* "Authorization: Bearer <access token>\r\n" */
+#define PATH_BYTES_MAX     256
 
-_Static_assert(EVENT_BYTES_MAX + 512 <= REQUEST_BYTES_MAX, "an event and its headers fit");
+_Static_assert(EVENT_BYTES_MAX + 512 + AUTH_LINE_MAX <= REQUEST_BYTES_MAX,
+               "an event, its headers and the token fit");
 
 /* ---- Small helpers. ---- */
 
@@ -194,6 +207,18 @@ static int event_json(char *out, size_t size, const event_names_t *names, int64_
                     names->id, occurred_at_us, payload);
 }
 
+/* The signed-in user's "Authorization: Bearer ...\r\n" line (sign_in), "" when the run did not
+ * sign in (nginx, /health/live). */
+static char auth_line[AUTH_LINE_MAX];
+
+/* A GET of path with the token: the read runs' request, always the same bytes. */
+static size_t get_request(char *out, size_t size, const char *path)
+{
+    int len = snprintf(out, size, "GET %s HTTP/1.1\r\nHost: bench\r\n%s\r\n", path, auth_line);
+    assert(len > 0 && (size_t)len < size);
+    return (size_t)len;
+}
+
 /* The whole POST /api/v1/events request of one event; returns its length. */
 static size_t event_request(char *out, size_t size, const event_names_t *names,
                             int64_t occurred_at_us)
@@ -203,10 +228,8 @@ static size_t event_request(char *out, size_t size, const event_names_t *names,
     assert(body_len > 0 && (size_t)body_len < sizeof(body));
     int len = snprintf(out, size,
                        "POST /api/v1/events HTTP/1.1\r\nHost: bench\r\n"
-                       "Content-Type: application/json\r\nX-Fouta-User: bench\r\n"
-                       "X-Fouta-Role: " EVENT_ROLE "\r\nX-Fouta-Device: bench-1\r\n"
-                       "Content-Length: %d\r\n\r\n%s",
-                       body_len, body);
+                       "Content-Type: application/json\r\n%sContent-Length: %d\r\n\r\n%s",
+                       auth_line, body_len, body);
     assert(len > 0 && (size_t)len < size);
     return (size_t)len;
 }
@@ -270,6 +293,105 @@ static void send_all(int fd, const char *bytes, size_t len)
     }
 }
 
+/* ---- Links: a TCP connection, with TLS over it when the run has --tls. ---- */
+
+/* The client side of --tls: TLS 1.2 or 1.3, the server's certificate verified against the file
+ * given (the development certificate is its own anchor). NULL for plain HTTP. */
+static SSL_CTX *tls_ctx;
+
+typedef struct {
+    int fd;
+    SSL *ssl; /* NULL on a plain connection */
+} link_t;
+
+static void tls_die(const char *what)
+{
+    char reason[256] = "";
+    ERR_error_string_n(ERR_get_error(), reason, sizeof(reason));
+    die(what, reason);
+}
+
+static void tls_setup(const char *ca_file)
+{
+    tls_ctx = SSL_CTX_new(TLS_client_method());
+    if (tls_ctx == NULL)
+        tls_die("SSL_CTX_new");
+    SSL_CTX_set_min_proto_version(tls_ctx, TLS1_2_VERSION);
+    if (SSL_CTX_load_verify_locations(tls_ctx, ca_file, NULL) != 1)
+        tls_die("the --tls certificate");
+    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(tls_ctx), X509_V_FLAG_PARTIAL_CHAIN);
+    SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
+
+/* Connects (blocking) and, with --tls, completes the handshake before any timed request. */
+static link_t link_open(int port)
+{
+    link_t link = {.fd = connect_loopback(port), .ssl = NULL};
+    if (tls_ctx == NULL)
+        return link;
+    link.ssl = SSL_new(tls_ctx);
+    if (link.ssl == NULL || SSL_set_fd(link.ssl, link.fd) != 1)
+        tls_die("SSL_new");
+    SSL_set_tlsext_host_name(link.ssl, "localhost");
+    if (SSL_connect(link.ssl) != 1)
+        tls_die("TLS handshake");
+    return link;
+}
+
+static void link_close(link_t *link)
+{
+    if (link->ssl != NULL) {
+        SSL_shutdown(link->ssl);
+        SSL_free(link->ssl);
+        link->ssl = NULL;
+    }
+    if (link->fd >= 0)
+        close(link->fd);
+    link->fd = -1;
+}
+
+/* send() or SSL_write(): bytes taken, or -1 with errno EAGAIN (try again when the socket is
+ * ready) or another errno. */
+static ssize_t link_send(link_t *link, const char *bytes, size_t len)
+{
+    if (link->ssl == NULL)
+        return send(link->fd, bytes, len, MSG_NOSIGNAL);
+    int n = SSL_write(link->ssl, bytes, (int)len);
+    if (n > 0)
+        return n;
+    int error = SSL_get_error(link->ssl, n);
+    ERR_clear_error();
+    errno = error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ ? EAGAIN : EPIPE;
+    return -1;
+}
+
+/* recv() or SSL_read(): bytes read, 0 when the peer closed, -1 with errno as link_send. */
+static ssize_t link_recv(link_t *link, char *bytes, size_t size)
+{
+    if (link->ssl == NULL)
+        return recv(link->fd, bytes, size, 0);
+    int n = SSL_read(link->ssl, bytes, (int)size);
+    if (n > 0)
+        return n;
+    int error = SSL_get_error(link->ssl, n);
+    ERR_clear_error();
+    if (error == SSL_ERROR_ZERO_RETURN)
+        return 0;
+    errno = error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ ? EAGAIN : EPIPE;
+    return -1;
+}
+
+static void link_send_all(link_t *link, const char *bytes, size_t len)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t n = link_send(link, bytes + done, len - done);
+        if (n <= 0)
+            die("send", n < 0 ? strerror(errno) : "closed");
+        done += (size_t)n;
+    }
+}
+
 /* ---- Options: "--name value" pairs. ---- */
 
 typedef struct {
@@ -282,6 +404,9 @@ typedef struct {
     unsigned subscribers;
     unsigned rate;
     unsigned posters;
+    const char *tls_ca;   /* --tls FILE: HTTPS, the server's certificate checked against FILE */
+    const char *login;    /* --login TENANT:USER: sign in first (password: BENCH_PASSWORD) */
+    const char *get_path; /* --get PATH: GET PATH instead of posting events */
 } options_t;
 
 static unsigned parse_unsigned(const char *name, const char *text, unsigned low, unsigned high)
@@ -314,7 +439,15 @@ static void options_parse(options_t *options, int argc, char **argv)
             options->subscribers = parse_unsigned(name, value, 1, CONNECTIONS_MAX);
         else if (strcmp(name, "--rate") == 0)
             options->rate = parse_unsigned(name, value, 1, 1000000);
-        else if (strcmp(name, "--posters") == 0)
+        else if (strcmp(name, "--tls") == 0)
+            options->tls_ca = value;
+        else if (strcmp(name, "--login") == 0)
+            options->login = value;
+        else if (strcmp(name, "--get") == 0) {
+            if (value[0] != '/' || strlen(value) >= PATH_BYTES_MAX)
+                die("bad value for", name);
+            options->get_path = value;
+        } else if (strcmp(name, "--posters") == 0)
             options->posters = parse_unsigned(name, value, 1, WS_POSTERS_MAX);
         else if (strcmp(name, "--seconds") == 0) {
             options->seconds = strtod(value, NULL);
@@ -339,7 +472,7 @@ static void report(const char *mode, unsigned clients, uint64_t in_window, uint6
 /* ---- http: keep-alive connections on epoll, one request in flight on each. ---- */
 
 typedef struct {
-    int fd;
+    link_t link;
     uint32_t client;
     uint64_t counter;
     char out[REQUEST_BYTES_MAX];
@@ -363,8 +496,8 @@ typedef struct {
 static bool http_flush(http_conn_t *conn)
 {
     while (conn->out_sent < conn->out_len) {
-        ssize_t n = send(conn->fd, conn->out + conn->out_sent, conn->out_len - conn->out_sent,
-                         MSG_NOSIGNAL);
+        ssize_t n =
+            link_send(&conn->link, conn->out + conn->out_sent, conn->out_len - conn->out_sent);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return true;
         if (n <= 0)
@@ -374,11 +507,15 @@ static bool http_flush(http_conn_t *conn)
     return true;
 }
 
-static bool http_send_next(http_conn_t *conn)
+static bool http_send_next(http_conn_t *conn, const char *get_path)
 {
-    event_names_t names;
-    event_names(&names, conn->client, conn->counter++);
-    conn->out_len = event_request(conn->out, sizeof(conn->out), &names, wall_us());
+    if (get_path != NULL) {
+        conn->out_len = get_request(conn->out, sizeof(conn->out), get_path);
+    } else {
+        event_names_t names;
+        event_names(&names, conn->client, conn->counter++);
+        conn->out_len = event_request(conn->out, sizeof(conn->out), &names, wall_us());
+    }
     conn->out_sent = 0;
     conn->busy = true;
     conn->sent_ns = now_ns();
@@ -390,7 +527,8 @@ static bool http_send_next(http_conn_t *conn)
 static bool http_readable(http_thread_t *thread, http_conn_t *conn)
 {
     for (;;) {
-        ssize_t n = recv(conn->fd, conn->in + conn->in_len, sizeof(conn->in) - conn->in_len, 0);
+        ssize_t n =
+            link_recv(&conn->link, conn->in + conn->in_len, sizeof(conn->in) - conn->in_len);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return true;
         if (n <= 0)
@@ -413,7 +551,7 @@ static bool http_readable(http_thread_t *thread, http_conn_t *conn)
         memmove(conn->in, conn->in + len, conn->in_len - (size_t)len);
         conn->in_len -= (size_t)len;
         conn->busy = false;
-        if (done < thread->end_ns && !http_send_next(conn))
+        if (done < thread->end_ns && !http_send_next(conn, thread->options->get_path))
             return false;
     }
 }
@@ -427,13 +565,13 @@ static void *http_thread_main(void *data)
     for (unsigned i = 0; i < thread->count; i++) {
         struct epoll_event event = {.events = EPOLLIN | EPOLLOUT | EPOLLET,
                                     .data.ptr = &thread->conns[i]};
-        if (epoll_ctl(epoll, EPOLL_CTL_ADD, thread->conns[i].fd, &event) != 0)
+        if (epoll_ctl(epoll, EPOLL_CTL_ADD, thread->conns[i].link.fd, &event) != 0)
             die("epoll_ctl", strerror(errno));
     }
     sleep_until_ns(thread->start_ns);
     unsigned busy = 0;
     for (unsigned i = 0; i < thread->count; i++) {
-        if (!http_send_next(&thread->conns[i]))
+        if (!http_send_next(&thread->conns[i], thread->options->get_path))
             die("send", "connection lost at the start");
         busy++;
     }
@@ -443,7 +581,7 @@ static void *http_thread_main(void *data)
         int ready = epoll_wait(epoll, events, EPOLL_EVENTS, 10);
         for (int e = 0; e < ready; e++) {
             http_conn_t *conn = events[e].data.ptr;
-            if (conn->fd < 0)
+            if (conn->link.fd < 0)
                 continue;
             bool ok = true;
             if (events[e].events & EPOLLOUT)
@@ -453,8 +591,7 @@ static void *http_thread_main(void *data)
             if (!ok) {
                 thread->errors++;
                 show_error("connection lost", "", 0);
-                close(conn->fd);
-                conn->fd = -1;
+                link_close(&conn->link);
                 conn->busy = false;
             }
         }
@@ -476,9 +613,9 @@ static int run_http(const options_t *options)
     http_conn_t *conns = xcalloc(options->connections, sizeof(*conns));
     http_thread_t *workers = xcalloc(threads, sizeof(*workers));
     for (unsigned i = 0; i < options->connections; i++) {
-        conns[i].fd = connect_loopback(options->port);
+        conns[i].link = link_open(options->port);
         conns[i].client = i;
-        set_nonblocking(conns[i].fd);
+        set_nonblocking(conns[i].link.fd);
     }
     uint64_t start = now_ns() + NS_PER_S / 10;
     uint64_t end = start + (uint64_t)(options->seconds * NS_PER_S);
@@ -503,9 +640,9 @@ static int run_http(const options_t *options)
         errors += workers[t].errors;
     }
     for (unsigned i = 0; i < options->connections; i++)
-        if (conns[i].fd >= 0)
-            close(conns[i].fd);
-    report("http", options->connections, in_window, errors, options->seconds, hist);
+        link_close(&conns[i].link);
+    report(options->get_path != NULL ? "get" : "http", options->connections, in_window, errors,
+           options->seconds, hist);
     free(hist);
     free(workers);
     free(conns);
@@ -666,13 +803,13 @@ typedef struct {
 } ws_tally_t;
 
 /* Sends a request on a blocking connection and reads one whole answer into in. */
-static int http_exchange(int fd, const char *request, size_t len, char *in, size_t size)
+static int http_exchange(link_t *link, const char *request, size_t len, char *in, size_t size)
 {
-    send_all(fd, request, len);
+    link_send_all(link, request, len);
     size_t have = 0;
     int status = 0;
     for (;;) {
-        ssize_t n = recv(fd, in + have, size - 1 - have, 0);
+        ssize_t n = link_recv(link, in + have, size - 1 - have);
         if (n <= 0)
             die("recv", n < 0 ? strerror(errno) : "closed");
         have += (size_t)n;
@@ -696,7 +833,7 @@ static void *ws_poster_main(void *data)
 {
     ws_poster_t *poster = data;
     const options_t *options = poster->options;
-    int fd = connect_loopback(options->port);
+    link_t link = link_open(options->port);
     char request[REQUEST_BYTES_MAX], answer[RESPONSE_BYTES_MAX];
     uint64_t slot_ns = NS_PER_S / options->rate;
     uint64_t end_ns = poster->start_ns + (uint64_t)(options->seconds * NS_PER_S);
@@ -713,7 +850,7 @@ static void *ws_poster_main(void *data)
         int64_t sent = wall_us();
         poster->late += sent > occurred + WS_LATE_US;
         size_t len = event_request(request, sizeof(request), &names, occurred);
-        int status = http_exchange(fd, request, len, answer, sizeof(answer));
+        int status = http_exchange(&link, request, len, answer, sizeof(answer));
         int64_t acked = wall_us();
         hist_add(&poster->post, acked > sent ? (uint64_t)(acked - sent) : 0);
         uint64_t seq = 0;
@@ -728,7 +865,7 @@ static void *ws_poster_main(void *data)
         poster->posted++;
         poster->last_ack_us = acked;
     }
-    close(fd);
+    link_close(&link);
     atomic_fetch_sub(&ws_posters_running, 1);
     return NULL;
 }
@@ -736,10 +873,14 @@ static void *ws_poster_main(void *data)
 static void ws_open(ws_sub_t *sub, int port)
 {
     sub->fd = connect_loopback(port);
-    static const char upgrade[] = "GET /api/v1/ws HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\n"
-                                  "Connection: Upgrade\r\nSec-WebSocket-Key: "
-                                  "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    send_all(sub->fd, upgrade, sizeof(upgrade) - 1);
+    char upgrade[REQUEST_BYTES_MAX];
+    int len = snprintf(upgrade, sizeof(upgrade),
+                       "GET /api/v1/ws HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                       auth_line);
+    assert(len > 0 && (size_t)len < sizeof(upgrade));
+    send_all(sub->fd, upgrade, (size_t)len);
     for (;;) {
         ssize_t n = recv(sub->fd, sub->in + sub->in_len, sizeof(sub->in) - 1 - sub->in_len, 0);
         if (n <= 0)
@@ -874,14 +1015,14 @@ static void ws_receive(const options_t *options, ws_sub_t *subs, const ws_poster
 /* The head sequence before the run (GET /api/v1/head). */
 static uint64_t head_seq(int port)
 {
-    int fd = connect_loopback(port);
-    static const char request[] = "GET /api/v1/head HTTP/1.1\r\nHost: bench\r\n\r\n";
-    char answer[RESPONSE_BYTES_MAX];
+    link_t link = link_open(port);
+    char request[REQUEST_BYTES_MAX], answer[RESPONSE_BYTES_MAX];
+    size_t len = get_request(request, sizeof(request), "/api/v1/head");
     uint64_t seq = 0;
-    if (http_exchange(fd, request, sizeof(request) - 1, answer, sizeof(answer)) != 200 ||
+    if (http_exchange(&link, request, len, answer, sizeof(answer)) != 200 ||
         !json_u64(answer, strlen(answer), "\"seq\":", &seq))
         die("GET /api/v1/head", answer);
-    close(fd);
+    link_close(&link);
     return seq;
 }
 
@@ -954,6 +1095,45 @@ static int run_ws(const options_t *options)
     return complete ? 0 : 1;
 }
 
+/* ---- Signing in: one POST /api/v1/auth/login before the run, like an app at its start. ---- */
+
+/* Signs in as TENANT:USER with the password of BENCH_PASSWORD and keeps the access token's
+ * Authorization line for every request of the run. The token lives for foutad's --access-ttl
+ * (15 minutes by default), far longer than a run. */
+static void sign_in(const options_t *options)
+{
+    const char *colon = strchr(options->login, ':');
+    const char *password = getenv("BENCH_PASSWORD");
+    if (colon == NULL || password == NULL || strpbrk(options->login, "\"\\") != NULL ||
+        strpbrk(password, "\"\\") != NULL)
+        die("--login TENANT:USER needs", "BENCH_PASSWORD (no quote or backslash in any)");
+    char body[512], request[REQUEST_BYTES_MAX], answer[RESPONSE_BYTES_MAX];
+    int body_len =
+        snprintf(body, sizeof(body), "{\"tenant\":\"%.*s\",\"user\":\"%s\",\"password\":\"%s\"}",
+                 (int)(colon - options->login), options->login, colon + 1, password);
+    if (body_len < 0 || (size_t)body_len >= sizeof(body))
+        die("--login", "too long");
+    int len = snprintf(request, sizeof(request),
+                       "POST /api/v1/auth/login HTTP/1.1\r\nHost: bench\r\n"
+                       "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+                       body_len, body);
+    assert(len > 0 && (size_t)len < sizeof(request));
+    link_t link = link_open(options->port);
+    int status = http_exchange(&link, request, (size_t)len, answer, sizeof(answer));
+    link_close(&link);
+    const char *key = "\"access_token\":\"";
+    const char *token = status == 200 ? strstr(answer, key) : NULL;
+    if (token == NULL)
+        die("sign-in refused",
+            strstr(answer, "\r\n\r\n") != NULL ? strstr(answer, "\r\n\r\n") + 4 : "");
+    token += strlen(key);
+    size_t token_len = strcspn(token, "\"");
+    len = snprintf(auth_line, sizeof(auth_line), "Authorization: Bearer %.*s\r\n", (int)token_len,
+                   token);
+    if (len < 0 || (size_t)len >= sizeof(auth_line))
+        die("sign-in", "the access token is too long");
+}
+
 /* ---- free-port and main. ---- */
 
 static int run_free_port(void)
@@ -982,6 +1162,16 @@ int main(int argc, char **argv)
     const char *mode = argv[1];
     if (strcmp(mode, "free-port") == 0)
         return run_free_port();
+    if (options.tls_ca != NULL) {
+        if (strcmp(mode, "http") != 0)
+            die("--tls is for", "the http mode");
+        tls_setup(options.tls_ca);
+    }
+    if (options.login != NULL) {
+        if (options.port == 0)
+            die("--login needs", "--port");
+        sign_in(&options);
+    }
     if (strcmp(mode, "http") == 0)
         return run_http(&options);
     if (strcmp(mode, "pg") == 0) {
