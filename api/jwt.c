@@ -89,6 +89,10 @@ long api_b64url_decode(const char *text, size_t len, uint8_t *out, size_t size)
             out[o++] = (uint8_t)(acc >> bits);
         }
     }
+    /* The bits past the last byte must be zero: a text has one spelling, so a signed token
+     * cannot be varied into another string that still verifies. */
+    if ((acc & ((1u << bits) - 1u)) != 0)
+        return -1;
     return (long)o;
 }
 
