@@ -323,6 +323,7 @@ api_handled_t api_h_login(api_conn_t *conn);
 api_handled_t api_h_refresh(api_conn_t *conn);
 api_handled_t api_h_logout(api_conn_t *conn);
 api_handled_t api_h_password(api_conn_t *conn);
+api_handled_t api_h_person_erase(api_conn_t *conn); /* h_persons.c */
 
 /* ---- guard.c: rate limits, CORS, the token, the tenant, the route's roles ---- */
 
@@ -338,11 +339,16 @@ bool api_cors_origin_allowed(const api_server_t *server, const char *origin);
 /* Called on the loop thread when the engine finished an append of conn (h_events.c). */
 void api_events_append_done(api_conn_t *conn);
 void api_events_free(api_conn_t *conn);
+/* Appends a PersonDataErased event (a jansson json_t *, which this takes) as POST
+ * /api/v1/events would, destroying the person's key once the event is valid: only the erasure
+ * route records that type (h_persons.c). */
+api_handled_t api_events_post_erasure(api_conn_t *conn, void *event);
 
 /* ---- record_json.c ---- */
 
-/* Appends a stored record as the JSON object readers get. Returns 0 or FL_ECORRUPT. */
-int api_record_json(api_buf_t *out, const eng_record_t *record);
+/* Appends a stored record as the JSON object readers get, its personal data decrypted with
+ * tenant's keys (seal.c). Returns 0, FL_ECORRUPT or FL_ENOMEM. */
+int api_record_json(api_buf_t *out, const eng_record_t *record, struct api_tenant *tenant);
 
 /* ETag of everything readable now: W/"<head seq>". Answers 304 and returns true when the
  * request's If-None-Match names it. */

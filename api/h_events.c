@@ -39,6 +39,7 @@ typedef struct {
     uint32_t count;
     bool single;
     bool atomic;
+    bool erasure; /* the erasure route's PersonDataErased (h_persons.c) */
     api_actor_t actor;
     eng_append_req_t req;
     api_conn_t *conn;
@@ -155,6 +156,60 @@ static int check_blobs(api_tenant_t *tenant, const ev_field_t *fields, uint32_t 
     return 0;
 }
 
+#define ERASURE_TYPE "PersonDataErased"
+
+/* PersonDataErased only comes from the erasure route, which destroys the person's key here,
+ * once the event is known valid and before it is appended (a retry finds the key erased
+ * already and records the erasure). */
+static int erase_person(api_conn_t *conn, const append_t *a, json_t *json, ev_error_t *error)
+{
+    if (!a->erasure) {
+        snprintf(error->path, sizeof(error->path), "type");
+        snprintf(error->message, sizeof(error->message),
+                 "PersonDataErased is recorded by POST /api/v1/persons/{person}/erase, which "
+                 "destroys the person's key");
+        return FL_EFORBIDDEN;
+    }
+    const char *person =
+        json_string_value(json_object_get(json_object_get(json, "payload"), "person_id"));
+    int rc = api_pii_erase(conn->server->auth, conn->tenant->name, person);
+    if (rc == 0 || rc == FL_EERASED)
+        return 0;
+    snprintf(error->path, sizeof(error->path), "path:person");
+    snprintf(error->message, sizeof(error->message), "%s",
+             rc == FL_ENOENT ? "no personal data of this person was ever encrypted here"
+                             : "the person's key could not be destroyed");
+    return rc;
+}
+
+/* Replaces the decoded event by the same event with its sensitive fields sealed (seal.c). */
+static int seal(api_conn_t *conn, append_t *a, json_t *json, ev_error_t *error)
+{
+    json_t *copy = json_deep_copy(json);
+    if (copy == NULL)
+        return FL_ENOMEM;
+    const ev_type_t *type = a->scratch.type;
+    int rc = api_seal_event(conn->tenant, type, copy);
+    if (rc == 0) {
+        rc = ev_decode_object_flags(
+            copy, &(ev_actor_t){.user = a->actor.user, .role = a->actor.role,
+                                .device = a->actor.device},
+            EV_DECODE_SEALED, &a->scratch, error);
+        if (rc != 0) { /* the catalog and the sealing disagree: a bug, never the client's */
+            api_log(API_LOG_ERROR, conn->req.request_id, "a sealed event does not decode",
+                    ",\"type\":\"%s\",\"error\":\"%s\"", type->name, fl_errname(rc));
+            rc = FL_EINTERNAL;
+        }
+    }
+    json_decref(copy);
+    if (rc != 0) {
+        snprintf(error->path, sizeof(error->path), "payload");
+        snprintf(error->message, sizeof(error->message),
+                 "the personal data could not be encrypted");
+    }
+    return rc;
+}
+
 /* Decodes member index of the request; on failure answers the problem and returns non-zero. */
 static int decode_one(api_conn_t *conn, append_t *a, json_t *json, uint32_t index)
 {
@@ -173,6 +228,14 @@ static int decode_one(api_conn_t *conn, append_t *a, json_t *json, uint32_t inde
             snprintf(error.message, sizeof(error.message),
                      "no photo with this SHA-256 was uploaded (POST /api/v1/blobs first)");
         }
+        if (rc == 0 && strcmp(a->scratch.type->name, ERASURE_TYPE) == 0)
+            rc = erase_person(conn, a, json, &error);
+        if (rc == 0 && ev_type_sensitive(a->scratch.type))
+            rc = seal(conn, a, json, &error);
+        if (rc != 0 && error.path[0] != '\0' && a->single)
+            snprintf(path, sizeof(path), "%s", error.path);
+        else if (rc != 0 && error.path[0] != '\0')
+            snprintf(path, sizeof(path), "[%u].%s", index, error.path);
     } else if (a->single) {
         snprintf(path, sizeof(path), "%s", error.path);
     } else {
@@ -298,13 +361,14 @@ static int decode_all(api_conn_t *conn, append_t *a, json_t *json)
     return 0;
 }
 
-api_handled_t api_h_events_post(api_conn_t *conn)
+/* The connection's append context, made on its first append. NULL: answered already. */
+static append_t *context_of(api_conn_t *conn)
 {
     if (conn->append == NULL) {
         conn->append = calloc(1, sizeof(append_t));
         if (conn->append == NULL) {
             api_problem(conn, FL_ENOMEM, "", "", "");
-            return API_DONE;
+            return NULL;
         }
     }
     append_t *a = conn->append;
@@ -312,14 +376,15 @@ api_handled_t api_h_events_post(api_conn_t *conn)
     int rc = api_request_actor(conn, &a->actor);
     if (rc != 0) {
         api_problem(conn, rc, "header:Authorization", "the access token names who posts", "");
-        return API_DONE;
+        return NULL;
     }
-    if (atomic_param(conn, &a->atomic) != 0)
-        return API_DONE;
-    json_t *json = parse_body(conn, a);
-    if (json == NULL)
-        return API_DONE;
-    rc = decode_all(conn, a, json);
+    return a;
+}
+
+/* Decodes json (taken) and hands the events to the writer. */
+static api_handled_t submit(api_conn_t *conn, append_t *a, json_t *json)
+{
+    int rc = decode_all(conn, a, json);
     json_decref(json);
     if (rc != 0)
         return API_DONE;
@@ -344,6 +409,32 @@ api_handled_t api_h_events_post(api_conn_t *conn)
         return API_DONE;
     }
     return API_ASYNC;
+}
+
+api_handled_t api_h_events_post(api_conn_t *conn)
+{
+    append_t *a = context_of(conn);
+    if (a == NULL)
+        return API_DONE;
+    a->erasure = false;
+    if (atomic_param(conn, &a->atomic) != 0)
+        return API_DONE;
+    json_t *json = parse_body(conn, a);
+    if (json == NULL)
+        return API_DONE;
+    return submit(conn, a, json);
+}
+
+api_handled_t api_events_post_erasure(api_conn_t *conn, void *event)
+{
+    append_t *a = context_of(conn);
+    if (a == NULL) {
+        json_decref(event);
+        return API_DONE;
+    }
+    a->erasure = true;
+    a->atomic = false;
+    return submit(conn, a, event);
 }
 
 static void position_json(api_buf_t *out, const append_t *a, uint32_t i)

@@ -1,7 +1,8 @@
 /*
  * record_json.c: a stored record as readers see it (JSON), and the ETag that lets polling apps
  * skip a read when nothing was appended. Every view the API serves is derived from the log, so
- * the head sequence names the version of all of them at once.
+ * the head sequence names the version of all of them at once. Personal data is decrypted here,
+ * for the reader, and only here (seal.c).
  */
 #include "api/api_int.h"
 
@@ -15,8 +16,12 @@ static void json_text(api_buf_t *out, eng_str_t text)
     api_buf_json_str(out, text.ptr, text.len);
 }
 
-static int payload_json(api_buf_t *out, const eng_record_t *record)
+/* The payload, its sensitive fields decrypted for the reader (seal.c); redacted gets the note
+ * of those that could not be. */
+static int payload_json(api_buf_t *out, const eng_record_t *record, api_tenant_t *tenant,
+                        char *redacted)
 {
+    redacted[0] = '\0';
     char name[ENG_TYPE_LEN_MAX + 1];
     size_t len = record->type.len < ENG_TYPE_LEN_MAX ? record->type.len : ENG_TYPE_LEN_MAX;
     memcpy(name, record->type.ptr, len);
@@ -30,8 +35,9 @@ static int payload_json(api_buf_t *out, const eng_record_t *record)
     while (size <= PAYLOAD_JSON_BYTES_MAX) {
         if (!api_buf_reserve(out, size))
             return FL_ENOMEM;
-        int written = ev_payload_to_json(type, record->schema_version, record->payload,
-                                         record->payload_len, out->data + out->len, size);
+        int written = api_reveal_payload(tenant, type, record->schema_version, record->payload,
+                                         record->payload_len, out->data + out->len, size,
+                                         redacted);
         if (written >= 0) {
             out->len += (size_t)written;
             return 0;
@@ -43,7 +49,7 @@ static int payload_json(api_buf_t *out, const eng_record_t *record)
     return FL_ETOOBIG;
 }
 
-int api_record_json(api_buf_t *out, const eng_record_t *record)
+int api_record_json(api_buf_t *out, const eng_record_t *record, api_tenant_t *tenant)
 {
     api_buf_printf(out, "{\"seq\":%llu,\"id\":", (unsigned long long)record->seq);
     api_buf_json_uuid(out, record->id);
@@ -76,7 +82,12 @@ int api_record_json(api_buf_t *out, const eng_record_t *record)
     api_buf_str(out, ",\"prev_hash\":");
     api_buf_json_hex(out, record->prev_hash, ENG_HASH_BYTES);
     api_buf_str(out, ",\"payload\":");
-    int rc = payload_json(out, record);
+    char redacted[API_REDACTED_BYTES_MAX];
+    int rc = payload_json(out, record, tenant, redacted);
+    if (redacted[0] != '\0') {
+        api_buf_str(out, ",\"redacted\":");
+        api_buf_str(out, redacted);
+    }
     api_buf_str(out, "}");
     if (rc == 0 && out->oom)
         rc = FL_ENOMEM;

@@ -107,6 +107,10 @@ const api_route_t api_routes[] = {
     {POST, "/api/v1/auth/password", api_h_password, "setPassword",
      "Set a password: {user, password}; an admin for a user of the tenant, anyone for themselves",
      "204,400,401,403,404", "", 0, NULL},
+    {POST, "/api/v1/persons/{person}/erase", api_h_person_erase, "erasePerson",
+     "Erase a person's personal data (GDPR; admin): {reason, id?} destroys the key that "
+     "encrypted it (user:<user_id>, sub:<sub_id>) and records PersonDataErased; the chain stays",
+     "200,201,400,401,403,404", "", API_ROUTE_ADMIN, NULL},
     {GET, "/api/v1/openapi.json", api_h_openapi, "openapi", "This document", "200", "",
      API_ROUTE_PUBLIC, NULL},
     {GET, "/health/live", api_h_live, "live", "The process answers", "200", "", API_ROUTE_PUBLIC,

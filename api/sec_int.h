@@ -128,14 +128,42 @@ uint32_t api_auth_access_ttl(const api_auth_t *auth);
 
 /* The master key wraps every person's key: 32 bytes from a key file (hex) or FOUTA_MASTER_KEY. */
 int api_pii_init(api_auth_t *auth, const char *master_key_file, bool create);
-/* Encrypts text for person (tenant-wide id: "user:U1", "sub:S1") with that person's key
- * (made on first use): out gets "enc:v1:<key id>:<base64url of nonce|ciphertext|tag>". */
-int api_pii_encrypt(api_auth_t *auth, const char *tenant, const char *person, const char *text,
-                    size_t len, char *out, size_t size);
-/* Decrypts what api_pii_encrypt made: the plaintext length, FL_EERASED when the person's key
- * was destroyed, FL_ECORRUPT when the text or its tag is wrong. */
-int api_pii_decrypt(api_auth_t *auth, const char *tenant, const char *text, char *out, size_t size);
-/* Destroys a person's key (GDPR erasure): their ciphertexts can never be read again. */
+#define API_PII_PERSON_LEN_MAX 80 /* "<kind>:<id>": a catalog person kind and an id */
+/* The length of the sealed text of len bytes: prefix, key id, ':', base64url of the nonce, the
+ * ciphertext and the tag. */
+#define API_PII_SEALED_LEN(len) (EV_SEALED_PREFIX_LEN + 16 + 1 + (4 * (12 + (len) + 16) + 2) / 3)
+
+/* Seals text for person (tenant-wide id: "user:U1", "sub:S1") with that person's key, made on
+ * first use (or anew after an erasure): out gets "enc:v1:<key id>:<base64url>" and a NUL; the
+ * sealed length is returned. context (the event id and the field's path) makes the nonce with
+ * the text: the same context and text give the same bytes. FL_EINVAL (a bad tenant or person),
+ * FL_ETOOBIG (out is short), FL_EIO, FL_ENOSPC (the auth store). */
+int api_pii_encrypt(api_auth_t *auth, const char *tenant, const char *person, const char *context,
+                    const char *text, size_t len, char *out, size_t size);
+/* Opens what api_pii_encrypt sealed: the plaintext length (out gets no NUL), FL_EERASED when
+ * the person's key was destroyed, FL_ENOENT when the key is not in this auth store, FL_ECORRUPT
+ * when the text or its tag is wrong, FL_ETOOBIG when out is short. */
+int api_pii_decrypt(api_auth_t *auth, const char *tenant, const char *text, size_t text_len,
+                    char *out, size_t size);
+/* Destroys a person's key (GDPR erasure): their ciphertexts can never be read again. 0,
+ * FL_EERASED (erased already), FL_ENOENT (nothing of theirs was ever sealed), FL_EINVAL. */
 int api_pii_erase(api_auth_t *auth, const char *tenant, const char *person);
+
+/* ---- seal.c: sealing a posted event, revealing a stored one ---- */
+
+struct api_tenant;
+#define API_REDACTED_BYTES_MAX 1024 /* the "redacted" member of one record */
+
+/* Seals every sensitive string of the event object event (a jansson json_t *, validated on its
+ * plaintext already) in place, for the person its type names ("<person_kind>:<id>"), with the
+ * event's id and the field's path as context. 0, FL_EINVAL (the type names no person field),
+ * or api_pii_encrypt's codes. */
+int api_seal_event(struct api_tenant *tenant, const ev_type_t *type, void *event);
+/* A stored payload as JSON for a reader of tenant (ev_payload_to_json's contract): sealed
+ * fields decrypted, or null when they cannot be; redacted (at least API_REDACTED_BYTES_MAX
+ * bytes) gets the JSON object of those fields' paths, each "erased" or "unreadable", or "". */
+int api_reveal_payload(struct api_tenant *tenant, const ev_type_t *type, uint32_t schema_version,
+                       const uint8_t *payload, size_t payload_len, char *out, size_t size,
+                       char *redacted);
 
 #endif

@@ -103,6 +103,7 @@ struct api_ws {
 typedef struct {
     api_server_t *server;
     eng_ledger_t *ledger; /* the tenant's: a hub serves one tenant */
+    api_tenant_t *tenant; /* whose keys decrypt personal data for its subscribers */
     api_ws_t *subscribers;
     uint32_t count;
     uint64_t hub_next; /* the next sequence the hub will read (the round's end while one runs) */
@@ -438,7 +439,7 @@ static ws_frame_t *event_frame(hub_t *hub, const eng_record_t *record)
     api_buf_t *message = &hub->message;
     api_buf_reset(message);
     api_buf_str(message, "{\"kind\":\"event\",\"event\":");
-    if (api_record_json(message, record) != 0)
+    if (api_record_json(message, record, hub->tenant) != 0)
         return NULL;
     api_buf_str(message, "}");
     if (message->oom)
@@ -753,6 +754,7 @@ int api_ws_hub_init(api_server_t *server, api_tenant_t *tenant)
         return FL_ENOMEM;
     hub->server = server;
     hub->ledger = tenant->ledger;
+    hub->tenant = tenant;
     eng_head_t head;
     eng_head(hub->ledger, &head);
     hub->hub_next = head.seq + 1;

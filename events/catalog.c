@@ -255,6 +255,14 @@ static const ev_field_t period_closed[] = {
 
 /* ==== Desktop: users (admin) */
 
+/* Recorded by POST /api/v1/persons/{person}/erase once it destroyed the person's key. */
+static const ev_field_t person_data_erased[] = {
+    {.name = "person_id", .kind = EV_ID, .flags = EV_REQUIRED, .entity = "person",
+     .doc = "whose personal data: user:U1 for a user, sub:S1 for a subcontractor"},
+    {.name = "reason", .kind = EV_STRING, .flags = EV_REQUIRED, .min = 1,
+     .max = TEXT_REASON_MAX, .doc = "why (the request it answers)"},
+};
+
 static const ev_field_t user_invited[] = {
     {.name = "user_id", .kind = EV_ID, .flags = EV_REQUIRED, .entity = "user",
      .doc = "the new user's id"},
@@ -1611,6 +1619,12 @@ const ev_type_t ev_catalog[] = {
      .stream_kind = "period", .stream_field = "period_id",
      .fields = period_closed, .fields_count = COUNT(period_closed),
      .doc = "a reporting period was closed"},
+    {.name = "PersonDataErased", .schema_version = 1,
+     .roles = ROLE(ADMIN),
+     .stream_kind = "person", .stream_field = "person_id",
+     .fields = person_data_erased, .fields_count = COUNT(person_data_erased),
+     .doc = "a person's personal data was erased: their key is destroyed, the chain stays "
+            "(recorded only by POST /api/v1/persons/{person}/erase)"},
     {.name = "PreventiveMaintenanceDone", .schema_version = 1,
      .roles = ROLE(MECHANIC),
      .stream_kind = "loom", .stream_field = "loom_id",
@@ -1692,7 +1706,8 @@ const ev_type_t ev_catalog[] = {
      .roles = DESK | ROLE(STORE_SUBCONTRACT),
      .stream_kind = "sub", .stream_field = "sub_id",
      .fields = subcontractor_onboarded, .fields_count = COUNT(subcontractor_onboarded),
-     .doc = "a new subcontractor was set up"},
+     .doc = "a new subcontractor was set up",
+     .person_kind = "sub", .person_field = "sub_id"},
     {.name = "SubcontractorStatusChanged", .schema_version = 1,
      .roles = DESK | ROLE(STORE_SUBCONTRACT),
      .stream_kind = "sub", .stream_field = "sub_id",
@@ -1717,7 +1732,8 @@ const ev_type_t ev_catalog[] = {
      .roles = ROLE(ADMIN),
      .stream_kind = "user", .stream_field = "user_id",
      .fields = user_invited, .fields_count = COUNT(user_invited),
-     .doc = "a user was invited with a role"},
+     .doc = "a user was invited with a role",
+     .person_kind = "user", .person_field = "user_id"},
     {.name = "UserReactivated", .schema_version = 1,
      .roles = ROLE(ADMIN),
      .stream_kind = "user", .stream_field = "user_id",

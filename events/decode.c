@@ -25,6 +25,7 @@
 typedef struct {
     ev_event_t *out;
     ev_error_t *error;
+    uint32_t flags; /* EV_DECODE_SEALED */
     msgpack_packer packer;
     uint32_t payload_len;
     bool payload_full;
@@ -91,10 +92,33 @@ static const char *kind_name(ev_kind_t kind)
     return names[kind];
 }
 
+/* A sensitive field once sealed (EV_DECODE_SEALED): its plaintext limits were checked before
+ * sealing; the stored text only has to be sealed text of a bounded length. */
+static int check_sealed(decoder_t *d, const json_t *value)
+{
+    size_t len = json_string_length(value);
+    const char *text = json_string_value(value);
+    if (len < EV_SEALED_PREFIX_LEN || memcmp(text, EV_SEALED_PREFIX, EV_SEALED_PREFIX_LEN) != 0)
+        return fail(d, FL_EINVALID_VALUE, d->path, "a sensitive field must be sealed (%s...)",
+                    EV_SEALED_PREFIX);
+    if (len > EV_STRING_LEN_MAX)
+        return fail(d, FL_ETOO_LONG, d->path, "sealed text of at most %d bytes, not %zu",
+                    EV_STRING_LEN_MAX, len);
+    for (size_t i = EV_SEALED_PREFIX_LEN; i < len; i++)
+        if (!id_char(text[i]) || text[i] == '.')
+            return fail(d, FL_EINVALID_VALUE, d->path,
+                        "sealed text has only letters, digits and _ : - (found byte 0x%02x)",
+                        (unsigned char)text[i]);
+    pack_text(d, text, len);
+    return 0;
+}
+
 static int check_string(decoder_t *d, const ev_field_t *field, const json_t *value)
 {
     size_t len = json_string_length(value);
     const char *text = json_string_value(value);
+    if ((d->flags & EV_DECODE_SEALED) && (field->flags & EV_SENSITIVE))
+        return check_sealed(d, value);
     size_t len_max =
         field->max > 0 && field->max < EV_STRING_LEN_MAX ? (size_t)field->max : EV_STRING_LEN_MAX;
     if (len > len_max)
@@ -456,8 +480,14 @@ static int decode_payload(decoder_t *d, const json_t *root)
 
 int ev_decode_object(const void *json, const ev_actor_t *actor, ev_event_t *out, ev_error_t *error)
 {
+    return ev_decode_object_flags(json, actor, 0, out, error);
+}
+
+int ev_decode_object_flags(const void *json, const ev_actor_t *actor, uint32_t flags,
+                           ev_event_t *out, ev_error_t *error)
+{
     const json_t *root = json;
-    decoder_t d = {.out = out, .error = error};
+    decoder_t d = {.out = out, .error = error, .flags = flags};
     memset(error, 0, sizeof(*error));
     out->type = NULL;
     out->entities_count = 0;

@@ -76,6 +76,18 @@ typedef enum {
 #define EV_REQUIRED  1u /* absent is an error */
 #define EV_SENSITIVE 2u /* personal data: encrypted at rest (issue 5) */
 
+/*
+ * Sealed text: how a sensitive field is stored once foutad encrypted it (api/pii.c),
+ * "enc:v1:<key id>:<base64url>". The decoder checks sensitive fields against their plaintext
+ * limits, as the client sent them; with EV_DECODE_SEALED it instead requires every sensitive
+ * string to be sealed text (only [A-Za-z0-9_:-], up to EV_STRING_LEN_MAX bytes, whatever the
+ * field's own limits say), so that a payload holding ciphertext is accepted and one still holding
+ * plaintext is not. Readers of the ledger (projections, replay, exports) see sealed text.
+ */
+#define EV_SEALED_PREFIX     "enc:v1:"
+#define EV_SEALED_PREFIX_LEN 7
+#define EV_DECODE_SEALED     1u
+
 typedef struct ev_field {
     const char *name;
     ev_kind_t kind;
@@ -104,6 +116,11 @@ typedef struct {
     uint32_t fields_count;
     const char *doc;     /* one line: what happened on the shop floor */
     ev_upcast_fn upcast; /* NULL for types still at version 1 */
+    /* Whose personal data the type's EV_SENSITIVE fields are: the person "<person_kind>:<value
+     * of person_field>" ("user:U1", "sub:S1"), whose own key encrypts them. person_field is a
+     * required top-level ID field. Both NULL for a type without sensitive fields. */
+    const char *person_kind;
+    const char *person_field;
 } ev_type_t;
 
 /* The catalog. Types are sorted by name; ev_type_find is a binary search. */
@@ -112,6 +129,9 @@ extern const uint32_t ev_catalog_count;
 
 /* The type called name, or NULL. */
 const ev_type_t *ev_type_find(const char *name, size_t len);
+
+/* Whether any field of the type, at any depth, is EV_SENSITIVE. */
+bool ev_type_sensitive(const ev_type_t *type);
 
 /* A role's name ("weaver"), and back (EV_ROLE_COUNT when unknown). */
 const char *ev_role_name(ev_role_t role);
@@ -169,6 +189,11 @@ int ev_decode_json(const char *json, size_t len, const ev_actor_t *actor, ev_eve
  * jansson json_t *; the type is void to keep jansson out of this header. */
 int ev_decode_object(const void *json, const ev_actor_t *actor, ev_event_t *out, ev_error_t *error);
 
+/* The same with flags: EV_DECODE_SEALED (above) for a payload whose sensitive fields were
+ * sealed; a sensitive string that is not sealed text is then FL_EINVALID_VALUE. */
+int ev_decode_object_flags(const void *json, const ev_actor_t *actor, uint32_t flags,
+                           ev_event_t *out, ev_error_t *error);
+
 /*
  * Writes a stored payload (msgpack, as ev_decode made it) back to JSON text, upcasting records of
  * an older schema version to the current one. Writes at most size bytes with a NUL; returns the
@@ -176,6 +201,20 @@ int ev_decode_object(const void *json, const ev_actor_t *actor, ev_event_t *out,
  */
 int ev_payload_to_json(const ev_type_t *type, uint32_t schema_version, const uint8_t *payload,
                        size_t payload_len, char *out, size_t size);
+
+/*
+ * Reveals a sensitive string for a reader: given the field's path in the payload ("contact_name",
+ * "items[2].name") and its stored text, writes the text to show into out (at most size bytes,
+ * no NUL needed) and returns its length; or returns a negative code, and the field is shown as
+ * null (the callback records why, e.g. the person's key was erased).
+ */
+typedef int (*ev_reveal_cb)(const char *path, const char *text, size_t len, char *out, size_t size,
+                            void *data);
+
+/* ev_payload_to_json, with every EV_SENSITIVE string of the payload passed through reveal. */
+int ev_payload_to_json_reveal(const ev_type_t *type, uint32_t schema_version,
+                              const uint8_t *payload, size_t payload_len, char *out, size_t size,
+                              ev_reveal_cb reveal, void *data);
 
 /* The JSON Schema (OpenAPI 3.1) of a type's payload, as JSON text in a malloc'd string the
  * caller frees; NULL when out of memory. */

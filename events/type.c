@@ -31,6 +31,22 @@ const ev_type_t *ev_type_find(const char *name, size_t len)
     return NULL;
 }
 
+static bool fields_sensitive(const ev_field_t *fields, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        if (fields[i].flags & EV_SENSITIVE)
+            return true;
+        if (fields[i].kind == EV_OBJECTS && fields_sensitive(fields[i].items, fields[i].items_count))
+            return true;
+    }
+    return false;
+}
+
+bool ev_type_sensitive(const ev_type_t *type)
+{
+    return fields_sensitive(type->fields, type->fields_count);
+}
+
 static const char *const role_names[] = {
 #define EV_ROLE_TEXT(name, text) text,
     EV_ROLE_MAP(EV_ROLE_TEXT)

@@ -292,6 +292,10 @@ static void print_type_fields(const ev_type_t *type)
     printf("%c%s. Version %u; stream `%s-{%s}`; posted by ", toupper((unsigned char)type->doc[0]),
            type->doc + 1, type->schema_version, type->stream_kind, type->stream_field);
     print_roles(type->roles);
+    if (type->person_kind != NULL)
+        printf(". Its sensitive fields are the personal data of `%s:{%s}`, sealed with that "
+               "person's key",
+               type->person_kind, type->person_field);
     printf(".\n\n| field | kind | required | limits or values | unit | doc |\n");
     printf("|---|---|---|---|---|---|\n");
     print_field_rows("", type->fields, type->fields_count);

@@ -87,3 +87,31 @@ Test(catalog, every_role_of_the_plant_can_post_something)
     }
     cr_assert_eq(ev_role_parse("janitor", 7), EV_ROLE_COUNT);
 }
+
+Test(catalog, every_type_with_personal_data_names_the_person_it_belongs_to)
+{
+    uint32_t sensitive = 0;
+    for (uint32_t i = 0; i < ev_catalog_count; i++) {
+        const ev_type_t *type = &ev_catalog[i];
+        if (!ev_type_sensitive(type)) {
+            cr_assert_null(type->person_field, "%s names a person but has no sensitive field",
+                           type->name);
+            continue;
+        }
+        sensitive++;
+        cr_assert(type->person_kind != NULL && type->person_field != NULL,
+                  "%s has sensitive fields but names no person", type->name);
+        const ev_field_t *person = NULL;
+        for (uint32_t f = 0; f < type->fields_count; f++)
+            if (strcmp(type->fields[f].name, type->person_field) == 0)
+                person = &type->fields[f];
+        cr_assert_not_null(person, "%s.%s does not exist", type->name, type->person_field);
+        cr_assert(person->kind == EV_ID && (person->flags & EV_REQUIRED),
+                  "%s.%s must be a required id", type->name, type->person_field);
+        cr_assert(!(person->flags & EV_SENSITIVE), "%s: the person's id cannot be sealed",
+                  type->name);
+    }
+    cr_assert_geq(sensitive, 2); /* UserInvited, SubcontractorOnboarded */
+    cr_assert(ev_type_sensitive(ev_type_find("UserInvited", 11)));
+    cr_assert(!ev_type_sensitive(ev_type_find("PersonDataErased", 16)));
+}

@@ -355,3 +355,76 @@ Test(decode, a_fault_inside_an_array_of_objects_names_its_index)
     cr_assert_eq(ev_decode_json(good, strlen(good), &weaver, &event, &error), FL_EFORBIDDEN_ROLE,
                  "a weaver does not cut");
 }
+
+/* ---- sealed personal data (EV_DECODE_SEALED) */
+
+static json_t *onboarded(const char *contact_name)
+{
+    return json_pack("{s:s,s:s,s:I,s:{s:s,s:s,s:s,s:s}}", "id",
+                     "0190b2a0-7c1d-7000-8000-000000000001", "type", "SubcontractorOnboarded",
+                     "occurred_at_us", (json_int_t)1700000000000000, "payload", "sub_id", "S1",
+                     "name", "Brodeuse", "contact_name", contact_name, "location_id", "SUB-S1");
+}
+
+static const ev_actor_t desk = {.user = "u", .role = EV_ROLE_MANAGER, .device = ""};
+
+Test(decode, a_sealed_sensitive_field_is_accepted_beyond_its_plaintext_limit)
+{
+    char sealed[1024] = EV_SEALED_PREFIX "0123456789abcdef:";
+    size_t len = strlen(sealed);
+    memset(sealed + len, 'A', 600); /* contact_name's own limit is 200 bytes */
+    json_t *json = onboarded(sealed);
+    cr_assert_eq(ev_decode_object_flags(json, &desk, EV_DECODE_SEALED, &event, &error), 0, "%s",
+                 error.message);
+    /* The same text as plaintext is checked against the field's limit. */
+    cr_assert_eq(ev_decode_object(json, &desk, &event, &error), FL_ETOO_LONG);
+    cr_assert_str_eq(error.path, "payload.contact_name");
+    json_decref(json);
+}
+
+Test(decode, a_sensitive_field_left_in_plaintext_is_refused_when_sealing_is_required)
+{
+    json_t *json = onboarded("Amina Zitouni");
+    cr_assert_eq(ev_decode_object(json, &desk, &event, &error), 0);
+    cr_assert_eq(ev_decode_object_flags(json, &desk, EV_DECODE_SEALED, &event, &error),
+                 FL_EINVALID_VALUE);
+    cr_assert_str_eq(error.path, "payload.contact_name");
+    json_decref(json);
+    json = onboarded(EV_SEALED_PREFIX "0123456789abcdef:not base64!");
+    cr_assert_eq(ev_decode_object_flags(json, &desk, EV_DECODE_SEALED, &event, &error),
+                 FL_EINVALID_VALUE);
+    json_decref(json);
+}
+
+static int reveal_upper(const char *path, const char *text, size_t len, char *out, size_t size,
+                        void *data)
+{
+    (void)data;
+    cr_assert_str_eq(path, "contact_name");
+    if (strcmp(text, EV_SEALED_PREFIX "0123456789abcdef:gone") == 0)
+        return FL_EERASED;
+    cr_assert_leq(len, size);
+    for (size_t i = 0; i < len; i++)
+        out[i] = (char)(text[i] >= 'a' && text[i] <= 'z' ? text[i] - 32 : text[i]);
+    return (int)len;
+}
+
+Test(decode, a_reader_sees_each_sensitive_field_through_its_reveal_callback)
+{
+    json_t *json = onboarded("amina");
+    cr_assert_eq(ev_decode_object(json, &desk, &event, &error), 0);
+    char out[4096];
+    int len = ev_payload_to_json_reveal(event.type, event.schema_version, event.payload,
+                                        event.payload_len, out, sizeof(out), reveal_upper, NULL);
+    cr_assert_gt(len, 0);
+    cr_assert_not_null(strstr(out, "\"contact_name\":\"AMINA\""), "%s", out);
+    cr_assert_not_null(strstr(out, "\"name\":\"Brodeuse\""), "%s", out); /* not sensitive */
+    json_decref(json);
+    json = onboarded(EV_SEALED_PREFIX "0123456789abcdef:gone");
+    cr_assert_eq(ev_decode_object_flags(json, &desk, EV_DECODE_SEALED, &event, &error), 0);
+    len = ev_payload_to_json_reveal(event.type, event.schema_version, event.payload,
+                                    event.payload_len, out, sizeof(out), reveal_upper, NULL);
+    cr_assert_gt(len, 0);
+    cr_assert_not_null(strstr(out, "\"contact_name\":null"), "%s", out);
+    json_decref(json);
+}
