@@ -310,6 +310,7 @@ api_handled_t api_h_nc_get(api_conn_t *conn);
 api_handled_t api_h_count_get(api_conn_t *conn);
 api_handled_t api_h_shipment_get(api_conn_t *conn);
 api_handled_t api_h_label_get(api_conn_t *conn);
+api_handled_t api_h_label_render(api_conn_t *conn); /* label.c */
 api_handled_t api_h_sublot_get(api_conn_t *conn);
 api_handled_t api_h_live(api_conn_t *conn);
 api_handled_t api_h_ready(api_conn_t *conn);

@@ -74,6 +74,10 @@ const api_route_t api_routes[] = {
      "A shipment's state, customer and units loaded", "200,304,400,404", "", 0, "Shipment"},
     {GET, "/api/v1/labels/{hu_id}", api_h_label_get, "getLabel",
      "A unit's label: printed, and how many times", "200,304,400,404", "", 0, "Label"},
+    {GET, "/api/v1/labels/{hu_id}/{format}", api_h_label_render, "renderLabel",
+     "A unit's label rendered with its QR code (the unit's id): format zpl for thermal printers "
+     "(application/zpl), svg for screens and print dialogs (image/svg+xml)",
+     "200,304,400,404", "", 0, NULL},
     {GET, "/api/v1/sublots/{sublot_id}", api_h_sublot_get, "getSubcontractLot",
      "A subcontract lot and its balance: out = sent - good - rejected - lost - allowance",
      "200,304,400,404", "", 0, "SubcontractLot"},

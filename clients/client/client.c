@@ -594,6 +594,13 @@ int fc_hu(fc_client_t *client, const char *hu_id, fc_response_t *response, fc_pr
     return get_path(client, "/api/v1/hus/%s", hu_id, NULL, response, problem);
 }
 
+int fc_label(fc_client_t *client, const char *hu_id, bool zpl, fc_response_t *response,
+             fc_problem_t *problem)
+{
+    return get_path(client, zpl ? "/api/v1/labels/%s/zpl" : "/api/v1/labels/%s/svg", hu_id, NULL,
+                    response, problem);
+}
+
 int fc_genealogy(fc_client_t *client, const char *entity, bool down, uint32_t depth,
                  fc_response_t *response, fc_problem_t *problem)
 {

@@ -119,6 +119,10 @@ int fc_get(fc_client_t *client, const char *path, fc_response_t *response, fc_pr
 
 /* The reads of the plant's state (docs/api.md), answers as fc_get's. */
 int fc_hu(fc_client_t *client, const char *hu_id, fc_response_t *response, fc_problem_t *problem);
+/* A unit's label as the server renders it, QR code included: ZPL for a thermal printer, or
+ * else SVG. */
+int fc_label(fc_client_t *client, const char *hu_id, bool zpl, fc_response_t *response,
+             fc_problem_t *problem);
 int fc_genealogy(fc_client_t *client, const char *entity, bool down, uint32_t depth,
                  fc_response_t *response, fc_problem_t *problem);
 int fc_order(fc_client_t *client, const char *of_id, fc_response_t *response,

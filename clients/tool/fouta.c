@@ -41,7 +41,8 @@ static const char usage[] =
     "  genealogy ENTITY up|down [--depth N]   e.g. hu-P00001 up, hu-Y00012 down\n"
     "  stock [--item I] [--location L] [--status S] [--grade G] [--group-by K[,K]]\n"
     "  order ID                a production order's state and progress\n"
-    "  label HU                a unit's label, as text (ZPL and QR come from the server later)\n"
+    "  label HU [--zpl|--svg]  a unit's label: a text summary, or the server's label with its QR\n"
+    "                          code, ZPL for a thermal printer (e.g. | nc PRINTER 9100) or SVG\n"
     "\n"
     "  --url     foutad's address (FOUTA_URL, default http://127.0.0.1:8080)\n"
     "  --role    with FOUTA_PASSWORD: sign in as the user named after ROLE (FOUTA_ROLE; reads\n"
@@ -434,6 +435,18 @@ static const char *text_of(json_t *object, const char *key)
 }
 
 /* A unit's label as text: what the printed label will carry. */
+/* The server's label, as it comes, to stdout. */
+static int cmd_label_rendered(fc_client_t *client, const char *hu_id, bool zpl)
+{
+    fc_response_t response;
+    fc_problem_t problem;
+    int rc = fc_label(client, hu_id, zpl, &response, &problem);
+    if (rc == 0)
+        fwrite(response.body, 1, response.body_len, stdout);
+    fc_response_free(&response);
+    return rc != 0 ? fail("label", rc, &problem) : 0;
+}
+
 static int cmd_label(fc_client_t *client, const char *hu_id)
 {
     fc_response_t response;
@@ -464,7 +477,7 @@ static int cmd_label(fc_client_t *client, const char *hu_id)
     for (int i = 0; i < 6; i++)
         printf("| %-40s |\n", line[i]);
     printf("| %-40s |\n+------------------------------------------+\n",
-           "[QR: label printed by the server later]");
+           "[QR code: fouta label ID --svg or --zpl]");
     json_decref(hu);
     fc_response_free(&response);
     return 0;
@@ -492,6 +505,9 @@ static int run(fc_client_t *client, const fc_config_t *config, int argc, char **
                           "order");
     if (strcmp(command, "label") == 0 && argc == 2)
         return cmd_label(client, argv[1]);
+    if (strcmp(command, "label") == 0 && argc == 3 &&
+        (strcmp(argv[2], "--zpl") == 0 || strcmp(argv[2], "--svg") == 0))
+        return cmd_label_rendered(client, argv[1], strcmp(argv[2], "--zpl") == 0);
     if (strcmp(command, "genealogy") == 0 && (argc == 3 || argc == 5) &&
         (strcmp(argv[2], "up") == 0 || strcmp(argv[2], "down") == 0)) {
         uint32_t depth =

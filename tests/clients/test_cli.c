@@ -109,6 +109,9 @@ Test(cli, a_simulated_day_is_posted_then_reported_already_recorded_and_read_back
     cr_assert_eq(run(FOUTA " label %s", FOUTA_CLI, server.port, roll), 0);
     snprintf(expected, sizeof(expected), "HU %s", roll);
     cr_assert(strstr(output, expected) != NULL, "%s", output);
+    cr_assert_eq(run(FOUTA " label %s --zpl", FOUTA_CLI, server.port, roll), 0);
+    snprintf(expected, sizeof(expected), "^FD%s^FS", roll);
+    cr_assert(strncmp(output, "^XA", 3) == 0 && strstr(output, expected) != NULL, "%s", output);
     cr_assert_eq(run(FOUTA " hu NOPE 2>&1", FOUTA_CLI, server.port), 1);
     cr_assert(strstr(output, "404 NOENT") != NULL, "%s", output);
     server_stop(&server);
