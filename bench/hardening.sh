@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# bench/hardening.sh (bench/run hardening): the hardening report - that nothing acknowledged is
+# lost, under fuzzing, kills and time. Writes bench/hardening-report.md and prints it, then one
+# RESULT line.
+#
+#   - Fuzzing: every libFuzzer target of tests/fuzz (tests/fuzz/run: clang, ASan + UBSan, from
+#     the committed seed corpus) for FUZZ_SECONDS each; executions and failures per target.
+#   - Crash rounds: tests/clients/test_crash_http (the suite's sanitizer build) with
+#     FL_CRASH_ROUNDS rounds: four clients post through HTTP, foutad is SIGKILLed, restarted on
+#     the same data, and every acknowledged event is read back; then verify-state on the ledger.
+#   - Soak: a Release foutad, signed-in load at half its measured capacity (open loop, with
+#     WebSocket subscribers receiving every event) for SOAK_SECONDS, in windows of
+#     SOAK_WINDOW_SECONDS; after each window the server's RSS and open descriptors. RSS growth
+#     is last against the first window's (the warm-up: allocator arenas, LMDB's map touched).
+#
+# Environment: FUZZ_SECONDS (default 20), CRASH_ROUNDS (default 12), SOAK_SECONDS (default 120;
+# an hour is 3600), SOAK_WINDOW_SECONDS (default 10), SOAK_SUBSCRIBERS (default 20).
+set -euo pipefail
+
+data="$(cd "${1:?usage: bench/hardening.sh DATA_DIR (bench/run hardening gives one)}" && pwd)"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${BENCH_BUILD_DIR:?bench/run sets BENCH_BUILD_DIR}"
+test_build="${FL_TEST_BUILD_DIR:-$root/build-test}"
+fuzz_seconds="${FUZZ_SECONDS:-20}"
+crash_rounds="${CRASH_ROUNDS:-12}"
+soak_seconds="${SOAK_SECONDS:-120}"
+window="${SOAK_WINDOW_SECONDS:-10}"
+subscribers="${SOAK_SUBSCRIBERS:-20}"
+report="$root/bench/hardening-report.md"
+load="$build/bench/bench_http_load"
+foutad="$build/api/foutad"
+LOGIN=soak:soak-store
+BENCH_PASSWORD="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+export BENCH_PASSWORD
+
+fail() {
+    echo "bench/hardening.sh: $*" >&2
+    exit 1
+}
+
+field() {
+    local pair
+    for pair in $1; do
+        if [[ "$pair" == "$2="* ]]; then
+            echo "${pair#*=}"
+            return
+        fi
+    done
+    echo 0
+}
+
+foutad_pid=""
+cleanup() {
+    if [[ -n "$foutad_pid" ]]; then
+        kill "$foutad_pid" 2>/dev/null || true
+        wait "$foutad_pid" 2>/dev/null || true
+        foutad_pid=""
+    fi
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+# ---- fuzzing ----
+
+fuzz_out="$data/fuzz.out"
+"$root/tests/fuzz/run" "$fuzz_seconds" >"$fuzz_out" 2>&1 || true
+fuzz_result="$(grep '^RESULT ' "$fuzz_out" | tail -n 1)" || fail "tests/fuzz/run: $(tail -n 5 "$fuzz_out")"
+fuzz_runs="$(field "$fuzz_result" fuzz_runs)"
+fuzz_crashes="$(field "$fuzz_result" fuzz_crashes)"
+
+# ---- crash rounds ----
+
+if [[ ! -f "$test_build/build.ninja" ]]; then
+    cmake -S "$root" -B "$test_build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFL_WERROR=ON \
+        -DFL_SANITIZE=address,undefined >/dev/null
+fi
+ninja -C "$test_build" test_crash_http fouta-replay foutad >/dev/null
+crash_out="$data/crash.out"
+crash_status=0
+FL_CRASH_ROUNDS="$crash_rounds" "$test_build/tests/test_crash_http" --verbose >"$crash_out" 2>&1 ||
+    crash_status=$?
+crash_line="$(grep -o '[0-9]* events acknowledged over [0-9]* kills of foutad, [0-9]* lost' \
+    "$crash_out" | tail -n 1)" || true
+if [[ -z "$crash_line" ]]; then
+    fail "test_crash_http gave no count (status $crash_status): $(tail -n 8 "$crash_out")"
+fi
+acked_checked="$(echo "$crash_line" | awk '{print $1}')"
+acked_lost="$(echo "$crash_line" | awk '{print $(NF-1)}')"
+crash_verdict="passed"
+[[ "$crash_status" -eq 0 ]] || crash_verdict="FAILED (see the test's output)"
+
+# ---- soak ----
+
+[[ -x "$load" && -x "$foutad" ]] || fail "bench_http_load or foutad missing in $build"
+mkdir -p "$data/soak"
+FOUTA_USER_PASSWORD="$BENCH_PASSWORD" "$foutad" --data-dir "$data/soak/data" \
+    --add-user "$LOGIN:store_raw" >/dev/null 2>&1 || fail "foutad --add-user failed"
+"$foutad" --data-dir "$data/soak/data" --listen 127.0.0.1:0 --port-file "$data/soak/port" \
+    --rate-per-min 0 2>"$data/soak/log" &
+foutad_pid=$!
+for _ in $(seq 1 300); do
+    [[ -s "$data/soak/port" ]] && break
+    sleep 0.1
+done
+port="$(cat "$data/soak/port")" || fail "foutad did not start: $(tail -n 3 "$data/soak/log")"
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$foutad_pid/status"; }
+fds() { find "/proc/$foutad_pid/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+
+# Capacity with the subscribers attached: the POST rate alone, then what the same open-loop
+# run achieves when asked for all of it (the fan-out costs the server too).
+probe="$("$load" http --port "$port" --connections 16 --seconds 3 --expect 201 --login "$LOGIN" |
+    tail -n 1)" || true
+post_capacity="$(field "$probe" per_s)"
+[[ "$post_capacity" -gt 0 ]] || fail "the capacity probe posted nothing: $probe"
+probe="$("$load" ws --port "$port" --subscribers "$subscribers" --rate "$post_capacity" \
+    --posters 8 --seconds 3 --login "$LOGIN" | tail -n 1)" || true
+capacity="$(field "$probe" posted_per_s)"
+rate=$((capacity / 2))
+[[ "$rate" -gt 0 ]] || fail "the capacity probe with subscribers posted nothing: $probe"
+
+windows=$(((soak_seconds + window - 1) / window))
+soak_rows=""
+first_rss=0 last_rss=0 first_fds=0 last_fds=0 first_p99=0 last_p99=0 worst_p99=0
+soak_gaps=0 soak_errors=0 soak_delivered=0 soak_posted=0
+for ((w = 1; w <= windows; w++)); do
+    line="$("$load" ws --port "$port" --subscribers "$subscribers" --rate "$rate" --posters 8 \
+        --seconds "$window" --login "$LOGIN" | tail -n 1)" || true # non-zero when late
+    [[ "$line" == mode=ws* ]] || fail "window $w gave no result"
+    rss="$(rss_kib)" fd="$(fds)"
+    p99="$(field "$line" p99_ms)" posted="$(field "$line" posted)"
+    soak_posted=$((soak_posted + posted))
+    soak_delivered=$((soak_delivered + $(field "$line" delivered)))
+    soak_gaps=$((soak_gaps + $(field "$line" gaps)))
+    soak_errors=$((soak_errors + $(field "$line" post_errors)))
+    if [[ "$w" -eq 1 ]]; then
+        first_rss="$rss" first_fds="$fd" first_p99="$p99"
+    fi
+    last_rss="$rss" last_fds="$fd" last_p99="$p99"
+    worst_p99="$(awk -v a="$worst_p99" -v b="$p99" 'BEGIN {print (b > a ? b : a)}')"
+    soak_rows+="| $((w * window)) | $(field "$line" posted_per_s) | $p99 | $(field "$line" \
+        ack_p99_ms) | $((rss / 1024)) | $fd |"$'\n'
+done
+cleanup
+rss_growth="$(awk -v a="$first_rss" -v b="$last_rss" 'BEGIN {printf "%.1f", (b - a) * 100 / a}')"
+
+# ---- the report ----
+
+{
+    echo "# Hardening report"
+    echo
+    echo "Regenerated by \`bench/run hardening\` (FUZZ_SECONDS=$fuzz_seconds," \
+        "CRASH_ROUNDS=$crash_rounds, SOAK_SECONDS=$soak_seconds). Machine: $(nproc) cores."
+    echo
+    echo "## Fuzzing (tests/fuzz/run, libFuzzer + ASan + UBSan)"
+    echo
+    echo "| target | result |"
+    echo "|---|---|"
+    grep '^fuzz_' "$fuzz_out" | sed 's/^\(fuzz_[a-z_]*\): \(.*\)$/| \1 | \2 |/'
+    echo
+    echo "$fuzz_runs executions in all, $fuzz_crashes target(s) failing."
+    echo
+    echo "## Crash rounds (tests/clients/test_crash_http, SIGKILL under HTTP load)"
+    echo
+    echo "$crash_rounds rounds of four posting clients and a SIGKILL: $crash_line;" \
+        "the chain and inline state verified afterwards (fouta-replay verify-state): $crash_verdict."
+    echo
+    echo "## Soak (Release foutad, $subscribers WebSocket subscribers, open loop)"
+    echo
+    echo "Capacity: $post_capacity events/s posted on 16 connections, $capacity events/s with" \
+        "$subscribers subscribers receiving each; load: $rate events/s (half), $soak_seconds s" \
+        "in windows of $window s."
+    echo
+    echo "| at s | posted/s | delivery p99 ms | ack p99 ms | RSS MiB | fds |"
+    echo "|---|---|---|---|---|---|"
+    printf '%s' "$soak_rows"
+    echo
+    echo "$soak_posted events posted, $soak_delivered deliveries, $soak_gaps gaps," \
+        "$soak_errors post errors. RSS $((first_rss / 1024)) MiB after the first window," \
+        "$((last_rss / 1024)) MiB at the end ($rss_growth %); descriptors $first_fds then" \
+        "$last_fds; delivery p99 $first_p99 ms then $last_p99 ms (worst window $worst_p99 ms)."
+} >"$report"
+cat "$report"
+echo
+echo "RESULT acked_lost=$acked_lost acked_checked=$acked_checked crash_rounds=$crash_rounds" \
+    "fuzz_crashes=$fuzz_crashes fuzz_runs=$fuzz_runs soak_seconds=$soak_seconds" \
+    "soak_rss_growth_pct=$rss_growth soak_fd_growth=$((last_fds - first_fds))" \
+    "soak_gaps=$soak_gaps soak_p99_ms_last=$last_p99 soak_p99_ms_worst=$worst_p99"
