@@ -53,6 +53,7 @@ typedef struct {
     char postgres_url[512]; /* "" when not configured */
     char redis_url[512];
     char swagger_ui_dir[1024]; /* the installed swagger-ui-dist files, served at /docs */
+    char web_dir[1024];        /* the web app's files (clients/web), served at /app */
     uint32_t header_bytes_max;
     uint32_t body_bytes_max;
     uint32_t blob_bytes_max;

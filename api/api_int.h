@@ -320,6 +320,7 @@ api_handled_t api_h_ws(api_conn_t *conn);
 api_handled_t api_h_blob_post(api_conn_t *conn);
 api_handled_t api_h_blob_get(api_conn_t *conn);
 api_handled_t api_h_docs(api_conn_t *conn);
+api_handled_t api_h_web(api_conn_t *conn); /* web.c: the web app at /app */
 api_handled_t api_h_login(api_conn_t *conn);
 api_handled_t api_h_refresh(api_conn_t *conn);
 api_handled_t api_h_logout(api_conn_t *conn);

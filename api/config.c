@@ -47,6 +47,8 @@ static const option_t options[] = {
     TEXT("--swagger-ui-dir", "FOUTA_SWAGGER_UI_DIR", swagger_ui_dir, "DIR",
          "installed swagger-ui-dist files served at /docs (default: swagger-ui-dist under npm's "
          "global root, /usr/local/lib/node_modules or /usr/lib/node_modules)"),
+    TEXT("--web-dir", "FOUTA_WEB_DIR", web_dir, "DIR",
+         "the web app's files served at /app (default: the source tree's clients/web)"),
     U32("--header-bytes-max", "FOUTA_HEADER_BYTES_MAX", header_bytes_max,
         "request line and headers, bytes (default 16384); beyond: 431"),
     U32("--body-bytes-max", "FOUTA_BODY_BYTES_MAX", body_bytes_max,
@@ -138,6 +140,7 @@ void api_config_defaults(api_config_t *config)
     snprintf(config->listen_host, sizeof(config->listen_host), "127.0.0.1");
     config->listen_port = 8080;
     swagger_ui_default(config);
+    snprintf(config->web_dir, sizeof(config->web_dir), "%s", FOUTA_WEB_DIR);
     config->header_bytes_max = API_HEADER_BYTES_MAX;
     config->body_bytes_max = API_BODY_BYTES_MAX;
     config->blob_bytes_max = API_BLOB_BYTES_MAX;

@@ -333,10 +333,14 @@ static void security_headers(api_conn_t *conn, api_buf_t *out)
     api_buf_str(out, "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
                      "Referrer-Policy: no-referrer\r\n");
     bool docs = strncmp(req->path, "/docs", 5) == 0;
-    api_buf_str(out, docs ? "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
-                            "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'\r\n"
-                          : "Content-Security-Policy: default-src 'none'; frame-ancestors "
-                            "'none'\r\n");
+    /* The web app (web.c): its own scripts, the API and its WebSocket, the camera's frames. */
+    bool app = strncmp(req->path, "/app", 4) == 0;
+    api_buf_str(out, docs  ? "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
+                             "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'\r\n"
+                     : app ? "Content-Security-Policy: default-src 'self'; img-src 'self' data: "
+                             "blob:; media-src 'self' blob:; frame-ancestors 'none'\r\n"
+                           : "Content-Security-Policy: default-src 'none'; frame-ancestors "
+                             "'none'\r\n");
     if (conn->tls != NULL) {
         api_buf_str(out, "Strict-Transport-Security: max-age=");
         api_buf_u64(out, conn->server->config.hsts_max_age_s);

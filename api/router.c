@@ -125,6 +125,10 @@ const api_route_t api_routes[] = {
     {GET, "/metrics", api_h_metrics, "metrics", "Prometheus text format", "200", "",
      API_ROUTE_PUBLIC, NULL},
     {GET, "/docs", api_h_docs, "docs", "Swagger UI", "200", "", API_ROUTE_PUBLIC, NULL},
+    {GET, "/app", api_h_web, "app", "The web app (PWA): 308 to /app/", "308", "",
+     API_ROUTE_PUBLIC, NULL},
+    {GET, "/app{path}", api_h_web, "appFile", "The web app's files (--web-dir)", "200,404", "",
+     API_ROUTE_PREFIX | API_ROUTE_PUBLIC, NULL},
     {GET, "/docs/{file}", api_h_docs, "docsFile", "Swagger UI files", "200,404", "",
      API_ROUTE_PREFIX | API_ROUTE_PUBLIC, NULL},
 };

@@ -1,0 +1,57 @@
+// A WebSocket subscription to the ledger (GET /api/v1/ws): the access token goes in the query
+// (a browser cannot set the header), reconnects from the last sequence + 1, so nothing is
+// missed or repeated. onEvent gets each event record.
+import { getSession, refresh } from './api.js';
+
+export function subscribe({ types, onEvent, onState }) {
+  let ws = null;
+  let next = 'now';
+  let closed = false;
+  let delay = 500;
+  const open = () => {
+    const s = getSession();
+    if (closed || !s) return;
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const q = new URLSearchParams({ from_seq: String(next), access_token: s.access });
+    if (types) q.set('types', types.join(','));
+    ws = new WebSocket(`${proto}//${location.host}/api/v1/ws?${q}`);
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+      delay = 500;
+      onState?.('live');
+    };
+    ws.onmessage = (m) => {
+      let msg;
+      try {
+        msg = JSON.parse(m.data);
+      } catch {
+        return;
+      }
+      if (msg.kind === 'event') {
+        next = msg.event.seq + 1;
+        onEvent(msg.event);
+      } else if (msg.kind === 'heartbeat' && next === 'now') {
+        next = msg.next_seq;
+      }
+    };
+    ws.onclose = async () => {
+      onState?.('offline');
+      if (closed) return;
+      if (!opened) {
+        try {
+          await refresh(); // the token may have expired
+        } catch {
+          /* offline */
+        }
+      }
+      setTimeout(open, delay);
+      delay = Math.min(delay * 2, 15000);
+    };
+  };
+  open();
+  return () => {
+    closed = true;
+    ws?.close();
+  };
+}

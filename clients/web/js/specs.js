@@ -1,0 +1,203 @@
+// The event forms of each role app, with the payload fields of docs/events.md.
+const UNITS = ['pcs', 'kg', 'm', 'cone'];
+const STOP_CLASSES = ['warp', 'weft', 'mechanical', 'electrical', 'quality', 'no_material', 'other'];
+
+export const specs = {
+  ProductionDeclared: {
+    title: 'ev.ProductionDeclared', doc: 'doc.ProductionDeclared',
+    fields: [
+      { name: 'hu_id', kind: 'hu', required: true },
+      { name: 'loom_id', kind: 'id', required: true, remember: true },
+      { name: 'of_id', kind: 'id', required: true, remember: true },
+      { name: 'item_id', kind: 'id', required: true, remember: true },
+      { name: 'qty_milli', kind: 'qty', required: true },
+      { name: 'unit', kind: 'enum', values: UNITS, required: true, remember: true },
+      { name: 'length_milli', kind: 'qty', required: true, unit: 'm' },
+      { name: 'weight_milli', kind: 'qty', unit: 'kg' },
+      { name: 'picks', kind: 'int', required: true, default: '0' },
+      { name: 'location_id', kind: 'id', required: true, remember: true },
+    ],
+  },
+  LoomStopped: {
+    title: 'ev.LoomStopped',
+    fields: [
+      { name: 'loom_id', kind: 'id', required: true, remember: true },
+      { name: 'stop_class', kind: 'enum', values: STOP_CLASSES, required: true },
+      { name: 'reason_code', kind: 'text', required: true },
+      { name: 'picks', kind: 'int', required: true, default: '0' },
+      { name: 'note', kind: 'text' },
+    ],
+  },
+  LoomRestarted: {
+    title: 'ev.LoomRestarted',
+    fields: [
+      { name: 'loom_id', kind: 'id', required: true, remember: true },
+      { name: 'picks', kind: 'int', required: true, default: '0' },
+      { name: 'note', kind: 'text' },
+    ],
+  },
+  InterventionRequested: {
+    title: 'ev.InterventionRequested',
+    fields: [
+      { name: 'int_id', kind: 'id', required: true },
+      { name: 'loom_id', kind: 'id', required: true, remember: true },
+      { name: 'fault_class', kind: 'enum', values: STOP_CLASSES, required: true },
+      { name: 'urgency', kind: 'enum', values: ['low', 'normal', 'high', 'critical'], required: true, default: 'normal' },
+      { name: 'description', kind: 'text' },
+    ],
+  },
+  CuttingDeclared: {
+    title: 'ev.CuttingDeclared', doc: 'doc.CuttingDeclared',
+    fields: [
+      { name: 'input_hu_id', kind: 'hu', required: true },
+      { name: 'consumed_qty_milli', kind: 'qty', required: true },
+      { name: 'unit', kind: 'enum', values: UNITS, required: true, remember: true },
+      { name: 'location_id', kind: 'id', required: true, remember: true },
+      {
+        name: 'outputs', kind: 'rows', required: true, min: 2,
+        rows: [
+          { name: 'hu_id', kind: 'hu', required: true },
+          { name: 'item_id', kind: 'id', required: true },
+          { name: 'grade', kind: 'enum', values: ['first', 'second'], required: true },
+          { name: 'qty_milli', kind: 'qty', required: true },
+        ],
+      },
+      { name: 'waste_qty_milli', kind: 'qty', required: true, default: '0' },
+      { name: 'waste_reason', kind: 'enum', values: ['weaving_defect', 'yarn_defect', 'cutting_error', 'stain', 'roll_end', 'sample', 'other'] },
+      { name: 'note', kind: 'text' },
+    ],
+    // Cutting conserves quantity (the plant's tolerance is checked by the ledger).
+    check: (p) => (p.waste_qty_milli > 0 && !p.waste_reason ? 'err.waste_reason' : null),
+  },
+  InterventionAcknowledged: {
+    title: 'ev.InterventionAcknowledged',
+    fields: [
+      { name: 'int_id', kind: 'id', required: true },
+      { name: 'loom_id', kind: 'id', required: true },
+      { name: 'eta_min', kind: 'int' },
+    ],
+  },
+  InterventionStarted: {
+    title: 'ev.InterventionStarted',
+    fields: [
+      { name: 'int_id', kind: 'id', required: true },
+      { name: 'loom_id', kind: 'id', required: true },
+    ],
+  },
+  InterventionCompleted: {
+    title: 'ev.InterventionCompleted',
+    fields: [
+      { name: 'int_id', kind: 'id', required: true },
+      { name: 'loom_id', kind: 'id', required: true },
+      { name: 'root_cause', kind: 'enum', required: true, values: ['wear', 'breakage', 'misadjustment', 'lubrication', 'electrical_fault', 'operator_error', 'material_defect', 'design', 'unknown', 'other'] },
+      { name: 'root_cause_detail', kind: 'text', required: true },
+      { name: 'action_taken', kind: 'text' },
+    ],
+  },
+  GoodsReceived: {
+    title: 'ev.GoodsReceived',
+    fields: [
+      { name: 'hu_id', kind: 'hu', required: true },
+      { name: 'item_id', kind: 'id', required: true, remember: true },
+      { name: 'qty_milli', kind: 'qty', required: true },
+      { name: 'unit', kind: 'enum', values: UNITS, required: true, remember: true, default: 'kg' },
+      { name: 'cones', kind: 'int' },
+      { name: 'location_id', kind: 'id', required: true, remember: true },
+      { name: 'supplier', kind: 'text', required: true, remember: true },
+      { name: 'supplier_lot', kind: 'text' },
+      { name: 'delivery_note_ref', kind: 'text' },
+    ],
+  },
+  MaterialIssuedToLoom: {
+    title: 'ev.MaterialIssuedToLoom',
+    fields: [
+      { name: 'hu_id', kind: 'hu', required: true },
+      { name: 'loom_id', kind: 'id', required: true },
+      { name: 'of_id', kind: 'id', required: true, remember: true },
+      { name: 'qty_milli', kind: 'qty', required: true },
+      { name: 'from_location_id', kind: 'id', required: true, remember: true },
+    ],
+  },
+  StockTransferred: {
+    title: 'ev.StockTransferred',
+    fields: [
+      { name: 'hu_id', kind: 'hu', required: true },
+      { name: 'from_location_id', kind: 'id', required: true, remember: true },
+      { name: 'to_location_id', kind: 'id', required: true, remember: true },
+      { name: 'transfer_ref', kind: 'text' },
+    ],
+  },
+  HUPacked: {
+    title: 'ev.HUPacked',
+    fields: [
+      { name: 'carton_hu_id', kind: 'hu', required: true },
+      { name: 'hu_ids', kind: 'hus', required: true },
+      { name: 'location_id', kind: 'id', required: true, remember: true },
+    ],
+  },
+  LotSentToSubcontractor: {
+    title: 'ev.LotSentToSubcontractor',
+    fields: [
+      { name: 'sublot_id', kind: 'id', required: true },
+      { name: 'sub_id', kind: 'id', required: true, remember: true },
+      { name: 'operation', kind: 'enum', values: ['hemming', 'embroidery', 'dyeing', 'printing', 'other'], required: true },
+      { name: 'hu_ids', kind: 'hus', required: true },
+      { name: 'qty_milli', kind: 'qty', required: true },
+      { name: 'unit', kind: 'enum', values: UNITS, required: true, remember: true },
+      { name: 'from_location_id', kind: 'id', required: true, remember: true },
+      { name: 'to_location_id', kind: 'id', required: true, remember: true },
+      { name: 'of_id', kind: 'id' },
+      { name: 'instructions', kind: 'text' },
+      { name: 'delivery_note_ref', kind: 'text' },
+    ],
+  },
+  LotReturnedFromSubcontractor: {
+    title: 'ev.LotReturnedFromSubcontractor', doc: 'doc.LotReturnedFromSubcontractor',
+    fields: [
+      { name: 'sublot_id', kind: 'id', required: true },
+      { name: 'sub_id', kind: 'id', required: true, remember: true },
+      { name: 'good_hu_id', kind: 'hu' },
+      { name: 'good_qty_milli', kind: 'qty', required: true, default: '0' },
+      { name: 'grade', kind: 'enum', values: ['first', 'second'] },
+      { name: 'item_id', kind: 'id' },
+      { name: 'rejected_qty_milli', kind: 'qty', required: true, default: '0' },
+      { name: 'rejected_hu_id', kind: 'hu' },
+      { name: 'lost_qty_milli', kind: 'qty', required: true, default: '0' },
+      { name: 'allowance_qty_milli', kind: 'qty', required: true, default: '0', signed: true },
+      { name: 'allowance_reason', kind: 'text' },
+      { name: 'to_location_id', kind: 'id', required: true, remember: true },
+      { name: 'closes_lot', kind: 'bool', default: true },
+      { name: 'delivery_note_ref', kind: 'text' },
+    ],
+    check: (p) => (p.allowance_qty_milli !== 0 && !p.allowance_reason ? 'err.allowance_reason' : null),
+  },
+  LotPutOnHold: {
+    title: 'ev.LotPutOnHold',
+    fields: [
+      { name: 'hu_id', kind: 'hu', required: true },
+      { name: 'reason', kind: 'text', required: true },
+      { name: 'nc_id', kind: 'id' },
+    ],
+  },
+  LotReleased: {
+    title: 'ev.LotReleased',
+    fields: [
+      { name: 'hu_id', kind: 'hu', required: true },
+      { name: 'note', kind: 'text' },
+    ],
+  },
+};
+
+// Each role's tabs: event forms by type, or a view ('lookup', 'interventions', 'board',
+// 'stock', 'kpis', 'outbox').
+export const roleTabs = {
+  weaver: ['ProductionDeclared', 'LoomStopped', 'LoomRestarted', 'InterventionRequested', 'lookup'],
+  cutter: ['CuttingDeclared', 'lookup'],
+  mechanic: ['interventions', 'LoomStopped', 'LoomRestarted', 'lookup'],
+  store_raw: ['GoodsReceived', 'MaterialIssuedToLoom', 'StockTransferred', 'lookup'],
+  store_finished: ['StockTransferred', 'HUPacked', 'lookup', 'stock'],
+  store_subcontract: ['LotSentToSubcontractor', 'LotReturnedFromSubcontractor', 'lookup'],
+  quality: ['LotPutOnHold', 'LotReleased', 'lookup'],
+  manager: ['board', 'stock', 'lookup', 'kpis'],
+  admin: ['board', 'stock', 'lookup', 'kpis'],
+};

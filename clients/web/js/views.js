@@ -1,0 +1,287 @@
+// The views that read the ledger: a unit with its genealogy, the mechanic's interventions, and
+// the manager's desktop (live loom board, stock, KPIs with a chart and a CSV export).
+import { h, clear, put } from './dom.js';
+import { t, fieldLabel } from './i18n.js';
+import { apiFetch, getJson, ApiError } from './api.js';
+import { fromMilli } from './uuid.js';
+import { canScan, scanOnce, idFromCode } from './scan.js';
+import { subscribe } from './live.js';
+import { eventForm } from './forms.js';
+import { specs } from './specs.js';
+
+function problemText(e) {
+  if (e instanceof ApiError) return `${e.problem.code || e.status}: ${e.message}`;
+  return t('err.network');
+}
+
+function table(columns, rows, testid) {
+  return h('div.table-wrap', h('table', { dataset: { testid } },
+    h('thead', h('tr', columns.map((c) => h('th', c.label)))),
+    h('tbody', rows.map((r) => h('tr', columns.map((c) => h('td', { className: c.num ? 'num' : '' }, c.value(r))))))));
+}
+
+// ---- a unit and its genealogy
+
+export function lookupView(initial) {
+  const input = h('input', { name: 'lookup_hu', type: 'text', placeholder: t('lookup.placeholder'), autocapitalize: 'characters', value: initial || '' });
+  const out = h('div.lookup-result', { dataset: { testid: 'lookup-result' } });
+  const go = async () => {
+    const id = idFromCode(input.value);
+    if (!id) return;
+    put(out, h('p.muted', t('loading')));
+    try {
+      const [hu, down, up] = await Promise.all([
+        getJson(`/api/v1/hus/${encodeURIComponent(id)}`),
+        getJson(`/api/v1/hus/${encodeURIComponent(id)}/genealogy?direction=down&depth=8`),
+        getJson(`/api/v1/hus/${encodeURIComponent(id)}/genealogy?direction=up&depth=8`),
+      ]);
+      put(out, 
+        h('dl.hu', { dataset: { testid: 'hu' } },
+          ['hu_id', 'status', 'item', 'location', 'grade', 'parent', 'holder'].map((k) => [h('dt', fieldLabel(k)), h('dd', { dataset: { k } }, hu[k] ?? '—')]),
+          h('dt', fieldLabel('qty_milli')), h('dd', { dataset: { k: 'qty' } }, `${fromMilli(hu.qty_milli)} ${hu.unit || ''}`)),
+        hu.contents?.length ? [h('h3', t('lookup.contents')), table([
+          { label: fieldLabel('hu_id'), value: (c) => `${'· '.repeat(c.depth - 1)}${c.hu_id}` },
+          { label: fieldLabel('item'), value: (c) => c.item },
+          { label: fieldLabel('qty_milli'), value: (c) => fromMilli(c.qty_milli), num: true },
+          { label: fieldLabel('status'), value: (c) => c.status },
+        ], hu.contents, 'contents')] : null,
+        h('h3', t('lookup.up')), genealogy(up, 'genealogy-up'),
+        h('h3', t('lookup.down')), genealogy(down, 'genealogy-down'));
+    } catch (e) {
+      put(out, h('p.bad', problemText(e)));
+    }
+  };
+  const scan = canScan() ? h('button.scan', { type: 'button', onclick: async () => {
+    const c = await scanOnce();
+    if (c) { input.value = idFromCode(c); go(); }
+  } }, '⌖') : null;
+  if (initial) setTimeout(go);
+  return h('section.view', h('h2', t('tab.lookup')),
+    h('form.inline', { onsubmit: (e) => { e.preventDefault(); go(); } }, input, scan, h('button.primary', { type: 'submit' }, t('lookup.go'))),
+    out);
+}
+
+function genealogy(g, testid) {
+  if (!g.links.length) return h('p.muted', { dataset: { testid } }, t('lookup.none'));
+  return table([
+    { label: t('gen.from'), value: (l) => `${'  '.repeat(l.depth - 1)}${l.from}` },
+    { label: t('gen.kind'), value: (l) => l.kind },
+    { label: t('gen.to'), value: (l) => l.to },
+    { label: 'seq', value: (l) => l.seq, num: true },
+  ], g.links, testid);
+}
+
+// ---- the mechanic: interventions on his looms, live
+
+const INT_TYPES = ['InterventionRequested', 'InterventionAcknowledged', 'InterventionStarted', 'InterventionPaused', 'InterventionResumed', 'InterventionCompleted', 'InterventionCancelled'];
+const INT_STATE = {
+  InterventionRequested: 'requested', InterventionAcknowledged: 'acknowledged', InterventionStarted: 'started',
+  InterventionPaused: 'paused', InterventionResumed: 'started', InterventionCompleted: 'completed', InterventionCancelled: 'cancelled',
+};
+const NEXT_STEP = { requested: 'InterventionAcknowledged', acknowledged: 'InterventionStarted', started: 'InterventionCompleted' };
+
+export function interventionsView(cleanup) {
+  const looms = h('input', { name: 'my_looms', type: 'text', value: localStorage.getItem('fouta.mylooms') || '', placeholder: 'L1, L2' });
+  const list = h('div.cards', { dataset: { testid: 'interventions' } });
+  const formBox = h('div');
+  const live = h('span.badge', '…');
+  const ints = new Map();
+  const mine = () => looms.value.split(/[\s,;]+/).filter(Boolean);
+  const fold = (ev) => {
+    const p = ev.payload || {};
+    const cur = ints.get(p.int_id) || { int_id: p.int_id, loom_id: p.loom_id };
+    cur.state = INT_STATE[ev.type] || cur.state;
+    if (ev.type === 'InterventionRequested') Object.assign(cur, { fault_class: p.fault_class, urgency: p.urgency, description: p.description });
+    cur.seq = ev.seq;
+    ints.set(p.int_id, cur);
+  };
+  const render = () => {
+    const my = mine();
+    const rows = [...ints.values()].filter((i) => !my.length || my.includes(i.loom_id)).sort((a, b) => b.seq - a.seq);
+    put(list, rows.length ? rows.map((i) => h('div.card', { dataset: { int: i.int_id, state: i.state } },
+      h('div.card-head', h('strong', i.int_id), h('span', `${fieldLabel('loom_id')} ${i.loom_id}`), h('span.badge', { className: `badge st-${i.state}` }, t(`int.${i.state}`))),
+      i.fault_class ? h('div.muted', `${t(`enum.${i.fault_class}`)} · ${t(`enum.${i.urgency}`)}${i.description ? ' · ' + i.description : ''}`) : null,
+      NEXT_STEP[i.state] ? h('button.primary', { type: 'button', dataset: { step: NEXT_STEP[i.state] }, onclick: () => {
+        put(formBox, eventForm({ ...specs[NEXT_STEP[i.state]], type: NEXT_STEP[i.state], prefill: { int_id: i.int_id, loom_id: i.loom_id } }));
+        formBox.scrollIntoView({ behavior: 'smooth' });
+      } }, t(`ev.${NEXT_STEP[i.state]}`)) : null)) : h('p.muted', t('int.none')));
+  };
+  looms.addEventListener('change', () => { localStorage.setItem('fouta.mylooms', looms.value); render(); });
+  (async () => {
+    try {
+      let cursor = null;
+      let next = 1;
+      do {
+        const page = await getJson(`/api/v1/events?type=${INT_TYPES.join(',')}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+        page.events.forEach(fold);
+        cursor = page.next_cursor;
+        next = page.head_seq + 1;
+      } while (cursor);
+      render();
+      cleanup.push(subscribe({ types: INT_TYPES, onEvent: (ev) => { fold(ev); render(); }, onState: (s) => (live.textContent = t(`live.${s}`)) }));
+      void next;
+    } catch (e) {
+      put(list, h('p.bad', problemText(e)));
+    }
+  })();
+  return h('section.view', h('h2', t('tab.interventions'), ' ', live),
+    h('label', t('int.my_looms'), looms), list, formBox);
+}
+
+// ---- the manager: live loom board
+
+const LOOM_TYPES = ['LoomStopped', 'LoomRestarted', 'OFStartedOnLoom', 'OFEndedOnLoom', 'BeamMounted', 'BeamDismounted', 'ProductionDeclared', 'LoomDefined', 'FirstPieceInspected'];
+
+export function boardView(cleanup) {
+  const grid = h('div.board', { dataset: { testid: 'board' } });
+  const feed = h('ul.feed', { dataset: { testid: 'feed' } });
+  const live = h('span.badge', { dataset: { testid: 'live' } }, '…');
+  let timer = null;
+  const load = async () => {
+    try {
+      const b = await getJson('/api/v1/looms');
+      put(grid, h('p.summary', t('board.summary', { count: b.count, stopped: b.stopped })),
+        b.looms.map((l) => h('div.loom', { className: `loom ${l.stopped ? 'stopped' : 'running'}`, dataset: { loom: l.loom_id, stopped: String(l.stopped) } },
+          h('strong', l.loom_id),
+          h('span.state', l.stopped ? `${t('board.stopped')} · ${t(`enum.${l.stop_class}`)} ${l.stop_code || ''}` : t('board.running')),
+          h('span', `${fieldLabel('of_id')}: ${l.of_id || '—'}`),
+          ['ground', 'pile'].map((p) => l.beams?.[p] ? h('span.beam', `${t(`beam.${p}`)} ${l.beams[p].beam_id}: ${fromMilli(l.beams[p].remaining_milli)} m`) : null))));
+    } catch (e) {
+      put(grid, h('p.bad', problemText(e)));
+    }
+  };
+  load();
+  cleanup.push(subscribe({
+    types: LOOM_TYPES,
+    onEvent: (ev) => {
+      feed.prepend(h('li', `#${ev.seq} ${ev.type} ${ev.payload?.loom_id || ''}`));
+      while (feed.children.length > 20) feed.lastChild.remove();
+      clearTimeout(timer);
+      timer = setTimeout(load, 150);
+    },
+    onState: (s) => { live.textContent = t(`live.${s}`); live.dataset.state = s; },
+  }));
+  return h('section.view.wide', h('h2', t('tab.board'), ' ', live), grid, h('h3', t('board.feed')), feed);
+}
+
+// ---- stock
+
+export function stockView() {
+  const f = {
+    item: h('input', { name: 'item', placeholder: fieldLabel('item') }),
+    location: h('input', { name: 'location', placeholder: fieldLabel('location') }),
+    status: h('select', { name: 'status' }, h('option', { value: '' }, t('stock.any_status')),
+      ['available', 'on hold', 'released', 'rejected', 'consumed', 'shipped'].map((s) => h('option', { value: s }, t(`status.${s}`)))),
+    group_by: h('select', { name: 'group_by' }, h('option', { value: '' }, t('stock.no_group')),
+      ['item', 'location', 'item,location', 'location,status'].map((g) => h('option', { value: g }, g))),
+  };
+  const out = h('div', { dataset: { testid: 'stock' } });
+  const go = async () => {
+    const q = new URLSearchParams();
+    for (const [k, el] of Object.entries(f)) if (el.value.trim()) q.set(k, el.value.trim());
+    try {
+      const s = await getJson(`/api/v1/stock?${q}`);
+      const keys = ['item', 'location', 'status', 'grade'].filter((k) => s.rows.some((r) => k in r));
+      put(out, table([...keys.map((k) => ({ label: fieldLabel(k), value: (r) => r[k] ?? '' })),
+        { label: t('stock.qty'), value: (r) => fromMilli(r.qty_milli), num: true }], s.rows, 'stock-rows'),
+        s.truncated ? h('p.muted', t('stock.truncated')) : null);
+    } catch (e) {
+      put(out, h('p.bad', problemText(e)));
+    }
+  };
+  go();
+  return h('section.view.wide', h('h2', t('tab.stock')),
+    h('form.inline', { onsubmit: (e) => { e.preventDefault(); go(); } }, Object.values(f), h('button.primary', { type: 'submit' }, t('stock.go'))), out);
+}
+
+// ---- KPIs: a table of every figure, a bar chart of one, the CSV of the same query
+
+function isoDay(d) {
+  return d.toISOString().slice(0, 10);
+}
+
+export function kpisView() {
+  const now = new Date();
+  const from = h('input', { type: 'date', name: 'from', value: isoDay(new Date(now - 7 * 86400e3)) });
+  const to = h('input', { type: 'date', name: 'to', value: isoDay(new Date(+now + 86400e3)) });
+  const by = h('select', { name: 'by' }, ['total', 'loom', 'shift', 'weaver', 'article', 'order', 'beam', 'subcontractor'].map((b) => h('option', { value: b }, t(`by.${b}`))));
+  by.value = 'loom';
+  const figure = h('select', { name: 'figure' });
+  const chart = h('div.chart', { dataset: { testid: 'chart' } });
+  const out = h('div', { dataset: { testid: 'kpis' } });
+  const csv = h('a.button.secondary', { dataset: { testid: 'csv' }, href: '#', download: 'kpis.csv' }, t('kpi.csv'));
+  let data = null;
+  const query = () => new URLSearchParams({ from: from.value, to: to.value, by: by.value });
+  const numericKeys = (row) => Object.keys(row).filter((k) => typeof row[k] === 'number' || row[k] === null);
+  const drawChart = () => {
+    clear(chart);
+    if (!data) return;
+    const k = figure.value;
+    const rows = data.slices.length ? data.slices : [{ key: '(total)', ...data.total }];
+    const vals = rows.map((r) => (typeof r[k] === 'number' ? r[k] : 0));
+    const max = Math.max(1, ...vals.map(Math.abs));
+    const W = 600, bar = 22, gap = 6, left = 110;
+    const svgNS = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(svgNS, 'svg');
+    svg.setAttribute('viewBox', `0 0 ${W} ${rows.length * (bar + gap) + 10}`);
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', k);
+    rows.forEach((r, i) => {
+      const y = 5 + i * (bar + gap);
+      const w = Math.round(((W - left - 80) * Math.abs(vals[i])) / max);
+      const label = document.createElementNS(svgNS, 'text');
+      label.setAttribute('x', '0'); label.setAttribute('y', String(y + bar * 0.7));
+      label.textContent = String(r.key ?? '(total)').slice(0, 16);
+      const rect = document.createElementNS(svgNS, 'rect');
+      rect.setAttribute('x', String(left)); rect.setAttribute('y', String(y));
+      rect.setAttribute('width', String(w)); rect.setAttribute('height', String(bar));
+      rect.setAttribute('class', 'bar');
+      const v = document.createElementNS(svgNS, 'text');
+      v.setAttribute('x', String(left + w + 4)); v.setAttribute('y', String(y + bar * 0.7));
+      v.textContent = r[k] === null || r[k] === undefined ? '—' : String(r[k]);
+      svg.append(label, rect, v);
+    });
+    chart.append(svg);
+  };
+  const go = async () => {
+    put(out, h('p.muted', t('loading')));
+    try {
+      data = await getJson(`/api/v1/kpis?${query()}`);
+      const sample = data.slices[0] || data.total || {};
+      const keys = numericKeys(sample);
+      const prev = figure.value;
+      put(figure, keys.map((k) => h('option', { value: k }, k)));
+      figure.value = keys.includes(prev) ? prev : (keys.find((k) => /efficiency|woven|pieces/.test(k)) || keys[0] || '');
+      const rows = [...data.slices, { key: t('kpi.total'), ...data.total }];
+      put(out, table([{ label: t(`by.${by.value}`), value: (r) => r.key ?? '' },
+        ...keys.map((k) => ({ label: k, value: (r) => (r[k] === null || r[k] === undefined ? '—' : r[k]), num: true }))], rows, 'kpi-rows'));
+      drawChart();
+    } catch (e) {
+      put(out, h('p.bad', problemText(e)));
+    }
+  };
+  // The CSV is fetched with the token, then offered as a file.
+  csv.addEventListener('click', async (e) => {
+    if (csv.dataset.ready === '1') { csv.dataset.ready = ''; return; }
+    e.preventDefault();
+    try {
+      const res = await apiFetch(`/api/v1/kpis?${query()}`, { headers: { Accept: 'text/csv' } });
+      if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => ({})));
+      const blob = new Blob([await res.text()], { type: 'text/csv' });
+      if (csv.href.startsWith('blob:')) URL.revokeObjectURL(csv.href);
+      csv.href = URL.createObjectURL(blob);
+      csv.download = `kpis-${by.value}-${from.value}-${to.value}.csv`;
+      csv.dataset.ready = '1';
+      csv.click();
+    } catch (err) {
+      put(out, h('p.bad', problemText(err)));
+    }
+  });
+  figure.addEventListener('change', drawChart);
+  go();
+  return h('section.view.wide', h('h2', t('tab.kpis')),
+    h('form.inline', { onsubmit: (e) => { e.preventDefault(); go(); } },
+      h('label', t('kpi.from'), from), h('label', t('kpi.to'), to), h('label', t('kpi.by'), by),
+      h('button.primary', { type: 'submit' }, t('kpi.go')), csv),
+    h('label', t('kpi.figure'), figure), chart, out);
+}

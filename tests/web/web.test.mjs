@@ -1,0 +1,376 @@
+// Browser tests of the web app: Debian's Chromium, headless, driven by playwright-core, against
+// a real foutad (server.mjs). One test per role's main flow through the UI, each event's verdict
+// read on the page, plus the outbox offline then online with a retried event recorded once.
+// Usage: node web.test.mjs FOUTAD [ARTIFACTS_DIR]
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startFoutad, seed, Api, TENANT, PASSWORD } from './server.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const foutad = process.argv[2];
+const artifacts = path.resolve(process.argv[3] || path.join(root, 'test-artifacts/web'));
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+fs.mkdirSync(artifacts, { recursive: true });
+
+let server;
+let api;
+let browser;
+const pageErrors = [];
+
+before(async () => {
+  server = await startFoutad(foutad, path.join(root, 'clients/web'));
+  api = new Api(server.base);
+  await seed(api);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server) {
+    const code = await server.stop();
+    fs.writeFileSync(path.join(artifacts, 'foutad.log'), server.log());
+    assert.equal(code, '0', 'foutad stops cleanly');
+    fs.rmSync(server.dir, { recursive: true, force: true });
+  }
+});
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+// A fresh browser context (its own storage) signed in as role through the sign-in screen.
+async function signIn(role, { desktop = false } = {}) {
+  const context = await browser.newContext({
+    locale: 'fr-FR',
+    viewport: desktop ? { width: 1280, height: 900 } : { width: 412, height: 915 },
+    isMobile: !desktop,
+    hasTouch: !desktop,
+    acceptDownloads: true,
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10000);
+  page.on('pageerror', (e) => pageErrors.push(`${role}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource|ERR_INTERNET_DISCONNECTED/.test(m.text())) pageErrors.push(`${role}: ${m.text()}`);
+  });
+  await page.goto(`${server.base}/app`);
+  assert.match(page.url(), /\/app\/$/, '/app redirects to /app/');
+  await page.locator('form[data-testid=signin]').waitFor();
+  assert.equal(await page.locator('h1').textContent(), 'Connexion', 'French first');
+  await page.fill('input[name=tenant]', TENANT);
+  await page.fill('input[name=user]', role);
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('form[data-testid=signin] button[type=submit]');
+  await page.locator('[data-testid=who]').waitFor();
+  return { context, page };
+}
+
+// Fills the event form of type with values (selects, checkboxes and text alike), submits it,
+// and waits for the verdict of the event it made; returns {id, state, text}.
+async function submit(page, type, values, expect = 'accepted') {
+  const form = page.locator(`form[data-type="${type}"]`);
+  await form.waitFor();
+  for (const [name, value] of Object.entries(values)) {
+    const el = form.locator(`[name="${name}"]`);
+    const tag = await el.evaluate((e) => (e.type === 'checkbox' ? 'checkbox' : e.tagName));
+    if (tag === 'SELECT') await el.selectOption(String(value));
+    else if (tag === 'checkbox') await el.setChecked(!!value);
+    else await el.fill(String(value));
+  }
+  await form.locator('button[type=submit]').click();
+  const status = form.locator('[data-role=status]');
+  await page.waitForFunction((f) => {
+    const s = document.querySelector(`form[data-type="${f}"] [data-role=status]`);
+    return s && s.dataset.id && s.dataset.state && s.dataset.state !== 'pending';
+  }, type, { timeout: 10000 }).catch(() => {});
+  const state = await status.getAttribute('data-state');
+  const text = await status.textContent();
+  assert.equal(state, expect, `${type}: ${text}`);
+  return { id: await status.getAttribute('data-id'), state, text };
+}
+
+async function tab(page, name) {
+  await page.click(`nav.tabs a[data-tab="${name}"]`);
+}
+
+async function eventsOf(stream) {
+  return (await api.get(`/api/v1/events?stream=${encodeURIComponent(stream)}&limit=1000`)).events;
+}
+
+test('the app is served with its types, an installable manifest and no path outside it', async () => {
+  const get = (p) => fetch(`${server.base}${p}`);
+  const types = {
+    '/app/': 'text/html', '/app/js/main.js': 'text/javascript', '/app/css/app.css': 'text/css',
+    '/app/manifest.webmanifest': 'application/manifest+json', '/app/icons/icon.svg': 'image/svg+xml',
+    '/app/icons/icon-192.png': 'image/png', '/app/sw.js': 'text/javascript',
+  };
+  for (const [p, type] of Object.entries(types)) {
+    const res = await get(p);
+    assert.equal(res.status, 200, p);
+    assert.ok(res.headers.get('content-type').startsWith(type), `${p}: ${res.headers.get('content-type')}`);
+  }
+  for (const p of ['/app/../api/web.c', '/app/%2e%2e/%2e%2e/README.md', '/app/.hidden', '/app/js/../../README.md', '/app/js//main.js', '/appjs/main.js']) {
+    assert.equal((await get(p)).status, 404, p);
+  }
+  // The service worker keeps every file of the app for offline use.
+  const sw = await (await get('/app/sw.js')).text();
+  const files = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  for (const f of files(path.join(root, 'clients/web'))) {
+    const rel = `/app/${path.relative(path.join(root, 'clients/web'), f)}`;
+    if (rel !== '/app/sw.js') assert.ok(sw.includes(`'${rel}'`), `${rel} is in sw.js's list`);
+  }
+  const manifest = await (await get('/app/manifest.webmanifest')).json();
+  assert.equal(manifest.start_url, '/app/');
+  assert.ok(manifest.icons.some((i) => i.sizes === '512x512'));
+});
+
+test('weaver: declares a roll, stops and restarts the loom; a refusal shows its code and field', async () => {
+  const { context, page } = await signIn('weaver');
+  const roll = await submit(page, 'ProductionDeclared', {
+    hu_id: 'R-W1', loom_id: 'L1', of_id: 'OF1', item_id: 'TW-500', qty_milli: '120', unit: 'pcs',
+    length_milli: '60', weight_milli: '31,5', picks: '300000', location_id: 'WEAVING',
+  });
+  assert.match(roll.text, /Enregistré \(n° \d+\)/);
+  const [ev] = await eventsOf('hu-R-W1');
+  assert.equal(ev.id, roll.id, 'the event id made by the device');
+  assert.equal(ev.payload.weight_milli, 31500, 'decimals typed with a comma, posted in thousandths');
+  await shot(page, 'weaver-roll');
+  await tab(page, 'LoomStopped');
+  await submit(page, 'LoomStopped', { loom_id: 'L1', stop_class: 'warp', reason_code: 'W12', picks: '300100' });
+  assert.equal((await api.get('/api/v1/looms/L1')).stopped, true);
+  await tab(page, 'LoomRestarted');
+  await submit(page, 'LoomRestarted', { loom_id: 'L1', picks: '300100' });
+  assert.equal((await api.get('/api/v1/looms/L1')).stopped, false);
+  // A roll on an order that is not in progress on that loom: the ledger's rule refuses it.
+  await tab(page, 'ProductionDeclared');
+  const refused = await submit(page, 'ProductionDeclared', {
+    hu_id: 'R-W9', loom_id: 'L2', of_id: 'OF1', qty_milli: '10', length_milli: '5', picks: '0',
+  }, 'refused');
+  assert.match(refused.text, /Refusé : RULE_\w+ \(payload/);
+  await shot(page, 'weaver-refused');
+  await tab(page, 'outbox');
+  await page.locator(`[data-testid=outbox] li[data-id="${refused.id}"][data-state=refused]`).waitFor();
+  assert.equal(await page.locator('[data-testid=outbox] li[data-state=accepted]').count(), 3);
+  await shot(page, 'weaver-outbox');
+  await context.close();
+});
+
+test('weaver offline: the roll waits in the outbox, survives a reload, is sent online, and a resend is recorded once', async () => {
+  const { context, page } = await signIn('weaver');
+  // The service worker has the app's files before the network goes.
+  await page.waitForFunction(() => navigator.serviceWorker?.controller || navigator.serviceWorker?.ready.then(() => true), null, { timeout: 10000 });
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await context.setOffline(true);
+  await page.locator('[data-testid=net][data-online=false]').waitFor();
+  const form = page.locator('form[data-type="ProductionDeclared"]');
+  for (const [k, v] of Object.entries({ loom_id: 'L1', of_id: 'OF1', item_id: 'TW-500', location_id: 'WEAVING' })) await form.locator(`[name=${k}]`).fill(v);
+  await form.locator('[name=hu_id]').fill('R-OFF1');
+  await form.locator('[name=qty_milli]').fill('118');
+  await form.locator('[name=length_milli]').fill('59');
+  await form.locator('[name=picks]').fill('400000');
+  await form.locator('button[type=submit]').click();
+  const status = form.locator('[data-role=status]');
+  await page.waitForFunction(() => document.querySelector('[data-role=status]')?.dataset.id);
+  const id = await status.getAttribute('data-id');
+  await page.waitForTimeout(300);
+  assert.equal(await status.getAttribute('data-state'), 'pending');
+  assert.match(await status.textContent(), /En attente d’envoi/);
+  assert.equal(await page.locator('[data-testid=pending]').textContent(), '1');
+  assert.equal((await eventsOf('hu-R-OFF1')).length, 0, 'nothing reached the server');
+  await shot(page, 'offline-pending');
+  // Offline reload: the page comes from the service worker, the event from IndexedDB.
+  await page.reload();
+  await tab(page, 'outbox');
+  const item = page.locator(`[data-testid=outbox] li[data-id="${id}"]`);
+  await item.waitFor();
+  assert.equal(await item.getAttribute('data-state'), 'pending');
+  await shot(page, 'offline-reloaded');
+  await context.setOffline(false);
+  await page.locator(`[data-testid=outbox] li[data-id="${id}"][data-state=accepted]`).waitFor({ timeout: 20000 });
+  const seq = (await eventsOf('hu-R-OFF1'))[0].seq;
+  assert.match(await item.locator('[data-testid=verdict]').textContent(), new RegExp(`Enregistré \\(n° ${seq}\\)`));
+  // The same event again (a retry after a lost answer): the same id, the original position.
+  await item.locator('[data-action=resend]').click();
+  await page.locator(`[data-testid=outbox] li[data-id="${id}"][data-state=duplicate]`).waitFor();
+  assert.match(await item.locator('[data-testid=verdict]').textContent(), new RegExp(`Déjà enregistré \\(n° ${seq}\\)`));
+  const events = await eventsOf('hu-R-OFF1');
+  assert.equal(events.length, 1, 'recorded once');
+  assert.equal(events[0].id, id);
+  const all = (await api.get('/api/v1/events?type=ProductionDeclared&limit=1000')).events.filter((e) => e.id === id);
+  assert.equal(all.length, 1);
+  await shot(page, 'offline-synced');
+  await context.close();
+});
+
+test('cutter: cuts a roll into first and second choice bundles and waste, then sees its genealogy', async () => {
+  const { context, page } = await signIn('cutter');
+  await submit(page, 'CuttingDeclared', {
+    input_hu_id: 'R-CUT', consumed_qty_milli: '120', unit: 'pcs', location_id: 'CUT',
+    'outputs.0.hu_id': 'R-CUT-A', 'outputs.0.item_id': 'TW-500', 'outputs.0.grade': 'first', 'outputs.0.qty_milli': '100',
+    'outputs.1.hu_id': 'R-CUT-B', 'outputs.1.item_id': 'TW-500', 'outputs.1.grade': 'second', 'outputs.1.qty_milli': '18',
+    waste_qty_milli: '2', waste_reason: 'roll_end',
+  });
+  const b = await api.get('/api/v1/hus/R-CUT-B');
+  assert.equal(b.grade, 'second');
+  assert.equal(b.qty_milli, 18000);
+  await shot(page, 'cutter-cut');
+  await tab(page, 'lookup');
+  await page.fill('input[name=lookup_hu]', 'R-CUT');
+  await page.click('.view form.inline button[type=submit]');
+  await page.locator('[data-testid=genealogy-down]').waitFor();
+  const down = await page.locator('[data-testid=genealogy-down]').textContent();
+  assert.match(down, /R-CUT-A/);
+  assert.match(down, /R-CUT-B/);
+  await shot(page, 'cutter-genealogy');
+  await context.close();
+});
+
+test('mechanic: sees the breakdown on his loom, acknowledges, starts and completes it', async () => {
+  const { context, page } = await signIn('mechanic');
+  await page.fill('input[name=my_looms]', 'L1');
+  await page.locator('input[name=my_looms]').press('Tab');
+  const card = page.locator('[data-testid=interventions] [data-int="INT-1"]');
+  await card.waitFor();
+  assert.equal(await card.getAttribute('data-state'), 'requested');
+  // A new request arrives live (WebSocket) while the screen is open.
+  await api.post('weaver', 'InterventionRequested', { int_id: 'INT-2', loom_id: 'L1', fault_class: 'electrical', urgency: 'critical' });
+  await page.locator('[data-testid=interventions] [data-int="INT-2"][data-state=requested]').waitFor({ timeout: 10000 });
+  await shot(page, 'mechanic-list');
+  for (const [step, values, state] of [
+    ['InterventionAcknowledged', { eta_min: '5' }, 'acknowledged'],
+    ['InterventionStarted', {}, 'started'],
+    ['InterventionCompleted', { root_cause: 'wear', root_cause_detail: 'roulement du battant usé', action_taken: 'roulement changé' }, 'completed'],
+  ]) {
+    await page.locator(`[data-int="INT-1"] button[data-step="${step}"]`).click();
+    assert.equal(await page.locator(`form[data-type="${step}"] [name=int_id]`).inputValue(), 'INT-1', 'prefilled');
+    await submit(page, step, values);
+    await page.locator(`[data-testid=interventions] [data-int="INT-1"][data-state=${state}]`).waitFor({ timeout: 10000 });
+  }
+  assert.equal((await api.get('/api/v1/interventions/INT-1')).state, 'completed');
+  await shot(page, 'mechanic-completed');
+  await context.close();
+});
+
+test('raw-material storekeeper: receives yarn and issues it to a loom', async () => {
+  const { context, page } = await signIn('store_raw');
+  await submit(page, 'GoodsReceived', {
+    hu_id: 'Y-T1', item_id: 'YARN-30', qty_milli: '250,5', unit: 'kg', cones: '40', location_id: 'MP1',
+    supplier: 'Filature du Sahel', supplier_lot: 'FS-2611',
+  });
+  assert.equal((await api.get('/api/v1/hus/Y-T1')).qty_milli, 250500);
+  await tab(page, 'MaterialIssuedToLoom');
+  // Remembered from the last receipt: not typed again.
+  await submit(page, 'MaterialIssuedToLoom', { hu_id: 'Y-T1', loom_id: 'L1', of_id: 'OF1', qty_milli: '50', from_location_id: 'MP1' });
+  assert.equal((await api.get('/api/v1/hus/Y-T1')).out_milli, 50000);
+  await shot(page, 'store-raw-issue');
+  await context.close();
+});
+
+test('finished-goods storekeeper: transfers bundles and packs them into a carton', async () => {
+  const { context, page } = await signIn('store_finished');
+  for (const hu of ['B-F1', 'B-F2']) {
+    await submit(page, 'StockTransferred', { hu_id: hu, from_location_id: 'CUT', to_location_id: 'FG' });
+  }
+  await tab(page, 'HUPacked');
+  await submit(page, 'HUPacked', { carton_hu_id: 'C-T1', hu_ids: 'B-F1\nB-F2', location_id: 'FG' });
+  const carton = await api.get('/api/v1/hus/C-T1');
+  assert.deepEqual(carton.contents.map((c) => c.hu_id).sort(), ['B-F1', 'B-F2']);
+  await shot(page, 'store-finished-packed');
+  await tab(page, 'lookup');
+  await page.fill('input[name=lookup_hu]', 'C-T1');
+  await page.click('.view form.inline button[type=submit]');
+  await page.locator('[data-testid=contents]').waitFor();
+  assert.match(await page.locator('[data-testid=contents]').textContent(), /B-F2/);
+  await shot(page, 'store-finished-carton');
+  await context.close();
+});
+
+test('subcontracting storekeeper: sends a lot out for embroidery and takes it back, balanced', async () => {
+  const { context, page } = await signIn('store_subcontract');
+  await submit(page, 'LotSentToSubcontractor', {
+    sublot_id: 'SL-T1', sub_id: 'BRODERIE', operation: 'embroidery', hu_ids: 'B-S1', qty_milli: '30', unit: 'pcs',
+    from_location_id: 'CUT', to_location_id: 'SUB-BRODERIE',
+  });
+  await tab(page, 'LotReturnedFromSubcontractor');
+  await submit(page, 'LotReturnedFromSubcontractor', {
+    sublot_id: 'SL-T1', sub_id: 'BRODERIE', good_hu_id: 'E-T1', good_qty_milli: '28', grade: 'first',
+    rejected_qty_milli: '1', lost_qty_milli: '0,5', allowance_qty_milli: '0,5', allowance_reason: 'fils coupés',
+    to_location_id: 'FG', closes_lot: true,
+  });
+  const lot = await api.get('/api/v1/sublots/SL-T1');
+  assert.equal(lot.state, 'closed');
+  assert.equal(lot.good_milli, 28000);
+  await shot(page, 'store-subcontract-returned');
+  await context.close();
+});
+
+test('quality: puts a bundle on hold and releases it; the app speaks English on request', async () => {
+  const { context, page } = await signIn('quality');
+  await submit(page, 'LotPutOnHold', { hu_id: 'B-Q1', reason: 'lisière à vérifier' });
+  assert.equal((await api.get('/api/v1/hus/B-Q1')).status, 'on hold');
+  await page.selectOption('select[name=lang]', 'en');
+  await page.locator('nav.tabs a[data-tab="LotReleased"]', { hasText: 'Release a lot' }).waitFor();
+  await tab(page, 'LotReleased');
+  const r = await submit(page, 'LotReleased', { hu_id: 'B-Q1', note: 'selvedge fine' });
+  assert.match(r.text, /Recorded \(#\d+\)/);
+  assert.equal((await api.get('/api/v1/hus/B-Q1')).status, 'released');
+  await shot(page, 'quality-released-en');
+  await context.close();
+});
+
+test('manager: live loom board, stock, a unit with its genealogy, KPIs with a chart and CSV', async () => {
+  const { context, page } = await signIn('manager', { desktop: true });
+  const l1 = page.locator('[data-testid=board] [data-loom="L1"]');
+  await l1.waitFor();
+  await page.locator('[data-testid=live][data-state=live]').waitFor({ timeout: 10000 });
+  assert.equal(await l1.getAttribute('data-stopped'), 'false');
+  // A stop posted by a weaver's phone shows on the open board without a reload.
+  await api.post('weaver', 'LoomStopped', { loom_id: 'L1', stop_class: 'weft', reason_code: 'T07', picks: 500000 });
+  await page.locator('[data-testid=board] [data-loom="L1"][data-stopped=true]').waitFor({ timeout: 10000 });
+  assert.match(await l1.textContent(), /trame T07/);
+  await shot(page, 'manager-board');
+  await api.post('weaver', 'LoomRestarted', { loom_id: 'L1', picks: 500000 });
+  await page.locator('[data-testid=board] [data-loom="L1"][data-stopped=false]').waitFor({ timeout: 10000 });
+
+  await tab(page, 'stock');
+  await page.locator('[data-testid=stock-rows] tbody tr').first().waitFor();
+  await page.selectOption('select[name=group_by]', 'location');
+  await page.click('.view form.inline button[type=submit]');
+  await page.locator('[data-testid=stock-rows] td', { hasText: 'FG' }).first().waitFor();
+  await shot(page, 'manager-stock');
+
+  await tab(page, 'lookup');
+  await page.fill('input[name=lookup_hu]', 'B-F1');
+  await page.click('.view form.inline button[type=submit]');
+  await page.locator('[data-testid=genealogy-up]').waitFor();
+  const up = await page.locator('[data-testid=genealogy-up]').textContent();
+  assert.match(up, /R-SEED/, 'a bundle goes up to its roll');
+  assert.match(up, /OF1|L1/, 'and to its order or loom');
+  await shot(page, 'manager-genealogy');
+
+  await tab(page, 'kpis');
+  await page.locator('[data-testid=kpi-rows] tbody tr').first().waitFor({ timeout: 15000 });
+  assert.match(await page.locator('[data-testid=kpi-rows]').textContent(), /L1/);
+  await page.locator('[data-testid=chart] svg rect.bar').first().waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=csv]')]);
+  const csv = fs.readFileSync(await download.path(), 'utf8');
+  fs.writeFileSync(path.join(artifacts, 'kpis.csv'), csv);
+  assert.match(csv.split('\n')[0], /,/, 'a header line');
+  assert.match(csv, /L1/);
+  await shot(page, 'manager-kpis');
+  await context.close();
+});
+
+test('no script error on any page', () => {
+  assert.deepEqual(pageErrors, []);
+});
