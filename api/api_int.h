@@ -312,6 +312,20 @@ api_handled_t api_h_shipment_get(api_conn_t *conn);
 api_handled_t api_h_label_get(api_conn_t *conn);
 api_handled_t api_h_label_render(api_conn_t *conn); /* label.c */
 api_handled_t api_h_sublot_get(api_conn_t *conn);
+/* h_audit.c: replay/ through the API, on libuv's thread pool. */
+api_handled_t api_h_trace(api_conn_t *conn);
+api_handled_t api_h_recall(api_conn_t *conn);
+api_handled_t api_h_count_report(api_conn_t *conn);
+api_handled_t api_h_verify(api_conn_t *conn);
+/* GET /api/v1/stock?as_of_seq=N: the stock after event N (filter and keys already read). */
+api_handled_t api_stock_asof(api_conn_t *conn, const eng_stock_filter_t *filter, unsigned keys);
+/* h_plant.c: the stock query's filter and keys (answers a 400 itself: non-zero), the stock of
+ * a ledger as JSON into body (any thread: 0, FL_EINVAL for an item too long, FL_ENOMEM), and
+ * the answer to its error. */
+int api_stock_query(api_conn_t *conn, eng_stock_filter_t *filter, unsigned *keys);
+int api_stock_render(eng_ledger_t *ledger, const eng_stock_filter_t *filter, unsigned keys,
+                     const char *group_by, api_buf_t *body);
+void api_stock_problem(api_conn_t *conn, int rc);
 api_handled_t api_h_live(api_conn_t *conn);
 api_handled_t api_h_ready(api_conn_t *conn);
 api_handled_t api_h_metrics(api_conn_t *conn);

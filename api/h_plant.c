@@ -259,8 +259,7 @@ static int stock_each_row(const eng_stock_row_t *row, void *data)
     return 0;
 }
 
-/* Reads item, location, status, grade and group_by. Non-zero: answered already. */
-static int stock_query(api_conn_t *conn, eng_stock_filter_t *filter, unsigned *keys)
+int api_stock_query(api_conn_t *conn, eng_stock_filter_t *filter, unsigned *keys)
 {
     const api_request_t *req = &conn->req;
     *filter = (eng_stock_filter_t){.item = api_query_get(req, "item"),
@@ -319,40 +318,56 @@ static void stock_end(stock_t *stock, const char *group_by)
     api_buf_printf(stock->out, "],\"truncated\":%s}", stock->truncated ? "true" : "false");
 }
 
-api_handled_t api_h_stock_get(api_conn_t *conn)
+int api_stock_render(eng_ledger_t *ledger, const eng_stock_filter_t *filter, unsigned keys,
+                     const char *group_by, api_buf_t *body)
 {
-    char etag[128];
-    if (api_etag_not_modified(conn, etag, sizeof(etag)))
-        return API_DONE;
-    eng_stock_filter_t filter;
-    unsigned keys;
-    if (stock_query(conn, &filter, &keys) != 0)
-        return API_DONE;
-    const char *group_by = api_query_get(&conn->req, "group_by");
-    api_buf_t body = {0};
-    stock_t stock = {.out = &body, .keys = keys, .grouped = group_by != NULL};
+    stock_t stock = {.out = body, .keys = keys, .grouped = group_by != NULL};
     if (stock.grouped) {
         stock.groups = malloc(API_STOCK_ROWS_MAX * sizeof(*stock.groups));
         stock.slots = calloc(STOCK_SLOTS, sizeof(*stock.slots));
     }
     int rc = FL_ENOMEM;
     if (!stock.grouped || (stock.groups != NULL && stock.slots != NULL)) {
-        api_buf_str(&body, "{\"rows\":[");
-        rc = eng_stock_each(conn->tenant->ledger, &filter, stock_each_row, &stock);
+        api_buf_str(body, "{\"rows\":[");
+        rc = eng_stock_each(ledger, filter, stock_each_row, &stock);
     }
+    if (rc == 0)
+        stock_end(&stock, group_by);
+    free(stock.groups);
+    free(stock.slots);
+    return rc == 0 && body->oom ? FL_ENOMEM : rc;
+}
+
+void api_stock_problem(api_conn_t *conn, int rc)
+{
     if (rc == FL_EINVAL) {
         /* The status was checked: only an item longer than an id is left. */
         char detail[64];
         snprintf(detail, sizeof(detail), "an id has at most %d characters", EV_ID_LEN_MAX);
         api_problem(conn, FL_ETOO_LONG, "query:item", detail, "");
-    } else if (rc != 0) {
-        api_problem(conn, rc, "", "", "");
     } else {
-        stock_end(&stock, group_by);
-        api_respond_json(conn, 200, etag, &body);
+        api_problem(conn, rc, "", "", "");
     }
-    free(stock.groups);
-    free(stock.slots);
+}
+
+api_handled_t api_h_stock_get(api_conn_t *conn)
+{
+    eng_stock_filter_t filter;
+    unsigned keys;
+    if (api_stock_query(conn, &filter, &keys) != 0)
+        return API_DONE;
+    if (api_query_get(&conn->req, "as_of_seq") != NULL)
+        return api_stock_asof(conn, &filter, keys); /* h_audit.c */
+    char etag[128];
+    if (api_etag_not_modified(conn, etag, sizeof(etag)))
+        return API_DONE;
+    api_buf_t body = {0};
+    int rc = api_stock_render(conn->tenant->ledger, &filter, keys,
+                              api_query_get(&conn->req, "group_by"), &body);
+    if (rc != 0)
+        api_stock_problem(conn, rc);
+    else
+        api_respond_json(conn, 200, etag, &body);
     api_buf_free(&body);
     return API_DONE;
 }

@@ -70,6 +70,22 @@ const api_route_t api_routes[] = {
      "200,304,400,404", "", 0, "NonConformity"},
     {GET, "/api/v1/counts/{count_id}", api_h_count_get, "getCount",
      "An inventory count's state and the locations it covers", "200,304,400,404", "", 0, "Count"},
+    {GET, "/api/v1/counts/{count_id}/report", api_h_count_report, "getCountReport",
+     "A count's reconciliation: the book at its opening against the lines counted, outdated, "
+     "uncounted and unknown units, proposed adjustments (above threshold_permille: a manager "
+     "approves); format=csv for people",
+     "200,400,404", "", 0, NULL},
+    {GET, "/api/v1/trace/{entity}", api_h_trace, "traceEntity",
+     "Recall traceability: what an entity became (direction=down, to pallets and shipments) or "
+     "was made of (up, to yarn lots, beams, looms), nodes and edges; format=dot for Graphviz",
+     "200,400", "", 0, NULL},
+    {GET, "/api/v1/recall", api_h_recall, "recall",
+     "Recall from a source over a period (from_us, until_us): a loom's rolls, a weaver's or "
+     "cutter's declarations (source=actor:USER), a subcontractor's returns, down to shipments",
+     "200,400", "", 0, NULL},
+    {GET, "/api/v1/verify", api_h_verify, "verifyChain",
+     "Walks the hash chain record by record: ok, records checked, the first bad sequence",
+     "200", "", 0, NULL},
     {GET, "/api/v1/shipments/{ship_id}", api_h_shipment_get, "getShipment",
      "A shipment's state, customer and units loaded", "200,304,400,404", "", 0, "Shipment"},
     {GET, "/api/v1/labels/{hu_id}", api_h_label_get, "getLabel",

@@ -40,7 +40,14 @@ static const char usage[] =
     "  hu ID                   a handling unit and everything it contains\n"
     "  genealogy ENTITY up|down [--depth N]   e.g. hu-P00001 up, hu-Y00012 down\n"
     "  stock [--item I] [--location L] [--status S] [--grade G] [--group-by K[,K]]\n"
+    "        [--as-of SEQ]     the stock as it was after event SEQ\n"
     "  order ID                a production order's state and progress\n"
+    "  trace ENTITY up|down [--depth N] [--dot]   recall picture: hu-Y7 down to the shipments,\n"
+    "                          hu-P1 up to yarn lots, beams, looms (DOT for Graphviz)\n"
+    "  recall SOURCE [--from-us T] [--until-us T] [--dot]   a loom's, a weaver's (actor:USER)\n"
+    "                          or a subcontractor's (sub-ID) output over a period, down\n"
+    "  count-report ID [--threshold-permille P] [--csv]   a count's reconciliation\n"
+    "  verify                  the ledger's hash chain, record by record\n"
     "  label HU [--zpl|--svg]  a unit's label: a text summary, or the server's label with its QR\n"
     "                          code, ZPL for a thermal printer (e.g. | nc PRINTER 9100) or SVG\n"
     "\n"
@@ -411,13 +418,14 @@ static int cmd_stock(fc_client_t *client, int argc, char **argv)
                                            {"--location", "location"},
                                            {"--status", "status"},
                                            {"--grade", "grade"},
-                                           {"--group-by", "group_by"}};
+                                           {"--group-by", "group_by"},
+                                           {"--as-of", "as_of_seq"}};
     char query[1024] = "";
     for (int i = 0; i + 1 < argc; i += 2) {
         size_t f = 0;
-        while (f < 5 && strcmp(argv[i], flags[f][0]) != 0)
+        while (f < 6 && strcmp(argv[i], flags[f][0]) != 0)
             f++;
-        if (f == 5 || fc_query_add(query, sizeof(query), flags[f][1], argv[i + 1]) != 0) {
+        if (f == 6 || fc_query_add(query, sizeof(query), flags[f][1], argv[i + 1]) != 0) {
             fputs(usage, stderr);
             return 2;
         }
@@ -434,7 +442,6 @@ static const char *text_of(json_t *object, const char *key)
     return text != NULL ? text : "-";
 }
 
-/* A unit's label as text: what the printed label will carry. */
 /* The server's label, as it comes, to stdout. */
 static int cmd_label_rendered(fc_client_t *client, const char *hu_id, bool zpl)
 {
@@ -447,6 +454,7 @@ static int cmd_label_rendered(fc_client_t *client, const char *hu_id, bool zpl)
     return rc != 0 ? fail("label", rc, &problem) : 0;
 }
 
+/* A unit's label as text: what the printed label will carry. */
 static int cmd_label(fc_client_t *client, const char *hu_id)
 {
     fc_response_t response;
@@ -483,6 +491,80 @@ static int cmd_label(fc_client_t *client, const char *hu_id)
     return 0;
 }
 
+/* ---- audit: replay/ through the API */
+
+/* GET base (with "%s" for the escaped id, or none) + "?" + query: a JSON answer pretty-printed,
+ * CSV or DOT as they come. */
+static int audit_get(fc_client_t *client, const char *base, const char *id, const char *query,
+                     bool raw, const char *what)
+{
+    char path[2048], escaped[1024] = "";
+    if (id != NULL && fc_query_add(escaped, sizeof(escaped), "x", id) != 0)
+        return fail(what, FL_ETOOBIG, NULL);
+    int len = snprintf(path, sizeof(path), base, escaped + (id != NULL ? 2 : 0));
+    if (len < 0 || (size_t)len >= sizeof(path) ||
+        (query[0] != '\0' && snprintf(path + len, sizeof(path) - (size_t)len, "?%s", query) >=
+                                 (int)(sizeof(path) - (size_t)len)))
+        return fail(what, FL_ETOOBIG, NULL);
+    fc_response_t response;
+    fc_problem_t problem;
+    int rc = fc_get(client, path, &response, &problem);
+    if (rc != 0 || !raw)
+        return print_json(rc, &response, &problem, what);
+    fwrite(response.body, 1, response.body_len, stdout);
+    fc_response_free(&response);
+    return 0;
+}
+
+/* Turns "--flag VALUE" pairs (of flags[][0]) into query parameters (flags[][1]) and the bare
+ * switch (--dot or --csv) into format=...; false on anything else. */
+static bool audit_query(int argc, char **argv, const char *const (*flags)[2], size_t count,
+                        const char *raw_switch, char *query, size_t size, bool *raw)
+{
+    *raw = false;
+    for (int i = 0; i < argc; i++) {
+        if (raw_switch != NULL && strcmp(argv[i], raw_switch) == 0) {
+            *raw = true;
+            if (fc_query_add(query, size, "format", raw_switch + 2) != 0)
+                return false;
+            continue;
+        }
+        size_t f = 0;
+        while (f < count && strcmp(argv[i], flags[f][0]) != 0)
+            f++;
+        if (f == count || i + 1 == argc || fc_query_add(query, size, flags[f][1], argv[i + 1]) != 0)
+            return false;
+        i++;
+    }
+    return true;
+}
+
+static int cmd_audit(fc_client_t *client, const char *command, int argc, char **argv)
+{
+    static const char *const trace_flags[][2] = {{"--depth", "depth"}};
+    static const char *const recall_flags[][2] = {
+        {"--from-us", "from_us"}, {"--until-us", "until_us"}, {"--depth", "depth"}};
+    static const char *const count_flags[][2] = {{"--threshold-permille", "threshold_permille"}};
+    char query[1024] = "";
+    bool raw = false;
+    if (strcmp(command, "verify") == 0 && argc == 0)
+        return audit_get(client, "/api/v1/verify", NULL, "", false, "verify");
+    if (strcmp(command, "trace") == 0 && argc >= 2 &&
+        (strcmp(argv[1], "up") == 0 || strcmp(argv[1], "down") == 0) &&
+        fc_query_add(query, sizeof(query), "direction", argv[1]) == 0 &&
+        audit_query(argc - 2, argv + 2, trace_flags, 1, "--dot", query, sizeof(query), &raw))
+        return audit_get(client, "/api/v1/trace/%s", argv[0], query, raw, "trace");
+    if (strcmp(command, "recall") == 0 && argc >= 1 &&
+        fc_query_add(query, sizeof(query), "source", argv[0]) == 0 &&
+        audit_query(argc - 1, argv + 1, recall_flags, 3, "--dot", query, sizeof(query), &raw))
+        return audit_get(client, "/api/v1/recall", NULL, query, raw, "recall");
+    if (strcmp(command, "count-report") == 0 && argc >= 1 &&
+        audit_query(argc - 1, argv + 1, count_flags, 1, "--csv", query, sizeof(query), &raw))
+        return audit_get(client, "/api/v1/counts/%s/report", argv[0], query, raw, "count-report");
+    fputs(usage, stderr);
+    return 2;
+}
+
 static int run(fc_client_t *client, const fc_config_t *config, int argc, char **argv)
 {
     const char *command = argv[0];
@@ -492,6 +574,9 @@ static int run(fc_client_t *client, const fc_config_t *config, int argc, char **
         return cmd_login(client, argv[1], argv[2]);
     if (strcmp(command, "logout") == 0 && argc == 1)
         return cmd_logout(client);
+    if (strcmp(command, "trace") == 0 || strcmp(command, "recall") == 0 ||
+        strcmp(command, "count-report") == 0 || strcmp(command, "verify") == 0)
+        return cmd_audit(client, command, argc - 1, argv + 1);
     if (strcmp(command, "post") == 0)
         return cmd_post(client, config, argc - 1, argv + 1);
     if (strcmp(command, "tail") == 0)

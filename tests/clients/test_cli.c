@@ -270,3 +270,34 @@ Test(cli, the_command_line_speaks_https_and_refuses_a_certificate_it_cannot_trus
     snprintf(rm, sizeof(rm), "rm -rf %s", dir);
     cr_assert_eq(system(rm), 0);
 }
+
+Test(cli, the_audit_commands_trace_recall_verify_and_read_the_stock_as_of_a_sequence)
+{
+    server_start(&server);
+    char file[300], a[1024], b[1024], c[1024];
+    snprintf(file, sizeof(file), "%s/three.json", server.dir);
+    FILE *out = fopen(file, "w");
+    cr_assert_not_null(out);
+    event_goods(a, sizeof(a), 1, "AU1", "1000");
+    event_move(b, sizeof(b), 2, "AU1", "MP1", "MP2");
+    event_goods(c, sizeof(c), 3, "AU2", "2000");
+    fprintf(out, "[%s,%s,%s]", a, b, c);
+    fclose(out);
+    cr_assert_eq(run(FOUTA " --role store_raw post %s", FOUTA_CLI, server.port, file), 0, "%s",
+                 output);
+    /* As of event 1: AU1 still at MP1, AU2 not yet received. */
+    cr_assert_eq(run(FOUTA " stock --as-of 1", FOUTA_CLI, server.port), 0, "%s", output);
+    cr_assert(strstr(output, "\"location\": \"MP1\"") != NULL, "%s", output);
+    cr_assert(strstr(output, "\"count\": 1") != NULL, "%s", output);
+    cr_assert_eq(run(FOUTA " trace hu-AU1 down --dot", FOUTA_CLI, server.port), 0, "%s", output);
+    cr_assert(strncmp(output, "digraph", 7) == 0, "%s", output);
+    cr_assert_eq(run(FOUTA " recall hu-AU1 --depth 5", FOUTA_CLI, server.port), 0, "%s", output);
+    cr_assert(strstr(output, "\"source\"") != NULL, "%s", output);
+    cr_assert_eq(run(FOUTA " verify", FOUTA_CLI, server.port), 0, "%s", output);
+    cr_assert(strstr(output, "\"ok\": true") != NULL && strstr(output, "\"checked\": 3") != NULL,
+              "%s", output);
+    cr_assert_eq(run(FOUTA " count-report NOPE 2>&1", FOUTA_CLI, server.port), 1);
+    cr_assert(strstr(output, "404 NOENT") != NULL, "%s", output);
+    cr_assert_eq(run(FOUTA " trace hu-AU1 sideways 2>/dev/null", FOUTA_CLI, server.port), 2);
+    server_stop(&server);
+}

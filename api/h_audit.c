@@ -1,0 +1,383 @@
+/*
+ * h_audit.c: replay/ through the API - the reads an auditor, a quality manager or a storekeeper
+ * closing a count asks for, which walk much of the log or replay it:
+ *
+ *   GET /api/v1/trace/{entity}?direction=down|up&depth=N&format=json|dot   recall picture
+ *   GET /api/v1/recall?source=S&from_us=T&until_us=T&depth=N&format=json|dot
+ *   GET /api/v1/counts/{count_id}/report?threshold_permille=P&format=json|csv
+ *   GET /api/v1/stock?as_of_seq=N&...                       the stock as it was after event N
+ *   GET /api/v1/verify                                      the hash chain, record by record
+ *
+ * Each runs on libuv's thread pool (read transactions beside the writer, never the loop thread)
+ * and writes into memory through the same functions as fouta-replay, so the API and the tool
+ * answer alike; the connection waits as it waits for an append.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "api/api_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "replay/replay.h"
+
+#define AUDIT_DEPTH_DEFAULT 32 /* pallet > carton > bundle > roll > beam > yarn is 5 */
+#define AUDIT_DEPTH_MAX     64
+#define AUDIT_THRESHOLD_DEFAULT_PERMILLE 20
+#define AUDIT_SNAPSHOT_EVERY 100000 /* events between the as-of snapshots foutad keeps */
+
+typedef enum { AUDIT_TRACE, AUDIT_RECALL, AUDIT_COUNT, AUDIT_ASOF, AUDIT_VERIFY } audit_kind_t;
+
+typedef struct {
+    uv_work_t work;
+    api_conn_t *conn;
+    api_tenant_t *tenant;
+    audit_kind_t kind;
+    char subject[EV_NAME_LEN_MAX + 16];
+    int direction;
+    uint32_t depth;
+    bool dot, csv;
+    int64_t from_us, until_us, threshold_permille;
+    uint64_t seq;
+    /* as of: the filter's texts are copied (the request's buffers are the loop thread's) */
+    char item[EV_ID_LEN_MAX + 1], location[EV_ID_LEN_MAX + 1], status[16], group_by[64];
+    eng_stock_filter_t filter;
+    unsigned keys;
+    char dir[1200]; /* the tenant's directory */
+    /* results */
+    int rc;
+    char *out;
+    size_t out_len;
+    uint64_t checked, bad_seq, from_snapshot;
+} audit_t;
+
+/* As-of reads of every tenant take turns: each brings the snapshots up to date first. */
+static pthread_mutex_t asof_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Removes an LMDB environment directory that this file made (its two files, then itself). */
+static void remove_env(const char *dir)
+{
+    char path[1300];
+    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* The stock after event w->seq: the nearest snapshot, replayed to seq, in a scratch ledger. The
+ * snapshots are brought up to the head first (one every AUDIT_SNAPSHOT_EVERY events), so an
+ * as-of read costs at most that many events of replay once the first one has made them. */
+static int asof_stock(audit_t *w, api_buf_t *body)
+{
+    char snapdir[1300], tmp[1300], scratch[1400];
+    snprintf(snapdir, sizeof(snapdir), "%s/snapshots", w->dir);
+    snprintf(tmp, sizeof(tmp), "%s/tmp", w->dir);
+    if ((mkdir(snapdir, 0700) != 0 && errno != EEXIST) || (mkdir(tmp, 0700) != 0 && errno != EEXIST))
+        return -errno;
+    uint32_t made = 0;
+    int rc = rpl_snapshot_update(w->tenant->ledger, snapdir, AUDIT_SNAPSHOT_EVERY, &made);
+    if (rc != 0)
+        return rc;
+    snprintf(scratch, sizeof(scratch), "%s/asof.XXXXXX", tmp);
+    if (mkdtemp(scratch) == NULL)
+        return -errno;
+    rmdir(scratch); /* rpl_asof_open makes it: it must hold nothing */
+    eng_ledger_t *asof = NULL;
+    rc = rpl_asof_open(w->tenant->ledger, snapdir, w->seq, scratch, &asof, &w->from_snapshot);
+    if (rc == 0)
+        rc = api_stock_render(asof, &w->filter, w->keys, w->group_by[0] != '\0' ? w->group_by : NULL,
+                              body);
+    if (asof != NULL)
+        eng_close(asof);
+    remove_env(scratch);
+    return rc;
+}
+
+static void run_work(uv_work_t *req)
+{
+    audit_t *w = req->data;
+    eng_ledger_t *ledger = w->tenant->ledger;
+    if (w->kind == AUDIT_VERIFY) {
+        w->rc = eng_verify(ledger, &w->checked, &w->bad_seq);
+        return;
+    }
+    if (w->kind == AUDIT_ASOF) {
+        api_buf_t body = {0};
+        pthread_mutex_lock(&asof_lock);
+        w->rc = asof_stock(w, &body);
+        pthread_mutex_unlock(&asof_lock);
+        w->out = body.data; /* handed over: freed in work_done */
+        w->out_len = body.len;
+        return;
+    }
+    FILE *out = open_memstream(&w->out, &w->out_len);
+    if (out == NULL) {
+        w->rc = FL_ENOMEM;
+        return;
+    }
+    uint32_t seeds = 0;
+    switch (w->kind) {
+    case AUDIT_TRACE:
+        w->rc = rpl_trace(ledger, w->subject, w->direction, w->depth, w->dot, out);
+        break;
+    case AUDIT_RECALL:
+        w->rc = rpl_recall(ledger, w->subject, w->from_us, w->until_us, w->depth, w->dot, out,
+                           &seeds);
+        break;
+    case AUDIT_COUNT: {
+        rpl_count_summary_t summary;
+        w->rc = rpl_count_report(ledger, w->subject, w->threshold_permille, w->csv ? NULL : out,
+                                 w->csv ? out : NULL, &summary);
+        break;
+    }
+    default:
+        break;
+    }
+    if (fclose(out) != 0 && w->rc == 0)
+        w->rc = FL_ENOMEM;
+}
+
+static void respond(api_conn_t *conn, audit_t *w)
+{
+    if (w->kind == AUDIT_VERIFY) {
+        api_buf_t body = {0};
+        api_buf_printf(&body, "{\"ok\":%s,\"checked\":%llu,\"bad_seq\":", w->rc == 0 ? "true" : "false",
+                       (unsigned long long)w->checked);
+        if (w->rc == 0)
+            api_buf_str(&body, "null}");
+        else
+            api_buf_printf(&body, "%llu}", (unsigned long long)w->bad_seq);
+        if (w->rc == 0 || w->rc == FL_ECORRUPT)
+            api_respond_json(conn, 200, "Cache-Control: no-store\r\n", &body);
+        else
+            api_problem(conn, w->rc, "", "", "");
+        api_buf_free(&body);
+        return;
+    }
+    if (w->rc == FL_ENOENT && w->kind == AUDIT_COUNT) {
+        api_problem_lookup(conn, w->rc, "path:count_id", "count session", w->subject);
+    } else if (w->rc == FL_EINVAL && w->kind == AUDIT_ASOF) {
+        api_stock_problem(conn, w->rc);
+    } else if (w->rc == FL_EINVAL) {
+        api_problem(conn, FL_EINVALID_VALUE,
+                    w->kind == AUDIT_RECALL ? "query:source" : "path:entity",
+                    "an entity name: kind-id, as hu-P1, loom-L3, beam-B2, of-OF1, sub-S1, "
+                    "actor:USER",
+                    "");
+    } else if (w->rc != 0) {
+        api_problem(conn, w->rc, "", "", "");
+    } else if (w->dot) {
+        api_respond(conn, 200, "text/vnd.graphviz", "", w->out, w->out_len);
+    } else if (w->csv) {
+        api_respond(conn, 200, "text/csv; charset=utf-8", "", w->out, w->out_len);
+    } else {
+        api_buf_t body = {.data = w->out, .len = w->out_len, .cap = w->out_len};
+        api_respond_json(conn, 200, "", &body); /* msgpack too, when asked */
+    }
+}
+
+static void work_done(uv_work_t *req, int status)
+{
+    audit_t *w = req->data;
+    api_conn_t *conn = w->conn;
+    conn->pending_append = false;
+    conn->server->appends_pending--;
+    if (conn->close_requested)
+        api_conn_close(conn);
+    else if (status != 0)
+        api_problem(conn, FL_ECANCELED, "", "", "");
+    else
+        respond(conn, w);
+    free(w->out);
+    free(w);
+    if (conn->server->draining)
+        api_server_maybe_finish(conn->server);
+}
+
+static api_handled_t queue(api_conn_t *conn, audit_t *w)
+{
+    w->conn = conn;
+    w->tenant = conn->tenant;
+    w->work.data = w;
+    snprintf(w->dir, sizeof(w->dir), "%s/tenants/%s", conn->server->config.data_dir,
+             conn->tenant->name);
+    conn->pending_append = true;
+    conn->server->appends_pending++;
+    if (uv_queue_work(&conn->server->loop, &w->work, run_work, work_done) != 0) {
+        conn->pending_append = false;
+        conn->server->appends_pending--;
+        free(w);
+        api_problem(conn, FL_EBUSY, "", "", "");
+        return API_DONE;
+    }
+    return API_ASYNC;
+}
+
+/* A new request of kind, or NULL when memory ran out (answered). */
+static audit_t *audit_new(api_conn_t *conn, audit_kind_t kind)
+{
+    audit_t *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        api_problem(conn, FL_ENOMEM, "", "", "");
+    else
+        w->kind = kind;
+    return w;
+}
+
+/* format=json|dot (graph) or json|csv (report): false when answered with a 400. */
+static bool format_arg(api_conn_t *conn, audit_t *w, const char *other)
+{
+    const char *format = api_query_get(&conn->req, "format");
+    if (format == NULL || strcmp(format, "json") == 0)
+        return true;
+    if (strcmp(format, other) == 0) {
+        *(strcmp(other, "dot") == 0 ? &w->dot : &w->csv) = true;
+        return true;
+    }
+    char detail[64];
+    snprintf(detail, sizeof(detail), "json or %s", other);
+    api_problem(conn, FL_EINVALID_VALUE, "query:format", detail, "");
+    return false;
+}
+
+static bool depth_arg(api_conn_t *conn, audit_t *w)
+{
+    uint64_t depth;
+    if (api_query_u64(&conn->req, "depth", AUDIT_DEPTH_DEFAULT, &depth) != 0 || depth == 0 ||
+        depth > AUDIT_DEPTH_MAX) {
+        api_problem(conn, FL_EINVALID_VALUE, "query:depth", "1 to 64 levels", "");
+        return false;
+    }
+    w->depth = (uint32_t)depth;
+    return true;
+}
+
+static bool copy_arg(api_conn_t *conn, const char *value, const char *field, char *out,
+                     size_t size)
+{
+    if (value == NULL || value[0] == '\0') {
+        api_problem(conn, FL_EMISSING_FIELD, field, "required", "");
+        return false;
+    }
+    if (strlen(value) >= size) {
+        api_problem(conn, FL_ETOO_LONG, field, "too long for an entity name", "");
+        return false;
+    }
+    memcpy(out, value, strlen(value) + 1);
+    return true;
+}
+
+api_handled_t api_h_trace(api_conn_t *conn)
+{
+    audit_t *w = audit_new(conn, AUDIT_TRACE);
+    if (w == NULL)
+        return API_DONE;
+    const char *direction = api_query_get(&conn->req, "direction");
+    bool ok = copy_arg(conn, conn->req.params[0], "path:entity", w->subject, EV_NAME_LEN_MAX + 1);
+    if (ok && direction != NULL && strcmp(direction, "up") != 0 && strcmp(direction, "down") != 0) {
+        api_problem(conn, FL_EINVALID_VALUE, "query:direction",
+                    "down (where it went) or up (what it was made of)", "");
+        ok = false;
+    }
+    ok = ok && depth_arg(conn, w) && format_arg(conn, w, "dot");
+    if (!ok) {
+        free(w);
+        return API_DONE;
+    }
+    w->direction = direction != NULL && strcmp(direction, "up") == 0 ? ENG_BACKWARD : ENG_FORWARD;
+    return queue(conn, w);
+}
+
+api_handled_t api_h_recall(api_conn_t *conn)
+{
+    audit_t *w = audit_new(conn, AUDIT_RECALL);
+    if (w == NULL)
+        return API_DONE;
+    bool ok = copy_arg(conn, api_query_get(&conn->req, "source"), "query:source", w->subject,
+                       EV_NAME_LEN_MAX + 1);
+    if (ok && (api_query_i64(&conn->req, "from_us", 0, &w->from_us) != 0 || w->from_us < 0)) {
+        api_problem(conn, FL_EINVALID_VALUE, "query:from_us", "microseconds since 1970", "");
+        ok = false;
+    }
+    if (ok && (api_query_i64(&conn->req, "until_us", 0, &w->until_us) != 0 || w->until_us < 0 ||
+               (w->until_us != 0 && w->until_us <= w->from_us))) {
+        api_problem(conn, FL_EINVALID_VALUE, "query:until_us",
+                    "microseconds since 1970, after from_us", "");
+        ok = false;
+    }
+    ok = ok && depth_arg(conn, w) && format_arg(conn, w, "dot");
+    if (!ok) {
+        free(w);
+        return API_DONE;
+    }
+    return queue(conn, w);
+}
+
+api_handled_t api_h_count_report(api_conn_t *conn)
+{
+    audit_t *w = audit_new(conn, AUDIT_COUNT);
+    if (w == NULL)
+        return API_DONE;
+    bool ok = copy_arg(conn, conn->req.params[0], "path:count_id", w->subject, EV_ID_LEN_MAX + 1);
+    if (ok && (api_query_i64(&conn->req, "threshold_permille", AUDIT_THRESHOLD_DEFAULT_PERMILLE,
+                             &w->threshold_permille) != 0 ||
+               w->threshold_permille < 0 || w->threshold_permille > 1000)) {
+        api_problem(conn, FL_EINVALID_VALUE, "query:threshold_permille",
+                    "0 to 1000: a difference above it waits for a manager's approval", "");
+        ok = false;
+    }
+    ok = ok && format_arg(conn, w, "csv");
+    if (!ok) {
+        free(w);
+        return API_DONE;
+    }
+    return queue(conn, w);
+}
+
+api_handled_t api_stock_asof(api_conn_t *conn, const eng_stock_filter_t *filter, unsigned keys)
+{
+    audit_t *w = audit_new(conn, AUDIT_ASOF);
+    if (w == NULL)
+        return API_DONE;
+    eng_head_t head;
+    eng_head(conn->tenant->ledger, &head);
+    if (api_query_u64(&conn->req, "as_of_seq", 0, &w->seq) != 0 || w->seq == 0 ||
+        w->seq > head.seq) {
+        char detail[96];
+        snprintf(detail, sizeof(detail), "a sequence from 1 to the head (%llu)",
+                 (unsigned long long)head.seq);
+        api_problem(conn, FL_EINVALID_VALUE, "query:as_of_seq", detail, "");
+        free(w);
+        return API_DONE;
+    }
+    if ((filter->item != NULL && strlen(filter->item) >= sizeof(w->item)) ||
+        (filter->location != NULL && strlen(filter->location) >= sizeof(w->location))) {
+        api_stock_problem(conn, FL_EINVAL);
+        free(w);
+        return API_DONE;
+    }
+    /* The texts are the request's: copied, as the request may not outlive the work. */
+    const char *group_by = api_query_get(&conn->req, "group_by");
+    snprintf(w->item, sizeof(w->item), "%s", filter->item != NULL ? filter->item : "");
+    snprintf(w->location, sizeof(w->location), "%s", filter->location != NULL ? filter->location : "");
+    snprintf(w->status, sizeof(w->status), "%s", filter->status != NULL ? filter->status : "");
+    snprintf(w->group_by, sizeof(w->group_by), "%s", group_by != NULL ? group_by : "");
+    w->filter = (eng_stock_filter_t){.item = filter->item != NULL ? w->item : NULL,
+                                     .location = filter->location != NULL ? w->location : NULL,
+                                     .status = filter->status != NULL ? w->status : NULL,
+                                     .grade = filter->grade};
+    w->keys = keys;
+    return queue(conn, w);
+}
+
+api_handled_t api_h_verify(api_conn_t *conn)
+{
+    audit_t *w = audit_new(conn, AUDIT_VERIFY);
+    return w == NULL ? API_DONE : queue(conn, w);
+}
