@@ -6,6 +6,16 @@
  * records) with the open interventions and non-conformities (open:int, open:nc), and subcontract
  * lots. Each event is published on "fl:<tenant>:events" as JSON.
  *
+ * Live per-shift counters (what a supervisor's screen shows during the shift): the calendar's
+ * ShiftScheduled / ShiftCancelled events keep the sorted set shifts (start -> "start|end|id")
+ * and the hash shiftdefs (id -> that member); every other event adds its figures (rolls and
+ * pieces woven, stops by class, cut by grade and waste, first pieces, holds, releases, rejects,
+ * interventions, NCs, subcontract returns, shipments, events) to the hash shift:<shift id> of
+ * the shift its occurred_at falls in, or to shift:none:<UTC date> outside the calendar; the set
+ * shifts:counted lists those hashes. A Lua script finds the shift and adds, inside the batch's
+ * MULTI, so the counters move with the rows and the checkpoint; a rebuild recounts them from
+ * the log into the new generation. docs/projections.md lists the fields.
+ *
  * A batch is one pipelined MULTI ... EXEC: the rows, the publications and the checkpoint, so
  * they happen together or not at all. A command Redis refuses when it is queued (the test hook
  * sends one) aborts the whole EXEC; one that fails while EXEC runs (WRONGTYPE on a key someone
@@ -14,11 +24,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "projections/projections_int.h"
 
@@ -26,6 +38,7 @@
 #define REDIS_KEY_LEN_MAX  320
 #define REDIS_HOST_LEN_MAX 256
 #define REDIS_SCAN_COUNT   1000 /* keys per SCAN while deleting an old generation */
+#define SHIFT_PAIRS_MAX    9    /* counters one event adds to (REDIS_ARGS_MAX bounds them) */
 
 typedef struct {
     prj_sink_t base;
@@ -344,7 +357,7 @@ static int send_row(redis_sink_t *r, const char *p, const eng_row_t *row)
 }
 
 /* Appends s to out as a JSON string. */
-static size_t json_string(char *out, size_t size, const char *s)
+static size_t json_quote(char *out, size_t size, const char *s)
 {
     size_t at = 0;
     out[at++] = '"';
@@ -369,9 +382,9 @@ static int send_publish(redis_sink_t *r, const prj_batch_t *batch, const prj_eve
     char head[1024];
     size_t at = (size_t)snprintf(head, sizeof(head),
                                  "{\"seq\":%llu,\"type\":", (unsigned long long)event->seq);
-    at += json_string(head + at, sizeof(head) - at, event->type);
+    at += json_quote(head + at, sizeof(head) - at, event->type);
     at += (size_t)snprintf(head + at, sizeof(head) - at, ",\"stream\":");
-    at += json_string(head + at, sizeof(head) - at, event->stream);
+    at += json_quote(head + at, sizeof(head) - at, event->stream);
     at +=
         (size_t)snprintf(head + at, sizeof(head) - at,
                          ",\"recorded_at_us\":%lld,\"payload\":", (long long)event->recorded_at_us);
@@ -389,6 +402,149 @@ static int send_publish(redis_sink_t *r, const prj_batch_t *batch, const prj_eve
     c.lens[c.argc++] = at + payload_len + 1;
     int rc = send(r, &c); /* hiredis copies the arguments into its buffer */
     free(message);
+    return rc;
+}
+
+/* ---- per-shift counters */
+
+/* ARGV: prefix, mode ("s" schedule: id, start, end; "x" cancel: id; "c" count: occurred_at_us,
+ * the key outside the calendar, then field and increment pairs). Keys are made from the
+ * prefix, so a rebuild's script writes its own generation. */
+static const char shift_script[] =
+    "local p, mode = ARGV[1], ARGV[2]\n"
+    "if mode ~= 'c' then\n"
+    "  local old = redis.call('HGET', p .. 'shiftdefs', ARGV[3])\n"
+    "  if old then redis.call('ZREM', p .. 'shifts', old) end\n"
+    "  if mode == 's' then\n"
+    "    local m = ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[3]\n"
+    "    redis.call('ZADD', p .. 'shifts', ARGV[4], m)\n"
+    "    redis.call('HSET', p .. 'shiftdefs', ARGV[3], m)\n"
+    "  else redis.call('HDEL', p .. 'shiftdefs', ARGV[3]) end\n"
+    "  return 0\n"
+    "end\n"
+    "local t, key = tonumber(ARGV[3]), ARGV[4]\n"
+    "local m = redis.call('ZREVRANGEBYSCORE', p .. 'shifts', ARGV[3], '-inf', 'LIMIT', 0, 1)[1]\n"
+    "if m then\n"
+    "  local e, id = string.match(m, '^%d+|(%d+)|(.+)$')\n"
+    "  if e and t < tonumber(e) then key = 'shift:' .. id end\n"
+    "end\n"
+    "redis.call('SADD', p .. 'shifts:counted', key)\n"
+    "for i = 5, #ARGV, 2 do redis.call('HINCRBY', p .. key, ARGV[i], ARGV[i + 1]) end\n"
+    "return 0\n";
+
+typedef struct {
+    char field[SHIFT_PAIRS_MAX][REDIS_KEY_LEN_MAX / 4];
+    long long add[SHIFT_PAIRS_MAX];
+    int count;
+} shift_counts_t;
+
+static void count_add(shift_counts_t *counts, const char *field, long long add)
+{
+    for (int i = 0; i < counts->count; i++)
+        if (strcmp(counts->field[i], field) == 0) {
+            counts->add[i] += add;
+            return;
+        }
+    if (counts->count == SHIFT_PAIRS_MAX)
+        return;
+    snprintf(counts->field[counts->count], sizeof(counts->field[0]), "%s", field);
+    counts->add[counts->count++] = add;
+}
+
+static long long member_int(json_t *object, const char *name)
+{
+    return (long long)json_integer_value(json_object_get(object, name));
+}
+
+static const char *member_text(json_t *object, const char *name)
+{
+    const char *text = json_string_value(json_object_get(object, name));
+    return text != NULL ? text : "";
+}
+
+/* The counters of one event (payload: its JSON). Events the calendar does not count add
+ * "events" alone. */
+static void shift_counts(const char *type, json_t *payload, shift_counts_t *counts)
+{
+    counts->count = 0;
+    count_add(counts, "events", 1);
+    char field[REDIS_KEY_LEN_MAX / 4];
+    if (strcmp(type, "ProductionDeclared") == 0) {
+        count_add(counts, "rolls", 1);
+        count_add(counts, "woven_milli", member_int(payload, "qty_milli"));
+        count_add(counts, "woven_length_milli", member_int(payload, "length_milli"));
+        snprintf(field, sizeof(field), "woven_milli:%s", member_text(payload, "loom_id"));
+        count_add(counts, field, member_int(payload, "qty_milli"));
+    } else if (strcmp(type, "LoomStopped") == 0) {
+        count_add(counts, "stops", 1);
+        snprintf(field, sizeof(field), "stops:%s", member_text(payload, "stop_class"));
+        count_add(counts, field, 1);
+    } else if (strcmp(type, "CuttingDeclared") == 0) {
+        count_add(counts, "cut_consumed_milli", member_int(payload, "consumed_qty_milli"));
+        count_add(counts, "cut_waste_milli", member_int(payload, "waste_qty_milli"));
+        size_t i;
+        json_t *output;
+        json_array_foreach(json_object_get(payload, "outputs"), i, output)
+        {
+            snprintf(field, sizeof(field), "cut_%s_milli", member_text(output, "grade"));
+            count_add(counts, field, member_int(output, "qty_milli"));
+        }
+    } else if (strcmp(type, "FirstPieceInspected") == 0) {
+        count_add(counts, "first_pieces", 1);
+        count_add(counts, "first_pieces_failed", strcmp(member_text(payload, "result"), "passed") != 0);
+    } else if (strcmp(type, "LotReturnedFromSubcontractor") == 0) {
+        count_add(counts, "sub_good_milli", member_int(payload, "good_qty_milli"));
+        count_add(counts, "sub_rejected_milli", member_int(payload, "rejected_qty_milli"));
+        count_add(counts, "sub_lost_milli", member_int(payload, "lost_qty_milli"));
+    } else {
+        static const char *const simple[][2] = {
+            {"LotPutOnHold", "holds"},
+            {"LotReleased", "releases"},
+            {"LotRejected", "rejects"},
+            {"InterventionRequested", "interventions_requested"},
+            {"InterventionCompleted", "interventions_completed"},
+            {"NCOpened", "ncs_opened"},
+            {"ShipmentDispatched", "shipments"},
+        };
+        for (size_t k = 0; k < sizeof(simple) / sizeof(simple[0]); k++)
+            if (strcmp(type, simple[k][0]) == 0)
+                count_add(counts, simple[k][1], 1);
+    }
+}
+
+/* Queues the script's call for one event under prefix p. */
+static int send_shift(redis_sink_t *r, const char *p, const prj_batch_t *batch,
+                      const prj_event_t *event)
+{
+    json_t *payload = json_loads(batch->text + event->payload_at, 0, NULL);
+    if (payload == NULL)
+        return 0; /* the catalog's JSON always parses: nothing to count otherwise */
+    command_t c = {0};
+    shift_counts_t counts; /* its fields are the command's arguments until it is sent */
+    arg(&c, "EVAL"), arg(&c, shift_script), arg(&c, "0"), arg(&c, p);
+    if (strcmp(event->type, "ShiftScheduled") == 0 || strcmp(event->type, "ShiftCancelled") == 0) {
+        bool scheduled = event->type[5] == 'S';
+        arg(&c, scheduled ? "s" : "x");
+        argf(&c, "%s", member_text(payload, "shift_id"));
+        if (scheduled) {
+            argf(&c, "%lld", member_int(payload, "starts_at_us"));
+            argf(&c, "%lld", member_int(payload, "ends_at_us"));
+        }
+    } else {
+        shift_counts(event->type, payload, &counts);
+        time_t day = (time_t)(event->occurred_at_us / 1000000);
+        struct tm tm;
+        gmtime_r(&day, &tm);
+        arg(&c, "c");
+        argf(&c, "%lld", (long long)event->occurred_at_us);
+        argf(&c, "shift:none:%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        for (int i = 0; i < counts.count; i++) {
+            arg(&c, counts.field[i]);
+            argf(&c, "%lld", counts.add[i]);
+        }
+    }
+    int rc = send(r, &c);
+    json_decref(payload);
     return rc;
 }
 
@@ -436,6 +592,8 @@ static int redis_apply(prj_sink_t *sink, prj_target_t target, const char *name,
             arg(&c, "SET"), arg(&c, "fl:reject");
             rc = send(r, &c);
         }
+        if (rc == 0)
+            rc = send_shift(r, p, batch, &batch->events[i]);
         if (rc == 0 && target == PRJ_TARGET_LIVE) /* a shadow's catch-up publishes nothing */
             rc = send_publish(r, batch, &batch->events[i]);
     }
@@ -559,11 +717,21 @@ static int redis_shadow_rows(prj_sink_t *sink, const eng_row_t *rows, uint32_t c
     return rc != 0 ? rc : read_rc;
 }
 
+/* Redis keeps no events (they were published when they happened), only the shifts' counters:
+ * the log up to the rebuild's head counts them anew in the new generation. */
 static int redis_shadow_events(prj_sink_t *sink, const prj_batch_t *batch)
 {
-    (void)sink; /* Redis keeps no events: they were published when they happened */
-    (void)batch;
-    return 0;
+    redis_sink_t *r = redis_of(sink);
+    char p[REDIS_KEY_LEN_MAX];
+    snprintf(p, sizeof(p), "fl:%s:g%llu:", r->base.tenant, (unsigned long long)(r->generation + 1));
+    int rc = 0;
+    for (uint32_t i = 0; i < batch->events_count && rc == 0; i++)
+        rc = send_shift(r, p, batch, &batch->events[i]);
+    redisReply *reply = NULL;
+    int read_rc = replies(r, &reply); /* one round trip for the whole pipeline */
+    if (reply != NULL)
+        freeReplyObject(reply);
+    return rc != 0 ? rc : read_rc;
 }
 
 static int redis_shadow_swap(prj_sink_t *sink, const char *name)

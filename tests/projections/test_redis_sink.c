@@ -389,3 +389,75 @@ Test(redis, a_rebuild_while_appending_moves_the_active_generation_to_equal_keys)
     prj_stop(projector);
     prj_sink_close(sink);
 }
+
+/* The shift hash's field as a number (0 when absent). */
+static long long shift_field(const char *p, const char *key, const char *name)
+{
+    return (long long)number("HGET %s%s %s", p, key, name);
+}
+
+/* The day's figures, counted by hand from tests/engine/plant.h: two rolls of 120,000 pieces
+ * (60 m each) on L1, one warp stop, two cuts (first 100,000 + 110,000, second 18,000 + 9,000,
+ * waste 2,000 + 1,000 of 240,000 consumed), one first piece passed, one hold, five releases
+ * (R1-A, R1-B, R2-A, R2-B, E1), a subcontract return of 8,500 good and 200 lost, a shipment. */
+static void assert_day_counted(const char *p, const char *key, uint64_t events)
+{
+    cr_assert_eq(shift_field(p, key, "events"), (long long)events);
+    cr_assert_eq(shift_field(p, key, "rolls"), 2);
+    cr_assert_eq(shift_field(p, key, "woven_milli"), 240000);
+    cr_assert_eq(shift_field(p, key, "woven_length_milli"), 120000);
+    cr_assert_eq(shift_field(p, key, "woven_milli:L1"), 240000);
+    cr_assert_eq(shift_field(p, key, "stops"), 1);
+    cr_assert_eq(shift_field(p, key, "stops:warp"), 1);
+    cr_assert_eq(shift_field(p, key, "cut_consumed_milli"), 240000);
+    cr_assert_eq(shift_field(p, key, "cut_first_milli"), 210000);
+    cr_assert_eq(shift_field(p, key, "cut_second_milli"), 27000);
+    cr_assert_eq(shift_field(p, key, "cut_waste_milli"), 3000);
+    cr_assert_eq(shift_field(p, key, "first_pieces"), 1);
+    cr_assert_eq(shift_field(p, key, "first_pieces_failed"), 0);
+    cr_assert_eq(shift_field(p, key, "holds"), 1);
+    cr_assert_eq(shift_field(p, key, "releases"), 5);
+    cr_assert_eq(shift_field(p, key, "sub_good_milli"), 8500);
+    cr_assert_eq(shift_field(p, key, "sub_lost_milli"), 200);
+    cr_assert_eq(shift_field(p, key, "shipments"), 1);
+}
+
+Test(redis, each_shift_counts_its_events_live_and_a_rebuild_counts_them_again)
+{
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector = projector_start(sink, "redis", 16, PRJ_POISON_SKIP);
+    /* The day's events all occur at 1764000000000000: inside the morning shift. An earlier
+     * shift, rescheduled, and a cancelled one must not take them. */
+    POSTED(EV_ROLE_MANAGER, "ShiftScheduled",
+           "{\"shift_id\":\"NIGHT\",\"name\":\"night\",\"starts_at_us\":1763950000000000,"
+           "\"ends_at_us\":1763990000000000}");
+    POSTED(EV_ROLE_MANAGER, "ShiftScheduled",
+           "{\"shift_id\":\"MORNING\",\"name\":\"morning\",\"starts_at_us\":1763980000000000,"
+           "\"ends_at_us\":1763990000000000}");
+    POSTED(EV_ROLE_MANAGER, "ShiftScheduled", /* posted again: replaces the first */
+           "{\"shift_id\":\"MORNING\",\"name\":\"morning\",\"starts_at_us\":1763990000000000,"
+           "\"ends_at_us\":1764020000000000}");
+    POSTED(EV_ROLE_MANAGER, "ShiftScheduled",
+           "{\"shift_id\":\"LATE\",\"name\":\"late\",\"starts_at_us\":1763995000000000,"
+           "\"ends_at_us\":1764030000000000}");
+    POSTED(EV_ROLE_MANAGER, "ShiftCancelled", "{\"shift_id\":\"LATE\",\"reason\":\"holiday\"}");
+    uint64_t calendar = head_seq();
+    the_plant_works_a_day();
+    uint64_t day = head_seq() - calendar;
+    caught_up(projector, 30000);
+    char p[128];
+    snprintf(p, sizeof(p), "fl:%s:g1:", tenant);
+    assert_day_counted(p, "shift:MORNING", day);
+    cr_assert_eq(number("EXISTS %sshift:NIGHT", p), 0);
+    cr_assert_eq(number("EXISTS %sshift:LATE", p), 0);
+    cr_assert_eq(number("SCARD %sshifts:counted", p), 1);
+    cr_assert_eq(number("ZCARD %sshifts", p), 2, "NIGHT and MORNING: LATE was cancelled");
+    /* A rebuild counts the same from the log into the next generation. */
+    cr_assert_eq(prj_rebuild(projector, 30000, NULL), 0);
+    caught_up(projector, 30000);
+    snprintf(p, sizeof(p), "fl:%s:g2:", tenant);
+    assert_day_counted(p, "shift:MORNING", day);
+    cr_assert_eq(number("SCARD %sshifts:counted", p), 1);
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
