@@ -102,5 +102,11 @@ export async function seed(api) {
     waste_qty_milli: 0,
   });
   for (const hu of ['B-F1', 'B-F2', 'B-S1']) await P('quality', 'LotReleased', { hu_id: hu });
+  // Two more orders queued on L1 for the planning board.
+  for (const [of, seq] of [['OF2', 1], ['OF3', 2]]) {
+    await P('manager', 'OFCreated', { of_id: of, item_id: 'TW-500', planned_qty_milli: 600000, unit: 'pcs', due_at_us: 4000000000000000, priority: 2 });
+    await P('manager', 'OFReleased', { of_id: of });
+    await P('manager', 'OFAssignedToLoom', { of_id: of, loom_id: 'L1', sequence: seq });
+  }
   await P('weaver', 'InterventionRequested', { int_id: 'INT-1', loom_id: 'L1', fault_class: 'mechanical', urgency: 'high', description: 'bruit au battant' });
 }

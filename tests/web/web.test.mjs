@@ -87,12 +87,14 @@ async function submit(page, type, values, expect = 'accepted') {
     else if (tag === 'checkbox') await el.setChecked(!!value);
     else await el.fill(String(value));
   }
-  await form.locator('button[type=submit]').click();
   const status = form.locator('[data-role=status]');
-  await page.waitForFunction((f) => {
+  const before = await status.getAttribute('data-id');
+  await form.locator('button[type=submit]').click();
+  // The verdict of this event (not of the form's previous one).
+  await page.waitForFunction(([f, old]) => {
     const s = document.querySelector(`form[data-type="${f}"] [data-role=status]`);
-    return s && s.dataset.id && s.dataset.state && s.dataset.state !== 'pending';
-  }, type, { timeout: 10000 }).catch(() => {});
+    return s && s.dataset.id && s.dataset.id !== old && s.dataset.state && s.dataset.state !== 'pending';
+  }, [type, before], { timeout: 10000 }).catch(() => {});
   const state = await status.getAttribute('data-state');
   const text = await status.textContent();
   assert.equal(state, expect, `${type}: ${text}`);
@@ -144,7 +146,15 @@ test('weaver: declares a roll, stops and restarts the loom; a refusal shows its 
   const [ev] = await eventsOf('hu-R-W1');
   assert.equal(ev.id, roll.id, 'the event id made by the device');
   assert.equal(ev.payload.weight_milli, 31500, 'decimals typed with a comma, posted in thousandths');
+  // The roll's label, rendered by the server with its QR code; printing it records LabelPrinted.
+  const label = page.locator('form[data-type="ProductionDeclared"] [data-testid=label][data-hu="R-W1"]');
+  await label.waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid=label-img]')?.naturalWidth > 0);
   await shot(page, 'weaver-roll');
+  await label.locator('[data-testid=print]').click();
+  await label.locator('[data-testid=label-msg]', { hasText: 'Impression enregistrée' }).waitFor();
+  for (let i = 0; i < 50 && !(await fetch(`${server.base}/api/v1/labels/R-W1`, { headers: { Authorization: `Bearer ${await api.token('manager')}` } })).ok; i++) await page.waitForTimeout(100);
+  assert.equal((await api.get('/api/v1/labels/R-W1')).state, 'printed');
   await tab(page, 'LoomStopped');
   await submit(page, 'LoomStopped', { loom_id: 'L1', stop_class: 'warp', reason_code: 'W12', picks: '300100' });
   assert.equal((await api.get('/api/v1/looms/L1')).stopped, true);
@@ -160,7 +170,8 @@ test('weaver: declares a roll, stops and restarts the loom; a refusal shows its 
   await shot(page, 'weaver-refused');
   await tab(page, 'outbox');
   await page.locator(`[data-testid=outbox] li[data-id="${refused.id}"][data-state=refused]`).waitFor();
-  assert.equal(await page.locator('[data-testid=outbox] li[data-state=accepted]').count(), 3);
+  assert.equal(await page.locator('[data-testid=outbox] li[data-state=accepted]').count(), 4);
+  assert.equal(await page.locator('[data-testid=outbox] li[data-type=LabelPrinted][data-state=accepted]').count(), 1);
   await shot(page, 'weaver-outbox');
   await context.close();
 });
@@ -214,6 +225,9 @@ test('weaver offline: the roll waits in the outbox, survives a reload, is sent o
 
 test('cutter: cuts a roll into first and second choice bundles and waste, then sees its genealogy', async () => {
   const { context, page } = await signIn('cutter');
+  await submit(page, 'HUReceivedAtCutting', { hu_id: 'R-CUT', from_location_id: 'WEAVING', to_location_id: 'CUT' });
+  assert.equal((await api.get('/api/v1/hus/R-CUT')).location, 'CUT');
+  await tab(page, 'CuttingDeclared');
   await submit(page, 'CuttingDeclared', {
     input_hu_id: 'R-CUT', consumed_qty_milli: '120', unit: 'pcs', location_id: 'CUT',
     'outputs.0.hu_id': 'R-CUT-A', 'outputs.0.item_id': 'TW-500', 'outputs.0.grade': 'first', 'outputs.0.qty_milli': '100',
@@ -223,6 +237,9 @@ test('cutter: cuts a roll into first and second choice bundles and waste, then s
   const b = await api.get('/api/v1/hus/R-CUT-B');
   assert.equal(b.grade, 'second');
   assert.equal(b.qty_milli, 18000);
+  // A label for each bundle.
+  await page.locator('[data-testid=label][data-hu="R-CUT-B"]').waitFor();
+  assert.equal(await page.locator('[data-testid=label]').count(), 2);
   await shot(page, 'cutter-cut');
   await tab(page, 'lookup');
   await page.fill('input[name=lookup_hu]', 'R-CUT');
@@ -341,6 +358,19 @@ test('manager: live loom board, stock, a unit with its genealogy, KPIs with a ch
   await shot(page, 'manager-board');
   await api.post('weaver', 'LoomRestarted', { loom_id: 'L1', picks: 500000 });
   await page.locator('[data-testid=board] [data-loom="L1"][data-stopped=false]').waitFor({ timeout: 10000 });
+
+  // The planning board: OF1 running on L1, OF2 then OF3 queued; OF2 moved after OF3.
+  await tab(page, 'planning');
+  const order = async () => (await page.locator('[data-testid=plan-rows] tbody tr').allTextContents()).map((r) => r.match(/OF\d/)[0]);
+  await page.locator('[data-testid=plan-rows] tbody tr').first().waitFor();
+  assert.deepEqual(await order(), ['OF1', 'OF2', 'OF3']);
+  await page.locator('[data-testid=gantt] rect.running[data-of="OF1"]').waitFor();
+  await shot(page, 'manager-planning');
+  await page.click('[data-move=down][data-of="OF2"]');
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=plan-rows] tbody tr')].map((r) => r.textContent.match(/OF\d/)[0]).join() === 'OF1,OF3,OF2');
+  const plan = (await api.get('/api/v1/planning')).lines.map((l) => l.of_id);
+  assert.deepEqual(plan, ['OF1', 'OF3', 'OF2'], 'the ledger has the new order');
+  await shot(page, 'manager-planning-moved');
 
   await tab(page, 'stock');
   await page.locator('[data-testid=stock-rows] tbody tr').first().waitFor();

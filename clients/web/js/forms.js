@@ -7,6 +7,7 @@ import { toMilli } from './uuid.js';
 import { canScan, scanOnce, idFromCode } from './scan.js';
 import * as outbox from './outbox.js';
 import { verdictText } from './verdict.js';
+import { labelPanel } from './label.js';
 
 const ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -108,6 +109,7 @@ export function eventForm(spec) {
   let unwatch = null;
   const form = h('form.event-form', { dataset: { type }, novalidate: true });
   const status = h('div.form-status', { 'aria-live': 'polite', dataset: { role: 'status' } });
+  const labelBox = h('div.label-box');
 
   const addRow = (f, box, initial = {}) => {
     const i = box.children.length;
@@ -128,7 +130,7 @@ export function eventForm(spec) {
   });
 
   form.append(h('h2', t(spec.title)), spec.doc ? h('p.doc', t(spec.doc)) : '', ...body,
-    h('button.primary', { type: 'submit' }, t('form.submit')), status);
+    h('button.primary', { type: 'submit' }, t('form.submit')), status, labelBox);
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -184,6 +186,8 @@ export function eventForm(spec) {
     status.dataset.id = item.id;
     status.dataset.state = item.state;
     status.className = 'form-status ok';
+    delete labelBox.dataset.hu;
+    put(labelBox);
     status.textContent = `${t('form.queued', { type: t(spec.title) })} ${verdictText(item)}`;
     // The verdict of the event just made, as the outbox gets it.
     unwatch?.();
@@ -193,6 +197,11 @@ export function eventForm(spec) {
       status.dataset.state = now.state;
       status.className = `form-status ${now.state === 'refused' ? 'bad' : 'ok'}`;
       status.textContent = `${t(spec.title)} — ${verdictText(now)}`;
+      const hus = spec.label ? [].concat(spec.label(now.payload)) : [];
+      if (hus.length && (now.state === 'accepted' || now.state === 'duplicate') && !labelBox.dataset.hu) {
+        labelBox.dataset.hu = hus.join(' ');
+        put(labelBox, hus.map(labelPanel));
+      }
     });
     // Fields not remembered are cleared for the next declaration.
     for (const f of spec.fields) {

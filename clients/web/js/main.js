@@ -6,7 +6,7 @@ import { login, logout, getSession, onSessionChange, ApiError } from './api.js';
 import * as outbox from './outbox.js';
 import { eventForm } from './forms.js';
 import { specs, roleTabs } from './specs.js';
-import { lookupView, interventionsView, boardView, stockView, kpisView } from './views.js';
+import { lookupView, interventionsView, boardView, stockView, kpisView, planningView } from './views.js';
 import { fromMilli } from './uuid.js';
 import { verdictText } from './verdict.js';
 
@@ -92,6 +92,7 @@ function viewOf(tab) {
     case 'board': return boardView(cleanup);
     case 'stock': return stockView();
     case 'kpis': return kpisView();
+    case 'planning': return planningView();
     default: return outboxView();
   }
 }

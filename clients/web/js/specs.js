@@ -4,7 +4,7 @@ const STOP_CLASSES = ['warp', 'weft', 'mechanical', 'electrical', 'quality', 'no
 
 export const specs = {
   ProductionDeclared: {
-    title: 'ev.ProductionDeclared', doc: 'doc.ProductionDeclared',
+    title: 'ev.ProductionDeclared', doc: 'doc.ProductionDeclared', label: (p) => p.hu_id,
     fields: [
       { name: 'hu_id', kind: 'hu', required: true },
       { name: 'loom_id', kind: 'id', required: true, remember: true },
@@ -47,7 +47,7 @@ export const specs = {
     ],
   },
   CuttingDeclared: {
-    title: 'ev.CuttingDeclared', doc: 'doc.CuttingDeclared',
+    title: 'ev.CuttingDeclared', doc: 'doc.CuttingDeclared', label: (p) => p.outputs.map((o) => o.hu_id),
     fields: [
       { name: 'input_hu_id', kind: 'hu', required: true },
       { name: 'consumed_qty_milli', kind: 'qty', required: true },
@@ -95,7 +95,7 @@ export const specs = {
     ],
   },
   GoodsReceived: {
-    title: 'ev.GoodsReceived',
+    title: 'ev.GoodsReceived', label: (p) => p.hu_id,
     fields: [
       { name: 'hu_id', kind: 'hu', required: true },
       { name: 'item_id', kind: 'id', required: true, remember: true },
@@ -128,7 +128,7 @@ export const specs = {
     ],
   },
   HUPacked: {
-    title: 'ev.HUPacked',
+    title: 'ev.HUPacked', label: (p) => p.carton_hu_id,
     fields: [
       { name: 'carton_hu_id', kind: 'hu', required: true },
       { name: 'hu_ids', kind: 'hus', required: true },
@@ -171,6 +171,40 @@ export const specs = {
     ],
     check: (p) => (p.allowance_qty_milli !== 0 && !p.allowance_reason ? 'err.allowance_reason' : null),
   },
+  OFStartedOnLoom: {
+    title: 'ev.OFStartedOnLoom',
+    fields: [
+      { name: 'loom_id', kind: 'id', required: true, remember: true },
+      { name: 'of_id', kind: 'hu', required: true },
+      { name: 'picks', kind: 'int', required: true, default: '0' },
+    ],
+  },
+  HUReceivedAtCutting: {
+    title: 'ev.HUReceivedAtCutting',
+    fields: [
+      { name: 'hu_id', kind: 'hu', required: true },
+      { name: 'from_location_id', kind: 'id', required: true, remember: true },
+      { name: 'to_location_id', kind: 'id', required: true, remember: true },
+      { name: 'transfer_ref', kind: 'text' },
+    ],
+  },
+  HUPalletized: {
+    title: 'ev.HUPalletized', label: (p) => p.pallet_hu_id,
+    fields: [
+      { name: 'pallet_hu_id', kind: 'hu', required: true },
+      { name: 'hu_ids', kind: 'hus', required: true },
+      { name: 'location_id', kind: 'id', required: true, remember: true },
+    ],
+  },
+  LotRejected: {
+    title: 'ev.LotRejected',
+    fields: [
+      { name: 'hu_id', kind: 'hu', required: true },
+      { name: 'reason', kind: 'text', required: true },
+      { name: 'disposition', kind: 'enum', required: true, values: ['scrap', 'rework', 'downgrade', 'return_to_supplier', 'return_to_subcontractor'] },
+      { name: 'nc_id', kind: 'id' },
+    ],
+  },
   LotPutOnHold: {
     title: 'ev.LotPutOnHold',
     fields: [
@@ -191,13 +225,13 @@ export const specs = {
 // Each role's tabs: event forms by type, or a view ('lookup', 'interventions', 'board',
 // 'stock', 'kpis', 'outbox').
 export const roleTabs = {
-  weaver: ['ProductionDeclared', 'LoomStopped', 'LoomRestarted', 'InterventionRequested', 'lookup'],
-  cutter: ['CuttingDeclared', 'lookup'],
+  weaver: ['ProductionDeclared', 'LoomStopped', 'LoomRestarted', 'OFStartedOnLoom', 'InterventionRequested', 'lookup'],
+  cutter: ['HUReceivedAtCutting', 'CuttingDeclared', 'lookup'],
   mechanic: ['interventions', 'LoomStopped', 'LoomRestarted', 'lookup'],
   store_raw: ['GoodsReceived', 'MaterialIssuedToLoom', 'StockTransferred', 'lookup'],
-  store_finished: ['StockTransferred', 'HUPacked', 'lookup', 'stock'],
+  store_finished: ['StockTransferred', 'HUPacked', 'HUPalletized', 'lookup', 'stock'],
   store_subcontract: ['LotSentToSubcontractor', 'LotReturnedFromSubcontractor', 'lookup'],
-  quality: ['LotPutOnHold', 'LotReleased', 'lookup'],
-  manager: ['board', 'stock', 'lookup', 'kpis'],
-  admin: ['board', 'stock', 'lookup', 'kpis'],
+  quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'lookup'],
+  manager: ['board', 'planning', 'stock', 'lookup', 'kpis'],
+  admin: ['board', 'planning', 'stock', 'lookup', 'kpis'],
 };

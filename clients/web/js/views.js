@@ -8,6 +8,8 @@ import { canScan, scanOnce, idFromCode } from './scan.js';
 import { subscribe } from './live.js';
 import { eventForm } from './forms.js';
 import { specs } from './specs.js';
+import * as outbox from './outbox.js';
+import { verdictText } from './verdict.js';
 
 function problemText(e) {
   if (e instanceof ApiError) return `${e.problem.code || e.status}: ${e.message}`;
@@ -284,4 +286,92 @@ export function kpisView() {
       h('label', t('kpi.from'), from), h('label', t('kpi.to'), to), h('label', t('kpi.by'), by),
       h('button.primary', { type: 'submit' }, t('kpi.go')), csv),
     h('label', t('kpi.figure'), figure), chart, out);
+}
+
+// ---- the planning board: each loom's running and queued orders over time, with the expected
+// finish, the beam-out and the due date (GET /api/v1/planning); ↑ ↓ reschedule an order in its
+// loom's queue (OFAssignedToLoom with the neighbour's sequence, both ways, through the outbox).
+
+function when(us) {
+  return us > 0 ? new Date(us / 1000).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }) : '—';
+}
+
+export function planningView() {
+  const chart = h('div.chart.gantt', { dataset: { testid: 'gantt' } });
+  const out = h('div', { dataset: { testid: 'planning' } });
+  const msg = h('p.muted', { 'aria-live': 'polite' });
+  const swap = async (a, b) => {
+    // a takes b's place and b takes a's, in one loom's queue.
+    const items = [
+      await outbox.add('OFAssignedToLoom', { of_id: a.of_id, loom_id: a.loom_id, sequence: b.sequence }),
+      await outbox.add('OFAssignedToLoom', { of_id: b.of_id, loom_id: b.loom_id, sequence: a.sequence }),
+    ];
+    await outbox.flush();
+    const done = (await outbox.list()).filter((x) => items.some((i) => i.id === x.id));
+    put(msg, done.map((x) => `${x.payload.of_id}: ${verdictText(x)}`).join(' · '));
+    load();
+  };
+  const draw = (lines) => {
+    const now = Date.now() * 1000;
+    // The scale ends with the last expected finish or beam-out (at least an hour, at most 60
+    // days); a due date beyond it is in the table, not drawn.
+    const ends = lines.flatMap((l) => [l.expected_finish_us, l.beam_out_us]).filter((x) => x > now);
+    const end = Math.min(Math.max(now + 3600e6, ...ends) * 1.0, now + 60 * 86400e6);
+    const inRange = (us) => us > now && us <= end;
+    const looms = [...new Set(lines.map((l) => l.loom_id))];
+    const W = 900, left = 70, row = 34, top = 22;
+    const x = (us) => left + Math.max(0, Math.min(1, (us - now) / (end - now))) * (W - left - 10);
+    const NS = 'http://www.w3.org/2000/svg';
+    const el = (tag, attrs, text) => {
+      const e = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+      if (text !== undefined) e.textContent = text;
+      return e;
+    };
+    const svg = el('svg', { viewBox: `0 0 ${W} ${top + looms.length * row + 8}`, role: 'img', 'aria-label': t('tab.planning') });
+    svg.append(el('text', { x: left, y: 14 }, when(now)), el('text', { x: W - 150, y: 14 }, when(end)));
+    looms.forEach((loom, i) => {
+      const y = top + i * row;
+      svg.append(el('text', { x: 0, y: y + 20 }, loom));
+      for (const l of lines.filter((l) => l.loom_id === loom)) {
+        const x0 = x(l.expected_start_us || now), x1 = x(l.expected_finish_us || end);
+        const bar = el('rect', { x: x0, y: y + 4, width: Math.max(2, x1 - x0), height: row - 10, class: `bar${l.running ? ' running' : ''}${l.late ? ' late' : ''}`, 'data-of': l.of_id });
+        bar.append(el('title', {}, `${l.of_id} ${when(l.expected_start_us)} → ${when(l.expected_finish_us)}`));
+        svg.append(bar, el('text', { x: x0 + 3, y: y + 20, class: 'bar-label' }, l.of_id));
+        if (inRange(l.due_us)) svg.append(el('line', { x1: x(l.due_us), x2: x(l.due_us), y1: y + 2, y2: y + row - 4, class: 'due' }));
+      }
+      const beamOut = lines.find((l) => l.loom_id === loom && l.beam_out_us > 0);
+      if (beamOut) svg.append(el('line', { x1: x(beamOut.beam_out_us), x2: x(beamOut.beam_out_us), y1: y, y2: y + row, class: 'beam-out' }));
+    });
+    put(chart, svg, h('p.legend.muted', t('plan.legend')));
+    put(out, table([
+      { label: fieldLabel('loom_id'), value: (l) => l.loom_id },
+      { label: fieldLabel('of_id'), value: (l) => l.of_id },
+      { label: fieldLabel('item_id'), value: (l) => l.item_id },
+      { label: t('plan.state'), value: (l) => (l.running ? t('plan.running') : `${t('plan.queued')} ${l.sequence}`) },
+      { label: t('plan.remaining'), value: (l) => fromMilli(l.remaining_milli), num: true },
+      { label: t('plan.start'), value: (l) => when(l.expected_start_us) },
+      { label: t('plan.finish'), value: (l) => when(l.expected_finish_us) },
+      { label: t('plan.due'), value: (l) => when(l.due_us) },
+      { label: t('plan.beam_out'), value: (l) => (l.beam_out_us > 0 ? `${when(l.beam_out_us)}${l.beam_out_before_end ? ' ⚠' : ''}` : '—') },
+      { label: t('plan.flags'), value: (l) => [l.late ? t('plan.late') : '', l.beam_out_before_end ? t('plan.beam_first') : ''].filter(Boolean).join(', ') },
+      { label: '', value: (l) => {
+        if (l.running) return '';
+        const queue = lines.filter((o) => o.loom_id === l.loom_id && !o.running);
+        const i = queue.indexOf(l);
+        return h('span.moves',
+          i > 0 ? h('button.secondary', { type: 'button', title: t('plan.up'), dataset: { move: 'up', of: l.of_id }, onclick: () => swap(l, queue[i - 1]) }, '↑') : null,
+          i < queue.length - 1 ? h('button.secondary', { type: 'button', title: t('plan.down'), dataset: { move: 'down', of: l.of_id }, onclick: () => swap(l, queue[i + 1]) }, '↓') : null);
+      } },
+    ], lines, 'plan-rows'));
+  };
+  const load = async () => {
+    try {
+      draw((await getJson('/api/v1/planning')).lines);
+    } catch (e) {
+      put(out, h('p.bad', problemText(e)));
+    }
+  };
+  load();
+  return h('section.view.wide', h('h2', t('tab.planning')), chart, msg, out);
 }
