@@ -341,6 +341,18 @@ api_handled_t api_h_logout(api_conn_t *conn);
 api_handled_t api_h_password(api_conn_t *conn);
 api_handled_t api_h_person_erase(api_conn_t *conn); /* h_persons.c */
 
+/* ---- offload.c: a request's slow part on libuv's thread pool ---- */
+
+/* Runs on a pool thread: no api_ call that answers, only the work's own data. */
+typedef void (*api_offload_work_cb)(void *data);
+/* Runs on the loop thread afterwards: answers on conn, or, when conn is NULL (the client left,
+ * the work was cancelled or could not be queued: already answered), only frees. Frees data. */
+typedef void (*api_offload_done_cb)(api_conn_t *conn, void *data);
+/* Queues run then done for the request of conn: API_ASYNC, or API_DONE when it answered
+ * (FL_EBUSY, FL_ENOMEM) after done(NULL, data). */
+api_handled_t api_offload(api_conn_t *conn, void *data, api_offload_work_cb run,
+                          api_offload_done_cb done);
+
 /* ---- guard.c: rate limits, CORS, the token, the tenant, the route's roles ---- */
 
 /* Runs before a request's handler: true to go on, false when it answered (401, 403, 429, a

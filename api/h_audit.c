@@ -33,8 +33,6 @@
 typedef enum { AUDIT_TRACE, AUDIT_RECALL, AUDIT_COUNT, AUDIT_ASOF, AUDIT_VERIFY } audit_kind_t;
 
 typedef struct {
-    uv_work_t work;
-    api_conn_t *conn;
     api_tenant_t *tenant;
     audit_kind_t kind;
     char subject[EV_NAME_LEN_MAX + 16];
@@ -99,9 +97,9 @@ static int asof_stock(audit_t *w, api_buf_t *body)
     return rc;
 }
 
-static void run_work(uv_work_t *req)
+static void run_work(void *data)
 {
-    audit_t *w = req->data;
+    audit_t *w = data;
     eng_ledger_t *ledger = w->tenant->ledger;
     if (w->kind == AUDIT_VERIFY) {
         w->rc = eng_verify(ledger, &w->checked, &w->bad_seq);
@@ -182,41 +180,21 @@ static void respond(api_conn_t *conn, audit_t *w)
     }
 }
 
-static void work_done(uv_work_t *req, int status)
+static void work_done(api_conn_t *conn, void *data)
 {
-    audit_t *w = req->data;
-    api_conn_t *conn = w->conn;
-    conn->pending_append = false;
-    conn->server->appends_pending--;
-    if (conn->close_requested)
-        api_conn_close(conn);
-    else if (status != 0)
-        api_problem(conn, FL_ECANCELED, "", "", "");
-    else
+    audit_t *w = data;
+    if (conn != NULL)
         respond(conn, w);
     free(w->out);
     free(w);
-    if (conn->server->draining)
-        api_server_maybe_finish(conn->server);
 }
 
 static api_handled_t queue(api_conn_t *conn, audit_t *w)
 {
-    w->conn = conn;
     w->tenant = conn->tenant;
-    w->work.data = w;
     snprintf(w->dir, sizeof(w->dir), "%s/tenants/%s", conn->server->config.data_dir,
              conn->tenant->name);
-    conn->pending_append = true;
-    conn->server->appends_pending++;
-    if (uv_queue_work(&conn->server->loop, &w->work, run_work, work_done) != 0) {
-        conn->pending_append = false;
-        conn->server->appends_pending--;
-        free(w);
-        api_problem(conn, FL_EBUSY, "", "", "");
-        return API_DONE;
-    }
-    return API_ASYNC;
+    return api_offload(conn, w, run_work, work_done);
 }
 
 /* A new request of kind, or NULL when memory ran out (answered). */

@@ -16,8 +16,7 @@
 typedef enum { WORK_LOGIN, WORK_REFRESH, WORK_PASSWORD } work_kind_t;
 
 typedef struct {
-    uv_work_t work;
-    api_conn_t *conn;
+    api_server_t *server;
     work_kind_t kind;
     char tenant[API_TENANT_LEN_MAX + 1];
     char user[API_USER_LEN_MAX + 1];
@@ -80,34 +79,30 @@ static void session_json(api_conn_t *conn, const work_t *w)
     api_buf_free(&body);
 }
 
-static void run_work(uv_work_t *req)
+static void run_work(void *data)
 {
-    work_t *w = req->data;
+    work_t *w = data;
     switch (w->kind) {
     case WORK_LOGIN:
-        w->rc = api_auth_login(w->conn->server->auth, w->tenant, w->user, w->secret, w->device,
+        w->rc = api_auth_login(w->server->auth, w->tenant, w->user, w->secret, w->device,
                                &w->session);
         break;
     case WORK_REFRESH:
-        w->rc = api_auth_refresh(w->conn->server->auth, w->secret, w->device, &w->session);
+        w->rc = api_auth_refresh(w->server->auth, w->secret, w->device, &w->session);
         break;
     case WORK_PASSWORD:
-        w->rc = api_auth_user_set(w->conn->server->auth, w->tenant, w->user, w->role, w->secret);
+        w->rc = api_auth_user_set(w->server->auth, w->tenant, w->user, w->role, w->secret);
         break;
     }
     OPENSSL_cleanse(w->secret, sizeof(w->secret));
 }
 
-static void work_done(uv_work_t *req, int status)
+/* Answers (conn NULL: the client left or it could not run) and wipes the secrets. */
+static void work_done(api_conn_t *conn, void *data)
 {
-    work_t *w = req->data;
-    api_conn_t *conn = w->conn;
-    conn->pending_append = false;
-    conn->server->appends_pending--;
-    if (conn->close_requested) {
-        api_conn_close(conn);
-    } else if (status != 0) {
-        api_problem(conn, FL_ECANCELED, "", "", "");
+    work_t *w = data;
+    if (conn == NULL) {
+        /* nothing to answer */
     } else if (w->rc == FL_EUNAUTHORIZED) {
         api_guard_signin_refused(conn);
         api_log(API_LOG_INFO, conn->req.request_id, "sign-in refused",
@@ -125,27 +120,14 @@ static void work_done(uv_work_t *req, int status)
     } else {
         session_json(conn, w);
     }
-    OPENSSL_cleanse(&w->session, sizeof(w->session));
+    OPENSSL_cleanse(w, sizeof(*w));
     free(w);
-    if (conn->server->draining)
-        api_server_maybe_finish(conn->server);
 }
 
 static api_handled_t queue_work(api_conn_t *conn, work_t *w)
 {
-    w->conn = conn;
-    w->work.data = w;
-    conn->pending_append = true;
-    conn->server->appends_pending++;
-    if (uv_queue_work(&conn->server->loop, &w->work, run_work, work_done) != 0) {
-        conn->pending_append = false;
-        conn->server->appends_pending--;
-        OPENSSL_cleanse(w, sizeof(*w));
-        free(w);
-        api_problem(conn, FL_EBUSY, "", "", "");
-        return API_DONE;
-    }
-    return API_ASYNC;
+    w->server = conn->server;
+    return api_offload(conn, w, run_work, work_done);
 }
 
 api_handled_t api_h_login(api_conn_t *conn)

@@ -8,8 +8,8 @@
  * from, to and at are microseconds since the epoch or UTC dates ("2026-03-02",
  * "2026-03-02T06:00:00Z"); the period is [from, to), by default the last 7 days up to now.
  * CSV with "Accept: text/csv" or "?format=csv". docs/reporting.md gives every figure's formula.
- * A report reads the log in the loop thread: a month of a 200-loom plant is measured in
- * docs/reporting.md.
+ * A report reads the log from its first event: it runs on libuv's thread pool (offload.c), so
+ * the loop keeps serving while a month of a 200-loom plant is computed (docs/reporting.md).
  */
 #include "api/api_int.h"
 
@@ -78,21 +78,68 @@ static bool wants_csv(api_conn_t *conn)
     return strstr(conn->req.accept, "text/csv") != NULL;
 }
 
-/* Answers text made by reporting/ (malloc'd): CSV as it is, JSON through the negotiation. */
-static void respond_text(api_conn_t *conn, bool csv, char *text, size_t len)
+/* A report to compute off the loop thread, and what it made. */
+typedef struct {
+    eng_ledger_t *ledger;
+    bool planning, csv;
+    rep_query_t query; /* kpis */
+    int64_t at_us;     /* planning */
+    int rc;
+    char *text;
+    size_t len;
+} report_t;
+
+static void report_run(void *data)
 {
-    if (csv) {
-        api_respond(conn, 200, "text/csv; charset=utf-8", "", text, len);
-    } else {
-        api_buf_t body = {.data = text, .len = len, .cap = len};
-        api_respond_json(conn, 200, "", &body);
+    report_t *r = data;
+    if (r->planning) {
+        rep_planning_t *planning;
+        r->rc = rep_planning_run(r->ledger, r->at_us, &planning);
+        if (r->rc == 0) {
+            r->rc = r->csv ? rep_planning_csv(planning, &r->text, &r->len)
+                           : rep_planning_json(planning, &r->text, &r->len);
+            rep_planning_free(planning);
+        }
+        return;
     }
-    free(text);
+    rep_report_t *report;
+    r->rc = rep_report_run(r->ledger, &r->query, &report);
+    if (r->rc == 0) {
+        r->rc = r->csv ? rep_report_csv(report, &r->text, &r->len)
+                       : rep_report_json(report, &r->text, &r->len);
+        rep_report_free(report);
+    }
 }
 
-static void report_failed(api_conn_t *conn, int rc)
+/* Answers text made by reporting/: CSV as it is, JSON through the negotiation. */
+static void report_done(api_conn_t *conn, void *data)
 {
-    api_problem(conn, rc, "", rc == FL_EBUSY ? "too many readers, retry" : "", "");
+    report_t *r = data;
+    if (conn == NULL) {
+        /* nothing to answer */
+    } else if (r->rc != 0) {
+        api_problem(conn, r->rc, "", r->rc == FL_EBUSY ? "too many readers, retry" : "", "");
+    } else if (r->csv) {
+        api_respond(conn, 200, "text/csv; charset=utf-8", "", r->text, r->len);
+    } else {
+        api_buf_t body = {.data = r->text, .len = r->len, .cap = r->len};
+        api_respond_json(conn, 200, "", &body);
+    }
+    free(r->text);
+    free(r);
+}
+
+static api_handled_t report_queue(api_conn_t *conn, const report_t *report)
+{
+    report_t *r = malloc(sizeof(*r));
+    if (r == NULL) {
+        api_problem(conn, FL_ENOMEM, "", "", "");
+        return API_DONE;
+    }
+    *r = *report;
+    r->ledger = ledger_of(conn);
+    r->csv = wants_csv(conn);
+    return api_offload(conn, r, report_run, report_done);
 }
 
 api_handled_t api_h_kpis(api_conn_t *conn)
@@ -114,48 +161,17 @@ api_handled_t api_h_kpis(api_conn_t *conn)
                     "one of loom, shift, weaver, article, order, beam, subcontractor, total", "");
         return API_DONE;
     }
-    rep_query_t query = {.from_us = from, .to_us = to, .by = by, .now_us = now < to ? now : to};
-    rep_report_t *report;
-    int rc = rep_report_run(ledger_of(conn), &query, &report);
-    if (rc != 0) {
-        report_failed(conn, rc);
-        return API_DONE;
-    }
-    bool csv = wants_csv(conn);
-    char *text;
-    size_t len;
-    rc = csv ? rep_report_csv(report, &text, &len) : rep_report_json(report, &text, &len);
-    rep_report_free(report);
-    if (rc != 0) {
-        report_failed(conn, rc);
-        return API_DONE;
-    }
-    respond_text(conn, csv, text, len);
-    return API_DONE;
+    report_t report = {
+        .query = {.from_us = from, .to_us = to, .by = by, .now_us = now < to ? now : to}};
+    return report_queue(conn, &report);
 }
 
 api_handled_t api_h_planning(api_conn_t *conn)
 {
-    int64_t at;
-    if (time_param(conn, "at", now_us(), &at) != 0) {
+    report_t report = {.planning = true};
+    if (time_param(conn, "at", now_us(), &report.at_us) != 0) {
         api_problem(conn, FL_EINVAL, "query:at", "a time in microseconds or a UTC date", "");
         return API_DONE;
     }
-    rep_planning_t *planning;
-    int rc = rep_planning_run(ledger_of(conn), at, &planning);
-    if (rc != 0) {
-        report_failed(conn, rc);
-        return API_DONE;
-    }
-    bool csv = wants_csv(conn);
-    char *text;
-    size_t len;
-    rc = csv ? rep_planning_csv(planning, &text, &len) : rep_planning_json(planning, &text, &len);
-    rep_planning_free(planning);
-    if (rc != 0) {
-        report_failed(conn, rc);
-        return API_DONE;
-    }
-    respond_text(conn, csv, text, len);
-    return API_DONE;
+    return report_queue(conn, &report);
 }
