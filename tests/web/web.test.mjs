@@ -61,7 +61,9 @@ async function signIn(role, { desktop = false } = {}) {
   page.setDefaultTimeout(10000);
   page.on('pageerror', (e) => pageErrors.push(`${role}: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource|ERR_INTERNET_DISCONNECTED/.test(m.text())) pageErrors.push(`${role}: ${m.text()}`);
+    // Offline fetches, and a WebSocket opened with a token the server refused (the app then
+    // refreshes it), are the browser's own messages about expected failures.
+    if (m.type() === 'error' && !/Failed to load resource|ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed: HTTP Authentication failed/.test(m.text())) pageErrors.push(`${role}: ${m.text()}`);
   });
   await page.goto(`${server.base}/app`);
   assert.match(page.url(), /\/app\/$/, '/app redirects to /app/');
@@ -158,8 +160,21 @@ test('weaver: declares a roll, stops and restarts the loom; a refusal shows its 
   await tab(page, 'LoomStopped');
   await submit(page, 'LoomStopped', { loom_id: 'L1', stop_class: 'warp', reason_code: 'W12', picks: '300100' });
   assert.equal((await api.get('/api/v1/looms/L1')).stopped, true);
+  // An access token the server refuses (expired, or signed with a retired key): the app
+  // refreshes it with the refresh token and the event goes through.
+  const old = await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem('fouta.session'));
+    const was = { access: s.access, refresh: s.refresh };
+    s.access = `${s.access.slice(0, -4)}AAAA`;
+    localStorage.setItem('fouta.session', JSON.stringify(s));
+    return was;
+  });
+  await page.reload();
   await tab(page, 'LoomRestarted');
   await submit(page, 'LoomRestarted', { loom_id: 'L1', picks: '300100' });
+  const now = await page.evaluate(() => JSON.parse(localStorage.getItem('fouta.session')));
+  assert.notEqual(now.access, old.access, 'a new access token');
+  assert.notEqual(now.refresh, old.refresh, 'the refresh token rotated');
   assert.equal((await api.get('/api/v1/looms/L1')).stopped, false);
   // A roll on an order that is not in progress on that loom: the ledger's rule refuses it.
   await tab(page, 'ProductionDeclared');
@@ -333,6 +348,15 @@ test('subcontracting storekeeper: sends a lot out for embroidery and takes it ba
 
 test('quality: puts a bundle on hold and releases it; the app speaks English on request', async () => {
   const { context, page } = await signIn('quality');
+  // Lots to inspect arrive live: a cut made on the floor is announced.
+  await page.locator('[data-testid=bell][data-state=live]').waitFor();
+  await api.post('cutter', 'CuttingDeclared', {
+    input_hu_id: 'R-W1', consumed_qty_milli: 120000, unit: 'pcs', location_id: 'CUT',
+    outputs: [{ hu_id: 'Q-N1', item_id: 'TW-500', grade: 'first', qty_milli: 120000 }], waste_qty_milli: 0,
+  });
+  await page.locator('[data-testid=toasts] li', { hasText: 'À contrôler : Q-N1' }).waitFor();
+  assert.equal(await page.locator('[data-testid=bell] .count').textContent(), '1');
+  await shot(page, 'quality-notified');
   await submit(page, 'LotPutOnHold', { hu_id: 'B-Q1', reason: 'lisière à vérifier' });
   assert.equal((await api.get('/api/v1/hus/B-Q1')).status, 'on hold');
   await page.selectOption('select[name=lang]', 'en');
@@ -355,6 +379,7 @@ test('manager: live loom board, stock, a unit with its genealogy, KPIs with a ch
   await api.post('weaver', 'LoomStopped', { loom_id: 'L1', stop_class: 'weft', reason_code: 'T07', picks: 500000 });
   await page.locator('[data-testid=board] [data-loom="L1"][data-stopped=true]').waitFor({ timeout: 10000 });
   assert.match(await l1.textContent(), /trame T07/);
+  await page.locator('[data-testid=toasts] li', { hasText: 'L1 arrêté : trame T07' }).waitFor();
   await shot(page, 'manager-board');
   await api.post('weaver', 'LoomRestarted', { loom_id: 'L1', picks: 500000 });
   await page.locator('[data-testid=board] [data-loom="L1"][data-stopped=false]').waitFor({ timeout: 10000 });

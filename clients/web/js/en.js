@@ -132,4 +132,12 @@ export default {
   'plan.state': 'State', 'plan.running': 'running', 'plan.queued': 'queued #', 'plan.remaining': 'Remaining',
   'plan.start': 'Expected start', 'plan.finish': 'Expected finish', 'plan.due': 'Due', 'plan.beam_out': 'Beam out',
   'plan.flags': 'Alerts', 'plan.late': 'late', 'plan.beam_first': 'beam out first', 'plan.up': 'Earlier', 'plan.down': 'Later',
+  'notify.title': 'Notifications',
+  'notify.breakdown': 'Breakdown on {loom}: intervention {int} ({urgency})',
+  'notify.stop': '{loom} stopped: {cls} {code}',
+  'notify.inspect': 'To inspect: {ids}',
+  'notify.inspect_sub': 'Back from {sub}, to inspect: {id}',
+  'notify.rejected': '{id} rejected: {reason}',
+  'notify.acknowledged': 'Intervention {int} on {loom} acknowledged',
+  'notify.completed': 'Intervention {int} on {loom} completed',
 };

@@ -132,4 +132,12 @@ export default {
   'plan.state': 'État', 'plan.running': 'en cours', 'plan.queued': 'en file n°', 'plan.remaining': 'Reste',
   'plan.start': 'Début prévu', 'plan.finish': 'Fin prévue', 'plan.due': 'Échéance', 'plan.beam_out': 'Fin d’ensouple',
   'plan.flags': 'Alertes', 'plan.late': 'en retard', 'plan.beam_first': 'ensouple finie avant', 'plan.up': 'Avancer', 'plan.down': 'Reculer',
+  'notify.title': 'Notifications',
+  'notify.breakdown': 'Panne sur {loom} : intervention {int} ({urgency})',
+  'notify.stop': '{loom} arrêté : {cls} {code}',
+  'notify.inspect': 'À contrôler : {ids}',
+  'notify.inspect_sub': 'Retour de {sub} à contrôler : {id}',
+  'notify.rejected': '{id} rejeté : {reason}',
+  'notify.acknowledged': 'Intervention {int} sur {loom} prise en charge',
+  'notify.completed': 'Intervention {int} sur {loom} terminée',
 };

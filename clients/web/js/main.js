@@ -9,10 +9,12 @@ import { specs, roleTabs } from './specs.js';
 import { lookupView, interventionsView, boardView, stockView, kpisView, planningView } from './views.js';
 import { fromMilli } from './uuid.js';
 import { verdictText } from './verdict.js';
+import { startNotifications, stopNotifications, bell } from './notify.js';
 
 const app = document.getElementById('app');
 let cleanup = [];
 let outboxItems = [];
+let notifying = null; // the session the live notifications are for
 
 function tabsOf(role) {
   return [...(roleTabs[role] || ['lookup']), 'outbox'];
@@ -29,7 +31,7 @@ function header(s) {
   return h('header.bar',
     h('span.brand', 'Fouta'),
     s ? h('span.who', { dataset: { testid: 'who' } }, `${s.user} · ${t(`role.${s.role}`)}`) : null,
-    net, langSel,
+    s ? bell() : null, net, langSel,
     s ? h('button.link', { type: 'button', dataset: { testid: 'logout' }, onclick: async () => { await logout(); location.hash = ''; } }, t('signout')) : null);
 }
 
@@ -109,8 +111,14 @@ function render() {
   const s = getSession();
   clear(app);
   if (!s) {
+    stopNotifications();
+    notifying = null;
     app.append(header(null), h('main', signInView()));
     return;
+  }
+  if (notifying !== `${s.tenant}:${s.user}:${s.role}`) {
+    notifying = `${s.tenant}:${s.user}:${s.role}`;
+    startNotifications(s.role);
   }
   const tabs = tabsOf(s.role);
   const cur = tabs.includes(location.hash.slice(2)) ? location.hash.slice(2) : tabs[0];
