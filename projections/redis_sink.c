@@ -12,8 +12,9 @@
  * pieces woven, stops by class, cut by grade and waste, first pieces, holds, releases, rejects,
  * interventions, NCs, subcontract returns, shipments, events) to the hash shift:<shift id> of
  * the shift its occurred_at falls in, or to shift:none:<UTC date> outside the calendar; the set
- * shifts:counted lists those hashes. A Lua script finds the shift and adds, inside the batch's
- * MULTI, so the counters move with the rows and the checkpoint; a rebuild recounts them from
+ * shifts:counted lists those hashes. One call a batch of a Lua script (loaded at connect and
+ * again with each batch, called by its SHA-1) finds the shifts and adds the batch's sums, inside
+ * the batch's MULTI, so the counters move with the rows and the checkpoint; a rebuild recounts them from
  * the log into the new generation. docs/projections.md lists the fields.
  *
  * A batch is one pipelined MULTI ... EXEC: the rows, the publications and the checkpoint, so
@@ -38,7 +39,7 @@
 #define REDIS_KEY_LEN_MAX  320
 #define REDIS_HOST_LEN_MAX 256
 #define REDIS_SCAN_COUNT   1000 /* keys per SCAN while deleting an old generation */
-#define SHIFT_PAIRS_MAX    9    /* counters one event adds to (REDIS_ARGS_MAX bounds them) */
+#define SHIFT_PAIRS_MAX    9    /* counters one event adds to */
 
 typedef struct {
     prj_sink_t base;
@@ -49,6 +50,7 @@ typedef struct {
     char password[128];
     int db;
     uint64_t generation; /* the active one, read at connect */
+    char shift_sha[48];  /* SHA-1 of shift_script, from SCRIPT LOAD at connect */
     uint32_t queued;     /* commands appended and not yet read */
 } redis_sink_t;
 
@@ -187,6 +189,249 @@ static int read_generation(redis_sink_t *r)
     return 0;
 }
 
+/* ---- per-shift counters */
+
+/* One call a batch. ARGV: the prefix, then the batch's events in order, each "s" (scheduled:
+ * id, start, end), "x" (cancelled: id) or "c" (counted: occurred_at_us, the key outside the
+ * calendar, the number of pairs, then field and increment pairs). The sums are gathered per
+ * key and field and added once at the end; the shift found last is kept while the events fall
+ * in it. Keys are made from the prefix, so a rebuild's call writes its own generation. */
+static const char shift_script[] =
+    "local p, i, sums, hit = ARGV[1], 2, {}, nil\n"
+    "while i <= #ARGV do\n"
+    "  local mode = ARGV[i]\n"
+    "  if mode == 'c' then\n"
+    "    local t, key = tonumber(ARGV[i + 1]), ARGV[i + 2]\n"
+    "    if not (hit and t >= hit[1] and t < hit[2]) then\n"
+    "      hit = nil\n"
+    "      local m = redis.call('ZREVRANGEBYSCORE', p .. 'shifts', ARGV[i + 1], '-inf', 'LIMIT', 0, 1)[1]\n"
+    "      if m then\n"
+    "        local s, e, id = string.match(m, '^(%d+)|(%d+)|(.+)$')\n"
+    "        if e and t < tonumber(e) then hit = {tonumber(s), tonumber(e), 'shift:' .. id} end\n"
+    "      end\n"
+    "    end\n"
+    "    if hit then key = hit[3] end\n"
+    "    local sum = sums[key] or {}\n"
+    "    sums[key] = sum\n"
+    "    local n = tonumber(ARGV[i + 3])\n"
+    "    for j = i + 4, i + 3 + 2 * n, 2 do sum[ARGV[j]] = (sum[ARGV[j]] or 0) + tonumber(ARGV[j + 1]) end\n"
+    "    i = i + 4 + 2 * n\n"
+    "  else\n"
+    "    local old = redis.call('HGET', p .. 'shiftdefs', ARGV[i + 1])\n"
+    "    if old then redis.call('ZREM', p .. 'shifts', old) end\n"
+    "    if mode == 's' then\n"
+    "      local m = ARGV[i + 2] .. '|' .. ARGV[i + 3] .. '|' .. ARGV[i + 1]\n"
+    "      redis.call('ZADD', p .. 'shifts', ARGV[i + 2], m)\n"
+    "      redis.call('HSET', p .. 'shiftdefs', ARGV[i + 1], m)\n"
+    "      i = i + 4\n"
+    "    else\n"
+    "      redis.call('HDEL', p .. 'shiftdefs', ARGV[i + 1])\n"
+    "      i = i + 2\n"
+    "    end\n"
+    "    hit = nil\n"
+    "  end\n"
+    "end\n"
+    "for key, sum in pairs(sums) do\n"
+    "  redis.call('SADD', p .. 'shifts:counted', key)\n"
+    "  for field, add in pairs(sum) do redis.call('HINCRBY', p .. key, field, add) end\n"
+    "end\n"
+    "return 0\n";
+
+typedef struct {
+    char field[SHIFT_PAIRS_MAX][REDIS_KEY_LEN_MAX / 4];
+    long long add[SHIFT_PAIRS_MAX];
+    int count;
+} shift_counts_t;
+
+static void count_add(shift_counts_t *counts, const char *field, long long add)
+{
+    for (int i = 0; i < counts->count; i++)
+        if (strcmp(counts->field[i], field) == 0) {
+            counts->add[i] += add;
+            return;
+        }
+    if (counts->count == SHIFT_PAIRS_MAX)
+        return;
+    snprintf(counts->field[counts->count], sizeof(counts->field[0]), "%s", field);
+    counts->add[counts->count++] = add;
+}
+
+static long long member_int(json_t *object, const char *name)
+{
+    return (long long)json_integer_value(json_object_get(object, name));
+}
+
+static const char *member_text(json_t *object, const char *name)
+{
+    const char *text = json_string_value(json_object_get(object, name));
+    return text != NULL ? text : "";
+}
+
+/* The counters of one event (payload: its JSON). Events the calendar does not count add
+ * "events" alone. */
+static void shift_counts(const char *type, json_t *payload, shift_counts_t *counts)
+{
+    counts->count = 0;
+    count_add(counts, "events", 1);
+    char field[REDIS_KEY_LEN_MAX / 4];
+    if (strcmp(type, "ProductionDeclared") == 0) {
+        count_add(counts, "rolls", 1);
+        count_add(counts, "woven_milli", member_int(payload, "qty_milli"));
+        count_add(counts, "woven_length_milli", member_int(payload, "length_milli"));
+        snprintf(field, sizeof(field), "woven_milli:%s", member_text(payload, "loom_id"));
+        count_add(counts, field, member_int(payload, "qty_milli"));
+    } else if (strcmp(type, "LoomStopped") == 0) {
+        count_add(counts, "stops", 1);
+        snprintf(field, sizeof(field), "stops:%s", member_text(payload, "stop_class"));
+        count_add(counts, field, 1);
+    } else if (strcmp(type, "CuttingDeclared") == 0) {
+        count_add(counts, "cut_consumed_milli", member_int(payload, "consumed_qty_milli"));
+        count_add(counts, "cut_waste_milli", member_int(payload, "waste_qty_milli"));
+        size_t i;
+        json_t *output;
+        json_array_foreach(json_object_get(payload, "outputs"), i, output)
+        {
+            snprintf(field, sizeof(field), "cut_%s_milli", member_text(output, "grade"));
+            count_add(counts, field, member_int(output, "qty_milli"));
+        }
+    } else if (strcmp(type, "FirstPieceInspected") == 0) {
+        count_add(counts, "first_pieces", 1);
+        count_add(counts, "first_pieces_failed", strcmp(member_text(payload, "result"), "passed") != 0);
+    } else if (strcmp(type, "LotReturnedFromSubcontractor") == 0) {
+        count_add(counts, "sub_good_milli", member_int(payload, "good_qty_milli"));
+        count_add(counts, "sub_rejected_milli", member_int(payload, "rejected_qty_milli"));
+        count_add(counts, "sub_lost_milli", member_int(payload, "lost_qty_milli"));
+    } else {
+        static const char *const simple[][2] = {
+            {"LotPutOnHold", "holds"},
+            {"LotReleased", "releases"},
+            {"LotRejected", "rejects"},
+            {"InterventionRequested", "interventions_requested"},
+            {"InterventionCompleted", "interventions_completed"},
+            {"NCOpened", "ncs_opened"},
+            {"ShipmentDispatched", "shipments"},
+        };
+        for (size_t k = 0; k < sizeof(simple) / sizeof(simple[0]); k++)
+            if (strcmp(type, simple[k][0]) == 0)
+                count_add(counts, simple[k][1], 1);
+    }
+}
+
+/* The script's arguments for a batch: texts kept in one growing buffer, found by offset. */
+typedef struct {
+    char *text;
+    size_t len, cap;
+    size_t *at;
+    uint32_t count, room;
+    bool oom;
+} shift_args_t;
+
+static void shift_arg(shift_args_t *a, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void shift_arg(shift_args_t *a, const char *format, ...)
+{
+    char item[REDIS_KEY_LEN_MAX];
+    va_list args;
+    va_start(args, format);
+    int n = vsnprintf(item, sizeof(item), format, args);
+    va_end(args);
+    if (a->oom || n < 0)
+        return;
+    if (a->count == a->room) {
+        uint32_t room = a->room != 0 ? a->room * 2 : 256;
+        size_t *at = realloc(a->at, room * sizeof(*at));
+        if (at == NULL) {
+            a->oom = true;
+            return;
+        }
+        a->at = at, a->room = room;
+    }
+    if (a->len + (size_t)n + 1 > a->cap) {
+        size_t cap = a->cap != 0 ? a->cap * 2 : 8192;
+        while (cap < a->len + (size_t)n + 1)
+            cap *= 2;
+        char *text = realloc(a->text, cap);
+        if (text == NULL) {
+            a->oom = true;
+            return;
+        }
+        a->text = text, a->cap = cap;
+    }
+    memcpy(a->text + a->len, item, (size_t)n + 1);
+    a->at[a->count++] = a->len;
+    a->len += (size_t)n + 1;
+}
+
+/* Adds one event's part of the call. */
+static void shift_event(shift_args_t *a, const prj_batch_t *batch, const prj_event_t *event)
+{
+    json_t *payload = json_loads(batch->text + event->payload_at, 0, NULL);
+    if (payload == NULL)
+        return; /* the catalog's JSON always parses: nothing to count otherwise */
+    if (strcmp(event->type, "ShiftScheduled") == 0) {
+        shift_arg(a, "s");
+        shift_arg(a, "%s", member_text(payload, "shift_id"));
+        shift_arg(a, "%lld", member_int(payload, "starts_at_us"));
+        shift_arg(a, "%lld", member_int(payload, "ends_at_us"));
+    } else if (strcmp(event->type, "ShiftCancelled") == 0) {
+        shift_arg(a, "x");
+        shift_arg(a, "%s", member_text(payload, "shift_id"));
+    } else {
+        shift_counts_t counts;
+        shift_counts(event->type, payload, &counts);
+        time_t day = (time_t)(event->occurred_at_us / 1000000);
+        struct tm tm;
+        gmtime_r(&day, &tm);
+        shift_arg(a, "c");
+        shift_arg(a, "%lld", (long long)event->occurred_at_us);
+        shift_arg(a, "shift:none:%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        shift_arg(a, "%d", counts.count);
+        for (int i = 0; i < counts.count; i++) {
+            shift_arg(a, "%s", counts.field[i]);
+            shift_arg(a, "%lld", counts.add[i]);
+        }
+    }
+    json_decref(payload);
+}
+
+/* Queues, for a batch's events under prefix p, SCRIPT LOAD (a Redis restarted or flushed since
+ * the connect has the script again before it runs; the reply, the same SHA-1, is ignored) and
+ * the one EVALSHA of the script. Two replies to read, or none when there is no event. */
+static int send_shifts(redis_sink_t *r, const char *p, const prj_batch_t *batch)
+{
+    if (batch->events_count == 0)
+        return 0;
+    shift_args_t a = {0};
+    shift_arg(&a, "EVALSHA");
+    shift_arg(&a, "%s", r->shift_sha);
+    shift_arg(&a, "0");
+    shift_arg(&a, "%s", p);
+    for (uint32_t i = 0; i < batch->events_count; i++)
+        shift_event(&a, batch, &batch->events[i]);
+    const char **argv = a.oom ? NULL : malloc(a.count * sizeof(*argv));
+    size_t *lens = a.oom ? NULL : malloc(a.count * sizeof(*lens));
+    int rc = FL_ENOMEM;
+    if (argv != NULL && lens != NULL) {
+        for (uint32_t i = 0; i < a.count; i++) {
+            argv[i] = a.text + a.at[i];
+            lens[i] = strlen(argv[i]);
+        }
+        command_t c = {0};
+        arg(&c, "SCRIPT"), arg(&c, "LOAD"), arg(&c, shift_script);
+        rc = send(r, &c);
+        if (rc == 0 && redisAppendCommandArgv(r->conn, (int)a.count, argv, lens) != REDIS_OK) {
+            keep_error(r, r->conn->errstr);
+            rc = FL_ESINK_DOWN;
+        } else if (rc == 0) {
+            r->queued++;
+        }
+    }
+    free(argv);
+    free(lens);
+    free(a.text);
+    free(a.at);
+    return rc;
+}
+
 static int redis_connect(prj_sink_t *sink)
 {
     redis_sink_t *r = redis_of(sink);
@@ -219,6 +464,20 @@ static int redis_connect(prj_sink_t *sink)
     }
     if ((rc = read_generation(r)) != 0)
         goto fail;
+    redisReply *sha = NULL;
+    arg(&c, "SCRIPT"), arg(&c, "LOAD"), arg(&c, shift_script);
+    if ((rc = call(r, &c, &sha)) != 0)
+        goto fail;
+    bool loaded = sha != NULL && sha->type == REDIS_REPLY_STRING && sha->len < sizeof(r->shift_sha);
+    if (loaded)
+        memcpy(r->shift_sha, sha->str, sha->len + 1);
+    if (sha != NULL)
+        freeReplyObject(sha);
+    if (!loaded) {
+        keep_error(r, "SCRIPT LOAD answered no SHA-1");
+        rc = FL_ESINK_DOWN;
+        goto fail;
+    }
     r->ready = true;
     return 0;
 fail:
@@ -405,149 +664,6 @@ static int send_publish(redis_sink_t *r, const prj_batch_t *batch, const prj_eve
     return rc;
 }
 
-/* ---- per-shift counters */
-
-/* ARGV: prefix, mode ("s" schedule: id, start, end; "x" cancel: id; "c" count: occurred_at_us,
- * the key outside the calendar, then field and increment pairs). Keys are made from the
- * prefix, so a rebuild's script writes its own generation. */
-static const char shift_script[] =
-    "local p, mode = ARGV[1], ARGV[2]\n"
-    "if mode ~= 'c' then\n"
-    "  local old = redis.call('HGET', p .. 'shiftdefs', ARGV[3])\n"
-    "  if old then redis.call('ZREM', p .. 'shifts', old) end\n"
-    "  if mode == 's' then\n"
-    "    local m = ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[3]\n"
-    "    redis.call('ZADD', p .. 'shifts', ARGV[4], m)\n"
-    "    redis.call('HSET', p .. 'shiftdefs', ARGV[3], m)\n"
-    "  else redis.call('HDEL', p .. 'shiftdefs', ARGV[3]) end\n"
-    "  return 0\n"
-    "end\n"
-    "local t, key = tonumber(ARGV[3]), ARGV[4]\n"
-    "local m = redis.call('ZREVRANGEBYSCORE', p .. 'shifts', ARGV[3], '-inf', 'LIMIT', 0, 1)[1]\n"
-    "if m then\n"
-    "  local e, id = string.match(m, '^%d+|(%d+)|(.+)$')\n"
-    "  if e and t < tonumber(e) then key = 'shift:' .. id end\n"
-    "end\n"
-    "redis.call('SADD', p .. 'shifts:counted', key)\n"
-    "for i = 5, #ARGV, 2 do redis.call('HINCRBY', p .. key, ARGV[i], ARGV[i + 1]) end\n"
-    "return 0\n";
-
-typedef struct {
-    char field[SHIFT_PAIRS_MAX][REDIS_KEY_LEN_MAX / 4];
-    long long add[SHIFT_PAIRS_MAX];
-    int count;
-} shift_counts_t;
-
-static void count_add(shift_counts_t *counts, const char *field, long long add)
-{
-    for (int i = 0; i < counts->count; i++)
-        if (strcmp(counts->field[i], field) == 0) {
-            counts->add[i] += add;
-            return;
-        }
-    if (counts->count == SHIFT_PAIRS_MAX)
-        return;
-    snprintf(counts->field[counts->count], sizeof(counts->field[0]), "%s", field);
-    counts->add[counts->count++] = add;
-}
-
-static long long member_int(json_t *object, const char *name)
-{
-    return (long long)json_integer_value(json_object_get(object, name));
-}
-
-static const char *member_text(json_t *object, const char *name)
-{
-    const char *text = json_string_value(json_object_get(object, name));
-    return text != NULL ? text : "";
-}
-
-/* The counters of one event (payload: its JSON). Events the calendar does not count add
- * "events" alone. */
-static void shift_counts(const char *type, json_t *payload, shift_counts_t *counts)
-{
-    counts->count = 0;
-    count_add(counts, "events", 1);
-    char field[REDIS_KEY_LEN_MAX / 4];
-    if (strcmp(type, "ProductionDeclared") == 0) {
-        count_add(counts, "rolls", 1);
-        count_add(counts, "woven_milli", member_int(payload, "qty_milli"));
-        count_add(counts, "woven_length_milli", member_int(payload, "length_milli"));
-        snprintf(field, sizeof(field), "woven_milli:%s", member_text(payload, "loom_id"));
-        count_add(counts, field, member_int(payload, "qty_milli"));
-    } else if (strcmp(type, "LoomStopped") == 0) {
-        count_add(counts, "stops", 1);
-        snprintf(field, sizeof(field), "stops:%s", member_text(payload, "stop_class"));
-        count_add(counts, field, 1);
-    } else if (strcmp(type, "CuttingDeclared") == 0) {
-        count_add(counts, "cut_consumed_milli", member_int(payload, "consumed_qty_milli"));
-        count_add(counts, "cut_waste_milli", member_int(payload, "waste_qty_milli"));
-        size_t i;
-        json_t *output;
-        json_array_foreach(json_object_get(payload, "outputs"), i, output)
-        {
-            snprintf(field, sizeof(field), "cut_%s_milli", member_text(output, "grade"));
-            count_add(counts, field, member_int(output, "qty_milli"));
-        }
-    } else if (strcmp(type, "FirstPieceInspected") == 0) {
-        count_add(counts, "first_pieces", 1);
-        count_add(counts, "first_pieces_failed", strcmp(member_text(payload, "result"), "passed") != 0);
-    } else if (strcmp(type, "LotReturnedFromSubcontractor") == 0) {
-        count_add(counts, "sub_good_milli", member_int(payload, "good_qty_milli"));
-        count_add(counts, "sub_rejected_milli", member_int(payload, "rejected_qty_milli"));
-        count_add(counts, "sub_lost_milli", member_int(payload, "lost_qty_milli"));
-    } else {
-        static const char *const simple[][2] = {
-            {"LotPutOnHold", "holds"},
-            {"LotReleased", "releases"},
-            {"LotRejected", "rejects"},
-            {"InterventionRequested", "interventions_requested"},
-            {"InterventionCompleted", "interventions_completed"},
-            {"NCOpened", "ncs_opened"},
-            {"ShipmentDispatched", "shipments"},
-        };
-        for (size_t k = 0; k < sizeof(simple) / sizeof(simple[0]); k++)
-            if (strcmp(type, simple[k][0]) == 0)
-                count_add(counts, simple[k][1], 1);
-    }
-}
-
-/* Queues the script's call for one event under prefix p. */
-static int send_shift(redis_sink_t *r, const char *p, const prj_batch_t *batch,
-                      const prj_event_t *event)
-{
-    json_t *payload = json_loads(batch->text + event->payload_at, 0, NULL);
-    if (payload == NULL)
-        return 0; /* the catalog's JSON always parses: nothing to count otherwise */
-    command_t c = {0};
-    shift_counts_t counts; /* its fields are the command's arguments until it is sent */
-    arg(&c, "EVAL"), arg(&c, shift_script), arg(&c, "0"), arg(&c, p);
-    if (strcmp(event->type, "ShiftScheduled") == 0 || strcmp(event->type, "ShiftCancelled") == 0) {
-        bool scheduled = event->type[5] == 'S';
-        arg(&c, scheduled ? "s" : "x");
-        argf(&c, "%s", member_text(payload, "shift_id"));
-        if (scheduled) {
-            argf(&c, "%lld", member_int(payload, "starts_at_us"));
-            argf(&c, "%lld", member_int(payload, "ends_at_us"));
-        }
-    } else {
-        shift_counts(event->type, payload, &counts);
-        time_t day = (time_t)(event->occurred_at_us / 1000000);
-        struct tm tm;
-        gmtime_r(&day, &tm);
-        arg(&c, "c");
-        argf(&c, "%lld", (long long)event->occurred_at_us);
-        argf(&c, "shift:none:%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-        for (int i = 0; i < counts.count; i++) {
-            arg(&c, counts.field[i]);
-            argf(&c, "%lld", counts.add[i]);
-        }
-    }
-    int rc = send(r, &c);
-    json_decref(payload);
-    return rc;
-}
-
 static int send_checkpoint(redis_sink_t *r, const char *p, const char *name, uint64_t seq)
 {
     command_t c = {0};
@@ -585,6 +701,8 @@ static int redis_apply(prj_sink_t *sink, prj_target_t target, const char *name,
     command_t c = {0};
     arg(&c, "MULTI");
     int rc = send(r, &c);
+    if (rc == 0)
+        rc = send_shifts(r, p, batch);
     for (uint32_t i = 0; i < batch->rows_count && rc == 0; i++)
         rc = send_row(r, p, &batch->rows[i]);
     for (uint32_t i = 0; i < batch->events_count && rc == 0; i++) {
@@ -592,8 +710,6 @@ static int redis_apply(prj_sink_t *sink, prj_target_t target, const char *name,
             arg(&c, "SET"), arg(&c, "fl:reject");
             rc = send(r, &c);
         }
-        if (rc == 0)
-            rc = send_shift(r, p, batch, &batch->events[i]);
         if (rc == 0 && target == PRJ_TARGET_LIVE) /* a shadow's catch-up publishes nothing */
             rc = send_publish(r, batch, &batch->events[i]);
     }
@@ -724,9 +840,7 @@ static int redis_shadow_events(prj_sink_t *sink, const prj_batch_t *batch)
     redis_sink_t *r = redis_of(sink);
     char p[REDIS_KEY_LEN_MAX];
     snprintf(p, sizeof(p), "fl:%s:g%llu:", r->base.tenant, (unsigned long long)(r->generation + 1));
-    int rc = 0;
-    for (uint32_t i = 0; i < batch->events_count && rc == 0; i++)
-        rc = send_shift(r, p, batch, &batch->events[i]);
+    int rc = send_shifts(r, p, batch);
     redisReply *reply = NULL;
     int read_rc = replies(r, &reply); /* one round trip for the whole pipeline */
     if (reply != NULL)
