@@ -426,6 +426,37 @@ test('manager: live loom board, stock, a unit with its genealogy, KPIs with a ch
   await context.close();
 });
 
+test('other entries: every type a role may post, as a form made from the catalog\'s schema', async () => {
+  const doc = await (await fetch(`${server.base}/api/v1/openapi.json`)).json();
+  const allowed = (role) => Object.values(doc.components.schemas).filter((s) => s['x-roles']?.includes(role)).length;
+  {
+    const { context, page } = await signIn('weaver');
+    await tab(page, 'more');
+    await page.locator('select[name=more_type][data-count]').waitFor({ state: 'attached' });
+    assert.equal(Number(await page.getAttribute('select[name=more_type]', 'data-count')), allowed('weaver'));
+    assert.equal(allowed('weaver'), 11, 'the catalog gives the weaver 11 types');
+    await context.close();
+  }
+  const { context, page } = await signIn('manager', { desktop: true });
+  await tab(page, 'more');
+  await page.locator('select[name=more_type][data-count]').waitFor({ state: 'attached' });
+  assert.equal(Number(await page.getAttribute('select[name=more_type]', 'data-count')), allowed('manager'));
+  await page.selectOption('select[name=more_type]', 'OFCreated');
+  await submit(page, 'OFCreated', { of_id: 'OF9', item_id: 'TW-500', planned_qty_milli: '1500', unit: 'pcs', due_at_us: '2027-01-15T08:00', priority: '3', note: 'commande export' });
+  const created = (await eventsOf('of-OF9'))[0];
+  assert.equal(created.payload.planned_qty_milli, 1500000);
+  assert.equal(created.payload.due_at_us, new Date('2027-01-15T08:00').getTime() * 1000);
+  await page.selectOption('select[name=more_type]', 'OFReleased');
+  await submit(page, 'OFReleased', { of_id: 'OF9' });
+  assert.equal((await api.get('/api/v1/orders/OF9')).state, 'released');
+  // An optional yes/no left empty is absent, not false.
+  await page.selectOption('select[name=more_type]', 'LoomDefined');
+  await submit(page, 'LoomDefined', { loom_id: 'L3', name: 'Picanol L3', location_id: 'WEAVING', nominal_picks_per_min: '500', terry: true });
+  assert.ok(!('active' in (await eventsOf('loom-L3'))[0].payload));
+  await shot(page, 'manager-more');
+  await context.close();
+});
+
 test('no script error on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

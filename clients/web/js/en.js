@@ -140,4 +140,12 @@ export default {
   'notify.rejected': '{id} rejected: {reason}',
   'notify.acknowledged': 'Intervention {int} on {loom} acknowledged',
   'notify.completed': 'Intervention {int} on {loom} completed',
+  'tab.more': 'Other entries',
+  'more.doc': 'Every entry your role may make, from the event catalog.',
+  'more.type': 'Entry', 'more.choose': '— choose —',
+  'form.yes': 'yes', 'form.no': 'no', 'err.time': 'A date and time',
+  'ev.OFCreated': 'Create an order', 'ev.OFReleased': 'Release an order', 'ev.OFClosed': 'Close an order',
+  'ev.FirstPieceInspected': 'First-piece control', 'ev.BeamMounted': 'Mount a beam', 'ev.BeamDismounted': 'Dismount a beam',
+  'ev.InspectionRecorded': 'Inspection', 'ev.NCOpened': 'Open an NC', 'ev.ShipmentDispatched': 'Dispatch a shipment',
+  'ev.CountOpened': 'Open a count', 'ev.ItemCounted': 'Count a unit', 'ev.CountClosed': 'Close a count',
 };

@@ -2,7 +2,7 @@
 // kind, and whether it is required. Quantities are typed in units ("12,5") and posted in
 // thousandths; unit ids are typed or scanned. Submitting puts the event in the outbox.
 import { h, clear, put } from './dom.js';
-import { t, fieldLabel } from './i18n.js';
+import { t, fieldLabel, hasKey } from './i18n.js';
 import { toMilli } from './uuid.js';
 import { canScan, scanOnce, idFromCode } from './scan.js';
 import * as outbox from './outbox.js';
@@ -45,6 +45,13 @@ function control(type, f, name, initial) {
     }
     case 'bool':
       return h('input', { ...common, type: 'checkbox', required: false, checked: value === 'true' || (!value && !!f.default) });
+    case 'tribool': { // an optional yes/no: absent is not the same as false
+      const sel = h('select', common, h('option', { value: '' }, '—'), h('option', { value: 'true' }, t('form.yes')), h('option', { value: 'false' }, t('form.no')));
+      sel.value = value || '';
+      return sel;
+    }
+    case 'time':
+      return h('input', { ...common, type: 'datetime-local', value: value || '' });
     case 'hus':
       return h('textarea', { ...common, rows: 3, placeholder: t('hint.hus'), value });
     case 'text':
@@ -58,13 +65,17 @@ function control(type, f, name, initial) {
   }
 }
 
+function labelOf(f) {
+  return hasKey(`field.${f.name}`) || !f.doc ? fieldLabel(f.name) : `${f.doc} (${f.name})`;
+}
+
 function fieldRow(type, f, name, initial) {
   const input = control(type, f, name, initial);
   const unit = f.unit ? h('span.unit', f.unit) : null;
   const scan = f.kind === 'hu' || f.kind === 'hus' ? scanButton(input, f.kind === 'hus') : null;
   const label = f.kind === 'bool'
-    ? h('label.check', { for: input.id }, input, fieldLabel(f.name))
-    : h('label', { for: input.id }, fieldLabel(f.name), f.required ? ' *' : '');
+    ? h('label.check', { for: input.id }, input, labelOf(f))
+    : h('label', { for: input.id }, labelOf(f), f.required ? ' *' : '');
   return h('div.field', { dataset: { field: name } },
     label, f.kind === 'bool' ? null : h('div.input-line', input, unit, scan),
     h('div.error', { 'aria-live': 'polite' }));
@@ -85,7 +96,13 @@ function readField(form, f, name) {
       return [v, null];
     }
     case 'int':
-      return /^\d{1,15}$/.test(raw) ? [Number(raw), null] : [undefined, t('err.int')];
+      return (f.signed ? /^-?\d{1,15}$/ : /^\d{1,15}$/).test(raw) ? [Number(raw), null] : [undefined, t('err.int')];
+    case 'tribool':
+      return [raw === 'true', null];
+    case 'time': {
+      const ms = new Date(raw).getTime();
+      return Number.isFinite(ms) ? [ms * 1000, null] : [undefined, t('err.time')];
+    }
     case 'hus': {
       const ids = raw.split(/[\s,;]+/).filter(Boolean).map(idFromCode);
       const bad = ids.find((x) => !ID_RE.test(x));
@@ -114,7 +131,7 @@ export function eventForm(spec) {
   const addRow = (f, box, initial = {}) => {
     const i = box.children.length;
     box.append(h('fieldset.row', { dataset: { index: i } },
-      h('legend', `${fieldLabel(f.name)} ${i + 1}`),
+      h('legend', `${labelOf(f)} ${i + 1}`),
       f.rows.map((sub) => fieldRow(type, sub, `${f.name}.${i}.${sub.name}`, initial[sub.name]))));
   };
 
@@ -124,7 +141,7 @@ export function eventForm(spec) {
     rowsBox[f.name] = box;
     for (let i = 0; i < (f.min || 1); i++) addRow(f, box);
     return h('div.field.rows-field', { dataset: { field: f.name } },
-      h('label', fieldLabel(f.name)), box,
+      h('label', labelOf(f)), box,
       h('button.secondary', { type: 'button', dataset: { add: f.name }, onclick: () => addRow(f, box) }, t('form.add_row')),
       h('div.error'));
   });

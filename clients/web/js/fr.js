@@ -140,4 +140,12 @@ export default {
   'notify.rejected': '{id} rejeté : {reason}',
   'notify.acknowledged': 'Intervention {int} sur {loom} prise en charge',
   'notify.completed': 'Intervention {int} sur {loom} terminée',
+  'tab.more': 'Autres saisies',
+  'more.doc': 'Toutes les saisies permises à votre rôle, d’après le catalogue des événements.',
+  'more.type': 'Saisie', 'more.choose': '— choisir —',
+  'form.yes': 'oui', 'form.no': 'non', 'err.time': 'Une date et une heure',
+  'ev.OFCreated': 'Créer un OF', 'ev.OFReleased': 'Lancer un OF', 'ev.OFClosed': 'Clore un OF',
+  'ev.FirstPieceInspected': 'Contrôle première pièce', 'ev.BeamMounted': 'Monter une ensouple', 'ev.BeamDismounted': 'Démonter une ensouple',
+  'ev.InspectionRecorded': 'Contrôle qualité', 'ev.NCOpened': 'Ouvrir une NC', 'ev.ShipmentDispatched': 'Expédier',
+  'ev.CountOpened': 'Ouvrir un inventaire', 'ev.ItemCounted': 'Compter une UM', 'ev.CountClosed': 'Clore un inventaire',
 };

@@ -17,9 +17,13 @@ export function setLang(next) {
   document.documentElement.lang = next;
 }
 export function t(key, vars) {
-  let s = tables[lang][key] ?? tables.fr[key] ?? key;
+  // An event type without a translated title keeps its catalog name.
+  let s = tables[lang][key] ?? tables.fr[key] ?? (key.startsWith('ev.') ? key.slice(3) : key);
   if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
   return s;
+}
+export function hasKey(key) {
+  return key in tables[lang] || key in tables.fr;
 }
 // A field's label: "field.<name>", else the name itself.
 export function fieldLabel(name) {

@@ -6,7 +6,7 @@ import { login, logout, getSession, onSessionChange, ApiError } from './api.js';
 import * as outbox from './outbox.js';
 import { eventForm } from './forms.js';
 import { specs, roleTabs } from './specs.js';
-import { lookupView, interventionsView, boardView, stockView, kpisView, planningView } from './views.js';
+import { lookupView, interventionsView, boardView, stockView, kpisView, planningView, moreView } from './views.js';
 import { fromMilli } from './uuid.js';
 import { verdictText } from './verdict.js';
 import { startNotifications, stopNotifications, bell } from './notify.js';
@@ -17,7 +17,7 @@ let outboxItems = [];
 let notifying = null; // the session the live notifications are for
 
 function tabsOf(role) {
-  return [...(roleTabs[role] || ['lookup']), 'outbox'];
+  return [...(roleTabs[role] || ['lookup']), 'more', 'outbox'];
 }
 
 function tabLabel(tab) {
@@ -95,6 +95,7 @@ function viewOf(tab) {
     case 'stock': return stockView();
     case 'kpis': return kpisView();
     case 'planning': return planningView();
+    case 'more': return moreView(getSession().role);
     default: return outboxView();
   }
 }

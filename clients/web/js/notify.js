@@ -71,7 +71,17 @@ export function stopNotifications() {
 }
 
 export function bell() {
-  return h('span.bell', { dataset: { testid: 'bell', state }, title: t('notify.title') }, '🔔', h('span.count', String(count)));
+  // A bell drawn in SVG (no emoji font needed).
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '18');
+  svg.setAttribute('height', '18');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  path.setAttribute('d', 'M12 22a2.5 2.5 0 0 0 2.4-2h-4.8a2.5 2.5 0 0 0 2.4 2zm7-6V11a7 7 0 0 0-5.5-6.8V3a1.5 1.5 0 0 0-3 0v1.2A7 7 0 0 0 5 11v5l-2 2v1h18v-1z');
+  path.setAttribute('fill', 'currentColor');
+  svg.append(path);
+  return h('span.bell', { dataset: { testid: 'bell', state }, title: t('notify.title') }, svg, h('span.count', String(count)));
 }
 
 function show(text, e) {

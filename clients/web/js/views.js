@@ -10,6 +10,7 @@ import { eventForm } from './forms.js';
 import { specs } from './specs.js';
 import * as outbox from './outbox.js';
 import { verdictText } from './verdict.js';
+import { loadSchemas, typesFor, specFor } from './catalog.js';
 
 function problemText(e) {
   if (e instanceof ApiError) return `${e.problem.code || e.status}: ${e.message}`;
@@ -374,4 +375,32 @@ export function planningView() {
   };
   load();
   return h('section.view.wide', h('h2', t('tab.planning')), chart, msg, out);
+}
+
+// ---- every other type the role may post, as a form made from the catalog's schema
+
+export function moreView(role, initialType) {
+  const select = h('select', { name: 'more_type' });
+  const box = h('div');
+  const show = async (schemas) => {
+    const type = select.value;
+    if (!type) return put(box);
+    localStorage.setItem(`fouta.more.${role}`, type);
+    put(box, eventForm(specFor(type, schemas[type])));
+  };
+  (async () => {
+    try {
+      const schemas = await loadSchemas();
+      const types = typesFor(schemas, role);
+      put(select, h('option', { value: '' }, t('more.choose')), types.map((ty) => h('option', { value: ty }, t(`ev.${ty}`) === ty ? ty : `${t(`ev.${ty}`)} (${ty})`)));
+      select.dataset.count = String(types.length);
+      const last = initialType || localStorage.getItem(`fouta.more.${role}`);
+      if (last && types.includes(last)) select.value = last;
+      select.onchange = () => show(schemas);
+      show(schemas);
+    } catch (e) {
+      put(box, h('p.bad', problemText(e)));
+    }
+  })();
+  return h('section.view', h('h2', t('tab.more')), h('p.doc', t('more.doc')), h('label', t('more.type'), select), box);
 }
