@@ -375,8 +375,10 @@ api_handled_t api_events_post_erasure(api_conn_t *conn, void *event);
 /* ---- record_json.c ---- */
 
 /* Appends a stored record as the JSON object readers get, its personal data decrypted with
- * tenant's keys (seal.c). Returns 0, FL_ECORRUPT or FL_ENOMEM. */
-int api_record_json(api_buf_t *out, const eng_record_t *record, struct api_tenant *tenant);
+ * tenant's keys (seal.c) when personal (api_role_reads_personal), else null and "restricted".
+ * Returns 0, FL_ECORRUPT or FL_ENOMEM. */
+int api_record_json(api_buf_t *out, const eng_record_t *record, struct api_tenant *tenant,
+                    bool personal);
 
 /* ETag of everything readable now: W/"<head seq>". Answers 304 and returns true when the
  * request's If-None-Match names it. */

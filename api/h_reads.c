@@ -85,7 +85,8 @@ static void page(api_conn_t *conn, eng_iter_t *iter, const filter_t *filter, cur
             continue;
         if (emitted > 0)
             api_buf_str(&body, ",");
-        rc = api_record_json(&body, &record, conn->tenant);
+        rc = api_record_json(&body, &record, conn->tenant,
+                             api_role_reads_personal(conn->claims.role));
         if (rc != 0)
             break;
         emitted++;
@@ -257,7 +258,8 @@ api_handled_t api_h_event_get(api_conn_t *conn)
         return API_DONE;
     }
     api_buf_t body = {0};
-    rc = api_record_json(&body, &record, conn->tenant);
+    rc = api_record_json(&body, &record, conn->tenant,
+                             api_role_reads_personal(conn->claims.role));
     eng_iter_close(iter);
     if (rc != 0)
         api_problem(conn, rc, "", "", "");

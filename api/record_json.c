@@ -19,7 +19,7 @@ static void json_text(api_buf_t *out, eng_str_t text)
 /* The payload, its sensitive fields decrypted for the reader (seal.c); redacted gets the note
  * of those that could not be. */
 static int payload_json(api_buf_t *out, const eng_record_t *record, api_tenant_t *tenant,
-                        char *redacted)
+                        bool personal, char *redacted)
 {
     redacted[0] = '\0';
     char name[ENG_TYPE_LEN_MAX + 1];
@@ -36,8 +36,8 @@ static int payload_json(api_buf_t *out, const eng_record_t *record, api_tenant_t
         if (!api_buf_reserve(out, size))
             return FL_ENOMEM;
         int written = api_reveal_payload(tenant, type, record->schema_version, record->payload,
-                                         record->payload_len, out->data + out->len, size,
-                                         redacted);
+                                         record->payload_len, personal, out->data + out->len,
+                                         size, redacted);
         if (written >= 0) {
             out->len += (size_t)written;
             return 0;
@@ -49,7 +49,8 @@ static int payload_json(api_buf_t *out, const eng_record_t *record, api_tenant_t
     return FL_ETOOBIG;
 }
 
-int api_record_json(api_buf_t *out, const eng_record_t *record, api_tenant_t *tenant)
+int api_record_json(api_buf_t *out, const eng_record_t *record, api_tenant_t *tenant,
+                    bool personal)
 {
     api_buf_printf(out, "{\"seq\":%llu,\"id\":", (unsigned long long)record->seq);
     api_buf_json_uuid(out, record->id);
@@ -83,7 +84,7 @@ int api_record_json(api_buf_t *out, const eng_record_t *record, api_tenant_t *te
     api_buf_json_hex(out, record->prev_hash, ENG_HASH_BYTES);
     api_buf_str(out, ",\"payload\":");
     char redacted[API_REDACTED_BYTES_MAX];
-    int rc = payload_json(out, record, tenant, redacted);
+    int rc = payload_json(out, record, tenant, personal, redacted);
     if (redacted[0] != '\0') {
         api_buf_str(out, ",\"redacted\":");
         api_buf_str(out, redacted);

@@ -83,9 +83,15 @@ int api_seal_event(api_tenant_t *tenant, const ev_type_t *type, void *event)
 
 typedef struct {
     api_tenant_t *tenant;
+    bool personal;  /* the reader may read personal data */
     char *redacted; /* a JSON object being built */
     size_t redacted_len;
 } revealer_t;
+
+bool api_role_reads_personal(ev_role_t role)
+{
+    return role == EV_ROLE_ADMIN || role == EV_ROLE_MANAGER;
+}
 
 static int reveal(const char *path, const char *text, size_t len, char *out, size_t size,
                   void *data)
@@ -98,23 +104,27 @@ static int reveal(const char *path, const char *text, size_t len, char *out, siz
         memcpy(out, text, len);
         return (int)len;
     }
-    int rc = api_pii_decrypt(r->tenant->server->auth, r->tenant->name, text, len, out, size);
+    int rc = r->personal ? api_pii_decrypt(r->tenant->server->auth, r->tenant->name, text, len,
+                                           out, size)
+                         : FL_EFORBIDDEN;
     if (rc >= 0)
         return rc;
     size_t left = API_REDACTED_BYTES_MAX - r->redacted_len;
     int n = snprintf(r->redacted + r->redacted_len, left, "%s\"%s\":\"%s\"",
                      r->redacted_len == 0 ? "{" : ",", path,
-                     rc == FL_EERASED ? "erased" : "unreadable");
+                     rc == FL_EFORBIDDEN ? "restricted"
+                     : rc == FL_EERASED  ? "erased"
+                                         : "unreadable");
     if (n > 0 && (size_t)n < left - 1) /* room kept for the closing brace */
         r->redacted_len += (size_t)n;
     return rc;
 }
 
 int api_reveal_payload(api_tenant_t *tenant, const ev_type_t *type, uint32_t schema_version,
-                       const uint8_t *payload, size_t payload_len, char *out, size_t size,
-                       char *redacted)
+                       const uint8_t *payload, size_t payload_len, bool personal, char *out,
+                       size_t size, char *redacted)
 {
-    revealer_t r = {.tenant = tenant, .redacted = redacted};
+    revealer_t r = {.tenant = tenant, .personal = personal, .redacted = redacted};
     redacted[0] = '\0';
     if (!ev_type_sensitive(type))
         return ev_payload_to_json(type, schema_version, payload, payload_len, out, size);

@@ -160,10 +160,14 @@ struct api_tenant;
  * or api_pii_encrypt's codes. */
 int api_seal_event(struct api_tenant *tenant, const ev_type_t *type, void *event);
 /* A stored payload as JSON for a reader of tenant (ev_payload_to_json's contract): sealed
- * fields decrypted, or null when they cannot be; redacted (at least API_REDACTED_BYTES_MAX
- * bytes) gets the JSON object of those fields' paths, each "erased" or "unreadable", or "". */
+ * fields decrypted when personal is true (a reader allowed personal data), else null; null too
+ * when they cannot be decrypted. redacted (at least API_REDACTED_BYTES_MAX bytes) gets the JSON
+ * object of the null fields' paths, each "restricted", "erased" or "unreadable", or "". */
 int api_reveal_payload(struct api_tenant *tenant, const ev_type_t *type, uint32_t schema_version,
-                       const uint8_t *payload, size_t payload_len, char *out, size_t size,
-                       char *redacted);
+                       const uint8_t *payload, size_t payload_len, bool personal, char *out,
+                       size_t size, char *redacted);
+/* Whether a role may read personal data: the admin and the manager (who invite users and
+ * onboard subcontractors); every other role reads those fields as null, "restricted". */
+bool api_role_reads_personal(ev_role_t role);
 
 #endif

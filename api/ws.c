@@ -439,7 +439,8 @@ static ws_frame_t *event_frame(hub_t *hub, const eng_record_t *record)
     api_buf_t *message = &hub->message;
     api_buf_reset(message);
     api_buf_str(message, "{\"kind\":\"event\",\"event\":");
-    if (api_record_json(message, record, hub->tenant) != 0)
+    /* Live streams carry no personal data: one frame serves every subscriber, whatever its role. */
+    if (api_record_json(message, record, hub->tenant, false) != 0)
         return NULL;
     api_buf_str(message, "}");
     if (message->oom)

@@ -700,6 +700,53 @@ Test(security, personal_data_is_encrypted_in_the_ledger_and_read_back_decrypted)
     }
 }
 
+Test(security, personal_data_is_read_by_the_admin_and_the_manager_only_and_never_streamed)
+{
+    server_start(&server);
+    post_people();
+    /* Every other role reads the event with the personal fields null and "restricted". */
+    const char *others[] = {"weaver", "cutter", "mechanic", "store_raw", "store_finished",
+                            "store_subcontract", "quality"};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        response_t r;
+        cr_assert_eq(call("GET", "/api/v1/streams/sub-S1", ACTOR(others[i]), NULL, &r), 200);
+        cr_assert_not_null(strstr(r.body, "\"contact_name\":null"), "%s: %s", others[i], r.body);
+        cr_assert_not_null(strstr(r.body, "\"redacted\":{\"contact_name\":\"restricted\","),
+                           "%s: %s", others[i], r.body);
+        cr_assert_null(strstr(r.body, CONTACT_NAME), "%s: %s", others[i], r.body);
+        cr_assert_null(strstr(r.body, CONTACT_PHONE), "%s: %s", others[i], r.body);
+        cr_assert_not_null(strstr(r.body, "Brodeuse du Cap Bon"), "what is not personal shows");
+        response_free(&r);
+    }
+    response_t r;
+    cr_assert_eq(call("GET", "/api/v1/events?from_seq=1", ACTOR("manager"), NULL, &r), 200);
+    cr_assert_not_null(strstr(r.body, USER_EMAIL), "%s", r.body);
+    response_free(&r);
+    /* A live stream catches up the same events with no personal data, whatever the role. */
+    int fd = client_connect(server.port);
+    char upgrade[2048];
+    snprintf(upgrade, sizeof(upgrade),
+             "GET /api/v1/ws?from_seq=1 HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n"
+             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\n%s\r\n",
+             AUTH("admin"));
+    client_send_text(fd, upgrade);
+    static char stream[65536];
+    size_t got = 0;
+    for (int tries = 0; tries < 100 && strstr(stream, "UserInvited") == NULL; tries++) {
+        ssize_t n = recv(fd, stream + got, sizeof(stream) - 1 - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        stream[got] = '\0';
+    }
+    close(fd);
+    cr_assert_not_null(strstr(stream, "UserInvited"), "the stream caught up: %s", stream);
+    cr_assert_not_null(strstr(stream, "\"email\":null"), "%s", stream);
+    cr_assert_null(strstr(stream, USER_EMAIL), "%s", stream);
+    cr_assert_null(strstr(stream, CONTACT_NAME), "%s", stream);
+}
+
 Test(security, erasing_a_person_leaves_the_chain_verifying_and_their_data_unreadable)
 {
     server_start(&server);
