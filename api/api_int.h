@@ -363,6 +363,8 @@ void api_guard_signin_refused(api_conn_t *conn);
 /* The actor of the request: the token's user, role and device. 0 or FL_EUNAUTHORIZED. */
 int api_request_actor(const api_conn_t *conn, api_actor_t *out);
 bool api_cors_origin_allowed(const api_server_t *server, const char *origin);
+/* The roles that may use route, one bit per ev_role_t (docs/security.md). */
+uint32_t api_route_roles(const api_route_t *route);
 
 /* Called on the loop thread when the engine finished an append of conn (h_events.c). */
 void api_events_append_done(api_conn_t *conn);

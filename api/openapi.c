@@ -193,9 +193,21 @@ static json_t *operation(const api_route_t *route)
                       "#/components/schemas/Event", "application/msgpack", "schema");
         json_object_set_new(op, "requestBody", body);
         json_object_set_new(op, "description",
-                            json_string("Development stand-in for authentication (replaced by "
-                                        "JWT claims): the actor comes from the X-Fouta-User, "
-                                        "X-Fouta-Role and X-Fouta-Device headers."));
+                            json_string("The actor recorded is the access token's user, role and "
+                                        "device; each event type's x-roles say which roles may "
+                                        "post it (403 FORBIDDEN_ROLE otherwise)."));
+    }
+    if (route->flags & API_ROUTE_PUBLIC) {
+        json_object_set_new(op, "security", json_array()); /* no token */
+    } else {
+        uint32_t roles = api_route_roles(route);
+        if (roles != (1u << EV_ROLE_COUNT) - 1) {
+            json_t *names = json_array();
+            for (int role = 0; role < EV_ROLE_COUNT; role++)
+                if (roles & (1u << role))
+                    json_array_append_new(names, json_string(ev_role_name((ev_role_t)role)));
+            json_object_set_new(op, "x-roles", names);
+        }
     }
     if (route->flags & API_ROUTE_DEPRECATED)
         json_object_set_new(op, "deprecated", json_true());
@@ -225,10 +237,16 @@ char *api_openapi_build(size_t *len)
         }
         json_object_set_new(item, route->method == HTTP_POST ? "post" : "get", operation(route));
     }
-    json_t *doc = json_pack("{s:s, s:{s:s, s:s, s:s}, s:o, s:{s:o}}", "openapi", "3.1.0", "info",
-                            "title", "Fouta Ledger API", "version", "1", "description",
-                            "Event-sourced production ledger of a towel-weaving plant", "paths",
-                            paths, "components", "schemas", schemas);
+    json_t *doc = json_pack(
+        "{s:s, s:{s:s, s:s, s:s}, s:o, s:{s:o, s:{s:{s:s, s:s, s:s, s:s}}}, s:[{s:[]}]}",
+        "openapi", "3.1.0", "info", "title", "Fouta Ledger API", "version", "1", "description",
+        "Event-sourced production ledger of a towel-weaving plant. Sign in with POST "
+        "/api/v1/auth/login and send the access token as a bearer token; x-roles on an "
+        "operation lists the only roles that may use it.",
+        "paths", paths, "components", "schemas", schemas, "securitySchemes", "bearerAuth", "type",
+        "http", "scheme", "bearer", "bearerFormat", "JWT", "description",
+        "A short-lived access token from /api/v1/auth/login or /api/v1/auth/refresh",
+        "security", "bearerAuth");
     char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     *len = text != NULL ? strlen(text) : 0;

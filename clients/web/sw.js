@@ -1,7 +1,7 @@
 // The service worker: keeps the app's own files for offline use (network first, so a new
 // version is picked up at once; the cached copy when the network is away). The API is never
 // cached: reads need the network, and events wait in the outbox (IndexedDB), not here.
-const CACHE = 'fouta-app-v4';
+const CACHE = 'fouta-app-v5';
 const SHELL = [
   '/app/', '/app/index.html', '/app/manifest.webmanifest', '/app/css/app.css',
   '/app/icons/icon.svg', '/app/icons/icon-192.png', '/app/icons/icon-512.png',
@@ -10,8 +10,16 @@ const SHELL = [
   '/app/js/i18n.js', '/app/js/fr.js', '/app/js/en.js', '/app/js/verdict.js', '/app/js/label.js', '/app/js/notify.js', '/app/js/catalog.js',
 ];
 
+// Installed by npm (scripts/setup): kept when present, the app works without (typed ids).
+const OPTIONAL = ['/app/node_modules/jsqr/dist/jsQR.js'];
+
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil((async () => {
+    const c = await caches.open(CACHE);
+    await c.addAll(SHELL);
+    await Promise.all(OPTIONAL.map((u) => c.add(u).catch(() => {})));
+    await self.skipWaiting();
+  })());
 });
 
 self.addEventListener('activate', (event) => {

@@ -3,7 +3,8 @@
  * the API (fouta-sim, each event as its role's user), then GET /api/v1/kpis by loom and by
  * shift, in JSON and CSV, and GET /api/v1/planning answer byte for byte what reporting/ computes
  * on the same ledger once foutad has stopped (test_reporting proves those figures against a
- * hand-computed day); any role may read them; a bad period or slicing is refused with its field.
+ * hand-computed day); the desk, quality and the mechanics read them (test_security: the others
+ * may not); a bad period or slicing is refused with its field.
  */
 #include "tests/api/client.h"
 
@@ -68,7 +69,7 @@ Test(reports, the_kpis_and_the_planning_over_http_are_what_reporting_computes_on
     cr_assert_eq(system(command), 0, "fouta-sim posted every event");
     char path[256];
     snprintf(path, sizeof(path), "/api/v1/kpis?from=%lld&to=%lld&by=loom", FROM_US, TO_US);
-    char *by_loom = http_get(server.port, "weaver", path, "");
+    char *by_loom = http_get(server.port, "quality", path, "");
     snprintf(path, sizeof(path), "/api/v1/kpis?from=2026-03-02&to=%lld&by=shift&format=csv",
              TO_US);
     char *by_shift_csv = http_get(server.port, "manager", path, "");

@@ -452,7 +452,17 @@ Test(security, each_role_is_refused_a_type_it_may_not_post_with_403_and_a_clear_
     cr_assert_eq(call("POST", "/api/v1/persons/sub:S1/erase", ACTOR("manager"),
                       "{\"reason\":\"x\"}", &r),
                  403);
-    cr_assert_not_null(strstr(r.body, "admin only"), "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "may not use erasePerson: only admin\""), "%s", r.body);
+    response_free(&r);
+    /* A view kept to some roles: a weaver does not read the KPIs, the recall or the chain. */
+    const char *views[] = {"/api/v1/kpis", "/api/v1/recall?source=hu-X", "/api/v1/verify"};
+    for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
+        cr_assert_eq(call("GET", views[i], ACTOR("weaver"), NULL, &r), 403, "%s", views[i]);
+        cr_assert_not_null(strstr(r.body, "the role weaver may not use"), "%s", r.body);
+        cr_assert_not_null(strstr(r.body, "only admin manager"), "%s", r.body);
+        response_free(&r);
+    }
+    cr_assert_eq(call("GET", "/api/v1/kpis", ACTOR("quality"), NULL, &r), 200, "%s", r.body);
     response_free(&r);
 }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startFoutad, seed, Api, TENANT, PASSWORD } from './server.mjs';
+import { labelSvgToY4m } from './qr.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -26,11 +27,16 @@ before(async () => {
   server = await startFoutad(foutad, path.join(root, 'clients/web'));
   api = new Api(server.base);
   await seed(api);
+  // The fake camera shows the label of roll R-CUT, as foutad renders it.
+  const svg = await (await fetch(`${server.base}/api/v1/labels/R-CUT/svg`, { headers: { Authorization: `Bearer ${await api.token('manager')}` } })).text();
+  const camera = path.join(server.dir, 'camera.y4m');
+  labelSvgToY4m(svg, camera);
   browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${camera}`],
   });
 });
 
@@ -131,8 +137,13 @@ test('the app is served with its types, an installable manifest and no path outs
   const files = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
   for (const f of files(path.join(root, 'clients/web'))) {
     const rel = `/app/${path.relative(path.join(root, 'clients/web'), f)}`;
-    if (rel !== '/app/sw.js') assert.ok(sw.includes(`'${rel}'`), `${rel} is in sw.js's list`);
+    if (rel === '/app/sw.js' || rel.startsWith('/app/node_modules/') || /^\/app\/package(-lock)?\.json$/.test(rel)) continue;
+    assert.ok(sw.includes(`'${rel}'`), `${rel} is in sw.js's list`);
   }
+  // jsQR, from npm, for scanning where the browser has no BarcodeDetector.
+  const jsqr = await get('/app/node_modules/jsqr/dist/jsQR.js');
+  assert.equal(jsqr.status, 200, 'jsQR is installed (scripts/setup) and served');
+  assert.ok(sw.includes("'/app/node_modules/jsqr/dist/jsQR.js'"));
   const manifest = await (await get('/app/manifest.webmanifest')).json();
   assert.equal(manifest.start_url, '/app/');
   assert.ok(manifest.icons.some((i) => i.sizes === '512x512'));
@@ -240,7 +251,15 @@ test('weaver offline: the roll waits in the outbox, survives a reload, is sent o
 
 test('cutter: cuts a roll into first and second choice bundles and waste, then sees its genealogy', async () => {
   const { context, page } = await signIn('cutter');
-  await submit(page, 'HUReceivedAtCutting', { hu_id: 'R-CUT', from_location_id: 'WEAVING', to_location_id: 'CUT' });
+  // The roll's id read from its label's QR code by the camera (jsQR: no BarcodeDetector here).
+  await context.grantPermissions(['camera']);
+  const received = page.locator('form[data-type="HUReceivedAtCutting"]');
+  await received.locator('[data-field=hu_id] button.scan').click();
+  await page.locator('[data-testid=scanner]').waitFor();
+  await shot(page, 'cutter-scanning');
+  await page.waitForFunction(() => document.querySelector('form[data-type="HUReceivedAtCutting"] [name=hu_id]').value === 'R-CUT', null, { timeout: 15000 });
+  assert.equal(await page.locator('[data-testid=scanner]').count(), 0, 'the camera is closed once read');
+  await submit(page, 'HUReceivedAtCutting', { from_location_id: 'WEAVING', to_location_id: 'CUT' });
   assert.equal((await api.get('/api/v1/hus/R-CUT')).location, 'CUT');
   await tab(page, 'CuttingDeclared');
   await submit(page, 'CuttingDeclared', {

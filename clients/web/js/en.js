@@ -148,4 +148,5 @@ export default {
   'ev.FirstPieceInspected': 'First-piece control', 'ev.BeamMounted': 'Mount a beam', 'ev.BeamDismounted': 'Dismount a beam',
   'ev.InspectionRecorded': 'Inspection', 'ev.NCOpened': 'Open an NC', 'ev.ShipmentDispatched': 'Dispatch a shipment',
   'ev.CountOpened': 'Open a count', 'ev.ItemCounted': 'Count a unit', 'ev.CountClosed': 'Close a count',
+  'scan.unavailable': 'QR reading unavailable: type the id.',
 };

@@ -1,7 +1,7 @@
 // Event forms from a declarative spec: each field names the payload field of docs/events.md, its
 // kind, and whether it is required. Quantities are typed in units ("12,5") and posted in
 // thousandths; unit ids are typed or scanned. Submitting puts the event in the outbox.
-import { h, clear, put } from './dom.js';
+import { h, clear, put, qrIcon } from './dom.js';
 import { t, fieldLabel, hasKey } from './i18n.js';
 import { toMilli } from './uuid.js';
 import { canScan, scanOnce, idFromCode } from './scan.js';
@@ -29,7 +29,7 @@ function scanButton(input, append) {
       input.value = append && input.value.trim() ? `${input.value.trim()}\n${id}` : id;
       input.dispatchEvent(new Event('input'));
     },
-  }, '⌖');
+  }, qrIcon());
 }
 
 function control(type, f, name, initial) {

@@ -148,4 +148,5 @@ export default {
   'ev.FirstPieceInspected': 'Contrôle première pièce', 'ev.BeamMounted': 'Monter une ensouple', 'ev.BeamDismounted': 'Démonter une ensouple',
   'ev.InspectionRecorded': 'Contrôle qualité', 'ev.NCOpened': 'Ouvrir une NC', 'ev.ShipmentDispatched': 'Expédier',
   'ev.CountOpened': 'Ouvrir un inventaire', 'ev.ItemCounted': 'Compter une UM', 'ev.CountClosed': 'Clore un inventaire',
+  'scan.unavailable': 'Lecture des QR codes indisponible : saisissez l’identifiant.',
 };

@@ -1,18 +1,64 @@
-// QR scanning with the camera through the browser's BarcodeDetector where it exists (Chrome on
-// Android, ChromeOS, macOS); elsewhere the scan button is not shown and ids are typed.
+// QR scanning with the camera: the browser's BarcodeDetector where it exists (Chrome on Android,
+// ChromeOS, macOS), else jsQR (npm, served from node_modules by foutad) on the video's frames.
+// Without a camera the scan button is not shown and ids are typed.
 import { h } from './dom.js';
 import { t } from './i18n.js';
 
 export function canScan() {
-  return 'BarcodeDetector' in window && !!navigator.mediaDevices?.getUserMedia;
+  return !!navigator.mediaDevices?.getUserMedia;
+}
+
+const JSQR = '/app/node_modules/jsqr/dist/jsQR.js';
+let jsqrLoading = null;
+function loadJsQR() {
+  if (!jsqrLoading) {
+    jsqrLoading = new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = JSQR;
+      s.onload = () => (window.jsQR ? resolve(window.jsQR) : reject(new Error('jsQR')));
+      s.onerror = () => {
+        jsqrLoading = null;
+        s.remove();
+        reject(new Error('jsQR'));
+      };
+      document.head.append(s);
+    });
+  }
+  return jsqrLoading;
+}
+
+// A function video -> the first QR code's text or null.
+async function makeDetector() {
+  if ('BarcodeDetector' in window) {
+    const d = new window.BarcodeDetector({ formats: ['qr_code'] });
+    return async (video) => (await d.detect(video))[0]?.rawValue ?? null;
+  }
+  const jsQR = await loadJsQR();
+  const canvas = document.createElement('canvas');
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  return async (video) => {
+    const w = video.videoWidth, hgt = video.videoHeight;
+    if (!w || !hgt) return null;
+    canvas.width = w;
+    canvas.height = hgt;
+    ctx.drawImage(video, 0, 0, w, hgt);
+    const code = jsQR(ctx.getImageData(0, 0, w, hgt).data, w, hgt, { inversionAttempts: 'attemptBoth' });
+    return code?.data || null;
+  };
 }
 
 // Opens the camera over the page; resolves the first QR code's text, or null when closed.
 export async function scanOnce() {
-  const detector = new window.BarcodeDetector({ formats: ['qr_code'] });
+  let detect;
+  try {
+    detect = await makeDetector();
+  } catch {
+    window.alert(t('scan.unavailable'));
+    return null;
+  }
   const video = h('video', { playsInline: true, muted: true });
   const close = h('button.secondary', { type: 'button' }, t('scan.close'));
-  const overlay = h('div.scan-overlay', h('p', t('scan.aim')), video, close);
+  const overlay = h('div.scan-overlay', { dataset: { testid: 'scanner' } }, h('p', t('scan.aim')), video, close);
   document.body.append(overlay);
   let stream;
   let done = false;
@@ -36,8 +82,8 @@ export async function scanOnce() {
     const tick = async () => {
       if (done) return;
       try {
-        const codes = await detector.detect(video);
-        if (codes.length) return finish(codes[0].rawValue);
+        const text = await detect(video);
+        if (text) return finish(text);
       } catch {
         /* a frame not ready yet */
       }

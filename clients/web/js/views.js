@@ -1,6 +1,6 @@
 // The views that read the ledger: a unit with its genealogy, the mechanic's interventions, and
 // the manager's desktop (live loom board, stock, KPIs with a chart and a CSV export).
-import { h, clear, put } from './dom.js';
+import { h, clear, put, qrIcon } from './dom.js';
 import { t, fieldLabel } from './i18n.js';
 import { apiFetch, getJson, ApiError } from './api.js';
 import { fromMilli } from './uuid.js';
@@ -57,7 +57,7 @@ export function lookupView(initial) {
   const scan = canScan() ? h('button.scan', { type: 'button', onclick: async () => {
     const c = await scanOnce();
     if (c) { input.value = idFromCode(c); go(); }
-  } }, '⌖') : null;
+  } }, qrIcon()) : null;
   if (initial) setTimeout(go);
   return h('section.view', h('h2', t('tab.lookup')),
     h('form.inline', { onsubmit: (e) => { e.preventDefault(); go(); } }, input, scan, h('button.primary', { type: 'submit' }, t('lookup.go'))),
