@@ -622,6 +622,55 @@ Test(security, https_with_a_development_certificate_speaks_tls_1_2_and_1_3_and_p
     response_free(&r);
 }
 
+Test(security, sighup_reloads_a_renewed_certificate_without_a_restart)
+{
+    char command[4096], out[8192], dir[300], renewed[300], cert[320], key[320], port_file[320];
+    test_tmpdir(server.dir, sizeof(server.dir));
+    snprintf(dir, sizeof(dir), "%s/tls", server.dir);
+    snprintf(renewed, sizeof(renewed), "%s/renewed", server.dir);
+    snprintf(command, sizeof(command), "%s %s && %s %s", FL_DEVCERT, dir, FL_DEVCERT, renewed);
+    cr_assert_eq(run(command, out, sizeof(out)), 0, "scripts/devcert: %s", out);
+    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    snprintf(port_file, sizeof(port_file), "%s/tls-port", server.dir);
+    const char *extra[] = {"--tls-cert", cert,      "--tls-key",       key,
+                           "--tls-listen", "127.0.0.1:0", "--tls-port-file", port_file,
+                           NULL};
+    server_start_args(&server, extra);
+    int port = tls_port();
+    snprintf(command, sizeof(command), "curl -sS --cacert %s https://localhost:%d/health/live",
+             cert, port);
+    cr_assert_eq(run(command, out, sizeof(out)), 0, "%s", out);
+    /* The renewed pair replaces the files; SIGHUP; the old one is no longer served. */
+    char old_cert[320];
+    snprintf(old_cert, sizeof(old_cert), "%s/old.pem", server.dir);
+    snprintf(command, sizeof(command), "cp %s %s && cp %s/cert.pem %s && cp %s/key.pem %s", cert,
+             old_cert, renewed, cert, renewed, key);
+    cr_assert_eq(run(command, out, sizeof(out)), 0, "%s", out);
+    kill(server.pid, SIGHUP);
+    snprintf(command, sizeof(command), "curl -sS --cacert %s/cert.pem https://localhost:%d/health/live",
+             renewed, port);
+    int rc = 1;
+    for (int i = 0; i < 100 && rc != 0; i++) { /* the signal is handled by the loop, soon */
+        rc = run(command, out, sizeof(out));
+        if (rc != 0)
+            sleep_ms(20);
+    }
+    cr_assert_eq(rc, 0, "the renewed certificate is served: %s", out);
+    snprintf(command, sizeof(command), "curl -sS --cacert %s https://localhost:%d/health/live 2>&1",
+             old_cert, port);
+    cr_assert_neq(run(command, out, sizeof(out)), 0, "the old certificate is gone: %s", out);
+    /* A broken pair on SIGHUP keeps the one that works. */
+    snprintf(command, sizeof(command), "echo broken > %s", key);
+    cr_assert_eq(run(command, out, sizeof(out)), 0);
+    kill(server.pid, SIGHUP);
+    sleep_ms(200);
+    snprintf(command, sizeof(command), "curl -sS --cacert %s/cert.pem https://localhost:%d/health/live",
+             renewed, port);
+    cr_assert_eq(run(command, out, sizeof(out)), 0, "still served after a bad reload: %s", out);
+    cr_assert_eq(server_stop(&server), 0);
+}
+
 /* ---- personal data ---- */
 
 #define CONTACT_NAME  "Amina Zitouni"
