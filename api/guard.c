@@ -1,7 +1,7 @@
 /*
  * guard.c: what every request passes before its handler - the rate limit of its client address
- * (a token bucket per IP, and a stricter one that refused sign-ins drain), CORS (the configured origins;
- * preflights answered here), the access token (api_request_actor's source: the verified
+ * (a token bucket per IP, and a stricter one that refused sign-ins drain), CORS (the configured
+ * origins; preflights answered here), the access token (api_request_actor's source: the verified
  * claims, never a header the client chose) with the user's current state, the tenant of the
  * token, and the route's roles. Each refusal is one problem+json with a clear message; none
  * logs a token or a password.
@@ -35,8 +35,7 @@ static uint32_t bucket_hash(const uint8_t ip[16], uint8_t kind)
 }
 
 /* The bucket of (ip, kind), refilled to now (a new one is full). */
-static bucket_t *bucket_get(const uint8_t ip[16], uint8_t kind, uint32_t per_minute,
-                            uint32_t burst)
+static bucket_t *bucket_get(const uint8_t ip[16], uint8_t kind, uint32_t per_minute, uint32_t burst)
 {
     uint64_t now = fl_mono_ns();
     uint32_t h = bucket_hash(ip, kind);

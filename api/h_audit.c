@@ -25,10 +25,10 @@
 
 #include "replay/replay.h"
 
-#define AUDIT_DEPTH_DEFAULT 32 /* pallet > carton > bundle > roll > beam > yarn is 5 */
-#define AUDIT_DEPTH_MAX     64
+#define AUDIT_DEPTH_DEFAULT              32 /* pallet > carton > bundle > roll > beam > yarn is 5 */
+#define AUDIT_DEPTH_MAX                  64
 #define AUDIT_THRESHOLD_DEFAULT_PERMILLE 20
-#define AUDIT_SNAPSHOT_EVERY 100000 /* events between the as-of snapshots foutad keeps */
+#define AUDIT_SNAPSHOT_EVERY             100000 /* events between the as-of snapshots foutad keeps */
 
 typedef enum { AUDIT_TRACE, AUDIT_RECALL, AUDIT_COUNT, AUDIT_ASOF, AUDIT_VERIFY } audit_kind_t;
 
@@ -76,7 +76,8 @@ static int asof_stock(audit_t *w, api_buf_t *body)
     char snapdir[1300], tmp[1300], scratch[1400];
     snprintf(snapdir, sizeof(snapdir), "%s/snapshots", w->dir);
     snprintf(tmp, sizeof(tmp), "%s/tmp", w->dir);
-    if ((mkdir(snapdir, 0700) != 0 && errno != EEXIST) || (mkdir(tmp, 0700) != 0 && errno != EEXIST))
+    if ((mkdir(snapdir, 0700) != 0 && errno != EEXIST) ||
+        (mkdir(tmp, 0700) != 0 && errno != EEXIST))
         return -errno;
     uint32_t made = 0;
     int rc = rpl_snapshot_update(w->tenant->ledger, snapdir, AUDIT_SNAPSHOT_EVERY, &made);
@@ -89,8 +90,8 @@ static int asof_stock(audit_t *w, api_buf_t *body)
     eng_ledger_t *asof = NULL;
     rc = rpl_asof_open(w->tenant->ledger, snapdir, w->seq, scratch, &asof, &w->from_snapshot);
     if (rc == 0)
-        rc = api_stock_render(asof, &w->filter, w->keys, w->group_by[0] != '\0' ? w->group_by : NULL,
-                              body);
+        rc = api_stock_render(asof, &w->filter, w->keys,
+                              w->group_by[0] != '\0' ? w->group_by : NULL, body);
     if (asof != NULL)
         eng_close(asof);
     remove_env(scratch);
@@ -125,8 +126,8 @@ static void run_work(void *data)
         w->rc = rpl_trace(ledger, w->subject, w->direction, w->depth, w->dot, out);
         break;
     case AUDIT_RECALL:
-        w->rc = rpl_recall(ledger, w->subject, w->from_us, w->until_us, w->depth, w->dot, out,
-                           &seeds);
+        w->rc =
+            rpl_recall(ledger, w->subject, w->from_us, w->until_us, w->depth, w->dot, out, &seeds);
         break;
     case AUDIT_COUNT: {
         rpl_count_summary_t summary;
@@ -145,7 +146,8 @@ static void respond(api_conn_t *conn, audit_t *w)
 {
     if (w->kind == AUDIT_VERIFY) {
         api_buf_t body = {0};
-        api_buf_printf(&body, "{\"ok\":%s,\"checked\":%llu,\"bad_seq\":", w->rc == 0 ? "true" : "false",
+        api_buf_printf(&body,
+                       "{\"ok\":%s,\"checked\":%llu,\"bad_seq\":", w->rc == 0 ? "true" : "false",
                        (unsigned long long)w->checked);
         if (w->rc == 0)
             api_buf_str(&body, "null}");
@@ -236,8 +238,7 @@ static bool depth_arg(api_conn_t *conn, audit_t *w)
     return true;
 }
 
-static bool copy_arg(api_conn_t *conn, const char *value, const char *field, char *out,
-                     size_t size)
+static bool copy_arg(api_conn_t *conn, const char *value, const char *field, char *out, size_t size)
 {
     if (value == NULL || value[0] == '\0') {
         api_problem(conn, FL_EMISSING_FIELD, field, "required", "");
@@ -343,7 +344,8 @@ api_handled_t api_stock_asof(api_conn_t *conn, const eng_stock_filter_t *filter,
     /* The texts are the request's: copied, as the request may not outlive the work. */
     const char *group_by = api_query_get(&conn->req, "group_by");
     snprintf(w->item, sizeof(w->item), "%s", filter->item != NULL ? filter->item : "");
-    snprintf(w->location, sizeof(w->location), "%s", filter->location != NULL ? filter->location : "");
+    snprintf(w->location, sizeof(w->location), "%s",
+             filter->location != NULL ? filter->location : "");
     snprintf(w->status, sizeof(w->status), "%s", filter->status != NULL ? filter->status : "");
     snprintf(w->group_by, sizeof(w->group_by), "%s", group_by != NULL ? group_by : "");
     w->filter = (eng_stock_filter_t){.item = filter->item != NULL ? w->item : NULL,

@@ -12,9 +12,9 @@
 #include <qrencode.h>
 #include <string.h>
 
-#define LABEL_QR_DOTS      6   /* printer dots per QR module (8 dots/mm: 0.75 mm) */
-#define LABEL_SVG_MODULE   4   /* SVG units per QR module */
-#define LABEL_QUIET_MODULE 4   /* the quiet zone QR asks for, in modules */
+#define LABEL_QR_DOTS      6 /* printer dots per QR module (8 dots/mm: 0.75 mm) */
+#define LABEL_SVG_MODULE   4 /* SVG units per QR module */
+#define LABEL_QUIET_MODULE 4 /* the quiet zone QR asks for, in modules */
 
 typedef struct {
     char id[80], item[80], qty[48], grade[16], status[24], location[80];
@@ -49,10 +49,18 @@ static void xml_text(api_buf_t *out, const char *text)
 {
     for (const char *p = text; *p != '\0'; p++) {
         switch (*p) {
-        case '&': api_buf_str(out, "&amp;"); break;
-        case '<': api_buf_str(out, "&lt;"); break;
-        case '>': api_buf_str(out, "&gt;"); break;
-        case '"': api_buf_str(out, "&quot;"); break;
+        case '&':
+            api_buf_str(out, "&amp;");
+            break;
+        case '<':
+            api_buf_str(out, "&lt;");
+            break;
+        case '>':
+            api_buf_str(out, "&gt;");
+            break;
+        case '"':
+            api_buf_str(out, "&quot;");
+            break;
         default:
             if ((unsigned char)*p >= 0x20)
                 api_buf_add(out, p, 1);
@@ -93,8 +101,8 @@ static void render_zpl(api_buf_t *out, const QRcode *qr, const label_text_t *t)
     const int heights[] = {50, 34, 34, 28, 28, 28};
     int y = 40;
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-        api_buf_printf(out, "^FO%d,%d^A0N,%d,%d^FD", 60 + qr->width * LABEL_QR_DOTS, y,
-                       heights[i], heights[i]);
+        api_buf_printf(out, "^FO%d,%d^A0N,%d,%d^FD", 60 + qr->width * LABEL_QR_DOTS, y, heights[i],
+                       heights[i]);
         zpl_text(out, lines[i]);
         api_buf_str(out, "^FS\n");
         y += heights[i] + 18;

@@ -238,15 +238,15 @@ char *api_openapi_build(size_t *len)
         json_object_set_new(item, route->method == HTTP_POST ? "post" : "get", operation(route));
     }
     json_t *doc = json_pack(
-        "{s:s, s:{s:s, s:s, s:s}, s:o, s:{s:o, s:{s:{s:s, s:s, s:s, s:s}}}, s:[{s:[]}]}",
-        "openapi", "3.1.0", "info", "title", "Fouta Ledger API", "version", "1", "description",
+        "{s:s, s:{s:s, s:s, s:s}, s:o, s:{s:o, s:{s:{s:s, s:s, s:s, s:s}}}, s:[{s:[]}]}", "openapi",
+        "3.1.0", "info", "title", "Fouta Ledger API", "version", "1", "description",
         "Event-sourced production ledger of a towel-weaving plant. Sign in with POST "
         "/api/v1/auth/login and send the access token as a bearer token; x-roles on an "
         "operation lists the only roles that may use it.",
         "paths", paths, "components", "schemas", schemas, "securitySchemes", "bearerAuth", "type",
         "http", "scheme", "bearer", "bearerFormat", "JWT", "description",
-        "A short-lived access token from /api/v1/auth/login or /api/v1/auth/refresh",
-        "security", "bearerAuth");
+        "A short-lived access token from /api/v1/auth/login or /api/v1/auth/refresh", "security",
+        "bearerAuth");
     char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     *len = text != NULL ? strlen(text) : 0;

@@ -35,9 +35,9 @@ static int payload_json(api_buf_t *out, const eng_record_t *record, api_tenant_t
     while (size <= PAYLOAD_JSON_BYTES_MAX) {
         if (!api_buf_reserve(out, size))
             return FL_ENOMEM;
-        int written = api_reveal_payload(tenant, type, record->schema_version, record->payload,
-                                         record->payload_len, personal, out->data + out->len,
-                                         size, redacted);
+        int written =
+            api_reveal_payload(tenant, type, record->schema_version, record->payload,
+                               record->payload_len, personal, out->data + out->len, size, redacted);
         if (written >= 0) {
             out->len += (size_t)written;
             return 0;
@@ -49,8 +49,7 @@ static int payload_json(api_buf_t *out, const eng_record_t *record, api_tenant_t
     return FL_ETOOBIG;
 }
 
-int api_record_json(api_buf_t *out, const eng_record_t *record, api_tenant_t *tenant,
-                    bool personal)
+int api_record_json(api_buf_t *out, const eng_record_t *record, api_tenant_t *tenant, bool personal)
 {
     api_buf_printf(out, "{\"seq\":%llu,\"id\":", (unsigned long long)record->seq);
     api_buf_json_uuid(out, record->id);

@@ -47,8 +47,8 @@ static int seal_fields(sealer_t *s, const ev_field_t *fields, uint32_t count, js
             for (size_t i = 0; rc == 0 && i < json_array_size(value); i++) {
                 int n = snprintf(path + here, EV_PATH_LEN_MAX - here, "[%zu]", i);
                 if (n > 0 && (size_t)n < EV_PATH_LEN_MAX - here)
-                    rc = seal_fields(s, field->items, field->items_count,
-                                     json_array_get(value, i), path, here + (size_t)n);
+                    rc = seal_fields(s, field->items, field->items_count, json_array_get(value, i),
+                                     path, here + (size_t)n);
             }
         }
         if (rc < 0)
@@ -104,9 +104,9 @@ static int reveal(const char *path, const char *text, size_t len, char *out, siz
         memcpy(out, text, len);
         return (int)len;
     }
-    int rc = r->personal ? api_pii_decrypt(r->tenant->server->auth, r->tenant->name, text, len,
-                                           out, size)
-                         : FL_EFORBIDDEN;
+    int rc = r->personal
+                 ? api_pii_decrypt(r->tenant->server->auth, r->tenant->name, text, len, out, size)
+                 : FL_EFORBIDDEN;
     if (rc >= 0)
         return rc;
     size_t left = API_REDACTED_BYTES_MAX - r->redacted_len;

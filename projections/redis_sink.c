@@ -14,8 +14,8 @@
  * the shift its occurred_at falls in, or to shift:none:<UTC date> outside the calendar; the set
  * shifts:counted lists those hashes. One call a batch of a Lua script (loaded at connect and
  * again with each batch, called by its SHA-1) finds the shifts and adds the batch's sums, inside
- * the batch's MULTI, so the counters move with the rows and the checkpoint; a rebuild recounts them from
- * the log into the new generation. docs/projections.md lists the fields.
+ * the batch's MULTI, so the counters move with the rows and the checkpoint; a rebuild recounts them
+ * from the log into the new generation. docs/projections.md lists the fields.
  *
  * A batch is one pipelined MULTI ... EXEC: the rows, the publications and the checkpoint, so
  * they happen together or not at all. A command Redis refuses when it is queued (the test hook
@@ -204,7 +204,8 @@ static const char shift_script[] =
     "    local t, key = tonumber(ARGV[i + 1]), ARGV[i + 2]\n"
     "    if not (hit and t >= hit[1] and t < hit[2]) then\n"
     "      hit = nil\n"
-    "      local m = redis.call('ZREVRANGEBYSCORE', p .. 'shifts', ARGV[i + 1], '-inf', 'LIMIT', 0, 1)[1]\n"
+    "      local m = redis.call('ZREVRANGEBYSCORE', p .. 'shifts', ARGV[i + 1], '-inf', 'LIMIT', "
+    "0, 1)[1]\n"
     "      if m then\n"
     "        local s, e, id = string.match(m, '^(%d+)|(%d+)|(.+)$')\n"
     "        if e and t < tonumber(e) then hit = {tonumber(s), tonumber(e), 'shift:' .. id} end\n"
@@ -214,7 +215,8 @@ static const char shift_script[] =
     "    local sum = sums[key] or {}\n"
     "    sums[key] = sum\n"
     "    local n = tonumber(ARGV[i + 3])\n"
-    "    for j = i + 4, i + 3 + 2 * n, 2 do sum[ARGV[j]] = (sum[ARGV[j]] or 0) + tonumber(ARGV[j + 1]) end\n"
+    "    for j = i + 4, i + 3 + 2 * n, 2 do sum[ARGV[j]] = (sum[ARGV[j]] or 0) + tonumber(ARGV[j + "
+    "1]) end\n"
     "    i = i + 4 + 2 * n\n"
     "  else\n"
     "    local old = redis.call('HGET', p .. 'shiftdefs', ARGV[i + 1])\n"
@@ -296,7 +298,8 @@ static void shift_counts(const char *type, json_t *payload, shift_counts_t *coun
         }
     } else if (strcmp(type, "FirstPieceInspected") == 0) {
         count_add(counts, "first_pieces", 1);
-        count_add(counts, "first_pieces_failed", strcmp(member_text(payload, "result"), "passed") != 0);
+        count_add(counts, "first_pieces_failed",
+                  strcmp(member_text(payload, "result"), "passed") != 0);
     } else if (strcmp(type, "LotReturnedFromSubcontractor") == 0) {
         count_add(counts, "sub_good_milli", member_int(payload, "good_qty_milli"));
         count_add(counts, "sub_rejected_milli", member_int(payload, "rejected_qty_milli"));
@@ -326,7 +329,8 @@ typedef struct {
     bool oom;
 } shift_args_t;
 
-static void shift_arg(shift_args_t *a, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void shift_arg(shift_args_t *a, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 static void shift_arg(shift_args_t *a, const char *format, ...)
 {
     char item[REDIS_KEY_LEN_MAX];

@@ -102,10 +102,14 @@ static void oneshot_end(fc_client_t *client, saved_t *saved)
 static int status_error(int status)
 {
     switch (status) {
-    case 0: return FL_EIO;
-    case 400: return FL_EINVAL;
-    case 429: return FL_ERATE_LIMITED;
-    default: return FL_EUNAUTHORIZED;
+    case 0:
+        return FL_EIO;
+    case 400:
+        return FL_EINVAL;
+    case 429:
+        return FL_ERATE_LIMITED;
+    default:
+        return FL_EUNAUTHORIZED;
     }
 }
 

@@ -94,8 +94,8 @@ static int tls_start(fc_client_t *client)
         return FL_ENOMEM;
     struct in6_addr ip6;
     struct in_addr ip4;
-    bool is_ip = inet_pton(AF_INET, client->host, &ip4) == 1 ||
-                 inet_pton(AF_INET6, client->host, &ip6) == 1;
+    bool is_ip =
+        inet_pton(AF_INET, client->host, &ip4) == 1 || inet_pton(AF_INET6, client->host, &ip6) == 1;
     int ok = SSL_set_fd(ssl, client->fd);
     if (ok == 1 && is_ip)
         ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), client->host);

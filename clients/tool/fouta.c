@@ -414,12 +414,9 @@ static int print_json(int rc, fc_response_t *response, const fc_problem_t *probl
 
 static int cmd_stock(fc_client_t *client, int argc, char **argv)
 {
-    static const char *const flags[][2] = {{"--item", "item"},
-                                           {"--location", "location"},
-                                           {"--status", "status"},
-                                           {"--grade", "grade"},
-                                           {"--group-by", "group_by"},
-                                           {"--as-of", "as_of_seq"}};
+    static const char *const flags[][2] = {{"--item", "item"},         {"--location", "location"},
+                                           {"--status", "status"},     {"--grade", "grade"},
+                                           {"--group-by", "group_by"}, {"--as-of", "as_of_seq"}};
     char query[1024] = "";
     for (int i = 0; i + 1 < argc; i += 2) {
         size_t f = 0;

@@ -124,8 +124,8 @@ Test(audit, a_count_report_flags_a_unit_moved_after_its_count_and_proposes_adjus
     cr_assert(strstr(body, "\"counted_milli\": 1500, \"verdict\": \"difference\", "
                            "\"proposed_delta_milli\": -500") != NULL,
               "%s", body);
-    cr_assert(strstr(body, "\"counted_milli\": null, \"verdict\": \"not counted\"") != NULL,
-              "%s", body);
+    cr_assert(strstr(body, "\"counted_milli\": null, \"verdict\": \"not counted\"") != NULL, "%s",
+              body);
     cr_assert(strstr(body, "\"hu_id\": \"C2\", \"item_id\": \"YARN-30\", \"location_id\": "
                            "\"MP1\", \"delta_qty_milli\": -500") != NULL,
               "the adjustment proposed: %s", body);
@@ -154,8 +154,7 @@ Test(audit, the_recall_picture_and_the_chain_check_answer_as_the_tools_do)
     cr_assert_eq(get("/api/v1/trace/hu-Y1?depth=0", body, sizeof(body)), 400);
     cr_assert_eq(get("/api/v1/recall", body, sizeof(body)), 400);
     cr_assert(strstr(body, "\"field\":\"query:source\"") != NULL, "%s", body);
-    cr_assert_eq(get("/api/v1/recall?source=hu-Y1&from_us=10&until_us=5", body, sizeof(body)),
-                 400);
+    cr_assert_eq(get("/api/v1/recall?source=hu-Y1&from_us=10&until_us=5", body, sizeof(body)), 400);
     cr_assert_eq(get("/api/v1/verify", body, sizeof(body)), 200, "%s", body);
     char expected[64];
     snprintf(expected, sizeof(expected), "\"ok\":true,\"checked\":%u", next_id - 1);

@@ -13,10 +13,10 @@
 
 TestSuite(reports, .timeout = 120);
 
-#define DAY_US   (24LL * 3600 * 1000000)
-#define FROM_US  1772409600000000LL /* the simulator's first day, 2026-03-02 */
-#define TO_US    (FROM_US + 3 * DAY_US)
-#define AT_US    (FROM_US + 2 * DAY_US)
+#define DAY_US  (24LL * 3600 * 1000000)
+#define FROM_US 1772409600000000LL /* the simulator's first day, 2026-03-02 */
+#define TO_US   (FROM_US + 3 * DAY_US)
+#define AT_US   (FROM_US + 2 * DAY_US)
 
 static char *http_get(int port, const char *role, const char *path, const char *accept)
 {
@@ -70,8 +70,7 @@ Test(reports, the_kpis_and_the_planning_over_http_are_what_reporting_computes_on
     char path[256];
     snprintf(path, sizeof(path), "/api/v1/kpis?from=%lld&to=%lld&by=loom", FROM_US, TO_US);
     char *by_loom = http_get(server.port, "quality", path, "");
-    snprintf(path, sizeof(path), "/api/v1/kpis?from=2026-03-02&to=%lld&by=shift&format=csv",
-             TO_US);
+    snprintf(path, sizeof(path), "/api/v1/kpis?from=2026-03-02&to=%lld&by=shift&format=csv", TO_US);
     char *by_shift_csv = http_get(server.port, "manager", path, "");
     snprintf(path, sizeof(path), "/api/v1/planning?at=%lld", AT_US);
     char *planning = http_get(server.port, "mechanic", path, "");

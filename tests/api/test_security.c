@@ -278,10 +278,20 @@ Test(security, another_tenants_token_sees_nothing_here_and_cannot_name_this_tena
     char data[300];
     snprintf(data, sizeof(data), "%s/data", server.dir);
     add_test_users(data);
-    const char *argv[] = {FOUTAD_PATH,       "--data-dir", data,   "--log-level",
-                          "0",               "--argon2-memory-kib", "64", "--argon2-passes",
-                          "1",               "--add-user", "mill:admin:admin", "--add-user",
-                          "mill:miller:manager", NULL};
+    const char *argv[] = {FOUTAD_PATH,
+                          "--data-dir",
+                          data,
+                          "--log-level",
+                          "0",
+                          "--argon2-memory-kib",
+                          "64",
+                          "--argon2-passes",
+                          "1",
+                          "--add-user",
+                          "mill:admin:admin",
+                          "--add-user",
+                          "mill:miller:manager",
+                          NULL};
     cr_assert_eq(run_foutad(argv), 0, "a second tenant's first admin");
     server_start(&server);
 
@@ -297,9 +307,8 @@ Test(security, another_tenants_token_sees_nothing_here_and_cannot_name_this_tena
     /* The mill's admin reads the mill's ledger: the plant's unit is not there. */
     cr_assert_eq(get_with(mill_token, "/api/v1/hus/R1"), 404);
     char headers[1600];
-    cr_assert_eq(call("GET", "/api/v1/events", bearer(headers, sizeof(headers), mill_token), NULL,
-                      &r),
-                 200);
+    cr_assert_eq(
+        call("GET", "/api/v1/events", bearer(headers, sizeof(headers), mill_token), NULL, &r), 200);
     cr_assert_eq(json_number(r.body, "count"), 0, "%s", r.body);
     response_free(&r);
 
@@ -318,8 +327,7 @@ Test(security, another_tenants_token_sees_nothing_here_and_cannot_name_this_tena
     json_t *claims = token_claims(mill_token);
     json_object_set_new(claims, "ten", json_string("plant"));
     char token[2400];
-    snprintf(token, sizeof(token), "%.*s", (int)(strchr(mill_token, '.') - mill_token),
-             mill_token);
+    snprintf(token, sizeof(token), "%.*s", (int)(strchr(mill_token, '.') - mill_token), mill_token);
     char *body = json_dumps(claims, JSON_COMPACT), body64[1600];
     b64url((const uint8_t *)body, strlen(body), body64);
     free(body);
@@ -385,9 +393,9 @@ Test(security, logout_revokes_the_access_token_and_its_refresh_token)
     cr_assert_eq(sign_in(TEST_TENANT, "quality", TEST_PASSWORD, access, refresh), 200);
     cr_assert_eq(sign_in(TEST_TENANT, "quality", TEST_PASSWORD, other, other_refresh), 200);
     response_t r;
-    cr_assert_eq(call("POST", "/api/v1/auth/logout", bearer(headers, sizeof(headers), access), "",
-                      &r),
-                 204, "%s", r.body);
+    cr_assert_eq(
+        call("POST", "/api/v1/auth/logout", bearer(headers, sizeof(headers), access), "", &r), 204,
+        "%s", r.body);
     response_free(&r);
     check_refused(access, "a signed-out token");
     char next[1200], next_refresh[128];
@@ -413,9 +421,9 @@ Test(security, sign_in_brute_force_is_throttled_with_429_and_retry_after)
     /* Even the right password waits: guessing cannot go on by mixing in a known one. */
     cr_assert_eq(sign_in(TEST_TENANT, "admin", TEST_PASSWORD, NULL, NULL), 429);
     char body[128] = "{\"refresh_token\":\"00\"}";
-    cr_assert_eq(call("POST", "/api/v1/auth/refresh", JSON_HEADERS "Authorization: none\r\n",
-                      body, &r),
-                 429);
+    cr_assert_eq(
+        call("POST", "/api/v1/auth/refresh", JSON_HEADERS "Authorization: none\r\n", body, &r),
+        429);
     response_free(&r);
 }
 
@@ -449,9 +457,9 @@ Test(security, each_role_is_refused_a_type_it_may_not_post_with_403_and_a_clear_
     }
     /* A route of the admin alone: the same clear refusal. */
     response_t r;
-    cr_assert_eq(call("POST", "/api/v1/persons/sub:S1/erase", ACTOR("manager"),
-                      "{\"reason\":\"x\"}", &r),
-                 403);
+    cr_assert_eq(
+        call("POST", "/api/v1/persons/sub:S1/erase", ACTOR("manager"), "{\"reason\":\"x\"}", &r),
+        403);
     cr_assert_not_null(strstr(r.body, "may not use erasePerson: only admin\""), "%s", r.body);
     response_free(&r);
     /* A view kept to some roles: a weaver does not read the KPIs, the recall or the chain. */
@@ -511,8 +519,9 @@ Test(security, a_cors_preflight_is_allowed_for_a_configured_origin_and_refused_f
                      "https://desk.plant.example");
     cr_assert_not_null(
         strstr(response_header(&r, "Access-Control-Allow-Methods", value, sizeof(value)), "POST"));
-    cr_assert_not_null(strstr(
-        response_header(&r, "Access-Control-Allow-Headers", value, sizeof(value)), "Authorization"));
+    cr_assert_not_null(
+        strstr(response_header(&r, "Access-Control-Allow-Headers", value, sizeof(value)),
+               "Authorization"));
     response_free(&r);
 
     cr_assert_eq(call("OPTIONS", "/api/v1/events",
@@ -568,9 +577,9 @@ Test(security, https_with_a_development_certificate_speaks_tls_1_2_and_1_3_and_p
     snprintf(cert, sizeof(cert), "%s/cert.pem", cert_dir);
     snprintf(key, sizeof(key), "%s/key.pem", cert_dir);
     snprintf(port_file, sizeof(port_file), "%s/tls-port", server.dir);
-    const char *extra[] = {"--tls-cert", cert,      "--tls-key",       key,
-                           "--tls-listen", "127.0.0.1:0", "--tls-port-file", port_file,
-                           NULL};
+    const char *extra[] = {
+        "--tls-cert",      cert,      "--tls-key", key, "--tls-listen", "127.0.0.1:0",
+        "--tls-port-file", port_file, NULL};
     server_start_args(&server, extra);
     int port = tls_port();
 
@@ -585,8 +594,7 @@ Test(security, https_with_a_development_certificate_speaks_tls_1_2_and_1_3_and_p
     json_text(out, "access_token", token, sizeof(token));
     cr_assert_gt(strlen(token), 100, "%s", out);
 
-    const char *versions[2][2] = {{"--tlsv1.2 --tls-max 1.2", "TLSv1.2"},
-                                  {"--tlsv1.3", "TLSv1.3"}};
+    const char *versions[2][2] = {{"--tlsv1.2 --tls-max 1.2", "TLSv1.2"}, {"--tlsv1.3", "TLSv1.3"}};
     for (int v = 0; v < 2; v++) {
         snprintf(command, sizeof(command),
                  "curl -sS -v -D - %s --cacert %s -H 'Authorization: Bearer %s' "
@@ -633,9 +641,9 @@ Test(security, sighup_reloads_a_renewed_certificate_without_a_restart)
     snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
     snprintf(key, sizeof(key), "%s/key.pem", dir);
     snprintf(port_file, sizeof(port_file), "%s/tls-port", server.dir);
-    const char *extra[] = {"--tls-cert", cert,      "--tls-key",       key,
-                           "--tls-listen", "127.0.0.1:0", "--tls-port-file", port_file,
-                           NULL};
+    const char *extra[] = {
+        "--tls-cert",      cert,      "--tls-key", key, "--tls-listen", "127.0.0.1:0",
+        "--tls-port-file", port_file, NULL};
     server_start_args(&server, extra);
     int port = tls_port();
     snprintf(command, sizeof(command), "curl -sS --cacert %s https://localhost:%d/health/live",
@@ -648,8 +656,8 @@ Test(security, sighup_reloads_a_renewed_certificate_without_a_restart)
              old_cert, renewed, cert, renewed, key);
     cr_assert_eq(run(command, out, sizeof(out)), 0, "%s", out);
     kill(server.pid, SIGHUP);
-    snprintf(command, sizeof(command), "curl -sS --cacert %s/cert.pem https://localhost:%d/health/live",
-             renewed, port);
+    snprintf(command, sizeof(command),
+             "curl -sS --cacert %s/cert.pem https://localhost:%d/health/live", renewed, port);
     int rc = 1;
     for (int i = 0; i < 100 && rc != 0; i++) { /* the signal is handled by the loop, soon */
         rc = run(command, out, sizeof(out));
@@ -665,8 +673,8 @@ Test(security, sighup_reloads_a_renewed_certificate_without_a_restart)
     cr_assert_eq(run(command, out, sizeof(out)), 0);
     kill(server.pid, SIGHUP);
     sleep_ms(200);
-    snprintf(command, sizeof(command), "curl -sS --cacert %s/cert.pem https://localhost:%d/health/live",
-             renewed, port);
+    snprintf(command, sizeof(command),
+             "curl -sS --cacert %s/cert.pem https://localhost:%d/health/live", renewed, port);
     cr_assert_eq(run(command, out, sizeof(out)), 0, "still served after a bad reload: %s", out);
     cr_assert_eq(server_stop(&server), 0);
 }
@@ -736,13 +744,14 @@ Test(security, personal_data_is_encrypted_in_the_ledger_and_read_back_decrypted)
     response_free(&r);
 
     /* Limits apply to what the client sent: contact_phone allows 40 bytes. */
-    cr_assert_eq(call("POST", "/api/v1/events", ACTOR("store_subcontract"),
-                      "{\"id\":\"0190b2a0-7c1d-7000-8000-0000000000a3\","
-                      "\"type\":\"SubcontractorOnboarded\",\"occurred_at_us\":1764000000000000,"
-                      "\"payload\":{\"sub_id\":\"S2\",\"name\":\"B\",\"contact_phone\":"
-                      "\"+216 71 000 000 000 000 000 000 000 000 000\",\"location_id\":\"SUB-S2\"}}",
-                      &r),
-                 400, "%s", r.body);
+    cr_assert_eq(
+        call("POST", "/api/v1/events", ACTOR("store_subcontract"),
+             "{\"id\":\"0190b2a0-7c1d-7000-8000-0000000000a3\","
+             "\"type\":\"SubcontractorOnboarded\",\"occurred_at_us\":1764000000000000,"
+             "\"payload\":{\"sub_id\":\"S2\",\"name\":\"B\",\"contact_phone\":"
+             "\"+216 71 000 000 000 000 000 000 000 000 000\",\"location_id\":\"SUB-S2\"}}",
+             &r),
+        400, "%s", r.body);
     cr_assert_not_null(strstr(r.body, "\"code\":\"TOO_LONG\""), "%s", r.body);
     cr_assert_not_null(strstr(r.body, "\"field\":\"payload.contact_phone\""), "%s", r.body);
     response_free(&r);
@@ -764,8 +773,9 @@ Test(security, personal_data_is_read_by_the_admin_and_the_manager_only_and_never
     server_start(&server);
     post_people();
     /* Every other role reads the event with the personal fields null and "restricted". */
-    const char *others[] = {"weaver", "cutter", "mechanic", "store_raw", "store_finished",
-                            "store_subcontract", "quality"};
+    const char *others[] = {"weaver",    "cutter",         "mechanic",
+                            "store_raw", "store_finished", "store_subcontract",
+                            "quality"};
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
         response_t r;
         cr_assert_eq(call("GET", "/api/v1/streams/sub-S1", ACTOR(others[i]), NULL, &r), 200);
@@ -827,13 +837,13 @@ Test(security, erasing_a_person_leaves_the_chain_verifying_and_their_data_unread
                       &r),
                  200, "%s", r.body);
     response_free(&r);
-    cr_assert_eq(call("POST", "/api/v1/persons/sub:S404/erase", ACTOR("admin"),
-                      "{\"reason\":\"x\"}", &r),
-                 404);
+    cr_assert_eq(
+        call("POST", "/api/v1/persons/sub:S404/erase", ACTOR("admin"), "{\"reason\":\"x\"}", &r),
+        404);
     response_free(&r);
-    cr_assert_eq(call("POST", "/api/v1/persons/nobody/erase", ACTOR("admin"), "{\"reason\":\"x\"}",
-                      &r),
-                 400);
+    cr_assert_eq(
+        call("POST", "/api/v1/persons/nobody/erase", ACTOR("admin"), "{\"reason\":\"x\"}", &r),
+        400);
     cr_assert_not_null(strstr(r.body, "\"field\":\"path:person\""), "%s", r.body);
     response_free(&r);
     /* Only the route that destroys the key records an erasure. */
@@ -871,9 +881,8 @@ Test(security, erasing_a_person_leaves_the_chain_verifying_and_their_data_unread
 
     /* After a restart the key is still gone. */
     server_start(&server);
-    cr_assert_eq(call("GET", "/api/v1/events?type=SubcontractorOnboarded", ACTOR("manager"), NULL,
-                      &r),
-                 200);
+    cr_assert_eq(
+        call("GET", "/api/v1/events?type=SubcontractorOnboarded", ACTOR("manager"), NULL, &r), 200);
     cr_assert_not_null(strstr(r.body, "\"contact_email\":null"), "%s", r.body);
     cr_assert_null(strstr(r.body, CONTACT_EMAIL), "%s", r.body);
     response_free(&r);
@@ -889,8 +898,8 @@ static void start_logged(const char *log_path)
     snprintf(data, sizeof(data), "%s/data", server.dir);
     snprintf(port_file, sizeof(port_file), "%s/port", server.dir);
     add_test_users(data);
-    const char *argv[] = {FOUTAD_PATH, "--data-dir",  data, "--listen", "127.0.0.1:0",
-                          "--port-file", port_file, "--log-level", "2", NULL};
+    const char *argv[] = {FOUTAD_PATH,   "--data-dir", data,          "--listen", "127.0.0.1:0",
+                          "--port-file", port_file,    "--log-level", "2",        NULL};
     server.pid = fork();
     cr_assert_neq(server.pid, -1);
     if (server.pid == 0) {
@@ -949,9 +958,17 @@ Test(security, no_password_token_or_personal_data_appears_in_the_log)
     fclose(file);
     cr_assert_not_null(strstr(log_text, "\"msg\":\"request\""), "the log has request lines: %s",
                        log_text);
-    const char *secrets[] = {TEST_PASSWORD, "a-wrong-secret-42", "a-new-password-77", access,
-                             refresh, access2, refresh2, strrchr(access, '.') + 1,
-                             CONTACT_NAME, CONTACT_EMAIL, USER_EMAIL};
+    const char *secrets[] = {TEST_PASSWORD,
+                             "a-wrong-secret-42",
+                             "a-new-password-77",
+                             access,
+                             refresh,
+                             access2,
+                             refresh2,
+                             strrchr(access, '.') + 1,
+                             CONTACT_NAME,
+                             CONTACT_EMAIL,
+                             USER_EMAIL};
     for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
         cr_assert_null(strstr(log_text, secrets[i]), "the log holds %.20s...", secrets[i]);
     test_tmpdir_remove(dir);

@@ -206,8 +206,8 @@ Test(cli, login_keeps_a_token_the_reads_use_and_logout_revokes_it)
     token[strcspn(token, "\n")] = '\0';
     cr_assert_eq(run("%s " FOUTA " logout", env, FOUTA_CLI, server.port), 0, "%s", output);
     cr_assert(access(file, F_OK) != 0, "logout forgets the token file");
-    cr_assert_eq(run("env -u FOUTA_PASSWORD FOUTA_TOKEN=%s " FOUTA " stock 2>&1", token,
-                     FOUTA_CLI, server.port),
+    cr_assert_eq(run("env -u FOUTA_PASSWORD FOUTA_TOKEN=%s " FOUTA " stock 2>&1", token, FOUTA_CLI,
+                     server.port),
                  1);
     cr_assert(strstr(output, "401 UNAUTHORIZED") != NULL, "%s", output);
     server_stop(&server);
@@ -223,8 +223,9 @@ Test(cli, the_command_line_speaks_https_and_refuses_a_certificate_it_cannot_trus
     snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
     snprintf(key, sizeof(key), "%s/key.pem", dir);
     snprintf(port_file, sizeof(port_file), "%s/tls-port", dir);
-    const char *extra[] = {"--tls-cert",      cert,      "--tls-key", key, "--tls-listen",
-                           "127.0.0.1:0", "--tls-port-file", port_file, NULL};
+    const char *extra[] = {
+        "--tls-cert",      cert,      "--tls-key", key, "--tls-listen", "127.0.0.1:0",
+        "--tls-port-file", port_file, NULL};
     server_start_args(&tls, extra);
     int port = 0;
     for (int i = 0; i < 500 && port == 0; i++) {
@@ -251,20 +252,20 @@ Test(cli, the_command_line_speaks_https_and_refuses_a_certificate_it_cannot_trus
                      cert, FOUTA_CLI, port, file),
                  0, "%s", output);
     cr_assert(strstr(output, "2 accepted") != NULL, "%s", output);
-    cr_assert_eq(run("FOUTA_CA_FILE=%s %s --url https://localhost:%d hu TLS2", cert, FOUTA_CLI,
-                     port),
-                 0, "%s", output);
+    cr_assert_eq(
+        run("FOUTA_CA_FILE=%s %s --url https://localhost:%d hu TLS2", cert, FOUTA_CLI, port), 0,
+        "%s", output);
     cr_assert(strstr(output, "TLS2") != NULL, "%s", output);
     /* The live stream over TLS. */
-    cr_assert_eq(run("FOUTA_CA_FILE=%s %s --url https://127.0.0.1:%d tail --from 1 --limit 2",
-                     cert, FOUTA_CLI, port),
+    cr_assert_eq(run("FOUTA_CA_FILE=%s %s --url https://127.0.0.1:%d tail --from 1 --limit 2", cert,
+                     FOUTA_CLI, port),
                  0, "%s", output);
     cr_assert(strstr(output, "TLS1") != NULL && strstr(output, "TLS2") != NULL, "%s", output);
     /* A certificate signed by no authority the client trusts: nothing is sent. */
     snprintf(cert, sizeof(cert), "%s/cert.pem", other);
-    cr_assert_eq(run("FOUTA_CA_FILE=%s %s --url https://127.0.0.1:%d hu TLS2 2>&1", cert,
-                     FOUTA_CLI, port),
-                 1, "%s", output);
+    cr_assert_eq(
+        run("FOUTA_CA_FILE=%s %s --url https://127.0.0.1:%d hu TLS2 2>&1", cert, FOUTA_CLI, port),
+        1, "%s", output);
     server_stop(&tls);
     char rm[400];
     snprintf(rm, sizeof(rm), "rm -rf %s", dir);

@@ -18,8 +18,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const api_jwt_keys_t keys = {
-    .keys = {{.kid = "k1", .key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
-                                   19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}}},
+    .keys = {{.kid = "k1",
+              .key = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+                      17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}}},
     .count = 1};
 
 /* Each segment of a verified token re-encodes to itself. */
@@ -63,8 +64,8 @@ static bool same(const api_claims_t *a, const api_claims_t *b)
 {
     return strcmp(a->tenant, b->tenant) == 0 && strcmp(a->user, b->user) == 0 &&
            strcmp(a->device, b->device) == 0 && a->role == b->role &&
-           memcmp(a->family, b->family, sizeof(a->family)) == 0 &&
-           a->generation == b->generation && a->expires_s == b->expires_s;
+           memcmp(a->family, b->family, sizeof(a->family)) == 0 && a->generation == b->generation &&
+           a->expires_s == b->expires_s;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
