@@ -64,6 +64,7 @@ struct api_auth {
 
 /* pii.c reaches the environment through these. */
 MDB_env *api__auth_env(api_auth_t *auth, MDB_dbi *keys, uint8_t **master, bool **has_master);
+int api__lmdb_error(int rc);
 
 MDB_env *api__auth_env(api_auth_t *auth, MDB_dbi *keys, uint8_t **master, bool **has_master)
 {
@@ -73,7 +74,7 @@ MDB_env *api__auth_env(api_auth_t *auth, MDB_dbi *keys, uint8_t **master, bool *
     return auth->env;
 }
 
-static int lmdb_error(int rc)
+int api__lmdb_error(int rc)
 {
     if (rc == 0)
         return 0;
@@ -111,22 +112,22 @@ int api_auth_open(api_auth_t **out, const char *dir, const api_auth_config_t *co
         goto fail_alloc;
     mdb_env_set_maxdbs(auth->env, 4);
     mdb_env_set_mapsize(auth->env, AUTH_MAP_BYTES);
-    rc = lmdb_error(mdb_env_open(auth->env, dir, MDB_NOTLS, 0600));
+    rc = api__lmdb_error(mdb_env_open(auth->env, dir, MDB_NOTLS, 0600));
     if (rc != 0)
         goto fail_env;
     MDB_txn *txn;
-    rc = lmdb_error(mdb_txn_begin(auth->env, NULL, 0, &txn));
+    rc = api__lmdb_error(mdb_txn_begin(auth->env, NULL, 0, &txn));
     if (rc != 0)
         goto fail_env;
-    rc = lmdb_error(mdb_dbi_open(txn, "users", MDB_CREATE, &auth->users));
+    rc = api__lmdb_error(mdb_dbi_open(txn, "users", MDB_CREATE, &auth->users));
     if (rc == 0)
-        rc = lmdb_error(mdb_dbi_open(txn, "refresh", MDB_CREATE, &auth->refresh));
+        rc = api__lmdb_error(mdb_dbi_open(txn, "refresh", MDB_CREATE, &auth->refresh));
     if (rc == 0)
-        rc = lmdb_error(mdb_dbi_open(txn, "families", MDB_CREATE, &auth->families));
+        rc = api__lmdb_error(mdb_dbi_open(txn, "families", MDB_CREATE, &auth->families));
     if (rc == 0)
-        rc = lmdb_error(mdb_dbi_open(txn, "keys", MDB_CREATE, &auth->keys));
+        rc = api__lmdb_error(mdb_dbi_open(txn, "keys", MDB_CREATE, &auth->keys));
     if (rc == 0)
-        rc = lmdb_error(mdb_txn_commit(txn));
+        rc = api__lmdb_error(mdb_txn_commit(txn));
     else
         mdb_txn_abort(txn);
     if (rc == 0)
@@ -174,7 +175,7 @@ static int user_read(MDB_txn *txn, api_auth_t *auth, const char *tenant, const c
 {
     char buf[AUTH_KEY_LEN_MAX + 1];
     MDB_val key = user_key(tenant, user, buf), value;
-    int rc = lmdb_error(mdb_get(txn, auth->users, &key, &value));
+    int rc = api__lmdb_error(mdb_get(txn, auth->users, &key, &value));
     if (rc != 0)
         return rc;
     if (value.mv_size != sizeof(*out))
@@ -189,7 +190,7 @@ static int user_write(MDB_txn *txn, api_auth_t *auth, const char *tenant, const 
     char buf[AUTH_KEY_LEN_MAX + 1];
     MDB_val key = user_key(tenant, user, buf);
     MDB_val value = {.mv_size = sizeof(*rec), .mv_data = (void *)rec};
-    return lmdb_error(mdb_put(txn, auth->users, &key, &value, 0));
+    return api__lmdb_error(mdb_put(txn, auth->users, &key, &value, 0));
 }
 
 int api_auth_user_set(api_auth_t *auth, const char *tenant, const char *user, ev_role_t role,
@@ -207,7 +208,7 @@ int api_auth_user_set(api_auth_t *auth, const char *tenant, const char *user, ev
             return rc;
     }
     MDB_txn *txn;
-    int rc = lmdb_error(mdb_txn_begin(auth->env, NULL, 0, &txn));
+    int rc = api__lmdb_error(mdb_txn_begin(auth->env, NULL, 0, &txn));
     if (rc != 0)
         return rc;
     user_rec_t rec;
@@ -225,7 +226,7 @@ int api_auth_user_set(api_auth_t *auth, const char *tenant, const char *user, ev
         rc = user_write(txn, auth, tenant, user, &rec);
     }
     if (rc == 0)
-        return lmdb_error(mdb_txn_commit(txn));
+        return api__lmdb_error(mdb_txn_commit(txn));
     mdb_txn_abort(txn);
     return rc;
 }
@@ -236,7 +237,7 @@ int api_auth_user_get(api_auth_t *auth, const char *tenant, const char *user, ap
     if (!valid_names(tenant, user))
         return FL_ENOENT;
     MDB_txn *txn;
-    int rc = lmdb_error(mdb_txn_begin(auth->env, NULL, MDB_RDONLY, &txn));
+    int rc = api__lmdb_error(mdb_txn_begin(auth->env, NULL, MDB_RDONLY, &txn));
     if (rc != 0)
         return rc;
     user_rec_t rec;
@@ -286,7 +287,7 @@ static int refresh_issue(MDB_txn *txn, api_auth_t *auth, const refresh_rec_t *mo
     rec.expires_s = fl_now_us() / 1000000 + auth->config.refresh_ttl_s;
     MDB_val key = {.mv_size = sizeof(hash), .mv_data = hash};
     MDB_val value = {.mv_size = sizeof(rec), .mv_data = &rec};
-    return lmdb_error(mdb_put(txn, auth->refresh, &key, &value, 0));
+    return api__lmdb_error(mdb_put(txn, auth->refresh, &key, &value, 0));
 }
 
 static int family_set(MDB_txn *txn, api_auth_t *auth, const uint8_t family[16], const char *tenant,
@@ -299,7 +300,7 @@ static int family_set(MDB_txn *txn, api_auth_t *auth, const uint8_t family[16], 
     rec.revoked = revoked;
     MDB_val key = {.mv_size = 16, .mv_data = (void *)family};
     MDB_val value = {.mv_size = sizeof(rec), .mv_data = &rec};
-    return lmdb_error(mdb_put(txn, auth->families, &key, &value, 0));
+    return api__lmdb_error(mdb_put(txn, auth->families, &key, &value, 0));
 }
 
 static void session_claims(api_session_t *out, const refresh_rec_t *rec, const user_rec_t *user,
@@ -343,14 +344,14 @@ int api_auth_login(api_auth_t *auth, const char *tenant, const char *user, const
     if (getrandom(model.family, 16, 0) != 16)
         return FL_EIO;
     MDB_txn *txn;
-    int rc = lmdb_error(mdb_txn_begin(auth->env, NULL, 0, &txn));
+    int rc = api__lmdb_error(mdb_txn_begin(auth->env, NULL, 0, &txn));
     if (rc != 0)
         return rc;
     rc = family_set(txn, auth, model.family, tenant, user, false);
     if (rc == 0)
         rc = refresh_issue(txn, auth, &model, out->refresh);
     if (rc == 0)
-        rc = lmdb_error(mdb_txn_commit(txn));
+        rc = api__lmdb_error(mdb_txn_commit(txn));
     else
         mdb_txn_abort(txn);
     if (rc != 0) {
@@ -390,7 +391,7 @@ int api_auth_refresh(api_auth_t *auth, const char *refresh, const char *device, 
     uint8_t hash[32];
     token_hash(refresh, hash);
     MDB_txn *txn;
-    int rc = lmdb_error(mdb_txn_begin(auth->env, NULL, 0, &txn));
+    int rc = api__lmdb_error(mdb_txn_begin(auth->env, NULL, 0, &txn));
     if (rc != 0)
         return rc;
     MDB_val key = {.mv_size = sizeof(hash), .mv_data = hash}, value;
@@ -414,7 +415,7 @@ int api_auth_refresh(api_auth_t *auth, const char *refresh, const char *device, 
     if (rc == 0) {
         rec.rotated = 1;
         value = (MDB_val){.mv_size = sizeof(rec), .mv_data = &rec};
-        rc = lmdb_error(mdb_put(txn, auth->refresh, &key, &value, 0));
+        rc = api__lmdb_error(mdb_put(txn, auth->refresh, &key, &value, 0));
     }
     if (rc == 0)
         rc = refresh_issue(txn, auth, &rec, out->refresh);
@@ -423,7 +424,7 @@ int api_auth_refresh(api_auth_t *auth, const char *refresh, const char *device, 
         memset(out, 0, sizeof(*out));
         return rc;
     }
-    rc = lmdb_error(mdb_txn_commit(txn));
+    rc = api__lmdb_error(mdb_txn_commit(txn));
     if (rc != 0) {
         memset(out, 0, sizeof(*out));
         return rc;
@@ -435,12 +436,12 @@ int api_auth_refresh(api_auth_t *auth, const char *refresh, const char *device, 
 int api_auth_revoke_family(api_auth_t *auth, const uint8_t family[16])
 {
     MDB_txn *txn;
-    int rc = lmdb_error(mdb_txn_begin(auth->env, NULL, 0, &txn));
+    int rc = api__lmdb_error(mdb_txn_begin(auth->env, NULL, 0, &txn));
     if (rc != 0)
         return rc;
     MDB_val key = {.mv_size = 16, .mv_data = (void *)family}, value;
     family_rec_t rec;
-    rc = lmdb_error(mdb_get(txn, auth->families, &key, &value));
+    rc = api__lmdb_error(mdb_get(txn, auth->families, &key, &value));
     if (rc == 0 && value.mv_size != sizeof(rec))
         rc = FL_ECORRUPT;
     if (rc == 0) {
@@ -451,7 +452,7 @@ int api_auth_revoke_family(api_auth_t *auth, const uint8_t family[16])
         mdb_txn_abort(txn);
         return rc;
     }
-    return lmdb_error(mdb_txn_commit(txn));
+    return api__lmdb_error(mdb_txn_commit(txn));
 }
 
 int api_auth_logout(api_auth_t *auth, const char *refresh)
@@ -480,7 +481,7 @@ int api_auth_logout(api_auth_t *auth, const char *refresh)
 static int revoke_user(MDB_txn *txn, api_auth_t *auth, const char *tenant, const char *user)
 {
     MDB_cursor *cursor;
-    int rc = lmdb_error(mdb_cursor_open(txn, auth->families, &cursor));
+    int rc = api__lmdb_error(mdb_cursor_open(txn, auth->families, &cursor));
     if (rc != 0)
         return rc;
     MDB_val key, value;
@@ -496,7 +497,7 @@ static int revoke_user(MDB_txn *txn, api_auth_t *auth, const char *tenant, const
             continue;
         rec.revoked = 1;
         MDB_val update = {.mv_size = sizeof(rec), .mv_data = &rec};
-        rc = lmdb_error(mdb_cursor_put(cursor, &key, &update, MDB_CURRENT));
+        rc = api__lmdb_error(mdb_cursor_put(cursor, &key, &update, MDB_CURRENT));
     }
     mdb_cursor_close(cursor);
     return rc;
@@ -554,11 +555,11 @@ int api_auth_apply_event(api_auth_t *auth, const char *tenant, const char *type,
         rc = FL_EINVAL;
     MDB_txn *txn = NULL;
     if (rc == 0)
-        rc = lmdb_error(mdb_txn_begin(auth->env, NULL, 0, &txn));
+        rc = api__lmdb_error(mdb_txn_begin(auth->env, NULL, 0, &txn));
     if (rc == 0) {
         rc = apply(txn, auth, tenant, user, life, role);
         if (rc == 0)
-            rc = lmdb_error(mdb_txn_commit(txn));
+            rc = api__lmdb_error(mdb_txn_commit(txn));
         else
             mdb_txn_abort(txn);
     }

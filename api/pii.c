@@ -30,7 +30,9 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+/* auth.c's: its environment and keys, and the errors of LMDB as the project's. */
 MDB_env *api__auth_env(api_auth_t *auth, MDB_dbi *keys, uint8_t **master, bool **has_master);
+int api__lmdb_error(int rc);
 
 static int parse_hex_key(const char *text, uint8_t out[32])
 {
@@ -115,21 +117,9 @@ typedef struct {
     uint8_t tag[TAG_BYTES];
 } key_rec_t;
 
-static int lmdb_rc(int rc)
-{
-    if (rc == 0)
-        return 0;
-    if (rc == MDB_NOTFOUND)
-        return FL_ENOENT;
-    if (rc == MDB_MAP_FULL)
-        return FL_ENOSPC;
-    return rc < 0 ? FL_EIO : fl_err_from_errno(rc);
-}
-
 /* AES-256-GCM one shot: seal (encrypt) or open (decrypt and check the tag). */
-static int gcm(bool seal, const uint8_t key[32], const uint8_t nonce[NONCE_BYTES],
-               const char *aad, size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
-               uint8_t tag[TAG_BYTES])
+static int gcm(bool seal, const uint8_t key[32], const uint8_t nonce[NONCE_BYTES], const char *aad,
+               size_t aad_len, const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[TAG_BYTES])
 {
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     if (ctx == NULL)
@@ -184,7 +174,7 @@ static int key_load(api_auth_t *auth, MDB_txn *txn, const char *tenant, const ch
     char name[RECORD_KEY_MAX];
     int len = snprintf(name, sizeof(name), "k:%s:%s", tenant, kid);
     MDB_val k = {.mv_size = (size_t)len, .mv_data = name}, v;
-    int rc = lmdb_rc(mdb_get(txn, keys, &k, &v));
+    int rc = api__lmdb_error(mdb_get(txn, keys, &k, &v));
     if (rc != 0)
         return rc;
     if (v.mv_size != sizeof(key_rec_t))
@@ -224,7 +214,7 @@ static int key_create(api_auth_t *auth, MDB_txn *txn, const char *tenant, const 
     int len = snprintf(name, sizeof(name), "k:%s:%s", tenant, hex);
     MDB_val k = {.mv_size = (size_t)len, .mv_data = name};
     MDB_val v = {.mv_size = sizeof(rec), .mv_data = &rec};
-    rc = lmdb_rc(mdb_put(txn, keys, &k, &v, MDB_NOOVERWRITE));
+    rc = api__lmdb_error(mdb_put(txn, keys, &k, &v, MDB_NOOVERWRITE));
     if (rc != 0)
         return rc;
     person_rec_t person_rec = {.erased = 0};
@@ -232,7 +222,22 @@ static int key_create(api_auth_t *auth, MDB_txn *txn, const char *tenant, const 
     len = snprintf(name, sizeof(name), "p:%s:%s", tenant, person);
     k = (MDB_val){.mv_size = (size_t)len, .mv_data = name};
     v = (MDB_val){.mv_size = sizeof(person_rec), .mv_data = &person_rec};
-    return lmdb_rc(mdb_put(txn, keys, &k, &v, 0));
+    return api__lmdb_error(mdb_put(txn, keys, &k, &v, 0));
+}
+
+/* A person's record ("p:<tenant>:<person>"): 0, FL_ENOENT, FL_ECORRUPT. */
+static int person_get(MDB_txn *txn, MDB_dbi keys, const char *tenant, const char *person,
+                      person_rec_t *rec)
+{
+    char name[RECORD_KEY_MAX];
+    int len = snprintf(name, sizeof(name), "p:%s:%s", tenant, person);
+    MDB_val k = {.mv_size = (size_t)len, .mv_data = name}, v;
+    int rc = api__lmdb_error(mdb_get(txn, keys, &k, &v));
+    if (rc == 0 && v.mv_size != sizeof(*rec))
+        rc = FL_ECORRUPT;
+    if (rc == 0)
+        memcpy(rec, v.mv_data, sizeof(*rec));
+    return rc;
 }
 
 /* The person's current key, made (and committed, synced, before any ciphertext under it can
@@ -244,32 +249,27 @@ static int person_key(api_auth_t *auth, const char *tenant, const char *person,
     uint8_t *master;
     bool *has_master;
     MDB_env *env = api__auth_env(auth, &keys, &master, &has_master);
-    char name[RECORD_KEY_MAX], hex[KID_HEX + 1];
-    int len = snprintf(name, sizeof(name), "p:%s:%s", tenant, person);
-    MDB_val k = {.mv_size = (size_t)len, .mv_data = name}, v;
+    char hex[KID_HEX + 1];
     MDB_txn *txn;
-    int rc = lmdb_rc(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn));
+    int rc = api__lmdb_error(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn));
     if (rc != 0)
         return rc;
-    rc = lmdb_rc(mdb_get(txn, keys, &k, &v));
     person_rec_t rec;
-    if (rc == 0 && v.mv_size == sizeof(rec)) {
-        memcpy(&rec, v.mv_data, sizeof(rec));
+    rc = person_get(txn, keys, tenant, person, &rec);
+    if (rc == 0) {
         memcpy(kid, rec.kid, KID_BYTES);
         kid_hex(kid, hex);
         rc = rec.erased ? FL_EERASED : key_load(auth, txn, tenant, hex, key);
-    } else if (rc == 0) {
-        rc = FL_ECORRUPT;
     }
     mdb_txn_abort(txn);
     if (rc != FL_ENOENT && rc != FL_EERASED)
         return rc;
-    rc = lmdb_rc(mdb_txn_begin(env, NULL, 0, &txn));
+    rc = api__lmdb_error(mdb_txn_begin(env, NULL, 0, &txn));
     if (rc != 0)
         return rc;
     rc = key_create(auth, txn, tenant, person, kid, key);
     if (rc == 0)
-        return lmdb_rc(mdb_txn_commit(txn));
+        return api__lmdb_error(mdb_txn_commit(txn));
     mdb_txn_abort(txn);
     return rc;
 }
@@ -371,7 +371,7 @@ int api_pii_decrypt(api_auth_t *auth, const char *tenant, const char *text, size
     MDB_env *env = api__auth_env(auth, &keys, &master, &has_master);
     MDB_txn *txn;
     uint8_t key[DATA_KEY_BYTES], gcm_key[32];
-    rc = lmdb_rc(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn));
+    rc = api__lmdb_error(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn));
     if (rc != 0)
         goto done;
     rc = key_load(auth, txn, tenant, hex, key);
@@ -403,26 +403,23 @@ int api_pii_erase(api_auth_t *auth, const char *tenant, const char *person)
     bool *has_master;
     MDB_env *env = api__auth_env(auth, &keys, &master, &has_master);
     char name[RECORD_KEY_MAX], hex[KID_HEX + 1];
-    int len = snprintf(name, sizeof(name), "p:%s:%s", tenant, person);
-    MDB_val k = {.mv_size = (size_t)len, .mv_data = name}, v;
     MDB_txn *txn;
-    int rc = lmdb_rc(mdb_txn_begin(env, NULL, 0, &txn));
+    int rc = api__lmdb_error(mdb_txn_begin(env, NULL, 0, &txn));
     if (rc != 0)
         return rc;
-    rc = lmdb_rc(mdb_get(txn, keys, &k, &v));
     person_rec_t rec;
-    if (rc == 0 && v.mv_size != sizeof(rec))
-        rc = FL_ECORRUPT;
+    rc = person_get(txn, keys, tenant, person, &rec);
     if (rc != 0)
         goto fail_txn;
-    memcpy(&rec, v.mv_data, sizeof(rec));
+    int len = snprintf(name, sizeof(name), "p:%s:%s", tenant, person);
+    MDB_val k = {.mv_size = (size_t)len, .mv_data = name}, v;
     if (rec.erased) {
         rc = FL_EERASED;
         goto fail_txn;
     }
     rec.erased = 1;
     v = (MDB_val){.mv_size = sizeof(rec), .mv_data = &rec};
-    rc = lmdb_rc(mdb_put(txn, keys, &k, &v, 0));
+    rc = api__lmdb_error(mdb_put(txn, keys, &k, &v, 0));
     if (rc != 0)
         goto fail_txn;
     /* A tombstone takes the wrapped key's place, so that decrypting says "erased" rather
@@ -433,10 +430,10 @@ int api_pii_erase(api_auth_t *auth, const char *tenant, const char *person)
     k = (MDB_val){.mv_size = (size_t)len, .mv_data = name};
     key_rec_t tombstone = {.erased = 1};
     v = (MDB_val){.mv_size = sizeof(tombstone), .mv_data = &tombstone};
-    rc = lmdb_rc(mdb_put(txn, keys, &k, &v, 0));
+    rc = api__lmdb_error(mdb_put(txn, keys, &k, &v, 0));
     if (rc != 0)
         goto fail_txn;
-    return lmdb_rc(mdb_txn_commit(txn));
+    return api__lmdb_error(mdb_txn_commit(txn));
 fail_txn:
     mdb_txn_abort(txn);
     return rc;

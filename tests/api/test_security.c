@@ -567,21 +567,29 @@ static int tls_port(void)
     return 0;
 }
 
-Test(security, https_with_a_development_certificate_speaks_tls_1_2_and_1_3_and_plain_http_redirects)
+/* Starts foutad with HTTPS on a development certificate (DIR/tls, made by scripts/devcert): the
+ * certificate's path into cert, the TLS port returned. */
+static int tls_server_start(char *cert, size_t size)
 {
-    char command[4096], out[16384], cert_dir[400], cert[450], key[450], port_file[400];
+    char command[1024], out[4096], dir[300], key[320], port_file[320];
     test_tmpdir(server.dir, sizeof(server.dir));
-    snprintf(cert_dir, sizeof(cert_dir), "%s/tls", server.dir);
-    snprintf(command, sizeof(command), "%s %s", FL_DEVCERT, cert_dir);
+    snprintf(dir, sizeof(dir), "%s/tls", server.dir);
+    snprintf(command, sizeof(command), "%s %s", FL_DEVCERT, dir);
     cr_assert_eq(run(command, out, sizeof(out)), 0, "scripts/devcert: %s", out);
-    snprintf(cert, sizeof(cert), "%s/cert.pem", cert_dir);
-    snprintf(key, sizeof(key), "%s/key.pem", cert_dir);
+    snprintf(cert, size, "%s/cert.pem", dir);
+    snprintf(key, sizeof(key), "%s/key.pem", dir);
     snprintf(port_file, sizeof(port_file), "%s/tls-port", server.dir);
     const char *extra[] = {
         "--tls-cert",      cert,      "--tls-key", key, "--tls-listen", "127.0.0.1:0",
         "--tls-port-file", port_file, NULL};
     server_start_args(&server, extra);
-    int port = tls_port();
+    return tls_port();
+}
+
+Test(security, https_with_a_development_certificate_speaks_tls_1_2_and_1_3_and_plain_http_redirects)
+{
+    char command[4096], out[16384], cert[320];
+    int port = tls_server_start(cert, sizeof(cert));
 
     /* Sign in over HTTPS, verifying the server against the development certificate. */
     snprintf(command, sizeof(command),
@@ -632,20 +640,12 @@ Test(security, https_with_a_development_certificate_speaks_tls_1_2_and_1_3_and_p
 
 Test(security, sighup_reloads_a_renewed_certificate_without_a_restart)
 {
-    char command[4096], out[8192], dir[300], renewed[300], cert[320], key[320], port_file[320];
-    test_tmpdir(server.dir, sizeof(server.dir));
-    snprintf(dir, sizeof(dir), "%s/tls", server.dir);
+    char command[4096], out[8192], renewed[300], cert[320], key[320];
+    int port = tls_server_start(cert, sizeof(cert));
+    snprintf(key, sizeof(key), "%s/tls/key.pem", server.dir);
     snprintf(renewed, sizeof(renewed), "%s/renewed", server.dir);
-    snprintf(command, sizeof(command), "%s %s && %s %s", FL_DEVCERT, dir, FL_DEVCERT, renewed);
+    snprintf(command, sizeof(command), "%s %s", FL_DEVCERT, renewed);
     cr_assert_eq(run(command, out, sizeof(out)), 0, "scripts/devcert: %s", out);
-    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
-    snprintf(key, sizeof(key), "%s/key.pem", dir);
-    snprintf(port_file, sizeof(port_file), "%s/tls-port", server.dir);
-    const char *extra[] = {
-        "--tls-cert",      cert,      "--tls-key", key, "--tls-listen", "127.0.0.1:0",
-        "--tls-port-file", port_file, NULL};
-    server_start_args(&server, extra);
-    int port = tls_port();
     snprintf(command, sizeof(command), "curl -sS --cacert %s https://localhost:%d/health/live",
              cert, port);
     cr_assert_eq(run(command, out, sizeof(out)), 0, "%s", out);
