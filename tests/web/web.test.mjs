@@ -378,6 +378,31 @@ test('quality: puts a bundle on hold and releases it; the app speaks English on 
   await shot(page, 'quality-notified');
   await submit(page, 'LotPutOnHold', { hu_id: 'B-Q1', reason: 'lisière à vérifier' });
   assert.equal((await api.get('/api/v1/hus/B-Q1')).status, 'on hold');
+  // A defect with its photo, recorded offline: the photo waits with the event in IndexedDB, is
+  // uploaded when the network is back (POST /api/v1/blobs), then the event that names its hash.
+  await tab(page, 'more');
+  await page.locator('select[name=more_type][data-count]').waitFor({ state: 'attached' });
+  await page.selectOption('select[name=more_type]', 'DefectRecorded');
+  await page.locator('form[data-type="DefectRecorded"]').waitFor();
+  await context.setOffline(true);
+  const photo = path.join(root, 'clients/web/icons/icon-192.png');
+  const sha = (await import('node:crypto')).createHash('sha256').update(fs.readFileSync(photo)).digest('hex');
+  const defect = page.locator('form[data-type="DefectRecorded"]');
+  await defect.locator('[name=hu_id]').fill('B-Q1');
+  await defect.locator('[name=defect_id]').fill('D-TACHE');
+  await defect.locator('[name=count]').fill('2');
+  await defect.locator('[name=photos]').setInputFiles(photo);
+  await defect.locator('button[type=submit]').click();
+  await page.waitForFunction(() => document.querySelector('form[data-type="DefectRecorded"] [data-role=status]')?.dataset.state === 'pending');
+  const defectId = await defect.locator('[data-role=status]').getAttribute('data-id');
+  await context.setOffline(false);
+  await page.waitForFunction(() => document.querySelector('form[data-type="DefectRecorded"] [data-role=status]')?.dataset.state === 'accepted', null, { timeout: 20000 });
+  const recorded = (await eventsOf('hu-B-Q1')).find((e) => e.id === defectId);
+  assert.deepEqual(recorded.payload.photos, [{ sha256: sha }]);
+  const blob = await fetch(`${server.base}/api/v1/blobs/${sha}`, { headers: { Authorization: `Bearer ${await api.token('manager')}` } });
+  assert.equal(blob.status, 200);
+  assert.deepEqual(Buffer.from(await blob.arrayBuffer()), fs.readFileSync(photo), 'the photo as taken');
+  await shot(page, 'quality-defect-photo');
   await page.selectOption('select[name=lang]', 'en');
   await page.locator('nav.tabs a[data-tab="LotReleased"]', { hasText: 'Release a lot' }).waitFor();
   await tab(page, 'LotReleased');

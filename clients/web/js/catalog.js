@@ -29,6 +29,7 @@ export function typesFor(schemas, role) {
 
 function field(name, p, required) {
   const f = { name, required, doc: p.description };
+  if (name === 'photos') return { ...f, kind: 'photos', max: p.maxItems || 10 };
   if (p.type === 'array' && p.items?.type === 'object') {
     const req = p.items.required || [];
     return { ...f, kind: 'rows', min: required ? Math.max(1, p.minItems || 0) : 0, rows: fields(p.items.properties, req) };
@@ -43,11 +44,10 @@ function field(name, p, required) {
   return { ...f, kind: 'text' };
 }
 
-// Required fields first, in the catalog's order, then the optional ones; photos are left out
-// (a photo is uploaded first: not in these forms yet).
+// Required fields first, in the catalog's order, then the optional ones.
 function fields(props, required) {
   const names = [...required, ...Object.keys(props).filter((n) => !required.includes(n))];
-  return names.filter((n) => n !== 'photos' && props[n]).map((n) => field(n, props[n], required.includes(n)));
+  return names.filter((n) => props[n]).map((n) => field(n, props[n], required.includes(n)));
 }
 
 export function specFor(type, schema) {

@@ -149,4 +149,6 @@ export default {
   'ev.InspectionRecorded': 'Inspection', 'ev.NCOpened': 'Open an NC', 'ev.ShipmentDispatched': 'Dispatch a shipment',
   'ev.CountOpened': 'Open a count', 'ev.ItemCounted': 'Count a unit', 'ev.CountClosed': 'Close a count',
   'scan.unavailable': 'QR reading unavailable: type the id.',
+  'err.photos_max': 'At most {n} photos',
+  'field.photos': 'Photos',
 };

@@ -11,6 +11,18 @@ import { labelPanel } from './label.js';
 
 const ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
+// The photos of a file field: [{sha256, type, data}] (SHA-256 made on the device, so the event
+// names them before they are uploaded).
+async function readPhotos(input, max) {
+  const files = [...(input?.files || [])];
+  if (files.length > max) throw new Error(t('err.photos_max', { n: max }));
+  return Promise.all(files.map(async (file) => {
+    const data = await file.arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', data));
+    return { sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''), type: file.type, data };
+  }));
+}
+
 function remembered(type, name) {
   return localStorage.getItem(`fouta.last.${type}.${name}`) || '';
 }
@@ -52,6 +64,8 @@ function control(type, f, name, initial) {
     }
     case 'time':
       return h('input', { ...common, type: 'datetime-local', value: value || '' });
+    case 'photos': // taken with the camera or chosen; kept with the event until uploaded
+      return h('input', { ...common, type: 'file', accept: 'image/jpeg,image/png', capture: 'environment', multiple: true });
     case 'hus':
       return h('textarea', { ...common, rows: 3, placeholder: t('hint.hus'), value });
     case 'text':
@@ -152,6 +166,7 @@ export function eventForm(spec) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const payload = {};
+    const blobs = [];
     let ok = true;
     form.querySelectorAll('.error').forEach((e) => (e.textContent = ''));
     const setErr = (name, msg) => {
@@ -160,6 +175,18 @@ export function eventForm(spec) {
       if (box) box.textContent = msg;
     };
     for (const f of spec.fields) {
+      if (f.kind === 'photos') {
+        try {
+          const photos = await readPhotos(form.elements.namedItem(f.name), f.max || 10);
+          if (photos.length) {
+            payload[f.name] = photos.map((p) => ({ sha256: p.sha256 }));
+            blobs.push(...photos);
+          } else if (f.required) setErr(f.name, t('err.required'));
+        } catch (e) {
+          setErr(f.name, e.message);
+        }
+        continue;
+      }
       if (f.kind === 'rows') {
         const rows = [];
         const box = rowsBox[f.name];
@@ -199,7 +226,7 @@ export function eventForm(spec) {
       const el = form.elements.namedItem(f.name);
       if (f.remember && el) remember(type, f.name, f.kind === 'bool' ? String(el.checked) : el.value.trim());
     }
-    const item = await outbox.add(type, payload);
+    const item = await outbox.add(type, payload, blobs);
     status.dataset.id = item.id;
     status.dataset.state = item.state;
     status.className = 'form-status ok';
@@ -227,7 +254,7 @@ export function eventForm(spec) {
         for (let i = 0; i < (f.min || 1); i++) addRow(f, rowsBox[f.name]);
       } else if (!f.remember && !f.keep) {
         const el = form.elements.namedItem(f.name);
-        if (el && el.tagName !== 'SELECT' && el.type !== 'checkbox') el.value = '';
+        if (el && el.tagName !== 'SELECT' && el.type !== 'checkbox') el.value = ''; // files too
       }
     }
     spec.after?.(item);

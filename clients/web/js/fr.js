@@ -149,4 +149,6 @@ export default {
   'ev.InspectionRecorded': 'Contrôle qualité', 'ev.NCOpened': 'Ouvrir une NC', 'ev.ShipmentDispatched': 'Expédier',
   'ev.CountOpened': 'Ouvrir un inventaire', 'ev.ItemCounted': 'Compter une UM', 'ev.CountClosed': 'Clore un inventaire',
   'scan.unavailable': 'Lecture des QR codes indisponible : saisissez l’identifiant.',
+  'err.photos_max': 'Au plus {n} photos',
+  'field.photos': 'Photos',
 };

@@ -65,8 +65,9 @@ async function notify() {
   for (const fn of listeners) fn(items);
 }
 
-// Makes the event and keeps it; then tries to send. Returns the stored item.
-export async function add(type, payload) {
+// Makes the event and keeps it, with the photos it names ([{sha256, type, data}]); then tries to
+// send. Returns the stored item.
+export async function add(type, payload, blobs = []) {
   const s = getSession();
   const now = Date.now();
   const item = {
@@ -80,6 +81,7 @@ export async function add(type, payload) {
     state: 'pending', // pending, accepted, duplicate, refused
     attempts: 0,
     verdict: null,
+    blobs: blobs.map((b) => ({ ...b, uploaded: false })),
   };
   await put(item);
   flush();
@@ -99,7 +101,40 @@ export function envelope(item) {
   return { id: item.id, type: item.type, occurred_at_us: item.occurred_at_us, payload: item.payload };
 }
 
+// Uploads the event's photos not yet on the server (POST /api/v1/blobs: 201 stored, 200 it had
+// them). Returns true when all are there, false to try later, or a problem that refuses them.
+async function uploadBlobs(item) {
+  for (const b of item.blobs || []) {
+    if (b.uploaded) continue;
+    let res;
+    try {
+      res = await apiFetch('/api/v1/blobs', { method: 'POST', headers: { 'Content-Type': b.type || 'application/octet-stream' }, body: b.data });
+    } catch {
+      return false;
+    }
+    if (res.status === 200 || res.status === 201) {
+      b.uploaded = true;
+      b.data = null; // the server has it: the device keeps the event only
+      await put(item);
+    } else if (res.status >= 500 || res.status === 429 || res.status === 401 || res.status === 408) {
+      return false;
+    } else {
+      return { status: res.status, ...(await problemOf(res)), field: 'payload.photos' };
+    }
+  }
+  return true;
+}
+
 async function sendOne(item) {
+  const up = await uploadBlobs(item);
+  if (up === false) return false;
+  if (up !== true) {
+    item.attempts += 1;
+    item.state = 'refused';
+    item.verdict = { status: up.status, code: up.code, field: up.field, detail: up.detail || up.title };
+    await put(item);
+    return true;
+  }
   let res;
   try {
     res = await apiFetch('/api/v1/events', {

@@ -65,6 +65,7 @@ export const specs = {
       { name: 'waste_qty_milli', kind: 'qty', required: true, default: '0' },
       { name: 'waste_reason', kind: 'enum', values: ['weaving_defect', 'yarn_defect', 'cutting_error', 'stain', 'roll_end', 'sample', 'other'] },
       { name: 'note', kind: 'text' },
+      { name: 'photos', kind: 'photos', max: 10 },
     ],
     // Cutting conserves quantity (the plant's tolerance is checked by the ledger).
     check: (p) => (p.waste_qty_milli > 0 && !p.waste_reason ? 'err.waste_reason' : null),
@@ -227,11 +228,11 @@ export const specs = {
 export const roleTabs = {
   weaver: ['ProductionDeclared', 'LoomStopped', 'LoomRestarted', 'OFStartedOnLoom', 'InterventionRequested', 'lookup'],
   cutter: ['HUReceivedAtCutting', 'CuttingDeclared', 'lookup'],
-  mechanic: ['interventions', 'LoomStopped', 'LoomRestarted', 'lookup'],
+  mechanic: ['interventions', 'LoomStopped', 'LoomRestarted', 'lookup', 'planning', 'kpis'],
   store_raw: ['GoodsReceived', 'MaterialIssuedToLoom', 'StockTransferred', 'lookup'],
   store_finished: ['StockTransferred', 'HUPacked', 'HUPalletized', 'lookup', 'stock'],
   store_subcontract: ['LotSentToSubcontractor', 'LotReturnedFromSubcontractor', 'lookup'],
-  quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'lookup'],
+  quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'lookup', 'kpis'],
   manager: ['board', 'planning', 'stock', 'lookup', 'kpis'],
   admin: ['board', 'planning', 'stock', 'lookup', 'kpis'],
 };
