@@ -457,6 +457,24 @@ test('manager: live loom board, stock, a unit with its genealogy, KPIs with a ch
   assert.match(up, /OF1|L1/, 'and to its order or loom');
   await shot(page, 'manager-genealogy');
 
+  // The recall picture: from roll R-SEED down to its bundles and the carton they went into.
+  await tab(page, 'trace');
+  await page.fill('input[name=trace_entity]', 'hu-R-SEED');
+  await page.click('.view form.inline button[type=submit]');
+  await page.locator('[data-testid=trace-graph] [data-node="hu-C-T1"]').waitFor();
+  const units = await page.locator('[data-testid=trace-units]').textContent();
+  for (const id of ['B-F1', 'B-F2', 'C-T1']) assert.match(units, new RegExp(id));
+  await shot(page, 'manager-trace');
+  const [recallCsv] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=trace-csv]')]);
+  assert.match(fs.readFileSync(await recallCsv.path(), 'utf8'), /^hu_id,item,qty,unit,status,location,container\n(.|\n)*C-T1/);
+  // Recall from a source: what loom L1 made, down to where it went.
+  await page.selectOption('select[name=trace_mode]', 'recall');
+  await page.fill('input[name=trace_entity]', 'loom-L1');
+  await page.click('.view form.inline button[type=submit]');
+  await page.locator('[data-testid=trace-graph] [data-node="hu-R-W1"]').waitFor();
+  assert.match(await page.locator('[data-testid=trace-units]').textContent(), /R-CUT-A/);
+  await shot(page, 'manager-recall');
+
   await tab(page, 'kpis');
   await page.locator('[data-testid=kpi-rows] tbody tr').first().waitFor({ timeout: 15000 });
   assert.match(await page.locator('[data-testid=kpi-rows]').textContent(), /L1/);

@@ -151,4 +151,10 @@ export default {
   'scan.unavailable': 'QR reading unavailable: type the id.',
   'err.photos_max': 'At most {n} photos',
   'field.photos': 'Photos',
+  'tab.trace': 'Traceability',
+  'trace.doc': 'The recall picture: everything a unit, loom, beam or supplier lot went into (down), or what a unit came from (up); or, as a recall, what a source made over a period.',
+  'trace.mode': 'Mode', 'trace.trace': 'From an entity', 'trace.recall': 'Recall from a source', 'trace.source': 'Entity or source',
+  'trace.direction': 'Direction', 'trace.down': 'down', 'trace.up': 'up', 'trace.csv': 'CSV list',
+  'trace.summary': '{units} units reached, {shipped} shipped and {held} on hold',
+  'trace.truncated': 'Graph cut short: lower the depth or the period.',
 };

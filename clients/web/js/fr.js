@@ -151,4 +151,10 @@ export default {
   'scan.unavailable': 'Lecture des QR codes indisponible : saisissez l’identifiant.',
   'err.photos_max': 'Au plus {n} photos',
   'field.photos': 'Photos',
+  'tab.trace': 'Traçabilité',
+  'trace.doc': 'L’image d’un rappel : tout ce qu’une UM, un métier, une ensouple ou un lot fournisseur a produit (descendant), ou ce dont une UM vient (ascendant) ; ou, en mode rappel, ce qu’une source a fait sur une période.',
+  'trace.mode': 'Mode', 'trace.trace': 'Depuis une entité', 'trace.recall': 'Rappel depuis une source', 'trace.source': 'Entité ou source',
+  'trace.direction': 'Sens', 'trace.down': 'descendant', 'trace.up': 'ascendant', 'trace.csv': 'Liste CSV',
+  'trace.summary': '{units} UM atteintes, dont {shipped} expédiées et {held} bloquées',
+  'trace.truncated': 'Graphe tronqué : réduisez la profondeur ou la période.',
 };

@@ -6,7 +6,7 @@ import { login, logout, getSession, onSessionChange, ApiError } from './api.js';
 import * as outbox from './outbox.js';
 import { eventForm } from './forms.js';
 import { specs, roleTabs } from './specs.js';
-import { lookupView, interventionsView, boardView, stockView, kpisView, planningView, moreView } from './views.js';
+import { lookupView, interventionsView, boardView, stockView, kpisView, planningView, moreView, traceView } from './views.js';
 import { fromMilli } from './uuid.js';
 import { verdictText } from './verdict.js';
 import { startNotifications, stopNotifications, bell } from './notify.js';
@@ -94,8 +94,9 @@ function viewOf(tab) {
     case 'board': return boardView(cleanup);
     case 'stock': return stockView();
     case 'kpis': return kpisView();
-    case 'planning': return planningView();
+    case 'planning': return planningView(['manager', 'admin'].includes(getSession().role));
     case 'more': return moreView(getSession().role);
+    case 'trace': return traceView();
     default: return outboxView();
   }
 }

@@ -232,7 +232,7 @@ export const roleTabs = {
   store_raw: ['GoodsReceived', 'MaterialIssuedToLoom', 'StockTransferred', 'lookup'],
   store_finished: ['StockTransferred', 'HUPacked', 'HUPalletized', 'lookup', 'stock'],
   store_subcontract: ['LotSentToSubcontractor', 'LotReturnedFromSubcontractor', 'lookup'],
-  quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'lookup', 'kpis'],
-  manager: ['board', 'planning', 'stock', 'lookup', 'kpis'],
-  admin: ['board', 'planning', 'stock', 'lookup', 'kpis'],
+  quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'lookup', 'trace', 'kpis'],
+  manager: ['board', 'planning', 'stock', 'lookup', 'trace', 'kpis'],
+  admin: ['board', 'planning', 'stock', 'lookup', 'trace', 'kpis'],
 };

@@ -297,7 +297,8 @@ function when(us) {
   return us > 0 ? new Date(us / 1000).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }) : '—';
 }
 
-export function planningView() {
+// canMove: the role may post OFAssignedToLoom (manager, admin).
+export function planningView(canMove) {
   const chart = h('div.chart.gantt', { dataset: { testid: 'gantt' } });
   const out = h('div', { dataset: { testid: 'planning' } });
   const msg = h('p.muted', { 'aria-live': 'polite' });
@@ -357,7 +358,7 @@ export function planningView() {
       { label: t('plan.beam_out'), value: (l) => (l.beam_out_us > 0 ? `${when(l.beam_out_us)}${l.beam_out_before_end ? ' ⚠' : ''}` : '—') },
       { label: t('plan.flags'), value: (l) => [l.late ? t('plan.late') : '', l.beam_out_before_end ? t('plan.beam_first') : ''].filter(Boolean).join(', ') },
       { label: '', value: (l) => {
-        if (l.running) return '';
+        if (l.running || !canMove) return '';
         const queue = lines.filter((o) => o.loom_id === l.loom_id && !o.running);
         const i = queue.indexOf(l);
         return h('span.moves',
@@ -403,4 +404,130 @@ export function moreView(role, initialType) {
     }
   })();
   return h('section.view', h('h2', t('tab.more')), h('p.doc', t('more.doc')), h('label', t('more.type'), select), box);
+}
+
+// ---- traceability: the recall picture (GET /api/v1/trace/{entity}, GET /api/v1/recall) as a
+// layered graph, the units it reaches as a table, and that list as CSV for the customers' recall.
+
+const STATUS_CLASS = { 'on hold': 'hold', rejected: 'bad', shipped: 'shipped', consumed: 'consumed', released: 'ok' };
+
+function graphSvg(doc, roots) {
+  const NS = 'http://www.w3.org/2000/svg';
+  const el = (tag, attrs, text) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  // Layers: breadth first from the roots over the edges either way.
+  const adj = new Map();
+  for (const e of doc.edges) {
+    for (const [a, b] of [[e.from, e.to], [e.to, e.from]]) {
+      if (!adj.has(a)) adj.set(a, []);
+      adj.get(a).push(b);
+    }
+  }
+  const layer = new Map();
+  const queue = roots.filter((r) => doc.nodes.some((n) => n.id === r));
+  if (!queue.length && doc.nodes.length) queue.push(doc.nodes[0].id);
+  queue.forEach((r) => layer.set(r, 0));
+  while (queue.length) {
+    const n = queue.shift();
+    for (const m of adj.get(n) || []) if (!layer.has(m)) { layer.set(m, layer.get(n) + 1); queue.push(m); }
+  }
+  for (const n of doc.nodes) if (!layer.has(n.id)) layer.set(n.id, 0);
+  const cols = new Map();
+  for (const n of doc.nodes) {
+    const l = layer.get(n.id);
+    if (!cols.has(l)) cols.set(l, []);
+    cols.get(l).push(n);
+  }
+  const W = 150, H = 46, GX = 40, GY = 12;
+  const pos = new Map();
+  let rows = 0;
+  for (const [l, nodes] of cols) {
+    nodes.forEach((n, i) => pos.set(n.id, { x: 5 + l * (W + GX), y: 5 + i * (H + GY) }));
+    rows = Math.max(rows, nodes.length);
+  }
+  const width = 10 + cols.size * (W + GX), height = 10 + rows * (H + GY);
+  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': t('tab.trace') });
+  for (const e of doc.edges) {
+    const a = pos.get(e.from), b = pos.get(e.to);
+    if (!a || !b) continue;
+    const line = el('line', { x1: a.x + W, y1: a.y + H / 2, x2: b.x, y2: b.y + H / 2, class: 'edge' });
+    line.append(el('title', {}, `${e.kind} #${e.seq}`));
+    svg.append(line);
+  }
+  for (const n of doc.nodes) {
+    const p = pos.get(n.id);
+    const g = el('g', { class: `node ${n.item ? STATUS_CLASS[n.status] || '' : 'entity'}`, 'data-node': n.id });
+    g.append(el('rect', { x: p.x, y: p.y, width: W, height: H, rx: 6 }),
+      el('text', { x: p.x + 6, y: p.y + 17, class: 'node-id' }, n.id.replace(/^hu-/, '')),
+      el('text', { x: p.x + 6, y: p.y + 35 }, n.item ? `${n.item} · ${fromMilli(n.qty_milli)} ${n.unit} · ${n.status}` : n.kind));
+    svg.append(g);
+  }
+  return svg;
+}
+
+export function traceView() {
+  const mode = h('select', { name: 'trace_mode' }, h('option', { value: 'trace' }, t('trace.trace')), h('option', { value: 'recall' }, t('trace.recall')));
+  const entity = h('input', { name: 'trace_entity', placeholder: 'hu-Y-WARP, loom-L1, beam-BM1…', autocapitalize: 'none' });
+  const direction = h('select', { name: 'trace_direction' }, h('option', { value: 'down' }, t('trace.down')), h('option', { value: 'up' }, t('trace.up')));
+  const from = h('input', { type: 'date', name: 'trace_from' });
+  const until = h('input', { type: 'date', name: 'trace_until' });
+  const pic = h('div.graph', { dataset: { testid: 'trace-graph' } });
+  const out = h('div', { dataset: { testid: 'trace' } });
+  const csv = h('a.button.secondary', { hidden: true, dataset: { testid: 'trace-csv' }, download: 'recall.csv' }, t('trace.csv'));
+  const go = async () => {
+    const src = entity.value.trim();
+    if (!src) return;
+    put(out, h('p.muted', t('loading')));
+    try {
+      const q = new URLSearchParams();
+      let url;
+      if (mode.value === 'trace') {
+        q.set('direction', direction.value);
+        q.set('depth', '16');
+        url = `/api/v1/trace/${encodeURIComponent(src)}?${q}`;
+      } else {
+        q.set('source', src);
+        if (from.value) q.set('from_us', String(new Date(from.value).getTime() * 1000));
+        if (until.value) q.set('until_us', String(new Date(until.value).getTime() * 1000 + 86400e6));
+        url = `/api/v1/recall?${q}`;
+      }
+      const doc = await getJson(url);
+      const units = doc.nodes.filter((n) => n.item);
+      const roots = mode.value === 'trace' ? [src] : doc.nodes.filter((n) => !doc.edges.some((e) => e.to === n.id)).map((n) => n.id);
+      put(pic, graphSvg(doc, roots));
+      put(out, h('p.summary', t('trace.summary', { units: units.length, shipped: units.filter((u) => u.status === 'shipped').length, held: units.filter((u) => u.status === 'on hold').length })),
+        doc.truncated ? h('p.bad', t('trace.truncated')) : null,
+        table([
+          { label: fieldLabel('hu_id'), value: (n) => n.id.replace(/^hu-/, '') },
+          { label: fieldLabel('item'), value: (n) => n.item },
+          { label: fieldLabel('qty_milli'), value: (n) => `${fromMilli(n.qty_milli)} ${n.unit}`, num: true },
+          { label: fieldLabel('status'), value: (n) => n.status },
+          { label: fieldLabel('location'), value: (n) => n.location },
+          { label: fieldLabel('parent'), value: (n) => n.container || '' },
+        ], units, 'trace-units'));
+      const lines = ['hu_id,item,qty,unit,status,location,container',
+        ...units.map((n) => [n.id.replace(/^hu-/, ''), n.item, fromMilli(n.qty_milli), n.unit, n.status, n.location, n.container || ''].join(','))];
+      if (csv.href?.startsWith('blob:')) URL.revokeObjectURL(csv.href);
+      csv.href = URL.createObjectURL(new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }));
+      csv.download = `recall-${src}.csv`;
+      csv.hidden = false;
+    } catch (e) {
+      put(pic);
+      put(out, h('p.bad', problemText(e)));
+    }
+  };
+  const sync = () => {
+    direction.parentElement.hidden = mode.value !== 'trace';
+    from.parentElement.hidden = until.parentElement.hidden = mode.value !== 'recall';
+  };
+  mode.addEventListener('change', sync);
+  const form = h('form.inline', { onsubmit: (e) => { e.preventDefault(); go(); } },
+    h('label', t('trace.mode'), mode), h('label', t('trace.source'), entity), h('label', t('trace.direction'), direction),
+    h('label', t('kpi.from'), from), h('label', t('kpi.to'), until), h('button.primary', { type: 'submit' }, t('lookup.go')), csv);
+  sync();
+  return h('section.view.wide', h('h2', t('tab.trace')), h('p.doc', t('trace.doc')), form, pic, out);
 }
