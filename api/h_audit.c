@@ -15,6 +15,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "api/api_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -68,6 +69,22 @@ static void remove_env(const char *dir)
     rmdir(dir);
 }
 
+/* Removes what an as-of read killed midway left in tmp (as-of reads take turns: none is in
+ * use while this runs). */
+static void remove_leftovers(const char *tmp)
+{
+    DIR *dir = opendir(tmp);
+    if (dir == NULL)
+        return;
+    char path[1400];
+    for (struct dirent *entry; (entry = readdir(dir)) != NULL;)
+        if (strncmp(entry->d_name, "asof.", 5) == 0) {
+            snprintf(path, sizeof(path), "%s/%s", tmp, entry->d_name);
+            remove_env(path);
+        }
+    closedir(dir);
+}
+
 /* The stock after event w->seq: the nearest snapshot, replayed to seq, in a scratch ledger. The
  * snapshots are brought up to the head first (one every AUDIT_SNAPSHOT_EVERY events), so an
  * as-of read costs at most that many events of replay once the first one has made them. */
@@ -79,6 +96,7 @@ static int asof_stock(audit_t *w, api_buf_t *body)
     if ((mkdir(snapdir, 0700) != 0 && errno != EEXIST) ||
         (mkdir(tmp, 0700) != 0 && errno != EEXIST))
         return -errno;
+    remove_leftovers(tmp);
     uint32_t made = 0;
     int rc = rpl_snapshot_update(w->tenant->ledger, snapdir, AUDIT_SNAPSHOT_EVERY, &made);
     if (rc != 0)
