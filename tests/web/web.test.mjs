@@ -199,6 +199,17 @@ test('weaver: declares a roll, stops and restarts the loom; a refusal shows its 
   assert.equal(await page.locator('[data-testid=outbox] li[data-state=accepted]').count(), 4);
   assert.equal(await page.locator('[data-testid=outbox] li[data-type=LabelPrinted][data-state=accepted]').count(), 1);
   await shot(page, 'weaver-outbox');
+  // The refused roll corrected: its form comes back filled with what was sent; on the right loom
+  // it is a new event, accepted, and the refused one keeps its verdict.
+  await page.click(`[data-testid=outbox] li[data-id="${refused.id}"] [data-action=correct]`);
+  const again = page.locator('form[data-type="ProductionDeclared"]');
+  await again.waitFor();
+  assert.equal(await again.locator('[name=hu_id]').inputValue(), 'R-W9');
+  assert.equal(await again.locator('[name=loom_id]').inputValue(), 'L2');
+  assert.equal(await again.locator('[name=qty_milli]').inputValue(), '10');
+  const fixed = await submit(page, 'ProductionDeclared', { loom_id: 'L1', picks: '310000' });
+  assert.notEqual(fixed.id, refused.id);
+  assert.equal((await api.get('/api/v1/hus/R-W9')).qty_milli, 10000);
   await context.close();
 });
 

@@ -157,4 +157,5 @@ export default {
   'trace.direction': 'Direction', 'trace.down': 'down', 'trace.up': 'up', 'trace.csv': 'CSV list',
   'trace.summary': '{units} units reached, {shipped} shipped and {held} on hold',
   'trace.truncated': 'Graph cut short: lower the depth or the period.',
+  'ob.correct': 'Correct',
 };

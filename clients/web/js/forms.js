@@ -3,7 +3,7 @@
 // thousandths; unit ids are typed or scanned. Submitting puts the event in the outbox.
 import { h, clear, put, qrIcon } from './dom.js';
 import { t, fieldLabel, hasKey } from './i18n.js';
-import { toMilli } from './uuid.js';
+import { toMilli, fromMilli } from './uuid.js';
 import { canScan, scanOnce, idFromCode } from './scan.js';
 import * as outbox from './outbox.js';
 import { verdictText } from './verdict.js';
@@ -44,7 +44,23 @@ function scanButton(input, append) {
   }, qrIcon());
 }
 
-function control(type, f, name, initial) {
+// A payload value back to the text a field shows (correcting a refused event).
+function asText(f, v) {
+  if (v === undefined || v === null) return undefined;
+  switch (f.kind) {
+    case 'qty': return fromMilli(v);
+    case 'hus': return v.join('\n');
+    case 'time': {
+      const d = new Date(v / 1000);
+      return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+    }
+    case 'photos': return undefined; // files cannot be set again: taken anew
+    default: return String(v);
+  }
+}
+
+function control(type, f, name, given) {
+  const initial = asText(f, given);
   const value = initial ?? (f.remember ? remembered(type, name) : '') ?? '';
   const common = { name, id: `f-${type}-${name}`, required: !!f.required };
   switch (f.kind) {
@@ -153,7 +169,8 @@ export function eventForm(spec) {
     if (f.kind !== 'rows') return fieldRow(type, f, f.name, spec.prefill?.[f.name]);
     const box = h('div.rows');
     rowsBox[f.name] = box;
-    for (let i = 0; i < (f.min || 1); i++) addRow(f, box);
+    const given = spec.prefill?.[f.name] || [];
+    for (let i = 0; i < Math.max(f.min || 1, given.length); i++) addRow(f, box, given[i]);
     return h('div.field.rows-field', { dataset: { field: f.name } },
       h('label', labelOf(f)), box,
       h('button.secondary', { type: 'button', dataset: { add: f.name }, onclick: () => addRow(f, box) }, t('form.add_row')),

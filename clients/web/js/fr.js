@@ -157,4 +157,5 @@ export default {
   'trace.direction': 'Sens', 'trace.down': 'descendant', 'trace.up': 'ascendant', 'trace.csv': 'Liste CSV',
   'trace.summary': '{units} UM atteintes, dont {shipped} expédiées et {held} bloquées',
   'trace.truncated': 'Graphe tronqué : réduisez la profondeur ou la période.',
+  'ob.correct': 'Corriger',
 };

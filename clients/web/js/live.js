@@ -3,9 +3,9 @@
 // missed or repeated. onEvent gets each event record.
 import { getSession, refresh } from './api.js';
 
-export function subscribe({ types, onEvent, onState }) {
+export function subscribe({ types, onEvent, onState, from }) {
   let ws = null;
-  let next = 'now';
+  let next = from ?? 'now';
   let closed = false;
   let delay = 500;
   const open = () => {

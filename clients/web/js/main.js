@@ -15,6 +15,20 @@ const app = document.getElementById('app');
 let cleanup = [];
 let outboxItems = [];
 let notifying = null; // the session the live notifications are for
+let correcting = null; // {type, payload} of a refused event opened again in its form
+
+// A refused event opened in its form, filled with what was sent: corrected, it is a new event
+// (a new id); the refused one keeps its verdict.
+function correct(item) {
+  correcting = { type: item.type, payload: item.payload };
+  const tabs = tabsOf(getSession().role);
+  location.hash = `#/${tabs.includes(item.type) ? item.type : 'more'}`;
+}
+function takeCorrection(type) {
+  const c = correcting && (!type || correcting.type === type) ? correcting : null;
+  correcting = null;
+  return c;
+}
 
 function tabsOf(role) {
   return [...(roleTabs[role] || ['lookup']), 'more', 'outbox'];
@@ -78,6 +92,7 @@ function outboxView() {
       h('div.ob-meta', h('code', it.id), ` · ${new Date(it.created_us / 1000).toLocaleString(getLang())} · ${t('ob.attempts', { n: it.attempts })}`),
       h('div.ob-actions',
         h('button.secondary', { type: 'button', dataset: { action: 'resend' }, onclick: () => outbox.resend(it.id) }, t('ob.resend')),
+        it.state === 'refused' ? h('button.secondary', { type: 'button', dataset: { action: 'correct' }, onclick: () => correct(it) }, t('ob.correct')) : null,
         it.state !== 'pending' ? h('button.link', { type: 'button', dataset: { action: 'forget' }, onclick: () => outbox.remove(it.id) }, t('ob.forget')) : null))) : h('li.muted', t('ob.empty')));
   };
   draw(outboxItems);
@@ -87,7 +102,7 @@ function outboxView() {
 }
 
 function viewOf(tab) {
-  if (specs[tab]) return h('section.view', eventForm({ ...specs[tab], type: tab }));
+  if (specs[tab]) return h('section.view', eventForm({ ...specs[tab], type: tab, prefill: takeCorrection(tab)?.payload }));
   switch (tab) {
     case 'lookup': return lookupView();
     case 'interventions': return interventionsView(cleanup);
@@ -95,7 +110,10 @@ function viewOf(tab) {
     case 'stock': return stockView();
     case 'kpis': return kpisView();
     case 'planning': return planningView(['manager', 'admin'].includes(getSession().role));
-    case 'more': return moreView(getSession().role);
+    case 'more': {
+      const c = takeCorrection();
+      return moreView(getSession().role, c?.type, c?.payload);
+    }
     case 'trace': return traceView();
     default: return outboxView();
   }

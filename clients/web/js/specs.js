@@ -226,7 +226,7 @@ export const specs = {
 // Each role's tabs: event forms by type, or a view ('lookup', 'interventions', 'board',
 // 'stock', 'kpis', 'outbox').
 export const roleTabs = {
-  weaver: ['ProductionDeclared', 'LoomStopped', 'LoomRestarted', 'OFStartedOnLoom', 'InterventionRequested', 'lookup'],
+  weaver: ['ProductionDeclared', 'LoomStopped', 'LoomRestarted', 'OFStartedOnLoom', 'InterventionRequested', 'board', 'lookup'],
   cutter: ['HUReceivedAtCutting', 'CuttingDeclared', 'lookup'],
   mechanic: ['interventions', 'LoomStopped', 'LoomRestarted', 'lookup', 'planning', 'kpis'],
   store_raw: ['GoodsReceived', 'MaterialIssuedToLoom', 'StockTransferred', 'lookup'],

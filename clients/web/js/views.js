@@ -112,6 +112,7 @@ export function interventionsView(cleanup) {
   looms.addEventListener('change', () => { localStorage.setItem('fouta.mylooms', looms.value); render(); });
   (async () => {
     try {
+      // The log up to its head, then live from the next sequence: no gap, nothing twice.
       let cursor = null;
       let next = 1;
       do {
@@ -121,8 +122,7 @@ export function interventionsView(cleanup) {
         next = page.head_seq + 1;
       } while (cursor);
       render();
-      cleanup.push(subscribe({ types: INT_TYPES, onEvent: (ev) => { fold(ev); render(); }, onState: (s) => (live.textContent = t(`live.${s}`)) }));
-      void next;
+      cleanup.push(subscribe({ types: INT_TYPES, from: next, onEvent: (ev) => { fold(ev); render(); }, onState: (s) => (live.textContent = t(`live.${s}`)) }));
     } catch (e) {
       put(list, h('p.bad', problemText(e)));
     }
@@ -380,14 +380,14 @@ export function planningView(canMove) {
 
 // ---- every other type the role may post, as a form made from the catalog's schema
 
-export function moreView(role, initialType) {
+export function moreView(role, initialType, prefill) {
   const select = h('select', { name: 'more_type' });
   const box = h('div');
   const show = async (schemas) => {
     const type = select.value;
     if (!type) return put(box);
     localStorage.setItem(`fouta.more.${role}`, type);
-    put(box, eventForm(specFor(type, schemas[type])));
+    put(box, eventForm({ ...specFor(type, schemas[type]), prefill: type === initialType ? prefill : undefined }));
   };
   (async () => {
     try {
