@@ -64,7 +64,7 @@ async function signIn(role, { desktop = false } = {}) {
     acceptDownloads: true,
   });
   const page = await context.newPage();
-  page.setDefaultTimeout(10000);
+  page.setDefaultTimeout(20000); // a loaded 2-core machine: generous, the run is still ~20-30 s
   page.on('pageerror', (e) => pageErrors.push(`${role}: ${e.message}`));
   page.on('console', (m) => {
     // Offline fetches, and a WebSocket opened with a token the server refused (the app then
@@ -102,7 +102,7 @@ async function submit(page, type, values, expect = 'accepted') {
   await page.waitForFunction(([f, old]) => {
     const s = document.querySelector(`form[data-type="${f}"] [data-role=status]`);
     return s && s.dataset.id && s.dataset.id !== old && s.dataset.state && s.dataset.state !== 'pending';
-  }, [type, before], { timeout: 10000 }).catch(() => {});
+  }, [type, before], { timeout: 20000 }).catch(() => {});
   const state = await status.getAttribute('data-state');
   const text = await status.textContent();
   assert.equal(state, expect, `${type}: ${text}`);
