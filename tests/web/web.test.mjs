@@ -158,6 +158,9 @@ test('weaver: declares a roll, stops and restarts the loom; a refusal shows its 
   assert.match(roll.text, /Enregistré \(n° \d+\)/);
   const [ev] = await eventsOf('hu-R-W1');
   assert.equal(ev.id, roll.id, 'the event id made by the device');
+  assert.equal(ev.actor.user, 'weaver');
+  assert.equal(ev.actor.device, await page.evaluate(() => localStorage.getItem('fouta.device')), 'the phone that posted it');
+  assert.match(ev.actor.device, /^web-[0-9a-f]{12}$/);
   assert.equal(ev.payload.weight_milli, 31500, 'decimals typed with a comma, posted in thousandths');
   // The roll's label, rendered by the server with its QR code; printing it records LabelPrinted.
   const label = page.locator('form[data-type="ProductionDeclared"] [data-testid=label][data-hu="R-W1"]');

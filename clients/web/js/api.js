@@ -2,6 +2,14 @@
 // token; a 401 refreshes the tokens once (one refresh at a time: a refresh token rotates, and
 // using the old one twice would revoke the whole family) and retries the request.
 const KEY = 'fouta.session';
+
+// This installation's device id, sent as X-Device-Id: the ledger records it in each event's
+// actor (user, role, device), so an audit tells which phone posted what.
+export const DEVICE = localStorage.getItem('fouta.device') || (() => {
+  const id = `web-${[...crypto.getRandomValues(new Uint8Array(6))].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  localStorage.setItem('fouta.device', id);
+  return id;
+})();
 let session = JSON.parse(localStorage.getItem(KEY) || 'null');
 let refreshing = null;
 const listeners = new Set();
@@ -93,7 +101,7 @@ export function refresh() {
 export async function apiFetch(path, opts = {}) {
   for (let attempt = 0; ; attempt++) {
     if (!session) throw new ApiError(401, { code: 'UNAUTHORIZED', detail: 'signed out' });
-    const headers = { ...(opts.headers || {}), Authorization: `Bearer ${session.access}` };
+    const headers = { ...(opts.headers || {}), Authorization: `Bearer ${session.access}`, 'X-Device-Id': DEVICE };
     const res = await fetch(path, { ...opts, headers });
     if (res.status !== 401 || attempt > 0) return res;
     if (!(await refresh())) return res;
