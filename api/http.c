@@ -238,7 +238,11 @@ static int on_message_complete(llhttp_t *parser)
 {
     api_conn_t *conn = conn_of(parser);
     conn->state = API_CONN_HANDLING;
-    conn->keep_alive = llhttp_should_keep_alive(parser) && !conn->server->draining;
+    /* A request that asks to switch protocols ends HTTP on its connection: it becomes a
+     * WebSocket (ws.c reads what follows), or closes after the answer. llhttp stays paused
+     * after an upgrade request: parsing on would consume nothing, forever (fuzz_http). */
+    conn->keep_alive =
+        llhttp_should_keep_alive(parser) && !conn->server->draining && parser->upgrade == 0;
     uv_timer_stop(&conn->timer);
     return HPE_PAUSED; /* one request at a time: the rest waits for this one's answer */
 }
@@ -534,6 +538,11 @@ static void process_input(api_conn_t *conn)
         size_t used =
             execute(conn, conn->input.data + conn->input_pos, conn->input.len - conn->input_pos);
         conn->input_pos += used;
+        if (used == 0 && conn->state == API_CONN_IDLE) {
+            assert(!"the parser took nothing"); /* never loop without progress */
+            api_conn_close(conn);
+            break;
+        }
         if (conn->state == API_CONN_HANDLING)
             api_route_dispatch(conn);
         else if (conn->state == API_CONN_HEADERS || conn->state == API_CONN_BODY)
