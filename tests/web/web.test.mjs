@@ -357,6 +357,22 @@ test('finished-goods storekeeper: transfers bundles and packs them into a carton
   await page.locator('[data-testid=contents]').waitFor();
   assert.match(await page.locator('[data-testid=contents]').textContent(), /B-F2/);
   await shot(page, 'store-finished-carton');
+  // A spot count at FG: the unit read fills its item, unit and book quantity; 29 counted.
+  await tab(page, 'count');
+  await submit(page, 'CountOpened', { count_id: 'CNT-1', location_ids: 'FG', scope: 'spot' });
+  const counting = page.locator('form[data-type="ItemCounted"]');
+  await counting.locator('[name=count_id]').fill('CNT-1');
+  await counting.locator('[name=location_id]').fill('FG');
+  await counting.locator('[name=hu_id]').fill('B-F1');
+  await counting.locator('[name=hu_id]').press('Tab');
+  await page.locator('[data-testid=book]', { hasText: '30 pcs' }).waitFor();
+  assert.equal(await counting.locator('[name=item_id]').inputValue(), 'TW-500');
+  await submit(page, 'ItemCounted', { counted_qty_milli: '29' });
+  await submit(page, 'CountClosed', { count_id: 'CNT-1' });
+  assert.equal((await api.get('/api/v1/counts/CNT-1')).state, 'closed');
+  const line = (await eventsOf('count-CNT-1')).find((e) => e.type === 'ItemCounted');
+  assert.deepEqual([line.payload.hu_id, line.payload.item_id, line.payload.unit, line.payload.counted_qty_milli], ['B-F1', 'TW-500', 'pcs', 29000]);
+  await shot(page, 'store-finished-count');
   await context.close();
 });
 

@@ -61,7 +61,7 @@ export default {
   'form.add_row': 'Add a line',
   'form.submit': 'Record',
   'form.queued': '"{type}" put in the outbox.',
-  'hint.hus': 'One unit per line',
+  'hint.hus': 'One id per line (or scanned)',
   'scan.button': 'Scan the QR code',
   'scan.close': 'Close',
   'scan.aim': 'Aim at the label’s QR code',
@@ -249,4 +249,8 @@ export default {
   'enum.weaver': 'weaver', 'enum.cutter': 'cutter', 'enum.mechanic': 'mechanic',
   'enum.store_raw': 'raw-material store', 'enum.store_finished': 'finished-goods store',
   'enum.store_subcontract': 'subcontracting store',
+  'tab.count': 'Stock count',
+  'doc.ItemCounted': 'Scan or type the unit: its item and unit are filled in; type the quantity counted.',
+  'count.book': 'Book: {qty} {unit} at {location}', 'count.blind': 'Blind count: the book quantity is hidden.',
+  'count.unknown': 'Unknown unit: stock found, type its item and unit.', 'count.offline': 'Offline: type the item and unit.',
 };

@@ -61,7 +61,7 @@ export default {
   'form.add_row': 'Ajouter une ligne',
   'form.submit': 'Enregistrer',
   'form.queued': '« {type} » mis dans les envois.',
-  'hint.hus': 'Une UM par ligne',
+  'hint.hus': 'Un identifiant par ligne (ou scanné)',
   'scan.button': 'Scanner le QR code',
   'scan.close': 'Fermer',
   'scan.aim': 'Visez le QR code de l’étiquette',
@@ -255,4 +255,8 @@ export default {
   'enum.weaver': 'tisseur', 'enum.cutter': 'coupeur', 'enum.mechanic': 'mécanicien',
   'enum.store_raw': 'magasinier MP', 'enum.store_finished': 'magasinier PF',
   'enum.store_subcontract': 'magasinier ST',
+  'tab.count': 'Inventaire',
+  'doc.ItemCounted': 'Scannez ou saisissez l’UM : article et unité se remplissent ; saisissez la quantité comptée.',
+  'count.book': 'Livre : {qty} {unit} à {location}', 'count.blind': 'Inventaire à l’aveugle : quantité du livre masquée.',
+  'count.unknown': 'UM inconnue : stock trouvé, saisissez l’article et l’unité.', 'count.offline': 'Hors ligne : saisissez l’article et l’unité.',
 };

@@ -206,6 +206,35 @@ export const specs = {
       { name: 'nc_id', kind: 'id' },
     ],
   },
+  CountOpened: {
+    title: 'ev.CountOpened',
+    fields: [
+      { name: 'count_id', kind: 'id', required: true },
+      { name: 'location_ids', kind: 'hus', required: true },
+      { name: 'scope', kind: 'enum', values: ['full', 'cycle', 'spot'], required: true, default: 'spot' },
+      { name: 'blind', kind: 'tribool' },
+      { name: 'note', kind: 'text' },
+    ],
+  },
+  ItemCounted: {
+    title: 'ev.ItemCounted', doc: 'doc.ItemCounted',
+    fields: [
+      { name: 'count_id', kind: 'id', required: true, remember: true },
+      { name: 'location_id', kind: 'id', required: true, remember: true },
+      { name: 'hu_id', kind: 'hu', required: true },
+      { name: 'item_id', kind: 'id', required: true },
+      { name: 'counted_qty_milli', kind: 'qty', required: true },
+      { name: 'unit', kind: 'enum', values: UNITS, required: true },
+      { name: 'note', kind: 'text' },
+    ],
+  },
+  CountClosed: {
+    title: 'ev.CountClosed',
+    fields: [
+      { name: 'count_id', kind: 'id', required: true, remember: true },
+      { name: 'note', kind: 'text' },
+    ],
+  },
   LotPutOnHold: {
     title: 'ev.LotPutOnHold',
     fields: [
@@ -229,9 +258,9 @@ export const roleTabs = {
   weaver: ['ProductionDeclared', 'LoomStopped', 'LoomRestarted', 'OFStartedOnLoom', 'InterventionRequested', 'board', 'lookup'],
   cutter: ['HUReceivedAtCutting', 'CuttingDeclared', 'lookup'],
   mechanic: ['interventions', 'LoomStopped', 'LoomRestarted', 'lookup', 'planning', 'kpis'],
-  store_raw: ['GoodsReceived', 'MaterialIssuedToLoom', 'StockTransferred', 'lookup'],
-  store_finished: ['StockTransferred', 'HUPacked', 'HUPalletized', 'lookup', 'stock'],
-  store_subcontract: ['LotSentToSubcontractor', 'LotReturnedFromSubcontractor', 'lookup'],
+  store_raw: ['GoodsReceived', 'MaterialIssuedToLoom', 'StockTransferred', 'count', 'lookup'],
+  store_finished: ['StockTransferred', 'HUPacked', 'HUPalletized', 'count', 'lookup', 'stock'],
+  store_subcontract: ['LotSentToSubcontractor', 'LotReturnedFromSubcontractor', 'count', 'lookup'],
   quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'lookup', 'trace', 'kpis'],
   manager: ['board', 'planning', 'stock', 'lookup', 'trace', 'kpis'],
   admin: ['board', 'planning', 'stock', 'lookup', 'trace', 'kpis'],

@@ -531,3 +531,37 @@ export function traceView() {
   sync();
   return h('section.view.wide', h('h2', t('tab.trace')), h('p.doc', t('trace.doc')), form, pic, out);
 }
+
+// ---- a stock count on the floor: open it, count units one after another (each unit read when
+// scanned or typed fills its item and unit, and its book quantity unless the count is blind),
+// close it. The reconciliation is the desk's (GET /api/v1/counts/{id}/report).
+
+export function countView() {
+  const open = eventForm({ ...specs.CountOpened, type: 'CountOpened' });
+  const counted = eventForm({ ...specs.ItemCounted, type: 'ItemCounted' });
+  const close = eventForm({ ...specs.CountClosed, type: 'CountClosed' });
+  const book = h('p.muted', { dataset: { testid: 'book' } });
+  const hu = counted.elements.namedItem('hu_id');
+  hu.closest('.field').after(book);
+  const fill = async () => {
+    const id = idFromCode(hu.value);
+    put(book);
+    if (!id) return;
+    try {
+      const unit = await getJson(`/api/v1/hus/${encodeURIComponent(id)}`);
+      counted.elements.namedItem('item_id').value = unit.item;
+      if (unit.unit) counted.elements.namedItem('unit').value = unit.unit;
+      const blind = open.elements.namedItem('blind')?.value === 'true';
+      put(book, blind ? t('count.blind') : t('count.book', { qty: fromMilli(unit.qty_milli), unit: unit.unit, location: unit.location }));
+      counted.elements.namedItem('counted_qty_milli').focus();
+    } catch (e) {
+      put(book, e instanceof ApiError && e.status === 404 ? t('count.unknown') : t('count.offline'));
+    }
+  };
+  hu.addEventListener('change', fill);
+  counted.addEventListener('submit', () => setTimeout(() => put(book))); // the next unit
+  hu.addEventListener('input', () => {
+    if (document.activeElement !== hu) fill(); // a scan fills the field without focus
+  });
+  return h('section.view', h('h2', t('tab.count')), open, counted, close);
+}
