@@ -209,6 +209,24 @@ static const char *stored_token(fc_client_t *client)
     return client->stored_token[0] != '\0' ? client->stored_token : NULL;
 }
 
+bool fc__auth_renew(fc_client_t *client)
+{
+    if (getenv("FOUTA_PASSWORD") == NULL)
+        return false;
+    const char *user = role_user(client);
+    for (uint32_t i = 0; i < client->tokens_count; i++)
+        if (strcmp(client->token_roles[i], user) == 0) {
+            /* The last entry takes its place. */
+            client->tokens_count--;
+            memcpy(client->tokens[i], client->tokens[client->tokens_count],
+                   sizeof(client->tokens[i]));
+            memcpy(client->token_roles[i], client->token_roles[client->tokens_count],
+                   sizeof(client->token_roles[i]));
+            return true;
+        }
+    return false;
+}
+
 int fc_auth_headers(fc_client_t *client, char *out, size_t size)
 {
     /* FOUTA_PASSWORD signs in per role; otherwise the stored token (fouta login). */

@@ -380,20 +380,24 @@ static int request(fc_client_t *client, const char *method, const char *path, co
 {
     char head[FC_URL_LEN_MAX * 2 + 2048], auth[1400];
     memset(response, 0, sizeof(*response));
-    int auth_len = fc_auth_headers(client, auth, sizeof(auth));
-    if (auth_len < 0)
-        return auth_len;
-    int head_len = snprintf(head, sizeof(head),
-                            "%s %s%s HTTP/1.1\r\nHost: %s:%s\r\n%s%sContent-Length: %zu\r\n\r\n",
-                            method, client->prefix, path, client->host, client->port, auth,
-                            body != NULL ? "Content-Type: application/json\r\n" : "", body_len);
-    if (head_len < 0 || (size_t)head_len >= sizeof(head))
-        return FL_ETOOBIG;
-    int rc = FL_EIO;
+    int rc = FL_EIO, head_len = 0;
+    bool renewed = false;
     for (uint32_t attempt = 0; attempt <= client->retries_max; attempt++) {
         if (attempt > 0) {
             client->retries++;
             fc__backoff(attempt);
+        }
+        if (head_len == 0) { /* first, and again once the token was renewed */
+            int auth_len = fc_auth_headers(client, auth, sizeof(auth));
+            if (auth_len < 0)
+                return auth_len;
+            head_len =
+                snprintf(head, sizeof(head),
+                         "%s %s%s HTTP/1.1\r\nHost: %s:%s\r\n%s%sContent-Length: %zu\r\n\r\n",
+                         method, client->prefix, path, client->host, client->port, auth,
+                         body != NULL ? "Content-Type: application/json\r\n" : "", body_len);
+            if (head_len < 0 || (size_t)head_len >= sizeof(head))
+                return FL_ETOOBIG;
         }
         bool close_after = false;
         if ((rc = fc__connect(client)) != 0 ||
@@ -407,6 +411,14 @@ static int request(fc_client_t *client, const char *method, const char *path, co
         }
         if (close_after)
             fc__disconnect(client);
+        /* An access token lives 15 minutes: one that expired is signed in again, once. */
+        if (response->status == 401 && !renewed && fc__auth_renew(client)) {
+            renewed = true;
+            head_len = 0;
+            fc_response_free(response);
+            attempt--; /* not a retry of the network's */
+            continue;
+        }
         if (response->status != 503 && response->status != 429)
             return 0;
         /* 503: the append queue is full, or the ledger is closing; 429: this address's rate

@@ -56,6 +56,10 @@ int fc__fill(fc_client_t *client, size_t want);
 /* The identity headers of a request, "Name: value\r\n" lines: "Authorization: Bearer ..."
  * (auth.c says where the token comes from). Returns the length or FL_ETOOBIG. */
 int fc_auth_headers(fc_client_t *client, char *out, size_t size);
+/* After a 401: forgets the token signed in for the actor's role, so that the next
+ * fc_auth_headers signs in again. True when that may help (FOUTA_PASSWORD is set), false for a
+ * stored token, which only `fouta login` renews. */
+bool fc__auth_renew(fc_client_t *client);
 
 /* Sleeps before retry number `attempt` (1, 2...). */
 void fc__backoff(uint32_t attempt);

@@ -255,9 +255,16 @@ int fc_tail(fc_client_t *client, const fc_tail_config_t *config, fc_tail_cb cb, 
     if (s.next_seq == 0 && (rc = head_next(client, &s.next_seq)) != 0)
         goto done;
     fc__disconnect(client);
-    for (uint32_t failures = 0;;) {
+    for (uint32_t failures = 0, renewals = 0;;) {
         s.delivered = false;
         rc = session(client, config, &s);
+        /* A token that expired while the tail ran (15 minutes): signed in again, once a row. */
+        if (rc == FL_EUNAUTHORIZED && renewals == 0 && fc__auth_renew(client)) {
+            renewals++;
+            continue;
+        }
+        if (rc != FL_EUNAUTHORIZED)
+            renewals = 0;
         if (rc == 0 || rc == FL_EINVAL || rc == FL_ENOMEM || rc == FL_ETOOBIG ||
             rc == FL_ETLS_UNTRUSTED || rc == FL_EUNAUTHORIZED || rc == FL_EFORBIDDEN)
             break;

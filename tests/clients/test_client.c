@@ -224,3 +224,30 @@ Test(client, posts_and_a_tail_go_on_through_a_restart_of_foutad_without_duplicat
     fc_close(tailer.client);
     server_stop(&server);
 }
+
+Test(client, an_expired_access_token_is_signed_in_again_for_posts_and_reads)
+{
+    const char *extra[] = {"--access-ttl", "1", NULL};
+    server_start_args(&server, extra);
+    fc_client_t *client = open_client("store_raw");
+    char event[1024];
+    goods(event, sizeof(event), 1, "EXP1");
+    fc_verdict_t verdict;
+    cr_assert_eq(fc_post_event(client, event, strlen(event), &verdict), 0);
+    cr_assert_eq(verdict.status, 201);
+    sleep_ms(2500); /* the token of the sign-in above has expired: it lived a second */
+    goods(event, sizeof(event), 2, "EXP2");
+    cr_assert_eq(fc_post_event(client, event, strlen(event), &verdict), 0, "%s",
+                 verdict.problem.message);
+    cr_assert_eq(verdict.status, 201);
+    uint64_t retries = fc_retries(client);
+    fc_response_t response;
+    fc_problem_t problem;
+    sleep_ms(2500);
+    cr_assert_eq(fc_hu(client, "EXP2", &response, &problem), 0, "%s", problem.message);
+    cr_assert_eq(response.status, 200);
+    fc_response_free(&response);
+    cr_assert_eq(fc_retries(client), retries, "a renewal is not a network retry");
+    fc_close(client);
+    server_stop(&server);
+}
