@@ -264,8 +264,8 @@ static int cmd_post(fc_client_t *client, const fc_config_t *config, int argc, ch
         fputs(usage, stderr);
         return 2;
     }
-    char *text;
-    size_t len;
+    char *text = NULL;
+    size_t len = 0;
     events_t events = {0};
     int rc = read_all(path, &text, &len);
     if (rc != 0)
