@@ -60,7 +60,7 @@ static pthread_mutex_t asof_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Removes an LMDB environment directory that this file made (its two files, then itself). */
 static void remove_env(const char *dir)
 {
-    char path[1300];
+    char path[1500];
     static const char *const files[] = {"data.mdb", "lock.mdb"};
     for (size_t i = 0; i < 2; i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
@@ -76,7 +76,7 @@ static void remove_leftovers(const char *tmp)
     DIR *dir = opendir(tmp);
     if (dir == NULL)
         return;
-    char path[1400];
+    char path[1500];
     for (struct dirent *entry; (entry = readdir(dir)) != NULL;)
         if (strncmp(entry->d_name, "asof.", 5) == 0) {
             snprintf(path, sizeof(path), "%s/%s", tmp, entry->d_name);
@@ -90,7 +90,7 @@ static void remove_leftovers(const char *tmp)
  * as-of read costs at most that many events of replay once the first one has made them. */
 static int asof_stock(audit_t *w, api_buf_t *body)
 {
-    char snapdir[1300], tmp[1300], scratch[1400];
+    char snapdir[1300], tmp[1300], scratch[1320];
     snprintf(snapdir, sizeof(snapdir), "%s/snapshots", w->dir);
     snprintf(tmp, sizeof(tmp), "%s/tmp", w->dir);
     if ((mkdir(snapdir, 0700) != 0 && errno != EEXIST) ||
