@@ -63,8 +63,9 @@ static void remove_env(const char *dir)
     char path[1500];
     static const char *const files[] = {"data.mdb", "lock.mdb"};
     for (size_t i = 0; i < 2; i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        unlink(path);
+        int len = snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        if (len > 0 && (size_t)len < sizeof(path))
+            unlink(path);
     }
     rmdir(dir);
 }
@@ -79,8 +80,9 @@ static void remove_leftovers(const char *tmp)
     char path[1500];
     for (struct dirent *entry; (entry = readdir(dir)) != NULL;)
         if (strncmp(entry->d_name, "asof.", 5) == 0) {
-            snprintf(path, sizeof(path), "%s/%s", tmp, entry->d_name);
-            remove_env(path);
+            int len = snprintf(path, sizeof(path), "%s/%s", tmp, entry->d_name);
+            if (len > 0 && (size_t)len < sizeof(path))
+                remove_env(path);
         }
     closedir(dir);
 }
