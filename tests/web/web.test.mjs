@@ -144,6 +144,25 @@ test('the app is served with its types, an installable manifest and no path outs
   const jsqr = await get('/app/node_modules/jsqr/dist/jsQR.js');
   assert.equal(jsqr.status, 200, 'jsQR is installed (scripts/setup) and served');
   assert.ok(sw.includes("'/app/node_modules/jsqr/dist/jsQR.js'"));
+  // The two string tables: the same keys, and a name for every field, type and value of the
+  // catalog (the generated forms show them).
+  const fr = (await import(path.join(root, 'clients/web/js/fr.js'))).default;
+  const en = (await import(path.join(root, 'clients/web/js/en.js'))).default;
+  assert.deepEqual(Object.keys(fr).sort(), Object.keys(en).sort());
+  const doc = await (await get('/api/v1/openapi.json')).json();
+  const missing = [];
+  const walk = (props) => {
+    for (const [n, p] of Object.entries(props || {})) {
+      if (!(`field.${n}` in fr)) missing.push(`field.${n}`);
+      for (const v of p.enum || []) if (!(`enum.${v}` in fr)) missing.push(`enum.${v}`);
+      walk(p.items?.properties);
+    }
+  };
+  for (const s of Object.values(doc.components.schemas).filter((s) => s['x-roles'])) {
+    if (!(`ev.${s.title}` in fr)) missing.push(`ev.${s.title}`);
+    walk(s.properties);
+  }
+  assert.deepEqual(missing, [], 'names missing from the tables');
   const manifest = await (await get('/app/manifest.webmanifest')).json();
   assert.equal(manifest.start_url, '/app/');
   assert.ok(manifest.icons.some((i) => i.sizes === '512x512'));
