@@ -534,6 +534,19 @@ test('manager: live loom board, stock, a unit with its genealogy, KPIs with a ch
   assert.match(csv.split('\n')[0], /,/, 'a header line');
   assert.match(csv, /L1/);
   await shot(page, 'manager-kpis');
+
+  // The order board: OF1 in progress with what was declared, OF3 closed from here.
+  await tab(page, 'orders');
+  await page.locator('[data-testid=order-rows] tbody tr').first().waitFor();
+  const of1 = page.locator('[data-testid=order-rows] tbody tr', { hasText: 'OF1' });
+  assert.equal(await of1.locator('[data-state]').getAttribute('data-state'), 'in progress');
+  const declared = (await api.get('/api/v1/orders/OF1')).declared_milli;
+  assert.ok(declared > 0);
+  assert.match(await of1.textContent(), new RegExp(`${declared / 1000} / 5000 pcs`));
+  await page.click('[data-act=OFClosed][data-of=OF3]');
+  await page.locator('[data-testid=order-rows] tbody tr', { hasText: 'OF3' }).locator('[data-state=closed]').waitFor();
+  assert.equal((await api.get('/api/v1/orders/OF3')).state, 'closed');
+  await shot(page, 'manager-orders');
   await context.close();
 });
 

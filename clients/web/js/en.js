@@ -253,4 +253,7 @@ export default {
   'doc.ItemCounted': 'Scan or type the unit: its item and unit are filled in; type the quantity counted.',
   'count.book': 'Book: {qty} {unit} at {location}', 'count.blind': 'Blind count: the book quantity is hidden.',
   'count.unknown': 'Unknown unit: stock found, type its item and unit.', 'count.offline': 'Offline: type the item and unit.',
+  'tab.orders': 'Orders',
+  'of.created': 'created', 'of.released': 'released', 'of.in progress': 'in progress', 'of.closed': 'closed', 'of.cancelled': 'cancelled',
+  'of.progress': 'Progress', 'of.release': 'Release', 'of.close': 'Close',
 };

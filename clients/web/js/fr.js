@@ -259,4 +259,7 @@ export default {
   'doc.ItemCounted': 'Scannez ou saisissez l’UM : article et unité se remplissent ; saisissez la quantité comptée.',
   'count.book': 'Livre : {qty} {unit} à {location}', 'count.blind': 'Inventaire à l’aveugle : quantité du livre masquée.',
   'count.unknown': 'UM inconnue : stock trouvé, saisissez l’article et l’unité.', 'count.offline': 'Hors ligne : saisissez l’article et l’unité.',
+  'tab.orders': 'OF',
+  'of.created': 'créé', 'of.released': 'lancé', 'of.in progress': 'en cours', 'of.closed': 'clos', 'of.cancelled': 'annulé',
+  'of.progress': 'Avancement', 'of.release': 'Lancer', 'of.close': 'Clore',
 };

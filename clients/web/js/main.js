@@ -6,7 +6,7 @@ import { login, logout, getSession, onSessionChange, ApiError } from './api.js';
 import * as outbox from './outbox.js';
 import { eventForm } from './forms.js';
 import { specs, roleTabs } from './specs.js';
-import { lookupView, interventionsView, boardView, stockView, kpisView, planningView, moreView, traceView, countView } from './views.js';
+import { lookupView, interventionsView, boardView, stockView, kpisView, planningView, moreView, traceView, countView, ordersView } from './views.js';
 import { fromMilli } from './uuid.js';
 import { verdictText } from './verdict.js';
 import { startNotifications, stopNotifications, bell } from './notify.js';
@@ -116,6 +116,7 @@ function viewOf(tab) {
     }
     case 'trace': return traceView();
     case 'count': return countView();
+    case 'orders': return ordersView(cleanup, ['manager', 'admin'].includes(getSession().role));
     default: return outboxView();
   }
 }

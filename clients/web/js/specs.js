@@ -262,6 +262,6 @@ export const roleTabs = {
   store_finished: ['StockTransferred', 'HUPacked', 'HUPalletized', 'count', 'lookup', 'stock'],
   store_subcontract: ['LotSentToSubcontractor', 'LotReturnedFromSubcontractor', 'count', 'lookup'],
   quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'lookup', 'trace', 'kpis'],
-  manager: ['board', 'planning', 'stock', 'lookup', 'trace', 'kpis'],
-  admin: ['board', 'planning', 'stock', 'lookup', 'trace', 'kpis'],
+  manager: ['board', 'orders', 'planning', 'stock', 'lookup', 'trace', 'kpis'],
+  admin: ['board', 'orders', 'planning', 'stock', 'lookup', 'trace', 'kpis'],
 };

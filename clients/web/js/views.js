@@ -565,3 +565,63 @@ export function countView() {
   });
   return h('section.view', h('h2', t('tab.count')), open, counted, close);
 }
+
+// ---- the order board: every production order with its state and progress (the orders from
+// the log's OFCreated, each read by GET /api/v1/orders/{id}), live; a manager releases and
+// closes from here (through the outbox).
+
+const OF_TYPES = ['OFCreated', 'OFReleased', 'OFStartedOnLoom', 'OFEndedOnLoom', 'OFClosed', 'OFCancelled', 'OFRescheduled', 'OFQuantityRevised', 'ProductionDeclared'];
+
+export function ordersView(cleanup, canAct) {
+  const out = h('div', { dataset: { testid: 'orders' } });
+  const msg = h('p.muted', { 'aria-live': 'polite' });
+  const plans = new Map(); // of_id -> {due_at_us, priority}
+  let next = 1;
+  let timer = null;
+  const act = async (type, of) => {
+    const item = await outbox.add(type, { of_id: of });
+    await outbox.flush();
+    const done = (await outbox.list()).find((x) => x.id === item.id);
+    put(msg, `${of}: ${t(`ev.${type}`)} — ${verdictText(done || item)}`);
+    load();
+  };
+  const fold = (e) => {
+    const p = e.payload || {};
+    if (e.type === 'OFCreated') plans.set(p.of_id, { due_at_us: p.due_at_us, priority: p.priority });
+    if (e.type === 'OFRescheduled' && plans.has(p.of_id)) Object.assign(plans.get(p.of_id), { due_at_us: p.due_at_us, ...(p.priority ? { priority: p.priority } : {}) });
+  };
+  const draw = (orders) => {
+    const now = Date.now() * 1000;
+    put(out, table([
+      { label: fieldLabel('of_id'), value: (o) => o.of_id },
+      { label: fieldLabel('item'), value: (o) => o.item },
+      { label: fieldLabel('status'), value: (o) => h('span', { className: `badge st-${o.state.replace(' ', '-')}`, dataset: { state: o.state } }, t(`of.${o.state}`)) },
+      { label: t('of.progress'), value: (o) => h('span.progress', h('meter', { min: 0, max: 1000, value: Math.min(1000, o.progress_permille) }), ` ${fromMilli(o.declared_milli)} / ${fromMilli(o.planned_milli)} ${o.unit}`) },
+      { label: fieldLabel('due_at_us'), value: (o) => `${when(o.due_at_us)}${o.due_at_us < now && !['closed', 'cancelled'].includes(o.state) ? ` ⚠ ${t('plan.late')}` : ''}` },
+      { label: fieldLabel('priority'), value: (o) => o.priority ?? '', num: true },
+      { label: '', value: (o) => (canAct ? h('span.moves',
+        o.state === 'created' ? h('button.secondary', { type: 'button', dataset: { act: 'OFReleased', of: o.of_id }, onclick: () => act('OFReleased', o.of_id) }, t('of.release')) : null,
+        ['released', 'in progress'].includes(o.state) ? h('button.secondary', { type: 'button', dataset: { act: 'OFClosed', of: o.of_id }, onclick: () => act('OFClosed', o.of_id) }, t('of.close')) : null) : '') },
+    ], orders, 'order-rows'));
+  };
+  const load = async () => {
+    try {
+      let cursor = null;
+      do {
+        const page = await getJson(`/api/v1/events?type=OFCreated,OFRescheduled&from_seq=${next}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+        page.events.forEach(fold);
+        cursor = page.next_cursor;
+        if (!cursor) next = page.head_seq + 1;
+      } while (cursor);
+      const ids = [...plans.keys()].slice(-200); // the latest 200 orders
+      const orders = await Promise.all(ids.map(async (id) => ({ ...(await getJson(`/api/v1/orders/${encodeURIComponent(id)}`)), ...plans.get(id) })));
+      orders.sort((a, b) => (['closed', 'cancelled'].includes(a.state) - ['closed', 'cancelled'].includes(b.state)) || a.due_at_us - b.due_at_us);
+      draw(orders);
+    } catch (e) {
+      put(out, h('p.bad', problemText(e)));
+    }
+  };
+  load();
+  cleanup.push(subscribe({ types: OF_TYPES, onEvent: () => { clearTimeout(timer); timer = setTimeout(load, 200); } }));
+  return h('section.view.wide', h('h2', t('tab.orders')), msg, out);
+}
