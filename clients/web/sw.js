@@ -1,7 +1,7 @@
 // The service worker: keeps the app's own files for offline use (network first, so a new
 // version is picked up at once; the cached copy when the network is away). The API is never
 // cached: reads need the network, and events wait in the outbox (IndexedDB), not here.
-const CACHE = 'fouta-app-v12';
+const CACHE = 'fouta-app-v13';
 const SHELL = [
   '/app/', '/app/index.html', '/app/manifest.webmanifest', '/app/css/app.css',
   '/app/icons/icon.svg', '/app/icons/icon-192.png', '/app/icons/icon-512.png',

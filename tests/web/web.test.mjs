@@ -488,6 +488,10 @@ test('manager: live loom board, stock, a unit with its genealogy, KPIs with a ch
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=plan-rows] tbody tr')].map((r) => r.textContent.match(/OF\d/)[0]).join() === 'OF1,OF3,OF2');
   const plan = (await api.get('/api/v1/planning')).lines.map((l) => l.of_id);
   assert.deepEqual(plan, ['OF1', 'OF3', 'OF2'], 'the ledger has the new order');
+  // Dragged back: OF2 dropped on OF3 takes its place.
+  await page.locator('[data-testid=plan-rows] tr[data-of="OF2"]').dragTo(page.locator('[data-testid=plan-rows] tr[data-of="OF3"]'));
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=plan-rows] tbody tr')].map((r) => r.textContent.match(/OF\d/)[0]).join() === 'OF1,OF2,OF3');
+  assert.deepEqual((await api.get('/api/v1/planning')).lines.map((l) => l.of_id), ['OF1', 'OF2', 'OF3']);
   await shot(page, 'manager-planning-moved');
 
   await tab(page, 'stock');

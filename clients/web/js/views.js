@@ -302,16 +302,48 @@ export function planningView(canMove) {
   const chart = h('div.chart.gantt', { dataset: { testid: 'gantt' } });
   const out = h('div', { dataset: { testid: 'planning' } });
   const msg = h('p.muted', { 'aria-live': 'polite' });
-  const swap = async (a, b) => {
-    // a takes b's place and b takes a's, in one loom's queue.
-    const items = [
-      await outbox.add('OFAssignedToLoom', { of_id: a.of_id, loom_id: a.loom_id, sequence: b.sequence }),
-      await outbox.add('OFAssignedToLoom', { of_id: b.of_id, loom_id: b.loom_id, sequence: a.sequence }),
-    ];
+  // Posts the new sequences of a loom's queue (only the orders whose place changed).
+  const reorder = async (queue) => {
+    const items = [];
+    const places = queue.map((l) => l.sequence).sort((x, y) => x - y);
+    for (const [i, l] of queue.entries()) {
+      if (l.sequence !== places[i]) items.push(await outbox.add('OFAssignedToLoom', { of_id: l.of_id, loom_id: l.loom_id, sequence: places[i] }));
+    }
+    if (!items.length) return;
     await outbox.flush();
     const done = (await outbox.list()).filter((x) => items.some((i) => i.id === x.id));
     put(msg, done.map((x) => `${x.payload.of_id}: ${verdictText(x)}`).join(' · '));
     load();
+  };
+  // a takes b's place and b takes a's, in one loom's queue.
+  const swap = (a, b, queue) => reorder(queue.map((l) => (l === a ? b : l === b ? a : l)));
+  // Drag and drop a queued order onto another of the same loom: it takes that place.
+  let dragged = null;
+  const dnd = (table, lines) => {
+    const rows = [...table.querySelectorAll('tbody tr')];
+    rows.forEach((row, i) => {
+      const l = lines[i];
+      if (l.running || !canMove) return;
+      row.draggable = true;
+      row.dataset.of = l.of_id;
+      row.addEventListener('dragstart', (e) => {
+        dragged = l;
+        e.dataTransfer.setData('text/plain', l.of_id);
+        row.classList.add('dragging');
+      });
+      row.addEventListener('dragend', () => row.classList.remove('dragging'));
+      row.addEventListener('dragover', (e) => {
+        if (dragged && dragged !== l && dragged.loom_id === l.loom_id) e.preventDefault();
+      });
+      row.addEventListener('drop', (e) => {
+        e.preventDefault();
+        if (!dragged || dragged.loom_id !== l.loom_id) return;
+        const queue = lines.filter((o) => o.loom_id === l.loom_id && !o.running && o !== dragged);
+        queue.splice(queue.indexOf(l) + (lines.indexOf(dragged) < lines.indexOf(l) ? 1 : 0), 0, dragged);
+        dragged = null;
+        reorder(queue);
+      });
+    });
   };
   const draw = (lines) => {
     const now = Date.now() * 1000;
@@ -362,10 +394,11 @@ export function planningView(canMove) {
         const queue = lines.filter((o) => o.loom_id === l.loom_id && !o.running);
         const i = queue.indexOf(l);
         return h('span.moves',
-          i > 0 ? h('button.secondary', { type: 'button', title: t('plan.up'), dataset: { move: 'up', of: l.of_id }, onclick: () => swap(l, queue[i - 1]) }, '↑') : null,
-          i < queue.length - 1 ? h('button.secondary', { type: 'button', title: t('plan.down'), dataset: { move: 'down', of: l.of_id }, onclick: () => swap(l, queue[i + 1]) }, '↓') : null);
+          i > 0 ? h('button.secondary', { type: 'button', title: t('plan.up'), dataset: { move: 'up', of: l.of_id }, onclick: () => swap(l, queue[i - 1], queue) }, '↑') : null,
+          i < queue.length - 1 ? h('button.secondary', { type: 'button', title: t('plan.down'), dataset: { move: 'down', of: l.of_id }, onclick: () => swap(l, queue[i + 1], queue) }, '↓') : null);
       } },
     ], lines, 'plan-rows'));
+    dnd(out.querySelector('table'), lines);
   };
   const load = async () => {
     try {
