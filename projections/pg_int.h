@@ -46,7 +46,9 @@ extern const char *const prj__pg_event_columns[PG_EVENT_COLUMNS];
 void prj__pg_event_values(const prj_batch_t *batch, const prj_event_t *event, pg_values_t *values);
 
 /* Creates the schema (or migrates it to the latest version), in one transaction. */
-int prj__pg_schema_ensure(pg_sink_t *pg, const char *schema);
+int prj__pg_schema_ensure(pg_sink_t *pg, const char *schema, bool defer_indexes);
+/* Makes the secondary indexes prj__pg_schema_ensure deferred, in one transaction. */
+int prj__pg_schema_indexes(pg_sink_t *pg, const char *schema);
 
 /* 0 when res has the expected status; otherwise the error kept in the sink's error text and
  * FL_ESINK_DOWN (connection, server shutting down, resources, serialization: retry) or

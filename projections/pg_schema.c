@@ -238,7 +238,13 @@ static int exec_ok(pg_sink_t *pg, const char *sql)
     return rc;
 }
 
-int prj__pg_schema_ensure(pg_sink_t *pg, const char *schema)
+/* A secondary index of a migration: a rebuild's shadow makes them after its bulk load. */
+static bool is_index(const char *statement)
+{
+    return strncmp(statement, "CREATE INDEX ", 13) == 0;
+}
+
+int prj__pg_schema_ensure(pg_sink_t *pg, const char *schema, bool defer_indexes)
 {
     static char sql[16384];
     char head[512];
@@ -266,6 +272,8 @@ int prj__pg_schema_ensure(pg_sink_t *pg, const char *schema)
             continue;
         for (const char *const *statement = migrations[i].statements; *statement != NULL;
              statement++) {
+            if (defer_indexes && is_index(*statement))
+                continue;
             if ((rc = expand(*statement, pg->schema, sql, sizeof(sql))) != 0)
                 goto fail;
             if ((rc = exec_ok(pg, sql)) != 0)
@@ -286,6 +294,23 @@ int prj__pg_schema_ensure(pg_sink_t *pg, const char *schema)
 fail:
     PQclear(PQexec(pg->conn, "ROLLBACK"));
     return rc;
+}
+
+int prj__pg_schema_indexes(pg_sink_t *pg, const char *schema)
+{
+    char head[256];
+    snprintf(head, sizeof(head), "BEGIN; SET LOCAL search_path = %s;", schema);
+    int rc = exec_ok(pg, head);
+    for (size_t i = 0; i < sizeof(migrations) / sizeof(migrations[0]) && rc == 0; i++)
+        for (const char *const *statement = migrations[i].statements; *statement != NULL && rc == 0;
+             statement++)
+            if (is_index(*statement))
+                rc = exec_ok(pg, *statement);
+    if (rc != 0) {
+        PQclear(PQexec(pg->conn, "ROLLBACK"));
+        return rc;
+    }
+    return exec_ok(pg, "COMMIT");
 }
 
 /* ---- rows to columns */

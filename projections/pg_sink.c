@@ -156,7 +156,7 @@ static int pg_connect(prj_sink_t *sink)
         return FL_ESINK_DOWN;
     }
     PQsetNoticeProcessor(pg->conn, quiet, NULL);
-    int rc = prj__pg_schema_ensure(pg, pg->schema);
+    int rc = prj__pg_schema_ensure(pg, pg->schema, false);
     if (rc == 0)
         rc = prepare_all(pg, 'l', pg->schema);
     if (rc != 0) {
@@ -347,7 +347,9 @@ static int pg_shadow_begin(prj_sink_t *sink)
     int rc = copy_close(pg);
     if (rc == 0)
         rc = exec_params(pg, sql, 0, NULL);
-    return rc != 0 ? rc : prj__pg_schema_ensure(pg, pg->shadow);
+    /* The secondary indexes come after the bulk load (pg_shadow_swap): building one at the end
+     * is cheaper than keeping it up to date row by row. */
+    return rc != 0 ? rc : prj__pg_schema_ensure(pg, pg->shadow, true);
 }
 
 /* Appends one COPY text field: \N for NULL, and backslash, tab, newline, CR escaped. */
@@ -515,6 +517,11 @@ static int pg_shadow_swap(prj_sink_t *sink, const char *name)
     pg_sink_t *pg = pg_of(sink);
     (void)name;
     char sql[1024];
+    int rc = copy_close(pg);
+    if (rc == 0)
+        rc = prj__pg_schema_indexes(pg, pg->shadow);
+    if (rc != 0)
+        return rc;
     /* The dead letters stay; the shadow's checkpoints are those of its rows. Readers wait for
      * the renames' locks for the moment of the commit, then see the new tables. */
     snprintf(sql, sizeof(sql),
@@ -526,7 +533,7 @@ static int pg_shadow_swap(prj_sink_t *sink, const char *name)
              "COMMIT",
              pg->shadow, pg->schema, pg->schema, pg->schema, pg->shadow, pg->schema, pg->schema);
     PGresult *res = PQexec(pg->conn, sql);
-    int rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
+    rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
     PQclear(res);
     if (rc != 0)
         PQclear(PQexec(pg->conn, "ROLLBACK"));

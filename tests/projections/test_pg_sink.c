@@ -341,6 +341,10 @@ Test(pg, a_rebuild_while_appending_swaps_in_tables_equal_to_the_ledger)
     prj_sink_t *sink = sink_open();
     prj_projector_t *projector = projector_start(sink, "postgres", 50, PRJ_POISON_SKIP);
     the_plant_works_a_day();
+    caught_up(projector, 30000);
+    uint64_t indexes =
+        sql_number("SELECT count(*) FROM pg_indexes WHERE schemaname = '%s'", schema);
+    cr_assert_gt(indexes, 10);
     load_t load = {.from = 0, .count = 300};
     pthread_t thread;
     cr_assert_eq(pthread_create(&thread, NULL, load_main, &load), 0);
@@ -348,6 +352,8 @@ Test(pg, a_rebuild_while_appending_swaps_in_tables_equal_to_the_ledger)
     uint64_t events = 0;
     cr_assert_eq(prj_rebuild(projector, 30000, &events), 0);
     cr_assert_gt(events, 0);
+    cr_assert_eq(sql_number("SELECT count(*) FROM pg_indexes WHERE schemaname = '%s'", schema),
+                 indexes, "the shadow's indexes, made after its load, are all there");
     pthread_join(thread, NULL);
     caught_up(projector, 30000);
     assert_pg_equals_ledger();
