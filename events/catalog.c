@@ -1123,7 +1123,7 @@ static const ev_field_t lot_returned_from_subcontractor[] = {
      .doc = "quantity missing, in the lot's unit"},
     {.name = "allowance_qty_milli", .kind = EV_QTY, .flags = EV_REQUIRED, .min = -QTY_MAX,
      .max = QTY_MAX,
-     .doc = "accepted process gain (+) or shrinkage (-): good+rejected+lost = sent+allowance"},
+     .doc = "accepted shrinkage (+) or process gain (-): good+rejected+lost+allowance = sent"},
     {.name = "allowance_reason", .kind = EV_STRING, .min = 0, .max = TEXT_REASON_MAX,
      .doc = "explanation, required when the allowance is not 0"},
     {.name = "to_location_id", .kind = EV_ID, .flags = EV_REQUIRED, .entity = "loc",
