@@ -49,6 +49,7 @@ static bool json_plain(const char *text)
  */
 typedef struct {
     int fd;
+    struct ssl_st *ssl; /* the connection's TLS, kept aside with it */
     size_t len;
     char *in;
 } saved_t;
@@ -66,6 +67,7 @@ static int oneshot(fc_client_t *client, saved_t *saved, const char *path, const 
     if (head_len < 0 || (size_t)head_len >= sizeof(head))
         return FL_ETOOBIG;
     saved->fd = client->fd;
+    saved->ssl = client->ssl;
     saved->len = client->in_len;
     saved->in = saved->len > 0 ? malloc(saved->len) : NULL;
     if (saved->len > 0 && saved->in == NULL)
@@ -73,6 +75,7 @@ static int oneshot(fc_client_t *client, saved_t *saved, const char *path, const 
     if (saved->in != NULL)
         memcpy(saved->in, client->in, saved->len);
     client->fd = -1;
+    client->ssl = NULL;
     client->in_len = 0;
     int rc = fc__connect(client);
     if (rc == 0)
@@ -93,6 +96,7 @@ static void oneshot_end(fc_client_t *client, saved_t *saved)
 {
     fc__disconnect(client);
     client->fd = saved->fd;
+    client->ssl = saved->ssl;
     client->in_len = saved->len;
     if (saved->in != NULL)
         memcpy(client->in, saved->in, saved->len);

@@ -256,6 +256,20 @@ Test(cli, the_command_line_speaks_https_and_refuses_a_certificate_it_cannot_trus
         run("FOUTA_CA_FILE=%s %s --url https://localhost:%d hu TLS2", cert, FOUTA_CLI, port), 0,
         "%s", output);
     cr_assert(strstr(output, "TLS2") != NULL, "%s", output);
+    /* Two roles in one file: the second signs in while the first's TLS connection is open. */
+    char move[1024], goods[1024];
+    event_move(move, sizeof(move), 3, "TLS1", "MP1", "MP2");
+    event_goods(goods, sizeof(goods), 4, "TLS3", "3000");
+    snprintf(file, sizeof(file), "%s/roles.ndjson", dir);
+    out = fopen(file, "w");
+    cr_assert_not_null(out);
+    fprintf(out, "{\"role\":\"store_finished\",\"user\":\"sf\",\"event\":%s}\n", move);
+    fprintf(out, "{\"role\":\"store_raw\",\"user\":\"sr\",\"event\":%s}\n", goods);
+    fclose(out);
+    cr_assert_eq(
+        run("FOUTA_CA_FILE=%s %s --url https://127.0.0.1:%d post %s", cert, FOUTA_CLI, port, file),
+        0, "%s", output);
+    cr_assert(strstr(output, "2 accepted") != NULL, "%s", output);
     /* The live stream over TLS. */
     cr_assert_eq(run("FOUTA_CA_FILE=%s %s --url https://127.0.0.1:%d tail --from 1 --limit 2", cert,
                      FOUTA_CLI, port),
