@@ -228,9 +228,10 @@ static int expand(const char *sql, const char *live, char *out, size_t size)
     return 0;
 }
 
-static int exec_ok(pg_sink_t *pg, const char *sql)
+/* timeout_ms 0: the sink's io_timeout_ms; PG_BULK_TIMEOUT_S for work that grows with the rows. */
+static int exec_ok(pg_sink_t *pg, const char *sql, uint32_t timeout_ms)
 {
-    PGresult *res = PQexec(pg->conn, sql);
+    PGresult *res = prj__pg_exec(pg, sql, 0, NULL, timeout_ms);
     int rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
     if (rc == FL_ESINK_REJECTED && PQresultStatus(res) == PGRES_TUPLES_OK)
         rc = 0;
@@ -249,7 +250,7 @@ int prj__pg_schema_ensure(pg_sink_t *pg, const char *schema, bool defer_indexes)
     static char sql[16384];
     char head[512];
     int rc;
-    if ((rc = exec_ok(pg, "BEGIN")) != 0)
+    if ((rc = exec_ok(pg, "BEGIN", 0)) != 0)
         return rc;
     snprintf(head, sizeof(head),
              "SELECT pg_advisory_xact_lock(hashtext('%s'));"
@@ -258,15 +259,27 @@ int prj__pg_schema_ensure(pg_sink_t *pg, const char *schema, bool defer_indexes)
              "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
              " description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());",
              schema, schema, schema);
-    if ((rc = exec_ok(pg, head)) != 0)
+    if ((rc = exec_ok(pg, head, 0)) != 0)
         goto fail;
-    PGresult *res = PQexec(pg->conn, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+    PGresult *res =
+        prj__pg_exec(pg, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL, 0);
     if ((rc = prj__pg_result(pg, res, PGRES_TUPLES_OK)) != 0) {
         PQclear(res);
         goto fail;
     }
     int version = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
+    /* A schema that has rows may take long to migrate (an index over the events): the session's
+     * statement_timeout and the client's deadline give way to PG_BULK_TIMEOUT_S. A new schema is
+     * empty, and quick. */
+    int latest = migrations[sizeof(migrations) / sizeof(migrations[0]) - 1].version;
+    uint32_t timeout_ms = 0;
+    if (version > 0 && version < latest) {
+        timeout_ms = PG_BULK_TIMEOUT_S * 1000u;
+        snprintf(head, sizeof(head), "SET LOCAL statement_timeout = %u", timeout_ms);
+        if ((rc = exec_ok(pg, head, 0)) != 0)
+            goto fail;
+    }
     for (size_t i = 0; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
         if (migrations[i].version <= version)
             continue;
@@ -276,41 +289,44 @@ int prj__pg_schema_ensure(pg_sink_t *pg, const char *schema, bool defer_indexes)
                 continue;
             if ((rc = expand(*statement, pg->schema, sql, sizeof(sql))) != 0)
                 goto fail;
-            if ((rc = exec_ok(pg, sql)) != 0)
+            if ((rc = exec_ok(pg, sql, timeout_ms)) != 0)
                 goto fail;
         }
         char version_text[16];
         snprintf(version_text, sizeof(version_text), "%d", migrations[i].version);
         const char *values[] = {version_text, migrations[i].description};
-        res = PQexecParams(pg->conn,
-                           "INSERT INTO schema_migrations (version, description) VALUES ($1, $2)",
-                           2, NULL, values, NULL, NULL, 0);
+        res =
+            prj__pg_exec(pg, "INSERT INTO schema_migrations (version, description) VALUES ($1, $2)",
+                         2, values, 0);
         rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
         PQclear(res);
         if (rc != 0)
             goto fail;
     }
-    return exec_ok(pg, "COMMIT");
+    return exec_ok(pg, "COMMIT", 0);
 fail:
-    PQclear(PQexec(pg->conn, "ROLLBACK"));
+    PQclear(prj__pg_exec(pg, "ROLLBACK", 0, NULL, 0));
     return rc;
 }
 
 int prj__pg_schema_indexes(pg_sink_t *pg, const char *schema)
 {
     char head[256];
-    snprintf(head, sizeof(head), "BEGIN; SET LOCAL search_path = %s;", schema);
-    int rc = exec_ok(pg, head);
+    /* An index over a rebuild's rows takes the time the rows take. */
+    snprintf(head, sizeof(head),
+             "BEGIN; SET LOCAL search_path = %s; SET LOCAL statement_timeout = %u;", schema,
+             PG_BULK_TIMEOUT_S * 1000u);
+    int rc = exec_ok(pg, head, 0);
     for (size_t i = 0; i < sizeof(migrations) / sizeof(migrations[0]) && rc == 0; i++)
         for (const char *const *statement = migrations[i].statements; *statement != NULL && rc == 0;
              statement++)
             if (is_index(*statement))
-                rc = exec_ok(pg, *statement);
+                rc = exec_ok(pg, *statement, PG_BULK_TIMEOUT_S * 1000u);
     if (rc != 0) {
-        PQclear(PQexec(pg->conn, "ROLLBACK"));
+        PQclear(prj__pg_exec(pg, "ROLLBACK", 0, NULL, 0));
         return rc;
     }
-    return exec_ok(pg, "COMMIT");
+    return exec_ok(pg, "COMMIT", 0);
 }
 
 /* ---- rows to columns */

@@ -5,9 +5,19 @@
  * the messages up to a Sync as one transaction, so the batch and its checkpoint commit together
  * or not at all. A rebuild fills a shadow schema with COPY and swaps it in by renaming schemas in
  * one transaction. Every PGresult is cleared where it is read.
+ *
+ * No call waits on the server without a deadline: the connection is nonblocking (PQconnectPoll,
+ * PQsetnonblocking) and every wait is a poll on its socket, bounded by the sink's io_timeout_ms
+ * and cut short by the projector's stop. A stopped server, or one that a network partition
+ * silenced, is then FL_ESINK_DOWN after that time, and the projector's back-off takes over. The
+ * session's own lock_timeout and statement_timeout, below the client's, make the server give a
+ * lock held by someone else up first, with an error that names it, on a connection still usable.
+ * A connection given up may still have a batch on its way in the server; the next connect ends
+ * its backend before reading the checkpoint, so the checkpoint says for certain what committed.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <assert.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +43,8 @@ int prj__pg_result(pg_sink_t *pg, const PGresult *res, ExecStatusType expected)
 {
     if (res != NULL && PQresultStatus(res) == expected)
         return 0;
+    if (res == NULL && pg->conn == NULL) /* lost on the way (lose kept why), or never made */
+        return pg->lost != 0 ? pg->lost : FL_ESINK_DOWN;
     keep_error(pg, res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn));
     if (pg->base.error[0] == '\0')
         keep_error(pg, PQerrorMessage(pg->conn));
@@ -46,6 +58,137 @@ int prj__pg_result(pg_sink_t *pg, const PGresult *res, ExecStatusType expected)
         strncmp(state, "P0", 2) == 0)
         return FL_ESINK_REJECTED;
     return FL_ESINK_DOWN;
+}
+
+static void pg_disconnect(prj_sink_t *sink)
+{
+    pg_sink_t *pg = pg_of(sink);
+    /* A connection that broke may be broken on this side only (a partition, the kernel's
+     * tcp_user_timeout): its backend, perhaps still in a batch, is ended at the next connect. */
+    if (pg->conn != NULL && PQstatus(pg->conn) != CONNECTION_OK && pg->abandoned_pid == 0)
+        pg->abandoned_pid = PQbackendPID(pg->conn);
+    if (pg->conn != NULL)
+        PQfinish(pg->conn); /* a COPY left open is rolled back; nonblocking, so it never waits */
+    pg->conn = NULL;
+    pg->ready = false;
+    pg->copy_table[0] = '\0';
+    pg->copy_len = 0;
+}
+
+/* ---- waits on the server: each has a deadline, and a projector's stop cuts it short */
+
+/* The deadline of one exchange; its timeout is kept for the message if it passes. */
+static uint64_t deadline(pg_sink_t *pg, uint32_t timeout_ms)
+{
+    pg->wait_ms = timeout_ms != 0 ? timeout_ms : prj__sink_timeout_ms(&pg->base);
+    return prj__sink_deadline(&pg->base, pg->wait_ms);
+}
+
+/* Gives the connection up in the middle of an exchange (rc: FL_ETIMEDOUT, FL_ECANCELED, or the
+ * error of poll). The server may still be working on what it was sent - a stopped server
+ * resumes with the batch in its socket - so the backend is remembered for the next connect to
+ * end (end_abandoned). Returns FL_ECANCELED for a stop, FL_ESINK_DOWN otherwise. */
+static int lose(pg_sink_t *pg, int rc)
+{
+    if (rc == FL_ETIMEDOUT && pg->wait_ms % 1000 == 0)
+        snprintf(pg->base.error, sizeof(pg->base.error), "PostgreSQL did not answer within %u s",
+                 pg->wait_ms / 1000);
+    else if (rc == FL_ETIMEDOUT)
+        snprintf(pg->base.error, sizeof(pg->base.error), "PostgreSQL did not answer within %u ms",
+                 pg->wait_ms);
+    else if (rc == FL_ECANCELED)
+        keep_error(pg, "stopped while waiting for PostgreSQL");
+    else
+        snprintf(pg->base.error, sizeof(pg->base.error), "waiting for PostgreSQL: %s",
+                 fl_strerror(rc));
+    if (pg->abandoned_pid == 0)
+        pg->abandoned_pid = PQbackendPID(pg->conn); /* 0 before the server said who it is */
+    pg_disconnect(&pg->base);
+    pg->lost = rc == FL_ECANCELED ? FL_ECANCELED : FL_ESINK_DOWN;
+    return pg->lost;
+}
+
+static int await(pg_sink_t *pg, short events, uint64_t until, short *ready)
+{
+    int fd = PQsocket(pg->conn);
+    if (fd < 0) {
+        keep_error(pg, PQerrorMessage(pg->conn));
+        return FL_ESINK_DOWN;
+    }
+    int rc = prj__sink_wait(&pg->base, fd, events, until, ready);
+    return rc == 0 ? 0 : lose(pg, rc);
+}
+
+/* Sends all that libpq holds. While the socket is full the server may be waiting for us to read
+ * its answers, so both are awaited and what came is read (libpq's advice for nonblocking use). */
+static int flush_all(pg_sink_t *pg, uint64_t until)
+{
+    int left;
+    while ((left = PQflush(pg->conn)) == 1) {
+        short ready = 0;
+        int rc = await(pg, POLLIN | POLLOUT, until, &ready);
+        if (rc != 0)
+            return rc;
+        if ((ready & POLLIN) != 0 && PQconsumeInput(pg->conn) != 1)
+            break;
+    }
+    if (left != 0 || PQstatus(pg->conn) != CONNECTION_OK) {
+        keep_error(pg, PQerrorMessage(pg->conn));
+        return FL_ESINK_DOWN;
+    }
+    return 0;
+}
+
+/* The next result, read once libpq holds all of it, so that PQgetResult never blocks. On a
+ * failure the error text is the caller's to keep (a pipeline keeps its first error's). */
+static int next_result(pg_sink_t *pg, uint64_t until, PGresult **res)
+{
+    *res = NULL;
+    while (PQisBusy(pg->conn)) {
+        int rc = await(pg, POLLIN, until, NULL);
+        if (rc != 0)
+            return rc;
+        if (PQconsumeInput(pg->conn) != 1)
+            return FL_ESINK_DOWN;
+    }
+    *res = PQgetResult(pg->conn);
+    return 0;
+}
+
+/* The answer to what sent (a PQsend* call's return) queued, as PQexec would return it. */
+static PGresult *answer(pg_sink_t *pg, int sent, uint64_t until)
+{
+    if (sent != 1 || flush_all(pg, until) != 0)
+        return NULL; /* prj__pg_result reads libpq's message, or lose's */
+    PGresult *kept = NULL, *res = NULL;
+    while (next_result(pg, until, &res) == 0) {
+        if (res == NULL)
+            return kept;
+        ExecStatusType status = PQresultStatus(res);
+        if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+            PQclear(kept);
+            return res;
+        }
+        if (kept != NULL && PQresultStatus(kept) == PGRES_FATAL_ERROR) {
+            PQclear(res); /* the first error says what went wrong */
+        } else {
+            PQclear(kept);
+            kept = res;
+        }
+    }
+    PQclear(kept);
+    return NULL;
+}
+
+PGresult *prj__pg_exec(pg_sink_t *pg, const char *sql, int count, const char *const *values,
+                       uint32_t timeout_ms)
+{
+    if (pg->conn == NULL)
+        return NULL;
+    uint64_t until = deadline(pg, timeout_ms);
+    int sent = count == 0 ? PQsendQuery(pg->conn, sql)
+                          : PQsendQueryParams(pg->conn, sql, count, NULL, values, NULL, NULL, 0);
+    return answer(pg, sent, until);
 }
 
 static int copy_close(pg_sink_t *pg);
@@ -62,7 +205,10 @@ static int prepare(pg_sink_t *pg, char prefix, const char *name, const char *sql
 {
     char statement[32];
     snprintf(statement, sizeof(statement), "%c%s", prefix, name);
-    PGresult *res = PQprepare(pg->conn, statement, sql, 0, NULL);
+    uint64_t until = deadline(pg, 0);
+    PGresult *res = pg->conn == NULL
+                        ? NULL
+                        : answer(pg, PQsendPrepare(pg->conn, statement, sql, 0, NULL), until);
     int rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
     PQclear(res);
     return rc;
@@ -126,15 +272,76 @@ static int prepare_all(pg_sink_t *pg, char prefix, const char *schema)
 
 /* ---- connection */
 
-static void pg_disconnect(prj_sink_t *sink)
+/* Connects without blocking (PQconnectPoll): a server that takes the TCP connection and then
+ * says nothing (stopped) costs PRJ_CONNECT_TIMEOUT_S, and a stop less. The session brings its
+ * own limits: the server gives a lock up at half the client's timeout and a statement at three
+ * quarters, with an error that names the cause; TCP keepalives and tcp_user_timeout notice a
+ * network that went silent while the connection waits idle between batches. */
+static int open_connection(pg_sink_t *pg)
 {
-    pg_sink_t *pg = pg_of(sink);
-    if (pg->conn != NULL)
-        PQfinish(pg->conn); /* a COPY left open is rolled back */
-    pg->conn = NULL;
-    pg->ready = false;
-    pg->copy_table[0] = '\0';
-    pg->copy_len = 0;
+    uint32_t io_ms = prj__sink_timeout_ms(&pg->base);
+    uint32_t io_s = io_ms >= 1000 ? io_ms / 1000 : 1;
+    char options[96], idle[16], interval[16], user_timeout[16];
+    snprintf(options, sizeof(options), "-c lock_timeout=%u -c statement_timeout=%u",
+             io_ms / 2 > 0 ? io_ms / 2 : 1, io_ms / 4 * 3 > 0 ? io_ms / 4 * 3 : 1);
+    snprintf(idle, sizeof(idle), "%u", io_s);
+    snprintf(interval, sizeof(interval), "%u", io_s / 3 > 0 ? io_s / 3 : 1);
+    snprintf(user_timeout, sizeof(user_timeout), "%u", io_ms);
+    /* After dbname, which the URL expands into: these override the URL's own. */
+    const char *keys[] = {"dbname",           "application_name", "options",
+                          "keepalives",       "keepalives_idle",  "keepalives_interval",
+                          "keepalives_count", "tcp_user_timeout", NULL};
+    const char *values[] = {pg->base.url, PG_APPLICATION_NAME, options, "1", idle, interval,
+                            "3",          user_timeout,        NULL};
+    pg->conn = PQconnectStartParams(keys, values, 1);
+    if (pg->conn == NULL)
+        return FL_ENOMEM;
+    uint64_t until = deadline(pg, PRJ_CONNECT_TIMEOUT_S * 1000);
+    PostgresPollingStatusType polled = PGRES_POLLING_WRITING;
+    while (PQstatus(pg->conn) != CONNECTION_BAD &&
+           (polled == PGRES_POLLING_READING || polled == PGRES_POLLING_WRITING)) {
+        int rc = await(pg, polled == PGRES_POLLING_READING ? POLLIN : POLLOUT, until, NULL);
+        if (rc != 0)
+            return rc;
+        polled = PQconnectPoll(pg->conn); /* the socket may change (another address) */
+    }
+    if (polled != PGRES_POLLING_OK || PQsetnonblocking(pg->conn, 1) != 0) {
+        keep_error(pg, PQerrorMessage(pg->conn));
+        return FL_ESINK_DOWN;
+    }
+    PQsetNoticeProcessor(pg->conn, quiet, NULL);
+    return 0;
+}
+
+/* Ends the backend of a connection given up in the middle of an exchange, and waits until it is
+ * gone (half the timeout at most): a batch it still had is then committed or rolled back for
+ * good, and the checkpoint read next is the truth - no batch is applied twice. A backend of
+ * another role, which only a superuser may end, is left to the locks: a batch waits for it. */
+static int end_abandoned(pg_sink_t *pg)
+{
+    char pid[16], wait_ms[16];
+    uint32_t io_ms = prj__sink_timeout_ms(&pg->base);
+    snprintf(pid, sizeof(pid), "%d", pg->abandoned_pid);
+    snprintf(wait_ms, sizeof(wait_ms), "%u", io_ms / 2 > 0 ? io_ms / 2 : 1);
+    const char *values[] = {pid, wait_ms};
+    PGresult *res = prj__pg_exec(pg,
+                                 "SELECT pg_terminate_backend(pid, $2) FROM pg_stat_activity"
+                                 " WHERE pid = $1 AND pid <> pg_backend_pid()"
+                                 " AND application_name = '" PG_APPLICATION_NAME "'",
+                                 2, values, 0);
+    int rc = prj__pg_result(pg, res, PGRES_TUPLES_OK);
+    if (rc == 0 && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+        snprintf(pg->base.error, sizeof(pg->base.error),
+                 "the backend (pid %d) of a connection given up has not ended yet",
+                 pg->abandoned_pid);
+        rc = FL_ESINK_DOWN;
+    }
+    PQclear(res);
+    if (rc == FL_ESINK_REJECTED)
+        rc = 0;
+    if (rc == 0)
+        pg->abandoned_pid = 0;
+    return rc;
 }
 
 static int pg_connect(prj_sink_t *sink)
@@ -143,20 +350,12 @@ static int pg_connect(prj_sink_t *sink)
     if (pg->ready && PQstatus(pg->conn) == CONNECTION_OK)
         return 0;
     pg_disconnect(sink);
-    char timeout[16];
-    snprintf(timeout, sizeof(timeout), "%d", PRJ_CONNECT_TIMEOUT_S);
-    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *values[] = {pg->base.url, timeout, "fouta-projector", NULL};
-    pg->conn = PQconnectdbParams(keys, values, 1);
-    if (pg->conn == NULL)
-        return FL_ENOMEM;
-    if (PQstatus(pg->conn) != CONNECTION_OK) {
-        keep_error(pg, PQerrorMessage(pg->conn));
-        pg_disconnect(sink);
-        return FL_ESINK_DOWN;
-    }
-    PQsetNoticeProcessor(pg->conn, quiet, NULL);
-    int rc = prj__pg_schema_ensure(pg, pg->schema, false);
+    pg->lost = 0;
+    int rc = open_connection(pg);
+    if (rc == 0 && pg->abandoned_pid != 0)
+        rc = end_abandoned(pg);
+    if (rc == 0)
+        rc = prj__pg_schema_ensure(pg, pg->schema, false);
     if (rc == 0)
         rc = prepare_all(pg, 'l', pg->schema);
     if (rc != 0) {
@@ -177,7 +376,7 @@ static int pg_checkpoint_get(prj_sink_t *sink, prj_target_t target, const char *
         return rc;
     snprintf(sql, sizeof(sql), "SELECT seq FROM %s.projector_checkpoints WHERE projector = $1",
              target == PRJ_TARGET_LIVE ? pg->schema : pg->shadow);
-    PGresult *res = PQexecParams(pg->conn, sql, 1, NULL, &name, NULL, NULL, 0);
+    PGresult *res = prj__pg_exec(pg, sql, 1, &name, 0);
     rc = prj__pg_result(pg, res, PGRES_TUPLES_OK);
     if (rc == 0 && PQntuples(res) == 1)
         *seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
@@ -233,12 +432,18 @@ static int send_batch(pg_sink_t *pg, char prefix, const char *name, const prj_ba
 }
 
 /* Reads every result up to the Sync; the first error decides. */
-static int pipeline_results(pg_sink_t *pg, uint32_t sent)
+static int pipeline_results(pg_sink_t *pg, uint32_t sent, uint64_t until)
 {
     int rc = 0;
     uint32_t nulls = 0;
     for (;;) {
-        PGresult *res = PQgetResult(pg->conn);
+        PGresult *res;
+        int io = next_result(pg, until, &res);
+        if (io != 0) {
+            if (rc == 0 && pg->conn != NULL)
+                keep_error(pg, PQerrorMessage(pg->conn));
+            return io;
+        }
         if (res == NULL) {
             if (PQstatus(pg->conn) != CONNECTION_OK || ++nulls > sent + 1) {
                 if (rc == 0)
@@ -262,7 +467,10 @@ static int pipeline_results(pg_sink_t *pg, uint32_t sent)
 static int ensure_shadow_statements(pg_sink_t *pg)
 {
     /* Prepared on demand: the shadow exists only during a rebuild, and the swap reconnects. */
-    PGresult *res = PQdescribePrepared(pg->conn, "sckpt");
+    uint64_t until = deadline(pg, 0);
+    PGresult *res = answer(pg, PQsendDescribePrepared(pg->conn, "sckpt"), until);
+    if (res == NULL)
+        return prj__pg_result(pg, NULL, PGRES_COMMAND_OK);
     bool have = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     return have ? 0 : prepare_all(pg, 's', pg->shadow);
@@ -284,15 +492,19 @@ static int pg_apply(prj_sink_t *sink, prj_target_t target, const char *name,
         keep_error(pg, PQerrorMessage(pg->conn));
         return FL_ESINK_DOWN;
     }
+    /* One deadline for the round trip: the batch sent, its results read. */
+    uint64_t until = deadline(pg, 0);
     uint32_t sent = 0;
     rc = send_batch(pg, prefix, name, batch, &sent);
-    if (rc == 0 && (PQpipelineSync(pg->conn) != 1 || PQflush(pg->conn) != 0)) {
+    if (rc == 0 && PQpipelineSync(pg->conn) != 1) {
         keep_error(pg, PQerrorMessage(pg->conn));
         rc = FL_ESINK_DOWN;
     }
     if (rc == 0)
-        rc = pipeline_results(pg, sent);
-    if (PQexitPipelineMode(pg->conn) != 1 && rc == 0)
+        rc = flush_all(pg, until);
+    if (rc == 0)
+        rc = pipeline_results(pg, sent, until);
+    if (pg->conn != NULL && PQexitPipelineMode(pg->conn) != 1 && rc == 0)
         rc = FL_ESINK_DOWN; /* results left unread: only a broken connection does that */
     return rc;
 }
@@ -301,7 +513,7 @@ static int pg_apply(prj_sink_t *sink, prj_target_t target, const char *name,
 
 static int exec_params(pg_sink_t *pg, const char *sql, int count, const char *const *values)
 {
-    PGresult *res = PQexecParams(pg->conn, sql, count, NULL, values, NULL, NULL, 0);
+    PGresult *res = prj__pg_exec(pg, sql, count, values, 0);
     int rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
     PQclear(res);
     return rc;
@@ -333,7 +545,7 @@ static int pg_dead_letter(prj_sink_t *sink, const char *name, uint64_t seq, cons
         goto fail;
     return exec_params(pg, "COMMIT", 0, NULL);
 fail:
-    PQclear(PQexec(pg->conn, "ROLLBACK"));
+    PQclear(prj__pg_exec(pg, "ROLLBACK", 0, NULL, 0));
     return rc;
 }
 
@@ -343,8 +555,12 @@ static int pg_shadow_begin(prj_sink_t *sink)
 {
     pg_sink_t *pg = pg_of(sink);
     char sql[256];
-    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", pg->shadow);
+    /* This connection is the rebuild's own: a COPY streams a whole table as one statement. */
+    snprintf(sql, sizeof(sql), "SET statement_timeout = %u", PG_BULK_TIMEOUT_S * 1000u);
     int rc = copy_close(pg);
+    if (rc == 0)
+        rc = exec_params(pg, sql, 0, NULL);
+    snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", pg->shadow);
     if (rc == 0)
         rc = exec_params(pg, sql, 0, NULL);
     /* The secondary indexes come after the bulk load (pg_shadow_swap): building one at the end
@@ -389,17 +605,23 @@ static int copy_field(pg_sink_t *pg, const char *value, bool last)
     return 0;
 }
 
+/* Sends the buffered lines. PQputCopyData answers 0 when libpq's buffer has no room left
+ * (nonblocking): what it holds is sent first, then the lines are tried once more. */
 static int copy_flush(pg_sink_t *pg)
 {
     if (pg->copy_len == 0)
         return 0;
+    uint64_t until = deadline(pg, 0);
     int sent = PQputCopyData(pg->conn, pg->copy, (int)pg->copy_len);
+    int rc = sent == 0 ? flush_all(pg, until) : 0;
+    if (rc == 0 && sent == 0)
+        sent = PQputCopyData(pg->conn, pg->copy, (int)pg->copy_len);
     pg->copy_len = 0;
-    if (sent != 1) {
-        keep_error(pg, PQerrorMessage(pg->conn));
-        return FL_ESINK_DOWN;
+    if (rc == 0 && sent != 1) {
+        keep_error(pg, sent == 0 ? "no memory for the COPY's data" : PQerrorMessage(pg->conn));
+        rc = sent == 0 ? FL_ENOMEM : FL_ESINK_DOWN;
     }
-    return 0;
+    return rc != 0 ? rc : flush_all(pg, until);
 }
 
 static int copy_begin(pg_sink_t *pg, const char *table, const char *const *columns, uint32_t count)
@@ -409,7 +631,7 @@ static int copy_begin(pg_sink_t *pg, const char *table, const char *const *colum
     for (uint32_t i = 0; i < count; i++)
         at += (size_t)snprintf(sql + at, sizeof(sql) - at, "%s%s", i ? ", " : "", columns[i]);
     snprintf(sql + at, sizeof(sql) - at, ") FROM STDIN");
-    PGresult *res = PQexec(pg->conn, sql);
+    PGresult *res = prj__pg_exec(pg, sql, 0, NULL, 0);
     int rc = prj__pg_result(pg, res, PGRES_COPY_IN);
     PQclear(res);
     pg->copy_len = 0;
@@ -420,18 +642,28 @@ static int copy_end(pg_sink_t *pg, int rc)
 {
     if (rc == 0)
         rc = copy_flush(pg);
-    if (PQputCopyEnd(pg->conn, rc == 0 ? NULL : "the rebuild failed") != 1 && rc == 0) {
+    if (pg->conn == NULL)
+        return rc; /* lost on the way: the server rolls the COPY back */
+    uint64_t until = deadline(pg, 0);
+    const char *why = rc == 0 ? NULL : "the rebuild failed";
+    int ended = PQputCopyEnd(pg->conn, why);
+    if (ended == 0 && flush_all(pg, until) == 0) /* no room in libpq's buffer: send, retry */
+        ended = PQputCopyEnd(pg->conn, why);
+    if (ended != 1 && rc == 0 && pg->conn != NULL) {
         keep_error(pg, PQerrorMessage(pg->conn));
         rc = FL_ESINK_DOWN;
     }
-    PGresult *res;
-    while ((res = PQgetResult(pg->conn)) != NULL) {
+    int io = pg->conn != NULL ? flush_all(pg, until) : pg->lost;
+    PGresult *res = NULL;
+    while (io == 0 && (io = next_result(pg, until, &res)) == 0 && res != NULL) {
         int copy_rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
         if (rc == 0)
             rc = copy_rc;
         PQclear(res);
     }
-    return rc;
+    if (io != 0 && rc == 0 && pg->conn != NULL)
+        keep_error(pg, PQerrorMessage(pg->conn));
+    return rc != 0 ? rc : io;
 }
 
 /* Ends the COPY a previous call left open, if any: before any other statement. */
@@ -532,11 +764,11 @@ static int pg_shadow_swap(prj_sink_t *sink, const char *name)
              "DROP SCHEMA %s__old CASCADE;"
              "COMMIT",
              pg->shadow, pg->schema, pg->schema, pg->schema, pg->shadow, pg->schema, pg->schema);
-    PGresult *res = PQexec(pg->conn, sql);
+    PGresult *res = prj__pg_exec(pg, sql, 0, NULL, 0);
     rc = prj__pg_result(pg, res, PGRES_COMMAND_OK);
     PQclear(res);
     if (rc != 0)
-        PQclear(PQexec(pg->conn, "ROLLBACK"));
+        PQclear(prj__pg_exec(pg, "ROLLBACK", 0, NULL, 0));
     pg_disconnect(sink); /* the statements named the old tables: prepare them again */
     return rc;
 }
@@ -545,7 +777,10 @@ static int pg_shadow_swap(prj_sink_t *sink, const char *name)
 
 static int pg_clone(const prj_sink_t *sink, prj_sink_t **out)
 {
-    return prj_pg_sink_open(out, sink->url, sink->tenant);
+    int rc = prj_pg_sink_open(out, sink->url, sink->tenant);
+    if (rc == 0)
+        (*out)->io_timeout_ms = sink->io_timeout_ms;
+    return rc;
 }
 
 static void pg_destroy(prj_sink_t *sink)

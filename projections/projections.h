@@ -10,8 +10,10 @@
  * twice changes nothing (rows are upserted by id, events keyed by sequence).
  *
  * A sink that is down costs its projector only: it backs off and reconnects, the writer and the
- * other projectors never wait for it. An event its sink refuses goes to the sink's dead letters
- * with the error, and the projector skips it or pauses (prj_config_t.on_poison).
+ * other projectors never wait for it. A server that answers nothing (stopped, a lock held by
+ * someone else, a network gone silent) is down within io_timeout_ms, not a hang. An event its sink
+ * refuses goes to the sink's dead letters with the error, and the projector skips it or pauses
+ * (prj_config_t.on_poison).
  *
  * Error codes are those of base/base.h; a sink's own failures are FL_ESINK_DOWN (retried) and
  * FL_ESINK_REJECTED (the event is a dead letter). No libpq or hiredis type appears here.
@@ -36,6 +38,7 @@
 #define PRJ_RETRY_MS_MIN           50    /* first back-off after a sink failure */
 #define PRJ_RETRY_MS_MAX           5000  /* longest back-off */
 #define PRJ_CONNECT_TIMEOUT_S      2     /* a connection attempt to a sink */
+#define PRJ_IO_TIMEOUT_S           10    /* a sink's server silent this long is down */
 #define PRJ_LAG_SAMPLES            65536 /* commit-to-visible samples kept for the percentiles */
 #define PRJ_PAYLOAD_JSON_BYTES_MAX (8 * ENG_PAYLOAD_BYTES_MAX) /* one event's payload as JSON */
 
@@ -64,7 +67,8 @@ typedef struct {
     const char *name;          /* the checkpoint's name in the sink, [a-z0-9_] */
     uint32_t batch_events_max; /* 0: PRJ_BATCH_EVENTS_DEFAULT; at most PRJ_BATCH_EVENTS_MAX */
     prj_poison_t on_poison;
-    uint32_t retry_ms_max; /* 0: PRJ_RETRY_MS_MAX */
+    uint32_t retry_ms_max;  /* 0: PRJ_RETRY_MS_MAX */
+    uint32_t io_timeout_ms; /* 0: PRJ_IO_TIMEOUT_S; each wait on the sink's server */
 } prj_config_t;
 
 typedef enum {
@@ -106,8 +110,10 @@ typedef struct {
 int prj_start(prj_projector_t **out, eng_ledger_t *ledger, prj_sink_t *sink,
               const prj_config_t *config);
 
-/* Stops the thread (within about PRJ_WAIT_MS, or one sink round trip) and frees the projector;
- * the sink stays open. Call before eng_close. Accepts NULL. */
+/* Stops the thread and frees the projector; the sink stays open. Returns within about
+ * PRJ_WAIT_MS even while the sink's server answers nothing: the sink's waits look at the stop
+ * between slices of PRJ_WAIT_MS (a host name's lookup, which libc does not bound, excepted).
+ * Call before eng_close. Accepts NULL. */
 void prj_stop(prj_projector_t *projector);
 
 void prj_status(prj_projector_t *projector, prj_status_t *out);

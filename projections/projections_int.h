@@ -71,7 +71,25 @@ struct prj_sink {
     char url[PRJ_URL_LEN_MAX + 1];
     char error[PRJ_ERROR_LEN_MAX]; /* the last failure, for the status */
     uint64_t reject_seq;           /* test hook */
+    uint32_t io_timeout_ms;        /* each wait on the server; 0: PRJ_IO_TIMEOUT_S */
+    /* Set by the projector that uses the sink (NULL otherwise, as for a rebuild's clone): true
+     * once it is asked to stop, so that a wait on a server that answers nothing ends at once. */
+    bool (*stopping)(void *data);
+    void *stopping_data;
 };
+
+/* A deadline for one exchange with the server: fl_mono_ns() + timeout_ms (0: the sink's
+ * io_timeout_ms). */
+uint64_t prj__sink_deadline(const prj_sink_t *sink, uint32_t timeout_ms);
+
+/* The sink's io_timeout_ms, its default applied. */
+uint32_t prj__sink_timeout_ms(const prj_sink_t *sink);
+
+/* Waits until fd is ready for events (POLLIN, POLLOUT), in slices of PRJ_WAIT_MS between which
+ * it asks sink->stopping. 0 (*revents, which may be NULL, gets what is ready), FL_ETIMEDOUT at
+ * deadline_ns, FL_ECANCELED when the projector stops, or the error of poll. */
+int prj__sink_wait(const prj_sink_t *sink, int fd, short events, uint64_t deadline_ns,
+                   short *revents);
 
 /* A batch's buffers; prj__batch_free accepts a zeroed batch. */
 void prj__batch_reset(prj_batch_t *batch, uint64_t after_seq);

@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <assert.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,51 @@ void prj_sink_close(prj_sink_t *sink)
 void prj_sink_reject_seq_for_tests(prj_sink_t *sink, uint64_t seq)
 {
     sink->reject_seq = seq;
+}
+
+uint32_t prj__sink_timeout_ms(const prj_sink_t *sink)
+{
+    return sink->io_timeout_ms != 0 ? sink->io_timeout_ms : PRJ_IO_TIMEOUT_S * 1000u;
+}
+
+uint64_t prj__sink_deadline(const prj_sink_t *sink, uint32_t timeout_ms)
+{
+    uint32_t ms = timeout_ms != 0 ? timeout_ms : prj__sink_timeout_ms(sink);
+    return fl_mono_ns() + (uint64_t)ms * 1000000u;
+}
+
+int prj__sink_wait(const prj_sink_t *sink, int fd, short events, uint64_t deadline_ns,
+                   short *revents)
+{
+    assert(fd >= 0);
+    for (;;) {
+        uint64_t now = fl_mono_ns();
+        if (now >= deadline_ns)
+            return FL_ETIMEDOUT;
+        uint64_t left_ms = (deadline_ns - now + 999999u) / 1000000u;
+        struct pollfd p = {.fd = fd, .events = events};
+        int ready = poll(&p, 1, left_ms < PRJ_WAIT_MS ? (int)left_ms : PRJ_WAIT_MS);
+        if (ready > 0) {
+            if (revents != NULL)
+                *revents = p.revents;
+            return 0;
+        }
+        if (ready < 0 && errno != EINTR)
+            return fl_err_from_errno(errno);
+        /* A slice went by with nothing: the stop is asked here, not on the path of an answer. */
+        if (sink->stopping != NULL && sink->stopping(sink->stopping_data))
+            return FL_ECANCELED;
+    }
+}
+
+/* The sink's stopping: the projector's stop, read under its lock. */
+static bool stopping(void *data)
+{
+    prj_projector_t *p = data;
+    pthread_mutex_lock(&p->lock);
+    bool stop = p->stop;
+    pthread_mutex_unlock(&p->lock);
+    return stop;
 }
 
 static int64_t now_us(void)
@@ -283,6 +329,8 @@ static void *projector_main(void *arg)
             backoff_ms = 0;
             continue;
         }
+        if (rc == FL_ECANCELED && stopping(p))
+            break; /* the sink gave a wait up for the stop: no failure to count */
         fail(p, rc);
         if (rc == FL_ESINK_DOWN) {
             p->sink->ops->disconnect(p->sink);
@@ -331,6 +379,9 @@ int prj_start(prj_projector_t **out, eng_ledger_t *ledger, prj_sink_t *sink,
     p->retry_ms_max = config->retry_ms_max != 0 ? config->retry_ms_max : PRJ_RETRY_MS_MAX;
     p->on_poison = config->on_poison;
     p->state = PRJ_STATE_STARTING;
+    sink->io_timeout_ms = config->io_timeout_ms;
+    sink->stopping = stopping;
+    sink->stopping_data = p;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     if ((rc = pthread_create(&p->thread, NULL, projector_main, p)) != 0) {
@@ -340,6 +391,8 @@ int prj_start(prj_projector_t **out, eng_ledger_t *ledger, prj_sink_t *sink,
     *out = p;
     return 0;
 fail_thread:
+    sink->stopping = NULL;
+    sink->stopping_data = NULL;
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
 fail_samples:
@@ -358,6 +411,8 @@ void prj_stop(prj_projector_t *p)
     pthread_mutex_unlock(&p->lock);
     eng_wake(p->ledger); /* out of eng_wait now, not at its timeout */
     pthread_join(p->thread, NULL);
+    p->sink->stopping = NULL; /* the sink outlives this projector */
+    p->sink->stopping_data = NULL;
     prj__batch_free(&p->batch);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);

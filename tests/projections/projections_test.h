@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -80,6 +81,22 @@ static inline void servers(const char *action)
     snprintf(command, sizeof(command), "%s %s %s", env_or_skip("FL_TEST_SERVERS_SH"), action,
              env_or_skip("FL_TEST_SERVERS"));
     cr_assert_eq(system(command), 0, "%s", command);
+}
+
+/* Tests share the servers (Criterion runs two at a time); one that breaks them - stops or
+ * pauses a server, kills connections - takes them for itself, since the others would see its
+ * faults, and it would see theirs. alone: exclusive, else shared. Held until the test's process
+ * ends. */
+static inline void servers_take(bool alone)
+{
+    static int fd = -1;
+    if (fd < 0) {
+        char path[600];
+        snprintf(path, sizeof(path), "%s/faults.lock", env_or_skip("FL_TEST_SERVERS"));
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        cr_assert_geq(fd, 0, "%s", path);
+    }
+    cr_assert_eq(flock(fd, alone ? LOCK_EX : LOCK_SH), 0);
 }
 
 static char ledger_dir[512];
@@ -229,6 +246,51 @@ static inline prj_projector_t *projector_start(prj_sink_t *sink, const char *nam
     prj_projector_t *projector = NULL;
     cr_assert_eq(prj_start(&projector, ledger, sink, &config), 0);
     return projector;
+}
+
+/* A projector whose waits on its server end after io_timeout_ms: the fault tests lower it, to
+ * wait a second rather than PRJ_IO_TIMEOUT_S. */
+static inline prj_projector_t *projector_start_timeout(prj_sink_t *sink, const char *name,
+                                                       uint32_t batch, uint32_t io_timeout_ms)
+{
+    prj_config_t config = {.name = name,
+                           .batch_events_max = batch,
+                           .on_poison = PRJ_POISON_SKIP,
+                           .retry_ms_max = 200,
+                           .io_timeout_ms = io_timeout_ms};
+    prj_projector_t *projector = NULL;
+    cr_assert_eq(prj_start(&projector, ledger, sink, &config), 0);
+    return projector;
+}
+
+/* Waits until the projector shows its sink down (faulted, FL_ESINK_DOWN) with a last error that
+ * contains what; returns how long that took. */
+static inline uint32_t faulted_with(prj_projector_t *projector, const char *what,
+                                    uint32_t timeout_ms)
+{
+    prj_status_t status;
+    uint64_t start = fl_mono_ns();
+    for (;;) {
+        prj_status(projector, &status);
+        uint32_t waited = (uint32_t)((fl_mono_ns() - start) / 1000000);
+        if (status.state == PRJ_STATE_FAULTED && status.last_error == FL_ESINK_DOWN &&
+            strstr(status.last_error_text, what) != NULL)
+            return waited;
+        if (waited > timeout_ms)
+            break;
+        wait_ms(20);
+    }
+    cr_assert_fail("not faulted with \"%s\" after %u ms: %s, %s", what, timeout_ms,
+                   prj_state_name(status.state), status.last_error_text);
+    return 0;
+}
+
+/* prj_stop, timed: milliseconds. */
+static inline uint32_t stop_timed(prj_projector_t *projector)
+{
+    uint64_t start = fl_mono_ns();
+    prj_stop(projector);
+    return (uint32_t)((fl_mono_ns() - start) / 1000000);
 }
 
 /* Waits for the projector's first connection (its schema made). */

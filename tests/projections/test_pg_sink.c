@@ -2,15 +2,22 @@
  * The PostgreSQL projection against a real PostgreSQL 15 (tests/support/servers.sh): after a
  * day of the plant every table equals the ledger's own state; a projector killed mid-way applies
  * each event exactly once; a database stopped under load refuses no append and is caught up; a
- * row the database refuses becomes a dead letter; a rebuild swaps in equal tables.
+ * row the database refuses becomes a dead letter; a rebuild swaps in equal tables. Faults: a
+ * server that answers nothing (SIGSTOP), a table locked by someone else and connections killed
+ * are each a timeout or an error, then a reconnect, never a hang, and every event is applied once;
+ * a projector stops promptly while its server answers nothing.
  */
 #include "tests/projections/projections_test.h"
 
 #include <libpq-fe.h>
 
+#define FAULT_IO_TIMEOUT_MS 1000 /* the projector's io_timeout_ms in the fault tests */
+
 static PGconn *db;
 static char tenant[PRJ_TENANT_LEN_MAX + 1];
 static char schema[PRJ_TENANT_LEN_MAX + 8];
+static bool paused; /* the test paused the server: teardown resumes it, even after a failure */
+static pid_t stopped_backend; /* one backend the test stopped, likewise */
 
 static void quiet(void *data, const char *message)
 {
@@ -20,6 +27,7 @@ static void quiet(void *data, const char *message)
 
 static void pg_setup(void)
 {
+    servers_take(false);
     projections_setup();
     db = PQconnectdb(env_or_skip("FL_TEST_PG_URL"));
     cr_assert_eq(PQstatus(db), CONNECTION_OK, "%s", PQerrorMessage(db));
@@ -31,6 +39,10 @@ static void pg_setup(void)
 
 static void pg_teardown(void)
 {
+    if (paused)
+        servers("pg-resume");
+    if (stopped_backend != 0)
+        kill(stopped_backend, SIGCONT);
     char sql[256];
     snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", schema);
     PQclear(PQexec(db, sql));
@@ -244,6 +256,7 @@ static void *load_main(void *arg)
 
 Test(pg, postgres_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_rebuild)
 {
+    servers_take(true);
     prj_sink_t *sink = sink_open();
     prj_projector_t *projector = projector_start(sink, "postgres", 100, PRJ_POISON_SKIP);
     the_plant_works_a_day();
@@ -279,6 +292,199 @@ Test(pg, postgres_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_reb
     state_free(&before);
     state_free(&after);
     assert_pg_equals_ledger();
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+/* ---- a server that answers nothing, a lock held, connections killed */
+
+static void assert_applied_once(void)
+{
+    cr_assert_eq(sql_number("SELECT count(*) FROM %s.applied", schema), head_seq());
+    cr_assert_eq(sql_number("SELECT count(*) FROM %s.applied WHERE times <> 1", schema), 0,
+                 "an event was applied twice");
+}
+
+/* The postmaster and every backend stopped (SIGSTOP): connections are taken by the kernel and
+ * nothing answers - what a hung host or a frozen VM looks like. */
+static void pg_pause(void)
+{
+    paused = true;
+    servers("pg-pause");
+}
+
+static void pg_resume(void)
+{
+    servers("pg-resume");
+    paused = false;
+}
+
+Test(pg, a_stalled_postgres_times_out_reconnects_and_catches_up_exactly_once)
+{
+    servers_take(true);
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector =
+        projector_start_timeout(sink, "postgres", 100, FAULT_IO_TIMEOUT_MS);
+    connected(projector);
+    count_applications();
+    the_plant_works_a_day();
+    caught_up(projector, 30000);
+    load_t load = {.from = 0, .count = 600};
+    pthread_t thread;
+    cr_assert_eq(pthread_create(&thread, NULL, load_main, &load), 0);
+    wait_ms(200);
+    pg_pause();
+    uint32_t ms = faulted_with(projector, "PostgreSQL did not answer within 1 s", 10000);
+    cr_log_info("faulted %u ms after the pause", ms);
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_gt(status.lag_events, 0);
+    uint64_t retries = status.retries;
+    wait_ms(2500); /* reconnecting to a server that says nothing times out too, and again */
+    prj_status(projector, &status);
+    cr_assert_eq(status.state, PRJ_STATE_FAULTED, "%s", prj_state_name(status.state));
+    cr_assert_gt(status.retries, retries, "the projector hangs in a connect");
+    pg_resume();
+    pthread_join(thread, NULL);
+    cr_assert_lt(load.slowest_us, 1000000, "an append waited for the database");
+    caught_up(projector, 30000);
+    assert_pg_equals_ledger();
+    assert_applied_once();
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+Test(pg, a_table_lock_held_by_another_session_is_a_timeout_not_a_hang)
+{
+    servers_take(true);
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector =
+        projector_start_timeout(sink, "postgres", 100, FAULT_IO_TIMEOUT_MS);
+    connected(projector);
+    count_applications();
+    the_plant_works_a_day();
+    caught_up(projector, 30000);
+    /* What a BI user may do: a lock taken in a transaction left open. */
+    PGconn *bi = PQconnectdb(env_or_skip("FL_TEST_PG_URL"));
+    cr_assert_eq(PQstatus(bi), CONNECTION_OK, "%s", PQerrorMessage(bi));
+    char sql[256];
+    snprintf(sql, sizeof(sql), "BEGIN; LOCK TABLE %s.events IN ACCESS EXCLUSIVE MODE", schema);
+    PGresult *res = PQexec(bi, sql);
+    cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQresultErrorMessage(res));
+    PQclear(res);
+    for (unsigned i = 0; i < 50; i++)
+        load_post(i);
+    uint32_t ms = faulted_with(projector, "lock timeout", 10000);
+    cr_log_info("faulted %u ms after the appends", ms);
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_lt(status.checkpoint, head_seq());
+    uint64_t retries = status.retries;
+    wait_ms(1500); /* it keeps trying, each try bounded by the lock's timeout */
+    prj_status(projector, &status);
+    cr_assert_gt(status.retries, retries, "the projector hangs on the lock");
+    cr_assert_lt(status.checkpoint, head_seq());
+    res = PQexec(bi, "COMMIT");
+    PQclear(res);
+    PQfinish(bi);
+    caught_up(projector, 30000);
+    assert_pg_equals_ledger();
+    assert_applied_once();
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+Test(pg, a_dropped_postgres_connection_reconnects_and_applies_each_event_once)
+{
+    servers_take(true);
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector = projector_start_timeout(sink, "postgres", 20, FAULT_IO_TIMEOUT_MS);
+    connected(projector);
+    count_applications();
+    the_plant_works_a_day();
+    load_t load = {.from = 0, .count = 600};
+    pthread_t thread;
+    cr_assert_eq(pthread_create(&thread, NULL, load_main, &load), 0);
+    uint64_t killed = 0;
+    for (int i = 0; i < 6; i++) {
+        wait_ms(150);
+        killed += sql_number("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))"
+                             " FROM pg_stat_activity WHERE application_name = 'fouta-projector'");
+    }
+    pthread_join(thread, NULL);
+    cr_assert_geq(killed, 3, "the projector's connection was killed %llu times",
+                  (unsigned long long)killed);
+    caught_up(projector, 30000);
+    assert_pg_equals_ledger();
+    assert_applied_once();
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_gt(status.retries, 0);
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+Test(pg, a_backend_given_up_mid_batch_is_ended_before_the_batch_is_applied_again)
+{
+    servers_take(true);
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector =
+        projector_start_timeout(sink, "postgres", 100, FAULT_IO_TIMEOUT_MS);
+    connected(projector);
+    count_applications();
+    the_plant_works_a_day();
+    caught_up(projector, 30000);
+    /* Only the projector's backend stops: the server takes new connections. The batch it is
+     * sent stays in its socket, and would commit whenever it runs again - after a new
+     * connection applied the same batch, unless the projector ends it first. */
+    PGresult *res = PQexec(db, "SELECT pid FROM pg_stat_activity"
+                               " WHERE application_name = 'fouta-projector'");
+    cr_assert_eq(PQntuples(res), 1);
+    stopped_backend = (pid_t)atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    cr_assert_eq(kill(stopped_backend, SIGSTOP), 0);
+    for (unsigned i = 0; i < 20; i++)
+        load_post(i);
+    faulted_with(projector, "has not ended yet", 10000);
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_lt(status.checkpoint, head_seq(), "the batch was applied again");
+    cr_assert_eq(kill(stopped_backend, SIGCONT), 0);
+    stopped_backend = 0;
+    caught_up(projector, 30000);
+    assert_pg_equals_ledger();
+    assert_applied_once();
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+Test(pg, stopping_a_projector_while_postgres_is_stalled_returns_promptly)
+{
+    servers_take(true);
+    prj_sink_t *sink = sink_open();
+    /* The default timeout (PRJ_IO_TIMEOUT_S): the stop must not wait for it. */
+    prj_projector_t *projector = projector_start(sink, "postgres", 100, PRJ_POISON_SKIP);
+    connected(projector);
+    count_applications();
+    the_plant_works_a_day();
+    caught_up(projector, 30000);
+    pg_pause();
+    for (unsigned i = 0; i < 20; i++)
+        load_post(i);
+    wait_ms(1000); /* the projector sent its batch and waits for an answer */
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_gt(status.lag_events, 0);
+    uint32_t ms = stop_timed(projector);
+    cr_log_info("stopped in %u ms", ms);
+    cr_assert_lt(ms, 3000, "prj_stop took %u ms while PostgreSQL answered nothing", ms);
+    pg_resume();
+    /* The batch given up may still commit now: the next projector ends its backend before it
+     * reads the checkpoint, and applies the rest once. */
+    projector = projector_start(sink, "postgres", 100, PRJ_POISON_SKIP);
+    caught_up(projector, 30000);
+    assert_pg_equals_ledger();
+    assert_applied_once();
     prj_stop(projector);
     prj_sink_close(sink);
 }

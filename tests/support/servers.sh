@@ -4,6 +4,9 @@
 #                                    FL_TEST_REDIS_URL, FL_TEST_SERVERS (the directory) and
 #                                    FL_TEST_SERVERS_SH (this script), then stops both
 #   servers.sh pg-stop|pg-start|pg-kill|redis-stop|redis-start|redis-kill DIR
+#   servers.sh pg-pause|pg-resume|redis-pause|redis-resume DIR
+#                                    SIGSTOP / SIGCONT: a server that takes connections and
+#                                    answers nothing (PostgreSQL: the postmaster and its children)
 # As root, PostgreSQL runs as the postgres user (the Debian package's), else as nobody.
 set -euo pipefail
 script=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
@@ -46,6 +49,19 @@ pg_start() {
 }
 pg_stop() { as_pg "$pg_bin/pg_ctl" -D "$1/pg" -m fast -w -t 30 stop >/dev/null; }
 pg_kill() { kill -9 "$(head -1 "$1/pg/postmaster.pid")"; }
+# The postmaster first, so that it forks no backend the list below would miss.
+pg_pause() {
+  local pm
+  pm=$(head -1 "$1/pg/postmaster.pid")
+  kill -STOP "$pm"
+  { pgrep -P "$pm" || true; } | xargs -r kill -STOP 2>/dev/null || true # one may have ended
+}
+pg_resume() {
+  local pm
+  pm=$(head -1 "$1/pg/postmaster.pid")
+  { pgrep -P "$pm" || true; } | xargs -r kill -CONT 2>/dev/null || true
+  kill -CONT "$pm"
+}
 
 redis_start() {
   local dir=$1
@@ -61,6 +77,8 @@ redis_start() {
   return 1
 }
 redis_stop() { redis-cli -p "$(cat "$1/redis.port")" shutdown >/dev/null 2>&1 || true; wait_gone "$1/redis.pid"; }
+redis_pause() { kill -STOP "$(cat "$1/redis.pid")"; }
+redis_resume() { kill -CONT "$(cat "$1/redis.pid")"; }
 redis_kill() { kill -9 "$(cat "$1/redis.pid")"; wait_gone "$1/redis.pid"; rm -f "$1/redis.pid"; }
 wait_gone() {
   local pid
@@ -81,6 +99,8 @@ run() {
   until port=$(free_port) && [ "$port" != "$(cat "$dir/pg.port")" ]; do :; done
   echo "$port" >"$dir/redis.port"
   cleanup() {
+    pg_resume "$dir" 2>/dev/null || true # a test that failed while they were paused
+    redis_resume "$dir" 2>/dev/null || true
     pg_stop "$dir" 2>/dev/null || true
     redis_stop "$dir" 2>/dev/null || true
     rm -rf "$dir"
@@ -108,8 +128,12 @@ run) shift; run "$@" ;;
 pg-stop) pg_stop "$2" ;;
 pg-start) pg_start "$2" ;;
 pg-kill) pg_kill "$2" ;;
+pg-pause) pg_pause "$2" ;;
+pg-resume) pg_resume "$2" ;;
+redis-pause) redis_pause "$2" ;;
+redis-resume) redis_resume "$2" ;;
 redis-stop) redis_stop "$2" ;;
 redis-start) redis_start "$2" ;;
 redis-kill) redis_kill "$2" ;;
-*) echo "usage: servers.sh run COMMAND... | pg-stop|pg-start|pg-kill|redis-stop|redis-start|redis-kill DIR" >&2; exit 2 ;;
+*) echo "usage: servers.sh run COMMAND... | pg-stop|pg-start|pg-kill|pg-pause|pg-resume|redis-stop|redis-start|redis-kill|redis-pause|redis-resume DIR" >&2; exit 2 ;;
 esac
