@@ -54,7 +54,7 @@ typedef struct eng_ledger eng_ledger_t;
 typedef struct eng_iter eng_iter_t;
 
 typedef struct {
-    const char *dir;            /* environment directory, created if missing */
+    const char *dir; /* environment directory, created if missing (read by eng_open only) */
     uint64_t map_bytes_initial; /* 0: 64 MiB. The map doubles by itself when full. */
     uint64_t map_bytes_max;     /* 0: 1 TiB. Past it appends fail with FL_ELEDGER_FULL. */
     uint32_t queue_events_max;  /* 0: ENG_QUEUE_EVENTS_MAX */

@@ -30,6 +30,7 @@
 #define ENG_MAP_BYTES_INITIAL    (64ull << 20)
 #define ENG_MAP_BYTES_MAX        (1ull << 40)
 #define ENG_READERS_MAX          512u
+#define ENG_DISK_FULL_BYTES      (1ull << 20) /* free room under which a short write is ENOSPC */
 #define ENG_EVENT_OVERHEAD_BYTES 512u /* budget per event besides its payload, for batching */
 #define ENG_INDEX_KEY_MAX        (ENG_STREAM_LEN_MAX + 1 + 8) /* name || 0x00 || BE u64 */
 #define ENG_FOLD_EVENTS_MAX      4096u /* unfolded events that make the writer fold between batches */
@@ -122,6 +123,8 @@ void eng__hash(const uint8_t *bytes, size_t len, uint8_t out[ENG_HASH_BYTES]);
 
 /* ledger.c */
 int eng__err_from_mdb(int rc);
+/* eng__err_from_mdb of a write's error, with a short write on a full filesystem as FL_ENOSPC. */
+int eng__write_err(const eng_ledger_t *ledger, int rc);
 int eng__read_begin(eng_ledger_t *ledger, MDB_txn **txn);
 void eng__read_end(eng_ledger_t *ledger, MDB_txn *txn);
 int eng__map_grow(eng_ledger_t *ledger);

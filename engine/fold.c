@@ -155,7 +155,7 @@ int eng__fold(eng_ledger_t *ledger)
             if ((err = eng__map_grow(ledger)) == 0)
                 continue;
         } else {
-            err = eng__err_from_mdb(rc);
+            err = eng__write_err(ledger, rc);
         }
         if (err != 0) {
             eng__fold_failed(ledger, err);

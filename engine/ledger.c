@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 int eng__err_from_mdb(int rc)
 {
@@ -34,6 +35,20 @@ int eng__err_from_mdb(int rc)
     default:
         return rc > 0 ? fl_err_from_errno(rc) : FL_EIO;
     }
+}
+
+/* LMDB reports a short write as EIO, and a short write is what a filesystem that fills up in the
+ * middle of a commit gives: with (almost) no room left on the ledger's filesystem, it is told as
+ * the full disk it is. */
+int eng__write_err(const eng_ledger_t *ledger, int rc)
+{
+    int err = eng__err_from_mdb(rc);
+    const char *dir = NULL; /* LMDB's copy: config.dir was the caller's, for eng_open only */
+    struct statvfs fs;
+    if (err == FL_EIO && mdb_env_get_path(ledger->env, &dir) == 0 && statvfs(dir, &fs) == 0 &&
+        (uint64_t)fs.f_bavail * fs.f_frsize < ENG_DISK_FULL_BYTES)
+        return FL_ENOSPC;
+    return err;
 }
 
 int eng__read_begin(eng_ledger_t *ledger, MDB_txn **txn)

@@ -353,7 +353,7 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
         MDB_txn *txn = NULL;
         int rc = mdb_txn_begin(ledger->env, NULL, 0, &txn);
         if (rc != 0) {
-            batch_fail(batch, eng__err_from_mdb(rc));
+            batch_fail(batch, eng__write_err(ledger, rc));
             return;
         }
         chain_t chain = {.head = ledger->head, .recorded_at_us = fl_now_us()};
@@ -393,7 +393,7 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
             return;
         }
         if (rc != 0) {
-            batch_fail(batch, eng__err_from_mdb(rc));
+            batch_fail(batch, eng__write_err(ledger, rc));
             return;
         }
         uint64_t elapsed_ns = fl_mono_ns() - started_ns;
