@@ -34,7 +34,7 @@
 #define API_REFRESH_TTL_S      2592000 /* a refresh token, 30 days (each use rotates it) */
 #define API_RATE_PER_MIN       60000   /* requests per client address and minute */
 #define API_RATE_BURST         10000   /* a plant's gateway posting a shift's backlog at once */
-#define API_LOGIN_RATE_PER_MIN 10 /* refused sign-ins per client address and minute */
+#define API_LOGIN_RATE_PER_MIN 10      /* refused sign-ins per client address and minute */
 #define API_LOGIN_RATE_BURST   10
 #define API_ARGON2_MEMORY_KIB  19456 /* OWASP's Argon2id minimum: 19 MiB, 2 passes */
 #define API_ARGON2_PASSES      2
@@ -64,7 +64,9 @@ typedef struct {
     uint32_t ws_buffer_bytes_max;
     uint32_t ws_heartbeat_ms;
     uint32_t shutdown_timeout_ms;
-    int log_level; /* 0 errors only, 1 info (one line per request), 2 debug */
+    uint32_t ledger_mib_max;   /* each tenant's ledger; 0: the engine's (1 TiB); beyond: 507 */
+    uint32_t queue_events_max; /* appends waiting for each tenant's writer; 0: the engine's */
+    int log_level;             /* 0 errors only, 1 info (one line per request), 2 debug */
 
     /* Security (docs/security.md). */
     char tls_cert_file[1024]; /* PEM chain; with tls_key_file: HTTPS on tls_listen */

@@ -69,6 +69,11 @@ static const option_t options[] = {
         "WebSocket ping and heartbeat message interval (default 15000)"),
     U32("--shutdown-timeout-ms", "FOUTA_SHUTDOWN_TIMEOUT_MS", shutdown_timeout_ms,
         "graceful stop: time given to in-flight requests before connections are cut (10000)"),
+    U32("--ledger-mib-max", "FOUTA_LEDGER_MIB_MAX", ledger_mib_max,
+        "largest size of each tenant's ledger, MiB (default 0: 1 TiB); beyond, appends get 507"),
+    U32("--queue-events-max", "FOUTA_QUEUE_EVENTS_MAX", queue_events_max,
+        "events waiting for each tenant's writer (default 65536); beyond, appends get 503 and "
+        "Retry-After"),
     U32("--log-level", "FOUTA_LOG_LEVEL", log_level,
         "0 errors, 1 one line per request (default), 2 debug"),
     TEXT("--tls-cert", "FOUTA_TLS_CERT", tls_cert_file, "FILE",

@@ -192,8 +192,8 @@ static int seal(api_conn_t *conn, append_t *a, json_t *json, ev_error_t *error)
     int rc = api_seal_event(conn->tenant, type, copy);
     if (rc == 0) {
         rc = ev_decode_object_flags(
-            copy, &(ev_actor_t){.user = a->actor.user, .role = a->actor.role,
-                                .device = a->actor.device},
+            copy,
+            &(ev_actor_t){.user = a->actor.user, .role = a->actor.role, .device = a->actor.device},
             EV_DECODE_SEALED, &a->scratch, error);
         if (rc != 0) { /* the catalog and the sealing disagree: a bug, never the client's */
             api_log(API_LOG_ERROR, conn->req.request_id, "a sealed event does not decode",
@@ -457,14 +457,13 @@ static void position_json(api_buf_t *out, const append_t *a, uint32_t i)
 static void refusal(const append_t *a, uint32_t i, int code, char *field, size_t field_size,
                     char *message, size_t message_size, api_buf_t *extra)
 {
-    const char *prefix = a->single ? "" : "";
     char index[16] = "";
     if (!a->single)
         snprintf(index, sizeof(index), "[%u].", i);
     snprintf(message, message_size, "%s", fl_strerror(code));
     switch (code) {
     case FL_ECONFLICT_VERSION:
-        snprintf(field, field_size, "%s%sexpected_version", prefix, index);
+        snprintf(field, field_size, "%sexpected_version", index);
         snprintf(message, message_size, "the stream %s is at version %llu", a->events[i].stream,
                  (unsigned long long)a->req.actual_version);
         api_buf_printf(extra, ",\"actual_version\":%llu",
@@ -480,6 +479,11 @@ static void refusal(const append_t *a, uint32_t i, int code, char *field, size_t
         snprintf(field, field_size, "%s", index[0] != '\0' ? index : "");
         break;
     default:
+        /* The server's own failure (storage, overload) is no field's fault. */
+        if (fl_err_http_status(code) >= 500) {
+            field[0] = '\0';
+            break;
+        }
         snprintf(field, field_size, "%spayload", index);
         if (a->req.detail[0] != '\0' && i == a->req.failed_index)
             snprintf(message, message_size, "%s", a->req.detail);

@@ -308,8 +308,9 @@ static int open_auth(const api_config_t *config, api_auth_t **auth, api_jwt_keys
     auth_config_of(config, &auth_config);
     int rc = api_auth_open(auth, dir, &auth_config);
     if (rc != 0) {
-        api_log(API_LOG_ERROR, NULL, "cannot open the auth store", ",\"error\":\"%s\"",
-                fl_errname(rc));
+        api_log(API_LOG_ERROR, NULL, "cannot open the auth store",
+                ",\"dir\":\"%s\",\"error\":\"%s\",\"message\":\"%s\"", dir, fl_errname(rc),
+                fl_strerror(rc));
         return rc;
     }
     bool default_keys = config->jwt_key_file[0] == '\0';
@@ -444,6 +445,8 @@ int api_server_run(const api_config_t *config)
     server->config = *config;
     api_log_init(config->log_level);
     signal(SIGPIPE, SIG_IGN);
+    /* A file-size limit (ulimit -f) is then a write error, a 507, not a killed server. */
+    signal(SIGXFSZ, SIG_IGN);
     pthread_mutex_init(&server->done_lock, NULL);
     int rc = uv_loop_init(&server->loop);
     if (rc != 0)

@@ -58,7 +58,10 @@ static int tenant_open(api_server_t *server, const char *name, api_tenant_t **ou
     int rc = 0;
     if (mkdir(tenant->blob_dir, 0750) != 0 && errno != EEXIST)
         rc = fl_err_from_errno(errno);
-    eng_config_t config = {.dir = dir, .rules = ENG_RULES_PLANT};
+    eng_config_t config = {.dir = dir,
+                           .rules = ENG_RULES_PLANT,
+                           .map_bytes_max = (uint64_t)server->config.ledger_mib_max << 20,
+                           .queue_events_max = server->config.queue_events_max};
     if (rc == 0)
         rc = eng_open(&tenant->ledger, &config);
     if (rc == 0) {
@@ -75,8 +78,9 @@ static int tenant_open(api_server_t *server, const char *name, api_tenant_t **ou
         }
     }
     if (rc != 0) {
-        api_log(API_LOG_ERROR, NULL, "cannot open a tenant", ",\"tenant\":\"%s\",\"error\":\"%s\"",
-                name, fl_errname(rc));
+        api_log(API_LOG_ERROR, NULL, "cannot open a tenant",
+                ",\"tenant\":\"%s\",\"dir\":\"%s\",\"error\":\"%s\",\"message\":\"%s\"", name, dir,
+                fl_errname(rc), fl_strerror(rc));
         free(tenant);
         return rc;
     }
