@@ -22,15 +22,26 @@
  * sends one) aborts the whole EXEC; one that fails while EXEC runs (WRONGTYPE on a key someone
  * else wrote) cannot be rolled back by Redis, so the sink puts the checkpoint back at once and
  * the framework finds the event and records it as a dead letter.
+ *
+ * No call waits on Redis without a deadline: the context is nonblocking (redisConnectNonBlock),
+ * and the sink writes and reads it itself (redisBufferWrite, redisBufferRead) between polls of its
+ * socket bounded by the sink's io_timeout_ms (PRJ_CONNECT_TIMEOUT_S while connecting) and cut
+ * short by the projector's stop. A connection given up in the middle of a MULTI may still run it
+ * (a stopped or paused Redis resumes with it in its buffer): the next connect kills that client
+ * (CLIENT KILL ID) before it reads the checkpoint, and since Redis runs one command at a time the
+ * MULTI has then either run whole or never will - nothing is published or counted twice.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "projections/projections_int.h"
@@ -38,8 +49,9 @@
 #define REDIS_ARGS_MAX     24
 #define REDIS_KEY_LEN_MAX  320
 #define REDIS_HOST_LEN_MAX 256
-#define REDIS_SCAN_COUNT   1000 /* keys per SCAN while deleting an old generation */
-#define SHIFT_PAIRS_MAX    9    /* counters one event adds to */
+#define REDIS_SCAN_COUNT   1000              /* keys per SCAN while deleting an old generation */
+#define SHIFT_PAIRS_MAX    9                 /* counters one event adds to */
+#define REDIS_CLIENT_NAME  "fouta-projector" /* what CLIENT LIST shows */
 
 typedef struct {
     prj_sink_t base;
@@ -52,6 +64,11 @@ typedef struct {
     uint64_t generation; /* the active one, read at connect */
     char shift_sha[48];  /* SHA-1 of shift_script, from SCRIPT LOAD at connect */
     uint32_t queued;     /* commands appended and not yet read */
+    long long client_id; /* CLIENT ID of the connection, 0 when unknown */
+    /* The client of a connection given up in the middle of an exchange (a timeout, a stop, a
+     * break), which the next connect kills before it reads anything (0: none). */
+    long long abandoned_id;
+    uint32_t wait_ms; /* the timeout of the exchange under way, for its message */
 } redis_sink_t;
 
 /* One command's arguments; numbers and keys are formatted into the command itself. */
@@ -90,8 +107,10 @@ static void keep_error(redis_sink_t *r, const char *message)
     snprintf(r->base.error, sizeof(r->base.error), "%s", message);
 }
 
-static int send(redis_sink_t *r, command_t *c)
+static int queue(redis_sink_t *r, command_t *c)
 {
+    if (r->conn == NULL) /* lost earlier in this exchange: lose kept why */
+        return FL_ESINK_DOWN;
     if (redisAppendCommandArgv(r->conn, c->argc, c->argv, c->lens) != REDIS_OK) {
         keep_error(r, r->conn->errstr);
         return FL_ESINK_DOWN;
@@ -113,20 +132,106 @@ static int reply_error(redis_sink_t *r, const redisReply *reply)
     return FL_ESINK_REJECTED;
 }
 
-/* Reads the replies of every queued command; *last gets the last one (the caller frees it). */
+static void redis_disconnect(prj_sink_t *sink)
+{
+    redis_sink_t *r = redis_of(sink);
+    /* A connection that broke may be broken on this side only (a partition, the kernel's
+     * tcp_user_timeout): its client, perhaps in a MULTI, is killed at the next connect. */
+    if (r->conn != NULL && r->conn->err != 0 && r->abandoned_id == 0)
+        r->abandoned_id = r->client_id;
+    if (r->conn != NULL)
+        redisFree(r->conn);
+    r->conn = NULL;
+    r->ready = false;
+    r->queued = 0;
+    r->client_id = 0;
+}
+
+/* ---- waits on Redis: each has a deadline, and a projector's stop cuts it short */
+
+/* The deadline of one exchange: PRJ_CONNECT_TIMEOUT_S while connecting, else io_timeout_ms. */
+static uint64_t deadline(redis_sink_t *r)
+{
+    r->wait_ms = r->ready ? prj__sink_timeout_ms(&r->base) : PRJ_CONNECT_TIMEOUT_S * 1000u;
+    return prj__sink_deadline(&r->base, r->wait_ms);
+}
+
+/* Gives the connection up in the middle of an exchange (rc: FL_ETIMEDOUT, FL_ECANCELED, or the
+ * error of poll); its client is remembered for the next connect to kill (identify).
+ * Returns FL_ECANCELED for a stop, FL_ESINK_DOWN otherwise. */
+static int lose(redis_sink_t *r, int rc)
+{
+    if (rc == FL_ETIMEDOUT && r->wait_ms % 1000 == 0)
+        snprintf(r->base.error, sizeof(r->base.error), "Redis did not answer within %u s",
+                 r->wait_ms / 1000);
+    else if (rc == FL_ETIMEDOUT)
+        snprintf(r->base.error, sizeof(r->base.error), "Redis did not answer within %u ms",
+                 r->wait_ms);
+    else if (rc == FL_ECANCELED)
+        keep_error(r, "stopped while waiting for Redis");
+    else
+        snprintf(r->base.error, sizeof(r->base.error), "waiting for Redis: %s", fl_strerror(rc));
+    if (r->abandoned_id == 0)
+        r->abandoned_id = r->client_id;
+    redis_disconnect(&r->base);
+    return rc == FL_ECANCELED ? FL_ECANCELED : FL_ESINK_DOWN;
+}
+
+/* Sends all that hiredis holds. */
+static int flush_out(redis_sink_t *r, uint64_t until)
+{
+    int done = 0;
+    for (;;) {
+        if (redisBufferWrite(r->conn, &done) != REDIS_OK) {
+            keep_error(r, r->conn->errstr);
+            return FL_ESINK_DOWN;
+        }
+        if (done)
+            return 0;
+        int rc = prj__sink_wait(&r->base, r->conn->fd, POLLOUT, until, NULL);
+        if (rc != 0)
+            return lose(r, rc);
+    }
+}
+
+/* The next reply, read as it comes. */
+static int next_reply(redis_sink_t *r, uint64_t until, redisReply **out)
+{
+    void *reply = NULL;
+    for (;;) {
+        if (redisGetReplyFromReader(r->conn, &reply) != REDIS_OK) {
+            keep_error(r, r->conn->errstr);
+            return FL_ESINK_DOWN;
+        }
+        if (reply != NULL) {
+            *out = reply;
+            return 0;
+        }
+        int rc = prj__sink_wait(&r->base, r->conn->fd, POLLIN, until, NULL);
+        if (rc != 0)
+            return lose(r, rc);
+        if (redisBufferRead(r->conn) != REDIS_OK) { /* "Server closed the connection" */
+            keep_error(r, r->conn->errstr);
+            return FL_ESINK_DOWN;
+        }
+    }
+}
+
+/* Sends the queued commands and reads their replies, within one deadline; *last gets the last
+ * reply (the caller frees it). */
 static int replies(redis_sink_t *r, redisReply **last)
 {
     int rc = 0;
     *last = NULL;
-    while (r->queued > 0) {
-        void *reply = NULL;
-        if (redisGetReply(r->conn, &reply) != REDIS_OK || reply == NULL) {
-            keep_error(r, r->conn->errstr);
-            r->queued = 0;
-            return FL_ESINK_DOWN;
-        }
+    if (r->conn == NULL)
+        return FL_ESINK_DOWN;
+    uint64_t until = deadline(r);
+    int io = flush_out(r, until);
+    while (io == 0 && r->queued > 0) {
+        redisReply *got = NULL;
+        if ((io = next_reply(r, until, &got)) != 0)
+            break;
         r->queued--;
-        redisReply *got = reply;
         if (got->type == REDIS_REPLY_ERROR && rc == 0 && r->queued > 0) {
             rc = reply_error(r, got); /* inside MULTI: EXEC will only say EXECABORT */
         }
@@ -136,6 +241,10 @@ static int replies(redis_sink_t *r, redisReply **last)
             freeReplyObject(got);
         }
     }
+    if (io != 0) {
+        r->queued = 0;
+        return io;
+    }
     return rc;
 }
 
@@ -143,7 +252,7 @@ static int replies(redis_sink_t *r, redisReply **last)
 static int call(redis_sink_t *r, command_t *c, redisReply **out)
 {
     redisReply *reply = NULL;
-    int rc = send(r, c);
+    int rc = queue(r, c);
     if (rc == 0)
         rc = replies(r, &reply);
     if (rc == 0 && reply != NULL && reply->type == REDIS_REPLY_ERROR)
@@ -158,16 +267,6 @@ static int call(redis_sink_t *r, command_t *c, redisReply **out)
 }
 
 /* ---- connection */
-
-static void redis_disconnect(prj_sink_t *sink)
-{
-    redis_sink_t *r = redis_of(sink);
-    if (r->conn != NULL)
-        redisFree(r->conn);
-    r->conn = NULL;
-    r->ready = false;
-    r->queued = 0;
-}
 
 static int read_generation(redis_sink_t *r)
 {
@@ -421,7 +520,7 @@ static int send_shifts(redis_sink_t *r, const char *p, const prj_batch_t *batch)
         }
         command_t c = {0};
         arg(&c, "SCRIPT"), arg(&c, "LOAD"), arg(&c, shift_script);
-        rc = send(r, &c);
+        rc = queue(r, &c);
         if (rc == 0 && redisAppendCommandArgv(r->conn, (int)a.count, argv, lens) != REDIS_OK) {
             keep_error(r, r->conn->errstr);
             rc = FL_ESINK_DOWN;
@@ -436,14 +535,71 @@ static int send_shifts(redis_sink_t *r, const char *p, const prj_batch_t *batch)
     return rc;
 }
 
+/* Waits for the nonblocking connect to end (PRJ_CONNECT_TIMEOUT_S), then has TCP notice a
+ * network gone silent while the connection waits idle between batches: keepalives, and
+ * tcp_user_timeout for data sent and never acknowledged. */
+static int connected(redis_sink_t *r)
+{
+    uint32_t io_ms = prj__sink_timeout_ms(&r->base);
+    int io_s = io_ms >= 1000 ? (int)(io_ms / 1000) : 1, error = 0, on = 1;
+    int interval = io_s / 3 > 0 ? io_s / 3 : 1, count = 3;
+    socklen_t len = sizeof(error);
+    int rc = prj__sink_wait(&r->base, r->conn->fd, POLLOUT, deadline(r), NULL);
+    if (rc != 0)
+        return lose(r, rc);
+    if (getsockopt(r->conn->fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0)
+        error = errno;
+    if (error != 0) {
+        snprintf(r->base.error, sizeof(r->base.error), "connecting to Redis: %s", strerror(error));
+        return FL_ESINK_DOWN;
+    }
+    setsockopt(r->conn->fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+    setsockopt(r->conn->fd, IPPROTO_TCP, TCP_KEEPIDLE, &io_s, sizeof(io_s));
+    setsockopt(r->conn->fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+    setsockopt(r->conn->fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+    setsockopt(r->conn->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &io_ms, sizeof(io_ms));
+    return 0;
+}
+
+/* Names the connection and learns its id, then kills the client of a connection given up in the
+ * middle of an exchange: Redis runs one command at a time, so once CLIENT KILL is answered that
+ * client's MULTI has run whole or never will, and the checkpoint read next is the truth. */
+static int identify(redis_sink_t *r)
+{
+    command_t c = {0};
+    redisReply *reply = NULL;
+    arg(&c, "CLIENT"), arg(&c, "SETNAME"), arg(&c, REDIS_CLIENT_NAME);
+    int rc = queue(r, &c);
+    if (rc == 0) {
+        arg(&c, "CLIENT"), arg(&c, "ID");
+        rc = queue(r, &c);
+    }
+    if (rc == 0)
+        rc = replies(r, &reply);
+    if (rc != 0) {
+        if (reply != NULL)
+            freeReplyObject(reply);
+        return rc;
+    }
+    r->client_id = reply != NULL && reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
+    if (reply != NULL)
+        freeReplyObject(reply);
+    if (r->abandoned_id == 0)
+        return 0;
+    arg(&c, "CLIENT"), arg(&c, "KILL"), arg(&c, "ID");
+    argf(&c, "%lld", r->abandoned_id);
+    if ((rc = call(r, &c, NULL)) == 0)
+        r->abandoned_id = 0;
+    return rc;
+}
+
 static int redis_connect(prj_sink_t *sink)
 {
     redis_sink_t *r = redis_of(sink);
     if (r->ready && r->conn != NULL && r->conn->err == 0)
         return 0;
     redis_disconnect(sink);
-    struct timeval timeout = {.tv_sec = PRJ_CONNECT_TIMEOUT_S};
-    r->conn = redisConnectWithTimeout(r->host, r->port, timeout);
+    r->conn = redisConnectNonBlock(r->host, r->port);
     if (r->conn == NULL)
         return FL_ENOMEM;
     int rc = 0;
@@ -453,7 +609,8 @@ static int redis_connect(prj_sink_t *sink)
         rc = FL_ESINK_DOWN;
         goto fail;
     }
-    redisSetTimeout(r->conn, (struct timeval){.tv_sec = 10}); /* a stuck server: reconnect */
+    if ((rc = connected(r)) != 0)
+        goto fail;
     if (r->password[0] != '\0') {
         arg(&c, "AUTH");
         arg(&c, r->password);
@@ -466,7 +623,7 @@ static int redis_connect(prj_sink_t *sink)
         if ((rc = call(r, &c, NULL)) != 0)
             goto fail;
     }
-    if ((rc = read_generation(r)) != 0)
+    if ((rc = identify(r)) != 0 || (rc = read_generation(r)) != 0)
         goto fail;
     redisReply *sha = NULL;
     arg(&c, "SCRIPT"), arg(&c, "LOAD"), arg(&c, shift_script);
@@ -588,10 +745,10 @@ static int send_row(redis_sink_t *r, const char *p, const eng_row_t *row)
         argf(&c, "%s|%s|%s", s->item, s->status, prj__grade_name(s->grade));
         if (row->present)
             argf(&c, "%lld", (long long)s->qty_milli);
-        if ((rc = send(r, &c)) != 0 || !row->present)
+        if ((rc = queue(r, &c)) != 0 || !row->present)
             return rc;
         arg(&c, "SADD"), argf(&c, "%sstock:locations", p), arg(&c, s->location);
-        return send(r, &c);
+        return queue(r, &c);
     }
     default:
         return 0;
@@ -599,24 +756,24 @@ static int send_row(redis_sink_t *r, const char *p, const eng_row_t *row)
     if (!row->present) { /* gone: the hash and its membership */
         c.argc = 0;
         arg(&c, "DEL"), arg(&c, hash);
-        if ((rc = send(r, &c)) != 0)
+        if ((rc = queue(r, &c)) != 0)
             return rc;
         arg(&c, "SREM");
     } else {
-        if ((rc = send(r, &c)) != 0)
+        if ((rc = queue(r, &c)) != 0)
             return rc;
         arg(&c, "SADD");
     }
     char member_copy[REDIS_KEY_LEN_MAX];
     snprintf(member_copy, sizeof(member_copy), "%s", member);
     argf(&c, "%s%s", p, set), arg(&c, member_copy);
-    if ((rc = send(r, &c)) != 0 || row->kind != ENG_ROW_RECORD)
+    if ((rc = queue(r, &c)) != 0 || row->kind != ENG_ROW_RECORD)
         return rc;
     if (strcmp(row->kind_name, "int") != 0 && strcmp(row->kind_name, "nc") != 0)
         return 0;
     arg(&c, row->present && open_record(row) ? "SADD" : "SREM");
     argf(&c, "%sopen:%s", p, row->kind_name), arg(&c, row->id);
-    return send(r, &c);
+    return queue(r, &c);
 }
 
 /* Appends s to out as a JSON string. */
@@ -663,7 +820,7 @@ static int send_publish(redis_sink_t *r, const prj_batch_t *batch, const prj_eve
     arg(&c, "PUBLISH"), argf(&c, "fl:%s:events", r->base.tenant);
     c.argv[c.argc] = message;
     c.lens[c.argc++] = at + payload_len + 1;
-    int rc = send(r, &c); /* hiredis copies the arguments into its buffer */
+    int rc = queue(r, &c); /* hiredis copies the arguments into its buffer */
     free(message);
     return rc;
 }
@@ -673,7 +830,7 @@ static int send_checkpoint(redis_sink_t *r, const char *p, const char *name, uin
     command_t c = {0};
     arg(&c, "SET"), argf(&c, "%scheckpoint:%s", p, name);
     argf(&c, "%llu", (unsigned long long)seq);
-    return send(r, &c);
+    return queue(r, &c);
 }
 
 /* A failed command inside EXEC's answer (Redis ran the others). */
@@ -704,7 +861,7 @@ static int redis_apply(prj_sink_t *sink, prj_target_t target, const char *name,
              (unsigned long long)generation_of(r, target));
     command_t c = {0};
     arg(&c, "MULTI");
-    int rc = send(r, &c);
+    int rc = queue(r, &c);
     if (rc == 0)
         rc = send_shifts(r, p, batch);
     for (uint32_t i = 0; i < batch->rows_count && rc == 0; i++)
@@ -712,7 +869,7 @@ static int redis_apply(prj_sink_t *sink, prj_target_t target, const char *name,
     for (uint32_t i = 0; i < batch->events_count && rc == 0; i++) {
         if (batch->events[i].seq == r->base.reject_seq) { /* the test hook: refused at queueing */
             arg(&c, "SET"), arg(&c, "fl:reject");
-            rc = send(r, &c);
+            rc = queue(r, &c);
         }
         if (rc == 0 && target == PRJ_TARGET_LIVE) /* a shadow's catch-up publishes nothing */
             rc = send_publish(r, batch, &batch->events[i]);
@@ -721,7 +878,7 @@ static int redis_apply(prj_sink_t *sink, prj_target_t target, const char *name,
         rc = send_checkpoint(r, p, name, batch->last_seq);
     if (rc == 0) {
         arg(&c, "EXEC");
-        rc = send(r, &c);
+        rc = queue(r, &c);
     }
     if (rc != 0)
         return rc;
@@ -752,20 +909,22 @@ static int redis_dead_letter(prj_sink_t *sink, const char *name, uint64_t seq, c
     snprintf(p, sizeof(p), "fl:%s:g%llu:", r->base.tenant, (unsigned long long)r->generation);
     command_t c = {0};
     arg(&c, "MULTI");
-    int rc = send(r, &c);
+    int rc = queue(r, &c);
     arg(&c, "HSET"), argf(&c, "fl:%s:dead:%s", r->base.tenant, name);
     argf(&c, "%llu", (unsigned long long)seq), argf(&c, "%s: %s", type, error);
     if (rc == 0)
-        rc = send(r, &c);
+        rc = queue(r, &c);
     if (rc == 0 && advance)
         rc = send_checkpoint(r, p, name, seq);
     arg(&c, "EXEC");
     if (rc == 0)
-        rc = send(r, &c);
+        rc = queue(r, &c);
     if (rc != 0)
         return rc;
     redisReply *exec = NULL;
     int queued_rc = replies(r, &exec);
+    if (exec == NULL) /* no answer: the connection was lost (or stopped) on the way */
+        return queued_rc != 0 ? queued_rc : FL_ESINK_DOWN;
     rc = exec_result(r, exec);
     if (exec != NULL)
         freeReplyObject(exec);
@@ -801,8 +960,15 @@ static int drop_generation(redis_sink_t *r, uint64_t generation)
                 argv[0] = "UNLINK", lens[0] = 6;
                 for (size_t i = 0; i < keys->elements; i++)
                     argv[i + 1] = keys->element[i]->str, lens[i + 1] = keys->element[i]->len;
-                redisReply *gone = redisCommandArgv(r->conn, (int)keys->elements + 1, argv, lens);
-                rc = gone == NULL ? FL_ESINK_DOWN : 0;
+                redisReply *gone = NULL;
+                if (redisAppendCommandArgv(r->conn, (int)keys->elements + 1, argv, lens) !=
+                    REDIS_OK) {
+                    keep_error(r, r->conn->errstr);
+                    rc = FL_ESINK_DOWN;
+                } else {
+                    r->queued++;
+                    rc = replies(r, &gone);
+                }
                 if (gone != NULL)
                     freeReplyObject(gone);
             }

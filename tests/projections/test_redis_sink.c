@@ -3,18 +3,29 @@
  * plant the dashboards' keys equal the ledger's state and each event is published once; a
  * projector killed mid-way publishes nothing twice; a Redis stopped under load refuses no
  * append and is caught up; a refused batch leaves a dead letter; a rebuild moves the active
- * generation to keys equal to the ledger.
+ * generation to keys equal to the ledger. Faults: a Redis that answers nothing (SIGSTOP, CLIENT
+ * PAUSE) and connections killed are each a timeout or an error, then a reconnect, never a hang;
+ * nothing is published or counted twice, even when the batch of a connection given up reaches
+ * Redis late; a projector stops promptly while Redis answers nothing.
  */
 #include "tests/projections/projections_test.h"
 
+#include <arpa/inet.h>
 #include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 
 #define STATE_KINDS                                                                                \
     (1u << ENG_ROW_STOCK | 1u << ENG_ROW_ORDER | 1u << ENG_ROW_LOOM | 1u << ENG_ROW_BEAM |         \
      1u << ENG_ROW_RECORD | 1u << ENG_ROW_SUBLOT)
 
+#define FAULT_IO_TIMEOUT_MS 1000 /* the projector's io_timeout_ms in the fault tests */
+
 static redisContext *rc_db;
 static char tenant[PRJ_TENANT_LEN_MAX + 1];
+static bool paused; /* the test stopped Redis: teardown continues it, even after a failure */
 
 static redisContext *redis_connect_test(void)
 {
@@ -28,6 +39,7 @@ static redisContext *redis_connect_test(void)
 
 static void redis_setup(void)
 {
+    servers_take(false);
     projections_setup();
     rc_db = redis_connect_test();
     snprintf(tenant, sizeof(tenant), "t%d_%ld", (int)getpid(), (long)time(NULL) % 100000);
@@ -35,6 +47,8 @@ static void redis_setup(void)
 
 static void redis_teardown(void)
 {
+    if (paused)
+        servers("redis-resume");
     redisFree(rc_db);
     teardown();
 }
@@ -311,6 +325,7 @@ static void *load_main(void *arg)
 
 Test(redis, redis_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_rebuild)
 {
+    servers_take(true);
     prj_sink_t *sink = sink_open();
     prj_projector_t *projector = projector_start(sink, "redis", 100, PRJ_POISON_SKIP);
     the_plant_works_a_day();
@@ -340,6 +355,368 @@ Test(redis, redis_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_reb
     state_assert_equal(&before, &after, "rebuilt");
     state_free(&before);
     state_free(&after);
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+/* ---- a Redis that answers nothing, connections killed */
+
+/* Ends a subscriber started with subscriber_run(s, SEQ_MAX - 1) once every event is projected:
+ * a message of that seq, published after them, is the last it reads. */
+static void subscriber_finish(subscriber_t *s, uint64_t head)
+{
+    freeReplyObject(command("PUBLISH fl:%s:events {\"seq\":%d}", tenant, SEQ_MAX - 1));
+    subscriber_assert_once(s, head, 0);
+}
+
+/* The per-shift counters add: a batch applied twice would show in them. Every event of these
+ * tests falls outside a calendar, on one day. */
+static void assert_counted_once(void)
+{
+    char p[128];
+    snprintf(p, sizeof(p), "fl:%s:g%llu:", tenant, (unsigned long long)active_generation());
+    redisReply *keys = command("SMEMBERS %sshifts:counted", p);
+    uint64_t events = 0;
+    for (size_t i = 0; i < keys->elements; i++)
+        events += number("HGET %s%s events", p, keys->element[i]->str);
+    freeReplyObject(keys);
+    cr_assert_eq(events, head_seq(), "%llu events counted of %llu", (unsigned long long)events,
+                 (unsigned long long)head_seq());
+}
+
+static void redis_pause(void)
+{
+    paused = true;
+    servers("redis-pause");
+}
+
+static void redis_resume(void)
+{
+    servers("redis-resume");
+    paused = false;
+}
+
+Test(redis, a_stalled_redis_times_out_reconnects_and_publishes_each_event_once)
+{
+    servers_take(true);
+    static subscriber_t subscriber;
+    subscriber_start(&subscriber);
+    subscriber_run(&subscriber, SEQ_MAX - 1);
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector = projector_start_timeout(sink, "redis", 100, FAULT_IO_TIMEOUT_MS);
+    the_plant_works_a_day();
+    caught_up(projector, 30000);
+    unsigned count = 600;
+    pthread_t thread;
+    cr_assert_eq(pthread_create(&thread, NULL, load_main, &count), 0);
+    wait_ms(200);
+    redis_pause();
+    uint32_t ms = faulted_with(projector, "Redis did not answer within 1 s", 10000);
+    cr_log_info("faulted %u ms after the pause", ms);
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_gt(status.lag_events, 0);
+    uint64_t retries = status.retries;
+    wait_ms(2500); /* reconnecting to a server that says nothing times out too, and again */
+    prj_status(projector, &status);
+    cr_assert_eq(status.state, PRJ_STATE_FAULTED, "%s", prj_state_name(status.state));
+    cr_assert_gt(status.retries, retries, "the projector hangs in a connect");
+    redis_resume();
+    pthread_join(thread, NULL);
+    caught_up(projector, 30000);
+    assert_redis_equals_ledger();
+    assert_counted_once();
+    subscriber_finish(&subscriber, head_seq());
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+Test(redis, a_paused_redis_times_out_and_counts_and_publishes_each_event_once)
+{
+    servers_take(true);
+    static subscriber_t subscriber;
+    subscriber_start(&subscriber);
+    subscriber_run(&subscriber, SEQ_MAX - 1);
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector = projector_start_timeout(sink, "redis", 100, FAULT_IO_TIMEOUT_MS);
+    the_plant_works_a_day();
+    caught_up(projector, 30000);
+    unsigned count = 600;
+    pthread_t thread;
+    cr_assert_eq(pthread_create(&thread, NULL, load_main, &count), 0);
+    wait_ms(200);
+    /* Every client waits, this one too: the pause ends by itself. The batch the projector gave
+     * up runs when it ends, before the new connection's first command. */
+    freeReplyObject(command("CLIENT PAUSE 2500 ALL"));
+    uint32_t ms = faulted_with(projector, "Redis did not answer within 1 s", 10000);
+    cr_log_info("faulted %u ms after the pause", ms);
+    pthread_join(thread, NULL);
+    caught_up(projector, 30000);
+    assert_redis_equals_ledger();
+    assert_counted_once();
+    subscriber_finish(&subscriber, head_seq());
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_gt(status.retries, 0);
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+Test(redis, a_dropped_redis_connection_reconnects_and_publishes_each_event_once)
+{
+    servers_take(true);
+    static subscriber_t subscriber;
+    subscriber_start(&subscriber);
+    subscriber_run(&subscriber, SEQ_MAX - 1);
+    prj_sink_t *sink = sink_open();
+    prj_projector_t *projector = projector_start_timeout(sink, "redis", 20, FAULT_IO_TIMEOUT_MS);
+    the_plant_works_a_day();
+    unsigned count = 600;
+    pthread_t thread;
+    cr_assert_eq(pthread_create(&thread, NULL, load_main, &count), 0);
+    uint64_t killed = 0;
+    for (int i = 0; i < 6; i++) {
+        wait_ms(150);
+        /* Every client but this one and the subscriber (of type pubsub). */
+        killed += number("CLIENT KILL TYPE normal SKIPME yes");
+    }
+    pthread_join(thread, NULL);
+    cr_assert_geq(killed, 3, "the projector's connection was killed %llu times",
+                  (unsigned long long)killed);
+    caught_up(projector, 30000);
+    assert_redis_equals_ledger();
+    assert_counted_once();
+    subscriber_finish(&subscriber, head_seq());
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_gt(status.retries, 0);
+    prj_stop(projector);
+    prj_sink_close(sink);
+}
+
+/* ---- one connection's bytes held on the way, then delivered late */
+
+#define PROXY_PAIRS_MAX 16
+
+/* A client's connection and the proxy's own to Redis. */
+typedef struct {
+    int client, upstream; /* -1 once closed */
+    bool held;            /* what the client sends waits in buffer */
+    char *buffer;
+    size_t len, cap;
+} proxy_pair_t;
+
+/* A TCP proxy to Redis on loopback. Asked to hold, it keeps what the connections open then send
+ * from Redis - what a network partition does to one connection, while new ones get through -
+ * and on release delivers it late, as a partition that heals: the client that had given up has
+ * closed its end long before. */
+typedef struct {
+    int listener, port, redis_port;
+    atomic_bool hold, release, stop;
+    proxy_pair_t pairs[PROXY_PAIRS_MAX];
+    pthread_t thread;
+} proxy_t;
+
+static void write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        if (n <= 0)
+            return; /* the other end closed it: what is left goes nowhere */
+        data += n, len -= (size_t)n;
+    }
+}
+
+static void pair_close(proxy_pair_t *pair)
+{
+    if (pair->client >= 0)
+        close(pair->client);
+    if (pair->upstream >= 0)
+        close(pair->upstream);
+    pair->client = pair->upstream = -1;
+    pair->held = false;
+    pair->len = 0;
+}
+
+static void proxy_accept(proxy_t *proxy)
+{
+    int client = accept(proxy->listener, NULL, NULL);
+    int upstream = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in redis = {.sin_family = AF_INET, .sin_port = htons(proxy->redis_port)};
+    redis.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < PROXY_PAIRS_MAX; i++) {
+        proxy_pair_t *pair = &proxy->pairs[i];
+        if (pair->client >= 0 || pair->upstream >= 0)
+            continue;
+        if (client >= 0 && upstream >= 0 &&
+            connect(upstream, (struct sockaddr *)&redis, sizeof(redis)) == 0) {
+            pair->client = client, pair->upstream = upstream;
+            return;
+        }
+        break;
+    }
+    close(client);
+    close(upstream);
+}
+
+/* Moves what one side sent to the other, or into the buffer while held. */
+static void proxy_move(proxy_pair_t *pair, bool from_client)
+{
+    char data[16384];
+    ssize_t n = read(from_client ? pair->client : pair->upstream, data, sizeof(data));
+    if (n <= 0 && from_client && pair->held) { /* the client gave up; the bytes wait */
+        close(pair->client);
+        pair->client = -1;
+    } else if (n <= 0) {
+        pair_close(pair);
+    } else if (from_client && pair->held) {
+        if (pair->len + (size_t)n > pair->cap) {
+            pair->cap = (pair->len + (size_t)n) * 2;
+            pair->buffer = realloc(pair->buffer, pair->cap);
+        }
+        memcpy(pair->buffer + pair->len, data, (size_t)n);
+        pair->len += (size_t)n;
+    } else if (from_client) {
+        write_all(pair->upstream, data, (size_t)n);
+    } else if (pair->client >= 0) {
+        write_all(pair->client, data, (size_t)n);
+    }
+}
+
+/* What the test asked: hold every connection open now, or deliver what was held. */
+static void proxy_commands(proxy_t *proxy)
+{
+    bool hold = atomic_exchange(&proxy->hold, false);
+    bool release = atomic_exchange(&proxy->release, false);
+    for (int i = 0; i < PROXY_PAIRS_MAX; i++) {
+        proxy_pair_t *pair = &proxy->pairs[i];
+        if (hold && pair->upstream >= 0)
+            pair->held = true;
+        if (release && pair->held) {
+            write_all(pair->upstream, pair->buffer, pair->len);
+            pair->held = false;
+            pair->len = 0;
+            if (pair->client < 0)
+                pair_close(pair); /* Redis reads all that was sent, then the end */
+        }
+    }
+}
+
+static void *proxy_main(void *arg)
+{
+    proxy_t *proxy = arg;
+    while (!atomic_load(&proxy->stop)) {
+        proxy_commands(proxy);
+        struct pollfd fds[1 + 2 * PROXY_PAIRS_MAX] = {{.fd = proxy->listener, .events = POLLIN}};
+        for (int i = 0; i < PROXY_PAIRS_MAX; i++) {
+            fds[1 + 2 * i] = (struct pollfd){.fd = proxy->pairs[i].client, .events = POLLIN};
+            fds[2 + 2 * i] = (struct pollfd){.fd = proxy->pairs[i].upstream, .events = POLLIN};
+        }
+        if (poll(fds, 1 + 2 * PROXY_PAIRS_MAX, 20) <= 0)
+            continue;
+        if (fds[0].revents & POLLIN)
+            proxy_accept(proxy);
+        for (int i = 0; i < PROXY_PAIRS_MAX; i++) {
+            if (fds[1 + 2 * i].revents != 0 && proxy->pairs[i].client >= 0)
+                proxy_move(&proxy->pairs[i], true);
+            if (fds[2 + 2 * i].revents != 0 && proxy->pairs[i].upstream >= 0)
+                proxy_move(&proxy->pairs[i], false);
+        }
+    }
+    for (int i = 0; i < PROXY_PAIRS_MAX; i++) {
+        pair_close(&proxy->pairs[i]);
+        free(proxy->pairs[i].buffer);
+    }
+    close(proxy->listener);
+    return NULL;
+}
+
+static void proxy_start(proxy_t *proxy)
+{
+    memset(proxy, 0, sizeof(*proxy));
+    for (int i = 0; i < PROXY_PAIRS_MAX; i++)
+        proxy->pairs[i].client = proxy->pairs[i].upstream = -1;
+    const char *url = env_or_skip("FL_TEST_REDIS_URL");
+    proxy->redis_port = atoi(strrchr(url, ':') + 1);
+    proxy->listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in any = {.sin_family = AF_INET};
+    any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(any);
+    cr_assert_eq(bind(proxy->listener, (struct sockaddr *)&any, sizeof(any)), 0);
+    cr_assert_eq(listen(proxy->listener, 16), 0);
+    cr_assert_eq(getsockname(proxy->listener, (struct sockaddr *)&any, &len), 0);
+    proxy->port = ntohs(any.sin_port);
+    cr_assert_eq(pthread_create(&proxy->thread, NULL, proxy_main, proxy), 0);
+}
+
+static void proxy_stop(proxy_t *proxy)
+{
+    atomic_store(&proxy->stop, true);
+    pthread_join(proxy->thread, NULL);
+}
+
+Test(redis, a_batch_held_on_the_network_and_delivered_late_is_not_applied_twice)
+{
+    servers_take(true);
+    static subscriber_t subscriber;
+    static proxy_t proxy;
+    subscriber_start(&subscriber);
+    subscriber_run(&subscriber, SEQ_MAX - 1);
+    proxy_start(&proxy);
+    char url[64];
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", proxy.port);
+    prj_sink_t *sink = NULL;
+    cr_assert_eq(prj_redis_sink_open(&sink, url, tenant), 0);
+    prj_projector_t *projector = projector_start_timeout(sink, "redis", 100, FAULT_IO_TIMEOUT_MS);
+    the_plant_works_a_day();
+    caught_up(projector, 30000);
+    /* The projector's connection goes silent; its batch waits on the way; it gives up after
+     * its timeout and reconnects through the proxy, which lets new connections through. */
+    atomic_store(&proxy.hold, true);
+    wait_ms(100);
+    for (unsigned i = 0; i < 20; i++)
+        load_post(i);
+    caught_up(projector, 30000);
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_gt(status.retries, 0, "the batch went through: nothing was held");
+    /* The partition heals: the batch reaches Redis, on the connection the projector gave up. */
+    atomic_store(&proxy.release, true);
+    wait_ms(300);
+    assert_redis_equals_ledger();
+    assert_counted_once();
+    subscriber_finish(&subscriber, head_seq());
+    prj_stop(projector);
+    prj_sink_close(sink);
+    proxy_stop(&proxy);
+}
+
+Test(redis, stopping_a_projector_while_redis_is_stalled_returns_promptly)
+{
+    servers_take(true);
+    static subscriber_t subscriber;
+    subscriber_start(&subscriber);
+    subscriber_run(&subscriber, SEQ_MAX - 1);
+    prj_sink_t *sink = sink_open();
+    /* The default timeout (PRJ_IO_TIMEOUT_S): the stop must not wait for it. */
+    prj_projector_t *projector = projector_start(sink, "redis", 100, PRJ_POISON_SKIP);
+    the_plant_works_a_day();
+    caught_up(projector, 30000);
+    redis_pause();
+    for (unsigned i = 0; i < 20; i++)
+        load_post(i);
+    wait_ms(1000); /* the projector sent its batch and waits for an answer */
+    uint32_t ms = stop_timed(projector);
+    cr_log_info("stopped in %u ms", ms);
+    cr_assert_lt(ms, 3000, "prj_stop took %u ms while Redis answered nothing", ms);
+    redis_resume();
+    /* The batch given up runs now, unless the next connection ends its client first: either
+     * way the checkpoint read next says which. */
+    projector = projector_start(sink, "redis", 100, PRJ_POISON_SKIP);
+    caught_up(projector, 30000);
+    assert_redis_equals_ledger();
+    assert_counted_once();
+    subscriber_finish(&subscriber, head_seq());
     prj_stop(projector);
     prj_sink_close(sink);
 }
