@@ -8,6 +8,11 @@
 #   - Crash rounds: tests/clients/test_crash_http (the suite's sanitizer build) with
 #     FL_CRASH_ROUNDS rounds: four clients post through HTTP, foutad is SIGKILLed, restarted on
 #     the same data, and every acknowledged event is read back; then verify-state on the ledger.
+#   - Faults: the suites that inject them (the suite's sanitizer build), each test's outcome:
+#     allocation failures, LMDB's map and the disk full, the append queue full, the writer
+#     stalled by another process's lock, a full and a read-only filesystem under foutad, and
+#     PostgreSQL and Redis stopped, paused, locked, dropped, refusing and killed mid-batch (the
+#     real servers, tests/support/servers.sh).
 #   - Soak: a Release foutad, signed-in load at half its measured capacity (open loop, with
 #     WebSocket subscribers receiving every event) for SOAK_SECONDS, in windows of
 #     SOAK_WINDOW_SECONDS; after each window the server's memory and open descriptors. Memory is
@@ -93,6 +98,44 @@ acked_lost="$(echo "$crash_line" | awk '{print $(NF-1)}')"
 crash_verdict="passed"
 [[ "$crash_status" -eq 0 ]] || crash_verdict="FAILED (see the test's output)"
 
+# ---- faults ----
+
+ninja -C "$test_build" test_alloc_faults test_writer test_api_faults test_pg_sink \
+    test_redis_sink >/dev/null
+fault_rows="" fault_cases=0 fault_failed=0
+# run_faults SUITE WHAT COMMAND...: each test of the suite whose name is not a plain (fault-free)
+# case becomes a row; the command gets --tap.
+run_faults() {
+    local suite="$1" what="$2" tap="$data/faults-$1.tap"
+    shift 2
+    "$@" --tap="$tap" >"$data/faults-$suite.out" 2>&1 || true
+    [[ -s "$tap" ]] || fail "$suite gave no TAP report: $(tail -n 5 "$data/faults-$suite.out")"
+    local verdict name outcome
+    while read -r verdict name; do
+        case "$verdict" in
+        ok) outcome=handled ;;
+        skip) outcome="skipped (not permitted here)" ;;
+        *) outcome=FAILED fault_failed=$((fault_failed + 1)) ;;
+        esac
+        fault_cases=$((fault_cases + 1))
+        fault_rows+="| $what | ${name//_/ } | $outcome |"$'\n'
+    done < <(grep -v '# SKIP test was skipped' "$tap" | # filtered out, not run
+        sed -n -e 's/^ok - [a-z_]*::\([a-z0-9_]*\).*# SKIP.*$/skip \1/p' -e t \
+            -e 's/^ok - [a-z_]*::\([a-z0-9_]*\).*$/ok \1/p' -e t \
+            -e 's/^not ok - [a-z_]*::\([a-z0-9_]*\).*$/not_ok \1/p' |
+        grep -Ev 'after_a_plant_day|rebuild_while_appending|each_shift_counts')
+}
+run_faults alloc "allocation failures" "$test_build/tests/test_alloc_faults" --verbose
+alloc_runs="$(grep -o '[0-9]* runs, [0-9]* of them refused something' \
+    "$data/faults-alloc.out" | head -n 1)" || true
+run_faults writer "LMDB and the disk" "$test_build/tests/test_writer" \
+    --filter '*/*@(full|maximum_size)*'
+run_faults api "under foutad" "$test_build/tests/test_api_faults"
+run_faults pg "PostgreSQL" "$root/tests/support/servers.sh" run "$test_build/tests/test_pg_sink" \
+    --jobs 1
+run_faults redis "Redis" "$root/tests/support/servers.sh" run \
+    "$test_build/tests/test_redis_sink" --jobs 1
+
 # ---- soak ----
 
 [[ -x "$load" && -x "$foutad" ]] || fail "bench_http_load or foutad missing in $build"
@@ -175,6 +218,20 @@ rss_growth="$(awk -v a="$first_rss" -v b="$last_rss" 'BEGIN {printf "%.1f", (b -
     echo "$crash_rounds rounds of four posting clients and a SIGKILL: $crash_line;" \
         "the chain and inline state verified afterwards (fouta-replay verify-state): $crash_verdict."
     echo
+    echo "## Faults injected (the suite's tests, ASan + UBSan)"
+    echo
+    echo "Each case injects its fault into a running ledger, foutad or projector, then checks the"
+    echo "answer (a status and a code, never a crash or a hang) and that every acknowledged event"
+    echo "is there exactly once afterwards (the chain verified; projections equal to the ledger)."
+    echo
+    echo "| fault | case | outcome |"
+    echo "|---|---|---|"
+    printf '%s' "$fault_rows"
+    echo
+    echo "$fault_cases cases, $fault_failed failing. Allocation failures: ${alloc_runs:-no count}" \
+        "(each allocation of a plant day's appends failed in turn; the hot path itself allocates" \
+        "nothing)."
+    echo
     echo "## Soak (Release foutad, $subscribers WebSocket subscribers, open loop)"
     echo
     echo "Capacity: $post_capacity events/s posted on 16 connections, $capacity events/s with" \
@@ -194,6 +251,7 @@ rss_growth="$(awk -v a="$first_rss" -v b="$last_rss" 'BEGIN {printf "%.1f", (b -
 cat "$report"
 echo
 echo "RESULT acked_lost=$acked_lost acked_checked=$acked_checked crash_rounds=$crash_rounds" \
-    "fuzz_crashes=$fuzz_crashes fuzz_runs=$fuzz_runs soak_seconds=$soak_seconds" \
+    "fuzz_crashes=$fuzz_crashes fuzz_runs=$fuzz_runs fault_cases=$fault_cases" \
+    "fault_failed=$fault_failed soak_seconds=$soak_seconds" \
     "soak_rss_growth_pct=$rss_growth soak_fd_growth=$((last_fds - first_fds))" \
     "soak_gaps=$soak_gaps soak_p99_ms_last=$last_p99 soak_p99_ms_worst=$worst_p99"
