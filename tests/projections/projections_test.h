@@ -316,4 +316,89 @@ static inline void caught_up(prj_projector_t *projector, uint32_t timeout_ms)
                  (unsigned long long)head, prj_state_name(status.state), status.last_error_text);
 }
 
+/* ---- the fault tests: a load posted from a thread while the sink's server is broken */
+
+typedef struct {
+    unsigned count;
+    int64_t slowest_us; /* the slowest append */
+    pthread_t thread;
+} load_t;
+
+static inline void *load_main(void *arg)
+{
+    load_t *load = arg;
+    for (unsigned i = 0; i < load->count; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        load_post(i); /* asserts that every append is accepted */
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        int64_t us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        if (us > load->slowest_us)
+            load->slowest_us = us;
+        wait_ms(1);
+    }
+    return NULL;
+}
+
+/* load_post(0..count-1) from a thread, 1 ms apart. */
+static inline void load_start(load_t *load, unsigned count)
+{
+    *load = (load_t){.count = count};
+    cr_assert_eq(pthread_create(&load->thread, NULL, load_main, load), 0);
+}
+
+static inline void load_join(load_t *load)
+{
+    pthread_join(load->thread, NULL);
+}
+
+/* What a fault test holds: its sink, the projector on it, and the load it posts. */
+typedef struct {
+    prj_sink_t *sink;
+    prj_projector_t *projector;
+    load_t load;
+} fault_scenario_t;
+
+static inline void scenario_end(fault_scenario_t *s)
+{
+    prj_stop(s->projector);
+    prj_sink_close(s->sink);
+}
+
+/* Kills the projector's connections every 150 ms, six times: how many kill_projector ended. */
+static inline uint64_t kill_projector_six_times(uint64_t (*kill_projector)(void))
+{
+    uint64_t killed = 0;
+    for (int i = 0; i < 6; i++) {
+        wait_ms(150);
+        killed += kill_projector();
+    }
+    return killed;
+}
+
+/* The projector met an error and tried again. */
+static inline void assert_retried(prj_projector_t *projector)
+{
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_gt(status.retries, 0);
+}
+
+/* A server stalled under load: the projector faults with what (its timeout, not a hang) while
+ * it lags, and while the server stays stalled it keeps faulted and retrying: reconnecting to a
+ * server that says nothing times out too, and again. */
+static inline void assert_stall_times_out_and_retries(prj_projector_t *projector, const char *what)
+{
+    uint32_t ms = faulted_with(projector, what, 10000);
+    cr_log_info("faulted %u ms after the pause", ms);
+    prj_status_t status;
+    prj_status(projector, &status);
+    cr_assert_gt(status.lag_events, 0);
+    uint64_t retries = status.retries;
+    wait_ms(2500);
+    prj_status(projector, &status);
+    cr_assert_eq(status.state, PRJ_STATE_FAULTED, "%s", prj_state_name(status.state));
+    cr_assert_gt(status.retries, retries, "the projector hangs in a connect");
+}
+
 #endif

@@ -233,27 +233,6 @@ Test(pg, a_projector_killed_mid_projection_and_restarted_applies_every_event_onc
 
 /* ---- the database stops under load */
 
-typedef struct {
-    unsigned from, count;
-    int64_t slowest_us;
-} load_t;
-
-static void *load_main(void *arg)
-{
-    load_t *load = arg;
-    for (unsigned i = load->from; i < load->from + load->count; i++) {
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        load_post(i); /* asserts that every append is accepted */
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        int64_t us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
-        if (us > load->slowest_us)
-            load->slowest_us = us;
-        wait_ms(1);
-    }
-    return NULL;
-}
-
 Test(pg, postgres_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_rebuild)
 {
     servers_take(true);
@@ -261,9 +240,8 @@ Test(pg, postgres_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_reb
     prj_projector_t *projector = projector_start(sink, "postgres", 100, PRJ_POISON_SKIP);
     the_plant_works_a_day();
     caught_up(projector, 30000);
-    load_t load = {.from = 0, .count = 600};
-    pthread_t thread;
-    cr_assert_eq(pthread_create(&thread, NULL, load_main, &load), 0);
+    load_t load;
+    load_start(&load, 600);
     wait_ms(300);
     servers("pg-stop");
     wait_ms(1500);
@@ -273,7 +251,7 @@ Test(pg, postgres_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_reb
     cr_assert_gt(status.lag_events, 0);
     servers("pg-start");
     PQreset(db);
-    pthread_join(thread, NULL);
+    load_join(&load);
     cr_assert_lt(load.slowest_us, 1000000, "an append waited for the database");
     caught_up(projector, 60000);
     assert_pg_equals_ledger();
@@ -319,51 +297,47 @@ static void pg_resume(void)
     paused = false;
 }
 
-Test(pg, a_stalled_postgres_times_out_reconnects_and_catches_up_exactly_once)
+/* A fault test's start: the servers taken, a projector (batch, io_timeout_ms; 0: the default)
+ * connected, each application of an event counted, and a day of the plant posted. */
+static void pg_fault_begin(fault_scenario_t *s, uint32_t batch, uint32_t io_timeout_ms)
 {
     servers_take(true);
-    prj_sink_t *sink = sink_open();
-    prj_projector_t *projector =
-        projector_start_timeout(sink, "postgres", 100, FAULT_IO_TIMEOUT_MS);
-    connected(projector);
+    s->sink = sink_open();
+    s->projector = projector_start_timeout(s->sink, "postgres", batch, io_timeout_ms);
+    connected(s->projector);
     count_applications();
     the_plant_works_a_day();
-    caught_up(projector, 30000);
-    load_t load = {.from = 0, .count = 600};
-    pthread_t thread;
-    cr_assert_eq(pthread_create(&thread, NULL, load_main, &load), 0);
-    wait_ms(200);
-    pg_pause();
-    uint32_t ms = faulted_with(projector, "PostgreSQL did not answer within 1 s", 10000);
-    cr_log_info("faulted %u ms after the pause", ms);
-    prj_status_t status;
-    prj_status(projector, &status);
-    cr_assert_gt(status.lag_events, 0);
-    uint64_t retries = status.retries;
-    wait_ms(2500); /* reconnecting to a server that says nothing times out too, and again */
-    prj_status(projector, &status);
-    cr_assert_eq(status.state, PRJ_STATE_FAULTED, "%s", prj_state_name(status.state));
-    cr_assert_gt(status.retries, retries, "the projector hangs in a connect");
-    pg_resume();
-    pthread_join(thread, NULL);
-    cr_assert_lt(load.slowest_us, 1000000, "an append waited for the database");
-    caught_up(projector, 30000);
+}
+
+/* Every table equals the ledger's state, and each event was applied once. */
+static void assert_pg_applied_once(void)
+{
     assert_pg_equals_ledger();
     assert_applied_once();
-    prj_stop(projector);
-    prj_sink_close(sink);
+}
+
+Test(pg, a_stalled_postgres_times_out_reconnects_and_catches_up_exactly_once)
+{
+    fault_scenario_t s;
+    pg_fault_begin(&s, 100, FAULT_IO_TIMEOUT_MS);
+    caught_up(s.projector, 30000);
+    load_start(&s.load, 600);
+    wait_ms(200);
+    pg_pause();
+    assert_stall_times_out_and_retries(s.projector, "PostgreSQL did not answer within 1 s");
+    pg_resume();
+    load_join(&s.load);
+    cr_assert_lt(s.load.slowest_us, 1000000, "an append waited for the database");
+    caught_up(s.projector, 30000);
+    assert_pg_applied_once();
+    scenario_end(&s);
 }
 
 Test(pg, a_table_lock_held_by_another_session_is_a_timeout_not_a_hang)
 {
-    servers_take(true);
-    prj_sink_t *sink = sink_open();
-    prj_projector_t *projector =
-        projector_start_timeout(sink, "postgres", 100, FAULT_IO_TIMEOUT_MS);
-    connected(projector);
-    count_applications();
-    the_plant_works_a_day();
-    caught_up(projector, 30000);
+    fault_scenario_t s;
+    pg_fault_begin(&s, 100, FAULT_IO_TIMEOUT_MS);
+    caught_up(s.projector, 30000);
     /* What a BI user may do: a lock taken in a transaction left open. */
     PGconn *bi = PQconnectdb(env_or_skip("FL_TEST_PG_URL"));
     cr_assert_eq(PQstatus(bi), CONNECTION_OK, "%s", PQerrorMessage(bi));
@@ -374,66 +348,50 @@ Test(pg, a_table_lock_held_by_another_session_is_a_timeout_not_a_hang)
     PQclear(res);
     for (unsigned i = 0; i < 50; i++)
         load_post(i);
-    uint32_t ms = faulted_with(projector, "lock timeout", 10000);
+    uint32_t ms = faulted_with(s.projector, "lock timeout", 10000);
     cr_log_info("faulted %u ms after the appends", ms);
     prj_status_t status;
-    prj_status(projector, &status);
+    prj_status(s.projector, &status);
     cr_assert_lt(status.checkpoint, head_seq());
     uint64_t retries = status.retries;
     wait_ms(1500); /* it keeps trying, each try bounded by the lock's timeout */
-    prj_status(projector, &status);
+    prj_status(s.projector, &status);
     cr_assert_gt(status.retries, retries, "the projector hangs on the lock");
     cr_assert_lt(status.checkpoint, head_seq());
     res = PQexec(bi, "COMMIT");
     PQclear(res);
     PQfinish(bi);
-    caught_up(projector, 30000);
-    assert_pg_equals_ledger();
-    assert_applied_once();
-    prj_stop(projector);
-    prj_sink_close(sink);
+    caught_up(s.projector, 30000);
+    assert_pg_applied_once();
+    scenario_end(&s);
+}
+
+static uint64_t terminate_projector_backends(void)
+{
+    return sql_number("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))"
+                      " FROM pg_stat_activity WHERE application_name = 'fouta-projector'");
 }
 
 Test(pg, a_dropped_postgres_connection_reconnects_and_applies_each_event_once)
 {
-    servers_take(true);
-    prj_sink_t *sink = sink_open();
-    prj_projector_t *projector = projector_start_timeout(sink, "postgres", 20, FAULT_IO_TIMEOUT_MS);
-    connected(projector);
-    count_applications();
-    the_plant_works_a_day();
-    load_t load = {.from = 0, .count = 600};
-    pthread_t thread;
-    cr_assert_eq(pthread_create(&thread, NULL, load_main, &load), 0);
-    uint64_t killed = 0;
-    for (int i = 0; i < 6; i++) {
-        wait_ms(150);
-        killed += sql_number("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))"
-                             " FROM pg_stat_activity WHERE application_name = 'fouta-projector'");
-    }
-    pthread_join(thread, NULL);
+    fault_scenario_t s;
+    pg_fault_begin(&s, 20, FAULT_IO_TIMEOUT_MS);
+    load_start(&s.load, 600);
+    uint64_t killed = kill_projector_six_times(terminate_projector_backends);
+    load_join(&s.load);
     cr_assert_geq(killed, 3, "the projector's connection was killed %llu times",
                   (unsigned long long)killed);
-    caught_up(projector, 30000);
-    assert_pg_equals_ledger();
-    assert_applied_once();
-    prj_status_t status;
-    prj_status(projector, &status);
-    cr_assert_gt(status.retries, 0);
-    prj_stop(projector);
-    prj_sink_close(sink);
+    caught_up(s.projector, 30000);
+    assert_pg_applied_once();
+    assert_retried(s.projector);
+    scenario_end(&s);
 }
 
 Test(pg, a_backend_given_up_mid_batch_is_ended_before_the_batch_is_applied_again)
 {
-    servers_take(true);
-    prj_sink_t *sink = sink_open();
-    prj_projector_t *projector =
-        projector_start_timeout(sink, "postgres", 100, FAULT_IO_TIMEOUT_MS);
-    connected(projector);
-    count_applications();
-    the_plant_works_a_day();
-    caught_up(projector, 30000);
+    fault_scenario_t s;
+    pg_fault_begin(&s, 100, FAULT_IO_TIMEOUT_MS);
+    caught_up(s.projector, 30000);
     /* Only the projector's backend stops: the server takes new connections. The batch it is
      * sent stays in its socket, and would commit whenever it runs again - after a new
      * connection applied the same batch, unless the projector ends it first. */
@@ -445,48 +403,40 @@ Test(pg, a_backend_given_up_mid_batch_is_ended_before_the_batch_is_applied_again
     cr_assert_eq(kill(stopped_backend, SIGSTOP), 0);
     for (unsigned i = 0; i < 20; i++)
         load_post(i);
-    faulted_with(projector, "has not ended yet", 10000);
+    faulted_with(s.projector, "has not ended yet", 10000);
     prj_status_t status;
-    prj_status(projector, &status);
+    prj_status(s.projector, &status);
     cr_assert_lt(status.checkpoint, head_seq(), "the batch was applied again");
     cr_assert_eq(kill(stopped_backend, SIGCONT), 0);
     stopped_backend = 0;
-    caught_up(projector, 30000);
-    assert_pg_equals_ledger();
-    assert_applied_once();
-    prj_stop(projector);
-    prj_sink_close(sink);
+    caught_up(s.projector, 30000);
+    assert_pg_applied_once();
+    scenario_end(&s);
 }
 
 Test(pg, stopping_a_projector_while_postgres_is_stalled_returns_promptly)
 {
-    servers_take(true);
-    prj_sink_t *sink = sink_open();
+    fault_scenario_t s;
     /* The default timeout (PRJ_IO_TIMEOUT_S): the stop must not wait for it. */
-    prj_projector_t *projector = projector_start(sink, "postgres", 100, PRJ_POISON_SKIP);
-    connected(projector);
-    count_applications();
-    the_plant_works_a_day();
-    caught_up(projector, 30000);
+    pg_fault_begin(&s, 100, 0);
+    caught_up(s.projector, 30000);
     pg_pause();
     for (unsigned i = 0; i < 20; i++)
         load_post(i);
     wait_ms(1000); /* the projector sent its batch and waits for an answer */
     prj_status_t status;
-    prj_status(projector, &status);
+    prj_status(s.projector, &status);
     cr_assert_gt(status.lag_events, 0);
-    uint32_t ms = stop_timed(projector);
+    uint32_t ms = stop_timed(s.projector);
     cr_log_info("stopped in %u ms", ms);
     cr_assert_lt(ms, 3000, "prj_stop took %u ms while PostgreSQL answered nothing", ms);
     pg_resume();
     /* The batch given up may still commit now: the next projector ends its backend before it
      * reads the checkpoint, and applies the rest once. */
-    projector = projector_start(sink, "postgres", 100, PRJ_POISON_SKIP);
-    caught_up(projector, 30000);
-    assert_pg_equals_ledger();
-    assert_applied_once();
-    prj_stop(projector);
-    prj_sink_close(sink);
+    s.projector = projector_start(s.sink, "postgres", 100, PRJ_POISON_SKIP);
+    caught_up(s.projector, 30000);
+    assert_pg_applied_once();
+    scenario_end(&s);
 }
 
 /* ---- dead letters */
@@ -551,16 +501,15 @@ Test(pg, a_rebuild_while_appending_swaps_in_tables_equal_to_the_ledger)
     uint64_t indexes =
         sql_number("SELECT count(*) FROM pg_indexes WHERE schemaname = '%s'", schema);
     cr_assert_gt(indexes, 10);
-    load_t load = {.from = 0, .count = 300};
-    pthread_t thread;
-    cr_assert_eq(pthread_create(&thread, NULL, load_main, &load), 0);
+    load_t load;
+    load_start(&load, 300);
     wait_ms(100);
     uint64_t events = 0;
     cr_assert_eq(prj_rebuild(projector, 30000, &events), 0);
     cr_assert_gt(events, 0);
     cr_assert_eq(sql_number("SELECT count(*) FROM pg_indexes WHERE schemaname = '%s'", schema),
                  indexes, "the shadow's indexes, made after its load, are all there");
-    pthread_join(thread, NULL);
+    load_join(&load);
     caught_up(projector, 30000);
     assert_pg_equals_ledger();
     prj_status_t status;

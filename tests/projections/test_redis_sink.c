@@ -313,16 +313,6 @@ Test(redis, a_projector_killed_mid_projection_and_restarted_publishes_every_even
     prj_sink_close(sink);
 }
 
-static void *load_main(void *arg)
-{
-    unsigned *count = arg;
-    for (unsigned i = 0; i < *count; i++) {
-        load_post(i); /* asserts that every append is accepted */
-        wait_ms(1);
-    }
-    return NULL;
-}
-
 Test(redis, redis_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_rebuild)
 {
     servers_take(true);
@@ -330,9 +320,8 @@ Test(redis, redis_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_reb
     prj_projector_t *projector = projector_start(sink, "redis", 100, PRJ_POISON_SKIP);
     the_plant_works_a_day();
     caught_up(projector, 30000);
-    unsigned count = 600;
-    pthread_t thread;
-    cr_assert_eq(pthread_create(&thread, NULL, load_main, &count), 0);
+    load_t load;
+    load_start(&load, 600);
     wait_ms(300);
     servers("redis-stop");
     wait_ms(1500);
@@ -340,7 +329,7 @@ Test(redis, redis_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_reb
     prj_status(projector, &status);
     cr_assert_eq(status.state, PRJ_STATE_FAULTED, "%s", prj_state_name(status.state));
     servers("redis-start");
-    pthread_join(thread, NULL);
+    load_join(&load);
     caught_up(projector, 60000);
     redisFree(rc_db);
     rc_db = redis_connect_test();
@@ -396,102 +385,84 @@ static void redis_resume(void)
     paused = false;
 }
 
-Test(redis, a_stalled_redis_times_out_reconnects_and_publishes_each_event_once)
+static subscriber_t fault_subscriber;
+
+/* A fault test's start: the servers taken, every publication counted from now on, a projector
+ * (batch, io_timeout_ms; 0: the default) on the Redis at url, and a day of the plant posted. */
+static void redis_fault_begin(fault_scenario_t *s, const char *url, uint32_t batch,
+                              uint32_t io_timeout_ms)
 {
     servers_take(true);
-    static subscriber_t subscriber;
-    subscriber_start(&subscriber);
-    subscriber_run(&subscriber, SEQ_MAX - 1);
-    prj_sink_t *sink = sink_open();
-    prj_projector_t *projector = projector_start_timeout(sink, "redis", 100, FAULT_IO_TIMEOUT_MS);
+    subscriber_start(&fault_subscriber);
+    subscriber_run(&fault_subscriber, SEQ_MAX - 1);
+    s->sink = NULL;
+    cr_assert_eq(prj_redis_sink_open(&s->sink, url, tenant), 0);
+    s->projector = projector_start_timeout(s->sink, "redis", batch, io_timeout_ms);
     the_plant_works_a_day();
-    caught_up(projector, 30000);
-    unsigned count = 600;
-    pthread_t thread;
-    cr_assert_eq(pthread_create(&thread, NULL, load_main, &count), 0);
-    wait_ms(200);
-    redis_pause();
-    uint32_t ms = faulted_with(projector, "Redis did not answer within 1 s", 10000);
-    cr_log_info("faulted %u ms after the pause", ms);
-    prj_status_t status;
-    prj_status(projector, &status);
-    cr_assert_gt(status.lag_events, 0);
-    uint64_t retries = status.retries;
-    wait_ms(2500); /* reconnecting to a server that says nothing times out too, and again */
-    prj_status(projector, &status);
-    cr_assert_eq(status.state, PRJ_STATE_FAULTED, "%s", prj_state_name(status.state));
-    cr_assert_gt(status.retries, retries, "the projector hangs in a connect");
-    redis_resume();
-    pthread_join(thread, NULL);
-    caught_up(projector, 30000);
+}
+
+/* The keys equal the ledger's state, and each event was counted and published once. */
+static void assert_redis_applied_once(void)
+{
     assert_redis_equals_ledger();
     assert_counted_once();
-    subscriber_finish(&subscriber, head_seq());
-    prj_stop(projector);
-    prj_sink_close(sink);
+    subscriber_finish(&fault_subscriber, head_seq());
+}
+
+Test(redis, a_stalled_redis_times_out_reconnects_and_publishes_each_event_once)
+{
+    fault_scenario_t s;
+    redis_fault_begin(&s, env_or_skip("FL_TEST_REDIS_URL"), 100, FAULT_IO_TIMEOUT_MS);
+    caught_up(s.projector, 30000);
+    load_start(&s.load, 600);
+    wait_ms(200);
+    redis_pause();
+    assert_stall_times_out_and_retries(s.projector, "Redis did not answer within 1 s");
+    redis_resume();
+    load_join(&s.load);
+    caught_up(s.projector, 30000);
+    assert_redis_applied_once();
+    scenario_end(&s);
 }
 
 Test(redis, a_paused_redis_times_out_and_counts_and_publishes_each_event_once)
 {
-    servers_take(true);
-    static subscriber_t subscriber;
-    subscriber_start(&subscriber);
-    subscriber_run(&subscriber, SEQ_MAX - 1);
-    prj_sink_t *sink = sink_open();
-    prj_projector_t *projector = projector_start_timeout(sink, "redis", 100, FAULT_IO_TIMEOUT_MS);
-    the_plant_works_a_day();
-    caught_up(projector, 30000);
-    unsigned count = 600;
-    pthread_t thread;
-    cr_assert_eq(pthread_create(&thread, NULL, load_main, &count), 0);
+    fault_scenario_t s;
+    redis_fault_begin(&s, env_or_skip("FL_TEST_REDIS_URL"), 100, FAULT_IO_TIMEOUT_MS);
+    caught_up(s.projector, 30000);
+    load_start(&s.load, 600);
     wait_ms(200);
     /* Every client waits, this one too: the pause ends by itself. The batch the projector gave
      * up runs when it ends, before the new connection's first command. */
     freeReplyObject(command("CLIENT PAUSE 2500 ALL"));
-    uint32_t ms = faulted_with(projector, "Redis did not answer within 1 s", 10000);
+    uint32_t ms = faulted_with(s.projector, "Redis did not answer within 1 s", 10000);
     cr_log_info("faulted %u ms after the pause", ms);
-    pthread_join(thread, NULL);
-    caught_up(projector, 30000);
-    assert_redis_equals_ledger();
-    assert_counted_once();
-    subscriber_finish(&subscriber, head_seq());
-    prj_status_t status;
-    prj_status(projector, &status);
-    cr_assert_gt(status.retries, 0);
-    prj_stop(projector);
-    prj_sink_close(sink);
+    load_join(&s.load);
+    caught_up(s.projector, 30000);
+    assert_redis_applied_once();
+    assert_retried(s.projector);
+    scenario_end(&s);
+}
+
+/* Every client but this one and the subscriber (of type pubsub). */
+static uint64_t kill_normal_clients(void)
+{
+    return number("CLIENT KILL TYPE normal SKIPME yes");
 }
 
 Test(redis, a_dropped_redis_connection_reconnects_and_publishes_each_event_once)
 {
-    servers_take(true);
-    static subscriber_t subscriber;
-    subscriber_start(&subscriber);
-    subscriber_run(&subscriber, SEQ_MAX - 1);
-    prj_sink_t *sink = sink_open();
-    prj_projector_t *projector = projector_start_timeout(sink, "redis", 20, FAULT_IO_TIMEOUT_MS);
-    the_plant_works_a_day();
-    unsigned count = 600;
-    pthread_t thread;
-    cr_assert_eq(pthread_create(&thread, NULL, load_main, &count), 0);
-    uint64_t killed = 0;
-    for (int i = 0; i < 6; i++) {
-        wait_ms(150);
-        /* Every client but this one and the subscriber (of type pubsub). */
-        killed += number("CLIENT KILL TYPE normal SKIPME yes");
-    }
-    pthread_join(thread, NULL);
+    fault_scenario_t s;
+    redis_fault_begin(&s, env_or_skip("FL_TEST_REDIS_URL"), 20, FAULT_IO_TIMEOUT_MS);
+    load_start(&s.load, 600);
+    uint64_t killed = kill_projector_six_times(kill_normal_clients);
+    load_join(&s.load);
     cr_assert_geq(killed, 3, "the projector's connection was killed %llu times",
                   (unsigned long long)killed);
-    caught_up(projector, 30000);
-    assert_redis_equals_ledger();
-    assert_counted_once();
-    subscriber_finish(&subscriber, head_seq());
-    prj_status_t status;
-    prj_status(projector, &status);
-    cr_assert_gt(status.retries, 0);
-    prj_stop(projector);
-    prj_sink_close(sink);
+    caught_up(s.projector, 30000);
+    assert_redis_applied_once();
+    assert_retried(s.projector);
+    scenario_end(&s);
 }
 
 /* ---- one connection's bytes held on the way, then delivered late */
@@ -657,68 +628,51 @@ static void proxy_stop(proxy_t *proxy)
 
 Test(redis, a_batch_held_on_the_network_and_delivered_late_is_not_applied_twice)
 {
-    servers_take(true);
-    static subscriber_t subscriber;
     static proxy_t proxy;
-    subscriber_start(&subscriber);
-    subscriber_run(&subscriber, SEQ_MAX - 1);
     proxy_start(&proxy);
     char url[64];
     snprintf(url, sizeof(url), "redis://127.0.0.1:%d", proxy.port);
-    prj_sink_t *sink = NULL;
-    cr_assert_eq(prj_redis_sink_open(&sink, url, tenant), 0);
-    prj_projector_t *projector = projector_start_timeout(sink, "redis", 100, FAULT_IO_TIMEOUT_MS);
-    the_plant_works_a_day();
-    caught_up(projector, 30000);
+    fault_scenario_t s;
+    redis_fault_begin(&s, url, 100, FAULT_IO_TIMEOUT_MS);
+    caught_up(s.projector, 30000);
     /* The projector's connection goes silent; its batch waits on the way; it gives up after
      * its timeout and reconnects through the proxy, which lets new connections through. */
     atomic_store(&proxy.hold, true);
     wait_ms(100);
     for (unsigned i = 0; i < 20; i++)
         load_post(i);
-    caught_up(projector, 30000);
+    caught_up(s.projector, 30000);
     prj_status_t status;
-    prj_status(projector, &status);
+    prj_status(s.projector, &status);
     cr_assert_gt(status.retries, 0, "the batch went through: nothing was held");
     /* The partition heals: the batch reaches Redis, on the connection the projector gave up. */
     atomic_store(&proxy.release, true);
     wait_ms(300);
-    assert_redis_equals_ledger();
-    assert_counted_once();
-    subscriber_finish(&subscriber, head_seq());
-    prj_stop(projector);
-    prj_sink_close(sink);
+    assert_redis_applied_once();
+    scenario_end(&s);
     proxy_stop(&proxy);
 }
 
 Test(redis, stopping_a_projector_while_redis_is_stalled_returns_promptly)
 {
-    servers_take(true);
-    static subscriber_t subscriber;
-    subscriber_start(&subscriber);
-    subscriber_run(&subscriber, SEQ_MAX - 1);
-    prj_sink_t *sink = sink_open();
+    fault_scenario_t s;
     /* The default timeout (PRJ_IO_TIMEOUT_S): the stop must not wait for it. */
-    prj_projector_t *projector = projector_start(sink, "redis", 100, PRJ_POISON_SKIP);
-    the_plant_works_a_day();
-    caught_up(projector, 30000);
+    redis_fault_begin(&s, env_or_skip("FL_TEST_REDIS_URL"), 100, 0);
+    caught_up(s.projector, 30000);
     redis_pause();
     for (unsigned i = 0; i < 20; i++)
         load_post(i);
     wait_ms(1000); /* the projector sent its batch and waits for an answer */
-    uint32_t ms = stop_timed(projector);
+    uint32_t ms = stop_timed(s.projector);
     cr_log_info("stopped in %u ms", ms);
     cr_assert_lt(ms, 3000, "prj_stop took %u ms while Redis answered nothing", ms);
     redis_resume();
     /* The batch given up runs now, unless the next connection ends its client first: either
      * way the checkpoint read next says which. */
-    projector = projector_start(sink, "redis", 100, PRJ_POISON_SKIP);
-    caught_up(projector, 30000);
-    assert_redis_equals_ledger();
-    assert_counted_once();
-    subscriber_finish(&subscriber, head_seq());
-    prj_stop(projector);
-    prj_sink_close(sink);
+    s.projector = projector_start(s.sink, "redis", 100, PRJ_POISON_SKIP);
+    caught_up(s.projector, 30000);
+    assert_redis_applied_once();
+    scenario_end(&s);
 }
 
 Test(redis, a_batch_redis_refuses_leaves_a_dead_letter_and_nothing_else_of_its_event)
@@ -751,12 +705,11 @@ Test(redis, a_rebuild_while_appending_moves_the_active_generation_to_equal_keys)
     prj_sink_t *sink = sink_open();
     prj_projector_t *projector = projector_start(sink, "redis", 50, PRJ_POISON_SKIP);
     the_plant_works_a_day();
-    unsigned count = 300;
-    pthread_t thread;
-    cr_assert_eq(pthread_create(&thread, NULL, load_main, &count), 0);
+    load_t load;
+    load_start(&load, 300);
     wait_ms(100);
     cr_assert_eq(prj_rebuild(projector, 30000, NULL), 0);
-    pthread_join(thread, NULL);
+    load_join(&load);
     caught_up(projector, 30000);
     cr_assert_eq(active_generation(), 2);
     assert_redis_equals_ledger();
