@@ -189,16 +189,17 @@ Test(faults, a_writer_held_by_another_process_queues_appends_reports_stuck_and_l
     }
 }
 
-/* Mounts a tmpfs of `options` on dir, in a mount namespace of this test's own (Criterion runs
- * each test in its own process; foutad inherits the namespace). False where mounting is not
- * permitted. */
-static bool private_tmpfs(const char *dir, const char *options)
+/* The server's data directory (written to data) on a tmpfs of `options`, mounted in a mount
+ * namespace of this test's own (Criterion runs each test in its own process; foutad inherits the
+ * namespace). Skips the test where mounting is not permitted. */
+static void data_on_tmpfs(char *data, size_t size, const char *options)
 {
-    if (unshare(CLONE_NEWNS) != 0)
-        return false;
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-        return false;
-    return mount("tmpfs", dir, "tmpfs", 0, options) == 0;
+    test_tmpdir(server.dir, sizeof(server.dir));
+    snprintf(data, size, "%s/data", server.dir);
+    cr_assert_eq(mkdir(data, 0750), 0);
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", data, "tmpfs", 0, options) != 0)
+        cr_skip_test("mounting a tmpfs is not permitted here (needs CAP_SYS_ADMIN)");
 }
 
 static void unmount_and_stop(void)
@@ -213,12 +214,8 @@ static void unmount_and_stop(void)
 Test(faults, a_full_disk_answers_507_keeps_every_acknowledged_event_and_recovers_when_space_returns,
      .fini = unmount_and_stop)
 {
-    test_tmpdir(server.dir, sizeof(server.dir));
     char data[300];
-    snprintf(data, sizeof(data), "%s/data", server.dir);
-    cr_assert_eq(mkdir(data, 0750), 0);
-    if (!private_tmpfs(data, "size=6m"))
-        cr_skip_test("mounting a tmpfs is not permitted here (needs CAP_SYS_ADMIN)");
+    data_on_tmpfs(data, sizeof(data), "size=6m");
     server_start(&server);
     ACTOR("store_raw");
     ACTOR("manager"); /* a sign-in writes a refresh token: it too needs room */
@@ -270,12 +267,8 @@ Test(faults, a_full_disk_answers_507_keeps_every_acknowledged_event_and_recovers
 Test(faults, a_read_only_data_directory_stops_foutad_at_start_with_a_clear_message,
      .fini = unmount_and_stop)
 {
-    test_tmpdir(server.dir, sizeof(server.dir));
     char data[300];
-    snprintf(data, sizeof(data), "%s/data", server.dir);
-    cr_assert_eq(mkdir(data, 0750), 0);
-    if (!private_tmpfs(data, "size=64m"))
-        cr_skip_test("mounting a tmpfs is not permitted here (needs CAP_SYS_ADMIN)");
+    data_on_tmpfs(data, sizeof(data), "size=64m");
     server_start(&server);
     response_t response;
     char *body = events_array(1, 1, false);
