@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #define SHA256_HEX_LEN 64
+/* A photo's path: the tenant's blob directory, a slash, the hex digest. */
+#define BLOB_PATH_LEN_MAX (sizeof(((api_tenant_t *)0)->blob_dir) + 1 + SHA256_HEX_LEN + 1)
 
 static const char *media_type(const uint8_t *bytes, size_t len)
 {
@@ -46,7 +48,7 @@ int api_blob_exists(api_tenant_t *tenant, const char *sha256_hex)
 {
     if (!is_sha256_hex(sha256_hex))
         return FL_EBLOB_UNKNOWN;
-    char path[1200];
+    char path[BLOB_PATH_LEN_MAX];
     blob_path(tenant, sha256_hex, path, sizeof(path));
     struct stat st;
     return stat(path, &st) == 0 ? 0 : FL_EBLOB_UNKNOWN;
@@ -55,7 +57,7 @@ int api_blob_exists(api_tenant_t *tenant, const char *sha256_hex)
 /* Writes bytes to path durably: a temporary file, fsync, rename, fsync of the directory. */
 static int store(api_tenant_t *tenant, const char *path, const void *bytes, size_t len)
 {
-    char tmp[1300];
+    char tmp[BLOB_PATH_LEN_MAX + 16]; /* ".tmp." and a pid */
     snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -99,7 +101,7 @@ api_handled_t api_h_blob_post(api_conn_t *conn)
     SHA256(bytes, body->len, digest);
     char hex[SHA256_HEX_LEN + 1];
     fl_hex_format(digest, sizeof(digest), hex);
-    char path[1200];
+    char path[BLOB_PATH_LEN_MAX];
     blob_path(conn->tenant, hex, path, sizeof(path));
     struct stat st;
     bool stored = stat(path, &st) == 0;
@@ -134,7 +136,7 @@ api_handled_t api_h_blob_get(api_conn_t *conn)
         api_respond(conn, 304, "", headers, NULL, 0);
         return API_DONE;
     }
-    char path[1200];
+    char path[BLOB_PATH_LEN_MAX];
     blob_path(conn->tenant, hex, path, sizeof(path));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {

@@ -731,7 +731,7 @@ static int send_row(redis_sink_t *r, const char *p, const eng_row_t *row)
         char *key = c.texts[c.texts_used++];
         snprintf(key, REDIS_KEY_LEN_MAX, "%s:%s", row->kind_name, row->id);
         set = "records", member = key;
-        snprintf(hash, sizeof(hash), "%srecord:%s", p, key);
+        snprintf(hash, sizeof(hash), "%srecord:%.*s", p, REDIS_KEY_LEN_MAX - 1, key);
         arg(&c, "HSET"), arg(&c, hash), arg(&c, "state"), arg(&c, row->record.state);
         arg(&c, "subject"), arg(&c, row->record.subject);
         arg(&c, "count"), argf(&c, "%u", row->record.count);
@@ -765,7 +765,7 @@ static int send_row(redis_sink_t *r, const char *p, const eng_row_t *row)
         arg(&c, "SADD");
     }
     char member_copy[REDIS_KEY_LEN_MAX];
-    snprintf(member_copy, sizeof(member_copy), "%s", member);
+    snprintf(member_copy, sizeof(member_copy), "%.*s", (int)sizeof(member_copy) - 1, member);
     argf(&c, "%s%s", p, set), arg(&c, member_copy);
     if ((rc = queue(r, &c)) != 0 || row->kind != ENG_ROW_RECORD)
         return rc;

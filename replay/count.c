@@ -98,7 +98,7 @@ static line_t *line_add(session_t *session, const char *hu)
     }
     line_t *line = &session->lines[session->count++];
     memset(line, 0, sizeof(*line));
-    snprintf(line->hu, sizeof(line->hu), "%s", hu);
+    snprintf(line->hu, sizeof(line->hu), "%.*s", EV_ID_LEN_MAX, hu); /* an id: never longer */
     line->counted_milli = -1;
     return line;
 }
