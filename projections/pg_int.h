@@ -1,6 +1,7 @@
 /*
  * pg_int.h: what the PostgreSQL sink's files share (pg_sink.c: connection, batches, COPY;
- * pg_schema.c: the schema and the mapping of rows to columns). libpq stays inside them.
+ * pg_schema.c: the schema and the mapping of rows to columns; pg_kpi.c: the KPI views and
+ * functions). libpq stays inside them.
  */
 #ifndef PRJ_PG_INT_H
 #define PRJ_PG_INT_H
@@ -53,6 +54,10 @@ const pg_table_t *prj__pg_table(eng_row_kind_t kind);
 void prj__pg_row_values(const eng_row_t *row, pg_values_t *values);
 extern const char *const prj__pg_event_columns[PG_EVENT_COLUMNS];
 void prj__pg_event_values(const prj_batch_t *batch, const prj_event_t *event, pg_values_t *values);
+
+/* The KPI migrations (pg_kpi.c), NULL-terminated lists of statements. */
+extern const char *const prj__pg_kpi_v2[];
+extern const char *const prj__pg_kpi_v3[];
 
 /* Creates the schema (or migrates it to the latest version), in one transaction. */
 int prj__pg_schema_ensure(pg_sink_t *pg, const char *schema, bool defer_indexes);

@@ -88,123 +88,14 @@ static const char *const schema_v1[] = {
     NULL,
 };
 
-/* Version 2: the KPIs that read the events alone, one view per family, each row one fact with
- * its time and its slices (loom, order, article, weaver, subcontractor), so that a period is a
- * WHERE on occurred_at and a slicing a GROUP BY. They give the same figures as reporting/ (GET
- * /api/v1/kpis) for the same period; the figures that integrate loom time over the shift
- * calendar (efficiency, availability, OEE, MTBF) and the end-of-period states (WIP, open NCs,
- * beams) are reporting/'s only. docs/reporting.md has the queries. */
-static const char *const schema_v2[] = {
-    "CREATE INDEX events_production_hu ON events ((payload->>'hu_id'))"
-    " WHERE type = 'ProductionDeclared';",
-    "CREATE VIEW kpi_production AS SELECT e.seq, e.occurred_at, e.payload->>'hu_id' AS hu_id,"
-    " e.payload->>'loom_id' AS loom_id, e.payload->>'of_id' AS of_id,"
-    " e.payload->>'item_id' AS item_id,"
-    " CASE WHEN e.actor_role = 'weaver' THEN e.actor_user END AS weaver_id,"
-    " (e.payload->>'qty_milli')::bigint AS qty_milli,"
-    " (e.payload->>'length_milli')::bigint AS length_milli,"
-    " (e.payload->>'picks')::bigint AS picks"
-    " FROM events e WHERE e.type = 'ProductionDeclared';",
-    /* Stops and restarts alternate on a loom's stream: a stop's repair ends at the next event. */
-    "CREATE VIEW kpi_stops AS SELECT s.seq, s.occurred_at, s.loom_id, s.stop_class,"
-    " s.reason_code, s.restarted_at,"
-    " extract(epoch FROM s.restarted_at - s.occurred_at) * 1000000 AS repair_us"
-    " FROM (SELECT e.seq, e.type, e.occurred_at, e.payload->>'loom_id' AS loom_id,"
-    "  e.payload->>'stop_class' AS stop_class, e.payload->>'reason_code' AS reason_code,"
-    "  CASE WHEN lead(e.type) OVER w = 'LoomRestarted' THEN lead(e.occurred_at) OVER w END"
-    "   AS restarted_at"
-    "  FROM events e WHERE e.type IN ('LoomStopped', 'LoomRestarted')"
-    "  WINDOW w AS (PARTITION BY e.stream ORDER BY e.seq)) s WHERE s.type = 'LoomStopped';",
-    "CREATE VIEW kpi_cutting AS SELECT c.seq, c.occurred_at,"
-    " c.payload->>'input_hu_id' AS roll_hu_id, p.loom_id, p.of_id, p.item_id, p.weaver_id,"
-    " (c.payload->>'consumed_qty_milli')::bigint AS consumed_milli,"
-    " (SELECT coalesce(sum((o->>'qty_milli')::bigint), 0)"
-    "  FROM jsonb_array_elements(c.payload->'outputs') o WHERE o->>'grade' = 'first')"
-    "  AS first_milli,"
-    " (SELECT coalesce(sum((o->>'qty_milli')::bigint), 0)"
-    "  FROM jsonb_array_elements(c.payload->'outputs') o WHERE o->>'grade' = 'second')"
-    "  AS second_milli,"
-    " (c.payload->>'waste_qty_milli')::bigint AS waste_milli"
-    " FROM events c LEFT JOIN kpi_production p ON p.hu_id = c.payload->>'input_hu_id'"
-    " WHERE c.type = 'CuttingDeclared';",
-    "CREATE VIEW kpi_inspections AS SELECT e.seq, e.occurred_at, e.payload->>'hu_id' AS hu_id,"
-    " e.payload->>'stage' AS stage,"
-    " (SELECT coalesce(sum((d->>'count')::bigint * (d->>'points')::bigint), 0)"
-    "  FROM jsonb_array_elements(e.payload->'defects') d) AS points,"
-    " coalesce((e.payload->>'width_mm')::bigint, 0) AS width_mm,"
-    " coalesce((e.payload->>'inspected_length_milli')::bigint, 0) AS inspected_length_milli"
-    " FROM events e WHERE e.type = 'InspectionRecorded';",
-    "CREATE VIEW kpi_defects AS SELECT e.seq, e.occurred_at, e.payload->>'hu_id' AS hu_id,"
-    " d->>'defect_id' AS defect_id, (d->>'count')::bigint AS occurrences,"
-    " (d->>'count')::bigint * (d->>'points')::bigint AS points"
-    " FROM events e, jsonb_array_elements(e.payload->'defects') d"
-    " WHERE e.type = 'InspectionRecorded'"
-    " UNION ALL SELECT e.seq, e.occurred_at, e.payload->>'hu_id', e.payload->>'defect_id',"
-    " (e.payload->>'count')::bigint,"
-    " (e.payload->>'count')::bigint * coalesce((e.payload->>'points')::bigint, 0)"
-    " FROM events e WHERE e.type = 'DefectRecorded';",
-    "CREATE VIEW kpi_grading AS SELECT e.seq, e.occurred_at, e.payload->>'hu_id' AS hu_id,"
-    " e.payload->>'grade' AS grade,"
-    " (e.payload->>'points_per_100m2_milli')::bigint AS points_per_100m2_milli"
-    " FROM events e WHERE e.type = 'FabricGraded';",
-    /* One row per intervention; pauses end at the next event of its stream. */
-    "CREATE VIEW kpi_interventions AS SELECT i.stream, min(i.payload->>'int_id') AS int_id,"
-    " min(i.payload->>'loom_id') AS loom_id,"
-    " min(i.occurred_at) FILTER (WHERE i.type = 'InterventionRequested') AS requested_at,"
-    " min(i.occurred_at) FILTER (WHERE i.type = 'InterventionAcknowledged')"
-    "  AS acknowledged_at,"
-    " min(i.occurred_at) FILTER (WHERE i.type = 'InterventionStarted') AS started_at,"
-    " min(i.occurred_at) FILTER (WHERE i.type = 'InterventionCompleted') AS completed_at,"
-    " coalesce(sum(extract(epoch FROM i.next_at - i.occurred_at))"
-    "  FILTER (WHERE i.type = 'InterventionPaused'), 0) * 1000000 AS paused_us"
-    " FROM (SELECT e.*, lead(e.occurred_at) OVER (PARTITION BY e.stream ORDER BY e.seq)"
-    "  AS next_at FROM events e WHERE e.type LIKE 'Intervention%') i GROUP BY i.stream;",
-    "CREATE VIEW kpi_non_conformities AS SELECT e.stream, min(e.payload->>'nc_id') AS nc_id,"
-    " min(e.payload->>'loom_id') AS loom_id,"
-    " min(e.occurred_at) FILTER (WHERE e.type = 'NCOpened') AS opened_at,"
-    " min(e.occurred_at) FILTER (WHERE e.type = 'NCClosed') AS closed_at"
-    " FROM events e WHERE e.type IN ('NCOpened', 'NCClosed') GROUP BY e.stream;",
-    /* A mount right after a dismount at the same loom position is a beam change. */
-    "CREATE VIEW kpi_beams AS SELECT b.seq, b.type, b.occurred_at, b.beam_id, b.loom_id,"
-    " b.position, b.reason, b.remaining_length_milli,"
-    " CASE WHEN b.type = 'BeamMounted' AND b.previous_type = 'BeamDismounted'"
-    "  THEN extract(epoch FROM b.occurred_at - b.previous_at) * 1000000 END AS change_us"
-    " FROM (SELECT e.seq, e.type, e.occurred_at, e.payload->>'beam_id' AS beam_id,"
-    "  e.payload->>'loom_id' AS loom_id, e.payload->>'position' AS position,"
-    "  e.payload->>'reason' AS reason,"
-    "  (e.payload->>'remaining_length_milli')::bigint AS remaining_length_milli,"
-    "  lag(e.type) OVER w AS previous_type, lag(e.occurred_at) OVER w AS previous_at"
-    "  FROM events e WHERE e.type IN ('BeamMounted', 'BeamDismounted')"
-    "  WINDOW w AS (PARTITION BY e.payload->>'loom_id', e.payload->>'position'"
-    "   ORDER BY e.seq)) b;",
-    "CREATE VIEW kpi_subcontract AS SELECT e.seq, e.occurred_at, e.type,"
-    " e.payload->>'sublot_id' AS sublot_id, e.payload->>'sub_id' AS sub_id,"
-    " CASE WHEN e.type = 'LotSentToSubcontractor' THEN (e.payload->>'qty_milli')::bigint"
-    "  ELSE 0 END AS sent_milli,"
-    " coalesce((e.payload->>'good_qty_milli')::bigint, 0) AS good_milli,"
-    " coalesce((e.payload->>'rejected_qty_milli')::bigint, 0) AS rejected_milli,"
-    " coalesce((e.payload->>'lost_qty_milli')::bigint, 0) AS lost_milli,"
-    " coalesce((e.payload->>'allowance_qty_milli')::bigint, 0) AS allowance_milli"
-    " FROM events e"
-    " WHERE e.type IN ('LotSentToSubcontractor', 'LotReturnedFromSubcontractor');",
-    "CREATE VIEW kpi_counts AS SELECT e.seq, e.occurred_at, e.type,"
-    " e.payload->>'count_id' AS count_id, e.payload->>'item_id' AS item_id,"
-    " coalesce((e.payload->>'counted_qty_milli')::bigint, 0) AS counted_milli,"
-    " coalesce((e.payload->>'delta_qty_milli')::bigint, 0) AS delta_milli"
-    " FROM events e WHERE e.type IN ('ItemCounted', 'InventoryAdjusted');",
-    "CREATE VIEW kpi_offline_lag AS SELECT e.seq, e.type, e.occurred_at, e.recorded_at,"
-    " e.actor_device, greatest(extract(epoch FROM e.recorded_at - e.occurred_at), 0) * 1000000"
-    "  AS lag_us FROM events e;",
-    NULL,
-};
-
 static const struct {
     int version;
     const char *description;
     const char *const *statements;
 } migrations[] = {
     {1, "the ledger's events and the plant's state", schema_v1},
-    {2, "KPI views over the events (docs/reporting.md)", schema_v2},
+    {2, "KPI views over the events (docs/reporting.md)", prj__pg_kpi_v2},
+    {3, "KPIs over loom time, the shift calendar and the period's end", prj__pg_kpi_v3},
 };
 
 /* The migration's text with LIVE replaced by the live schema's name. */

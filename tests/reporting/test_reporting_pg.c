@@ -3,12 +3,15 @@
  * (reporting/) and PostgreSQL's KPI views (projections/pg_schema.c, migration 2) fed by the
  * projector, over the whole month and over ten days inside it, per loom and in total: production,
  * stops and repairs per class, cutting grades, inspection points, grading, the defect Pareto,
- * interventions, non-conformities, beams, subcontracting, counts, weavers and offline lag. A
- * real PostgreSQL 15 is started by tests/support/servers.sh.
+ * interventions, non-conformities, beams, subcontracting, counts, weavers and offline lag; and
+ * (migration 3) loom time over the shift calendar with efficiency, availability, performance,
+ * OEE, rate and MTBF, first-pass yield, preventive maintenance, and the work in progress, the
+ * NCs open and the beams left at the period's end. A real PostgreSQL 15 is started by tests/support/servers.sh.
  */
 #include "tests/projections/projections_test.h"
 
 #include <libpq-fe.h>
+#include <math.h>
 
 #include "clients/sim/sim.h"
 #include "reporting/reporting.h"
@@ -85,6 +88,53 @@ static void line(state_t *state, const char *format, ...)
     state_add(state, text);
 }
 
+/* A figure as both sides print it: 4 decimals, empty when it has no denominator. */
+static const char *fig(char *out, double value)
+{
+    if (isnan(value))
+        out[0] = '\0';
+    else
+        snprintf(out, 32, "%.4f", value);
+    return out;
+}
+
+/* The figures over loom time: the sums (exact), then the ratios kpi_looms computes. */
+static void loom_time_line(state_t *state, const char *key, const rep_slice_t *s)
+{
+    line(state, "%s|%lld|%lld|%lld|%lld|%lld|%lld", key, (long long)s->scheduled_us,
+         (long long)s->running_us, (long long)s->nominal_ppm_us,
+         (long long)s->nominal_running_ppm_us, (long long)s->picks,
+         (long long)s->picks_metres_milli);
+}
+
+static void figures_line(state_t *state, const char *key, const rep_slice_t *s)
+{
+    rep_kpis_t k;
+    rep_kpis(s, &k);
+    char f[7][32];
+    line(state, "%s|%s|%s|%s|%s|%s|%s|%s", key, fig(f[0], k.efficiency_pct),
+         fig(f[1], k.availability_pct), fig(f[2], k.performance_pct), fig(f[3], k.quality_pct),
+         fig(f[4], k.oee_pct), fig(f[5], k.rate_m_per_h), fig(f[6], k.mtbf_h));
+}
+
+/* Work in progress by stage: units, quantity, summed age and the four age buckets. */
+#define WIP_SQL                                                                                    \
+    "count(*), sum(qty_milli), sum(age_us), count(*) FILTER (WHERE age_us < 86400e6),"            \
+    " count(*) FILTER (WHERE age_us >= 86400e6 AND age_us < 3 * 86400e6),"                        \
+    " count(*) FILTER (WHERE age_us >= 3 * 86400e6 AND age_us < 7 * 86400e6),"                    \
+    " count(*) FILTER (WHERE age_us >= 7 * 86400e6) FROM %1$s.kpi_wip(%3$s, %3$s)"
+
+static void wip_lines(state_t *state, const char *key, const rep_slice_t *s)
+{
+    for (int c = 0; c < REP_WIP_STAGES; c++)
+        if (s->wip_units[c] > 0)
+            line(state, "%s%s%s|%lld|%lld|%lld|%lld|%lld|%lld|%lld", key, key[0] ? "|" : "",
+                 rep_wip_stage_names[c], (long long)s->wip_units[c], (long long)s->wip_milli[c],
+                 (long long)s->wip_age_us[c], (long long)s->wip_ages[c][0],
+                 (long long)s->wip_ages[c][1], (long long)s->wip_ages[c][2],
+                 (long long)s->wip_ages[c][3]);
+}
+
 static rep_report_t *report_by(int64_t from, int64_t to, rep_by_t by)
 {
     rep_query_t query = {.from_us = from, .to_us = to, .by = by};
@@ -140,6 +190,56 @@ static void per_loom(int64_t from, int64_t to)
              line(&expected, "%s|%lld|%lld|%lld|%lld", s[i].key, (long long)s[i].cut_consumed_milli,
                   (long long)s[i].cut_first_milli, (long long)s[i].cut_second_milli,
                   (long long)s[i].cut_waste_milli));
+    /* Not vacuous: the month has shifts, picks, verdicts, maintenance and beams. */
+    cr_assert(r->calendar);
+    cr_assert_gt(r->total.picks, 0);
+    cr_assert_gt(r->total.verdicts, 0);
+    cr_assert_gt(r->total.pm_due, 0);
+    cr_assert_gt(r->beams_count, 0);
+    SAME("loom time by loom",
+         "SELECT loom_id, sum(scheduled_us), sum(running_us), sum(nominal_ppm_us),"
+         " sum(nominal_running_ppm_us), sum(picks), sum(picks_metres_milli)"
+         " FROM %1$s.kpi_loom_time(%2$s, %3$s, %3$s) GROUP BY ROLLUP (loom_id)"
+         " HAVING sum(scheduled_us) > 0 OR sum(picks) > 0",
+         for (uint32_t i = 0; i < n; i++) if (s[i].scheduled_us > 0 || s[i].picks > 0)
+             loom_time_line(&expected, s[i].key, &s[i]);
+         loom_time_line(&expected, "", &r->total));
+    SAME("efficiency, availability, performance, quality, OEE, rate and MTBF by loom",
+         "SELECT loom_id, round(efficiency_pct::numeric, 4), round(availability_pct::numeric, 4),"
+         " round(performance_pct::numeric, 4), round(quality_pct::numeric, 4),"
+         " round(oee_pct::numeric, 4), round(rate_m_per_h::numeric, 4), round(mtbf_h::numeric, 4)"
+         " FROM %1$s.kpi_looms(%2$s, %3$s, %3$s) WHERE scheduled_min > 0",
+         for (uint32_t i = 0; i < n; i++) if (s[i].scheduled_us > 0)
+             figures_line(&expected, s[i].key, &s[i]);
+         figures_line(&expected, "(total)", &r->total));
+    SAME("first verdicts by loom",
+         "SELECT loom_id, count(*), count(*) FILTER (WHERE first_pass)"
+         " FROM %1$s.kpi_first_verdicts WHERE occurred_at >= %2$s AND occurred_at < %3$s"
+         " GROUP BY loom_id",
+         for (uint32_t i = 0; i < n; i++) if (s[i].verdicts > 0)
+             line(&expected, "%s|%lld|%lld", s[i].key, (long long)s[i].verdicts,
+                  (long long)s[i].verdicts_first_pass));
+    SAME("preventive maintenance by loom",
+         "SELECT loom_id, count(*), count(*) FILTER (WHERE on_time)"
+         " FROM %1$s.kpi_pm(%2$s, %3$s, %3$s) GROUP BY loom_id",
+         for (uint32_t i = 0; i < n; i++) if (s[i].pm_due > 0)
+             line(&expected, "%s|%lld|%lld", s[i].key, (long long)s[i].pm_due,
+                  (long long)s[i].pm_on_time));
+    SAME("beams at the period's end",
+         "SELECT beam_id, loom_id, beam_position, round(mounted_m * 1000), round(woven_m * 1000),"
+         " round(remaining_m * 1000), round(hours_to_beam_out::numeric, 4)"
+         " FROM %1$s.kpi_beams_at_end(%2$s, %3$s, %3$s)",
+         for (uint32_t i = 0; i < r->beams_count; i++) {
+             const rep_beam_t *b = &r->beams[i];
+             char h[32];
+             line(&expected, "%s|%s|%s|%lld|%lld|%lld|%s", b->beam_id, b->loom_id,
+                  b->position == 1 ? "pile" : "ground", (long long)b->mounted_milli,
+                  (long long)b->woven_milli, (long long)b->remaining_milli,
+                  fig(h, b->hours_to_beam_out));
+         });
+    SAME("work in progress by loom and stage",
+         "SELECT loom_id, stage, " WIP_SQL " WHERE loom_id IS NOT NULL GROUP BY loom_id, stage",
+         for (uint32_t i = 0; i < n; i++) wip_lines(&expected, s[i].key, &s[i]));
     SAME("breakdowns by loom",
          "SELECT loom_id, count(*) FROM %1$s.kpi_interventions"
          " WHERE requested_at >= %2$s AND requested_at < %3$s GROUP BY loom_id",
@@ -220,6 +320,13 @@ static void in_total(int64_t from, int64_t to)
          line(&expected, "%lld|%lld|%lld|%lld|%lld", (long long)t->count_lines,
               (long long)t->counted_milli, (long long)t->adjustments, (long long)t->adjusted_milli,
               (long long)t->adjusted_abs_milli));
+    cr_assert_gt(t->wip_units[0] + t->wip_units[2] + t->wip_units[4], 0);
+    SAME("work in progress by stage", "SELECT stage, " WIP_SQL " GROUP BY stage",
+         wip_lines(&expected, "", t));
+    SAME("non-conformities open at the period's end",
+         "SELECT count(*) FROM %1$s.kpi_non_conformities"
+         " WHERE opened_at < %3$s AND (closed_at IS NULL OR closed_at >= %3$s)",
+         line(&expected, "%lld", (long long)t->nc_open_at_end));
     SAME("weavers and offline lag",
          "SELECT (SELECT count(DISTINCT weaver_id) FROM %1$s.kpi_production"
          "  WHERE occurred_at >= %2$s AND occurred_at < %3$s),"
