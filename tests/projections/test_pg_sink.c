@@ -7,9 +7,7 @@
  * are each a timeout or an error, then a reconnect, never a hang, and every event is applied once;
  * a projector stops promptly while its server answers nothing.
  */
-#include "tests/projections/projections_test.h"
-
-#include <libpq-fe.h>
+#include "tests/projections/pg_test.h"
 
 #define FAULT_IO_TIMEOUT_MS 1000 /* the projector's io_timeout_ms in the fault tests */
 
@@ -19,19 +17,11 @@ static char schema[PRJ_TENANT_LEN_MAX + 8];
 static bool paused; /* the test paused the server: teardown resumes it, even after a failure */
 static pid_t stopped_backend; /* one backend the test stopped, likewise */
 
-static void quiet(void *data, const char *message)
-{
-    (void)data;
-    (void)message;
-}
-
 static void pg_setup(void)
 {
     servers_take(false);
     projections_setup();
-    db = PQconnectdb(env_or_skip("FL_TEST_PG_URL"));
-    cr_assert_eq(PQstatus(db), CONNECTION_OK, "%s", PQerrorMessage(db));
-    PQsetNoticeProcessor(db, quiet, NULL);
+    db = pg_connect_test();
     /* A tenant of its own: tests may run side by side on the same server. */
     snprintf(tenant, sizeof(tenant), "t%d_%ld", (int)getpid(), (long)time(NULL) % 100000);
     snprintf(schema, sizeof(schema), "fouta_%s", tenant);
@@ -54,84 +44,21 @@ TestSuite(pg, .init = pg_setup, .fini = pg_teardown, .timeout = 120);
 
 static void sql_ok(const char *sql)
 {
-    PGresult *res = PQexec(db, sql);
-    ExecStatusType status = PQresultStatus(res);
-    char error[512];
-    snprintf(error, sizeof(error), "%s", PQresultErrorMessage(res));
-    PQclear(res);
-    cr_assert(status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK, "%s: %s", sql, error);
+    pg_sql_ok(db, sql);
 }
 
 static uint64_t sql_number(const char *format, ...)
 {
-    char sql[1024];
     va_list args;
     va_start(args, format);
-    vsnprintf(sql, sizeof(sql), format, args);
+    uint64_t value = pg_vnumber(db, format, args);
     va_end(args);
-    PGresult *res = PQexec(db, sql);
-    cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s: %s", sql, PQresultErrorMessage(res));
-    uint64_t value = PQntuples(res) == 0 || PQgetisnull(res, 0, 0)
-                         ? 0
-                         : strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
     return value;
 }
 
-/* Each table as the lines row_line makes of the ledger's rows. */
-static void pg_state(state_t *state)
-{
-    static const char *const queries[] = {
-        "SELECT 'hu ' || hu_id || '=' || concat_ws('|', status, item_id, unit, qty_milli,"
-        " coalesce(grade, ''), location_id, coalesce(parent_hu_id, ''), coalesce(holder, ''),"
-        " out_milli, created_seq) FROM %s.handling_units",
-        "SELECT 'stock ' || concat_ws('|', item_id, location_id, status, grade) || '=' ||"
-        " qty_milli FROM %s.stock_balances",
-        "SELECT 'order ' || of_id || '=' || concat_ws('|', state, item_id, unit, planned_milli,"
-        " declared_milli) FROM %s.production_orders",
-        "SELECT 'loom ' || loom_id || '=' || concat_ws('|', stopped::int, coalesce(stop_code, ''),"
-        " coalesce(of_id, ''), coalesce(ground_beam_id, ''), coalesce(pile_beam_id, ''),"
-        " first_piece_passed::int, coalesce(since_seq, 0)) FROM %s.looms",
-        "SELECT 'beam ' || beam_id || '=' || concat_ws('|', item_id, coalesce(loom_id, ''),"
-        " position, remaining_milli) FROM %s.beams",
-        "SELECT 'record ' || kind || ':' || record_id || '=' || concat_ws('|', state,"
-        " coalesce(subject, ''), count, coalesce(since_seq, 0)) FROM %s.records",
-        "SELECT 'sublot ' || sublot_id || '=' || concat_ws('|', state, sub_id, item_id,"
-        " out_milli) FROM %s.subcontract_lots",
-        "SELECT 'link ' || from_id || '>' || to_id || '=' || kind || '|' || seq"
-        " FROM %s.genealogy_links",
-        "SELECT 'article ' || item_id || '=' || concat_ws('|', cutting_tolerance_permille,"
-        " overproduction_allowed_permille, first_piece_required::int) FROM %s.articles",
-    };
-    for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
-        char sql[1024];
-        snprintf(sql, sizeof(sql), queries[q], schema);
-        PGresult *res = PQexec(db, sql);
-        cr_assert_eq(PQresultStatus(res), PGRES_TUPLES_OK, "%s", PQresultErrorMessage(res));
-        for (int i = 0; i < PQntuples(res); i++)
-            state_add(state, PQgetvalue(res, i, 0));
-        PQclear(res);
-    }
-}
-
-/* Every table equals the ledger's state; the events table holds each seq once, 1..head. */
 static void assert_pg_equals_ledger(void)
 {
-    state_t expected, actual;
-    state_init(&expected);
-    state_init(&actual);
-    ledger_state(&expected, ~0u);
-    pg_state(&actual);
-    state_assert_equal(&expected, &actual, "postgres");
-    state_free(&expected);
-    state_free(&actual);
-    uint64_t head = head_seq();
-    cr_assert_eq(sql_number("SELECT count(*) FROM %s.events", schema), head);
-    cr_assert_eq(sql_number("SELECT count(DISTINCT seq) FROM %s.events", schema), head);
-    cr_assert_eq(sql_number("SELECT max(seq) FROM %s.events", schema), head);
-    cr_assert_eq(
-        sql_number("SELECT seq FROM %s.projector_checkpoints WHERE projector = 'postgres'", schema),
-        head);
+    pg_assert_equals_ledger(db, schema);
 }
 
 static prj_sink_t *sink_open(void)
@@ -168,8 +95,8 @@ Test(pg, after_a_plant_day_every_table_equals_the_ledger_and_genealogy_walks_bot
                             schema),
                  1);
     cr_assert_eq(sql_number("SELECT count(*) FROM %s.interventions", schema), 0);
-    /* 1: the events and the plant's state; 2: the KPI views (reporting). */
-    cr_assert_eq(sql_number("SELECT max(version) FROM %s.schema_migrations", schema), 2);
+    /* 1: the events and the plant's state; 2 and 3: the KPI views and functions (reporting). */
+    cr_assert_eq(sql_number("SELECT max(version) FROM %s.schema_migrations", schema), 3);
     prj_stop(projector);
     prj_sink_close(sink);
 }
@@ -178,16 +105,7 @@ Test(pg, after_a_plant_day_every_table_equals_the_ledger_and_genealogy_walks_bot
 
 static void count_applications(void)
 {
-    char sql[1024];
-    snprintf(sql, sizeof(sql),
-             "CREATE TABLE %s.applied (seq bigint PRIMARY KEY, times integer NOT NULL);"
-             "CREATE FUNCTION %s.count_applied() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-             " INSERT INTO %s.applied VALUES (NEW.seq, 1) ON CONFLICT (seq) DO UPDATE"
-             " SET times = applied.times + 1; RETURN NEW; END $$;"
-             "CREATE TRIGGER count_applied BEFORE INSERT ON %s.events FOR EACH ROW"
-             " EXECUTE FUNCTION %s.count_applied()",
-             schema, schema, schema, schema, schema);
-    sql_ok(sql);
+    pg_count_applications(db, schema);
 }
 
 Test(pg, a_projector_killed_mid_projection_and_restarted_applies_every_event_once)
@@ -225,9 +143,8 @@ Test(pg, a_projector_killed_mid_projection_and_restarted_applies_every_event_onc
     caught_up(projector, 30000);
     prj_stop(projector);
     assert_pg_equals_ledger();
-    cr_assert_eq(sql_number("SELECT count(*) FROM %s.applied", schema), head);
-    cr_assert_eq(sql_number("SELECT count(*) FROM %s.applied WHERE times <> 1", schema), 0,
-                 "an event was applied twice");
+    cr_assert_eq(head_seq(), head);
+    pg_assert_applied_once(db, schema);
     prj_sink_close(sink);
 }
 
@@ -261,11 +178,11 @@ Test(pg, postgres_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_reb
     state_t before, after;
     state_init(&before);
     state_init(&after);
-    pg_state(&before);
+    pg_state(db, schema, &before);
     uint64_t events = 0;
     cr_assert_eq(prj_rebuild(projector, 30000, &events), 0);
     cr_assert_eq(events, head_seq());
-    pg_state(&after);
+    pg_state(db, schema, &after);
     state_assert_equal(&before, &after, "rebuilt");
     state_free(&before);
     state_free(&after);
@@ -278,9 +195,7 @@ Test(pg, postgres_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_reb
 
 static void assert_applied_once(void)
 {
-    cr_assert_eq(sql_number("SELECT count(*) FROM %s.applied", schema), head_seq());
-    cr_assert_eq(sql_number("SELECT count(*) FROM %s.applied WHERE times <> 1", schema), 0,
-                 "an event was applied twice");
+    pg_assert_applied_once(db, schema);
 }
 
 /* The postmaster and every backend stopped (SIGSTOP): connections are taken by the kernel and

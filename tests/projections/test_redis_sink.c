@@ -8,34 +8,19 @@
  * nothing is published or counted twice, even when the batch of a connection given up reaches
  * Redis late; a projector stops promptly while Redis answers nothing.
  */
-#include "tests/projections/projections_test.h"
+#include "tests/projections/redis_test.h"
 
 #include <arpa/inet.h>
-#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
-
-#define STATE_KINDS                                                                                \
-    (1u << ENG_ROW_STOCK | 1u << ENG_ROW_ORDER | 1u << ENG_ROW_LOOM | 1u << ENG_ROW_BEAM |         \
-     1u << ENG_ROW_RECORD | 1u << ENG_ROW_SUBLOT)
 
 #define FAULT_IO_TIMEOUT_MS 1000 /* the projector's io_timeout_ms in the fault tests */
 
 static redisContext *rc_db;
 static char tenant[PRJ_TENANT_LEN_MAX + 1];
 static bool paused; /* the test stopped Redis: teardown continues it, even after a failure */
-
-static redisContext *redis_connect_test(void)
-{
-    const char *url = env_or_skip("FL_TEST_REDIS_URL");
-    const char *port = strrchr(url, ':');
-    cr_assert_not_null(port);
-    redisContext *c = redisConnect("127.0.0.1", atoi(port + 1));
-    cr_assert(c != NULL && c->err == 0, "redis: %s", c != NULL ? c->errstr : "no memory");
-    return c;
-}
 
 static void redis_setup(void)
 {
@@ -59,9 +44,8 @@ static redisReply *command(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    redisReply *reply = redisvCommand(rc_db, format, args);
+    redisReply *reply = redis_vcommand(rc_db, format, args);
     va_end(args);
-    cr_assert_not_null(reply, "redis: %s", rc_db->errstr);
     return reply;
 }
 
@@ -69,125 +53,19 @@ static uint64_t number(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    redisReply *reply = redisvCommand(rc_db, format, args);
+    uint64_t value = redis_vnumber(rc_db, format, args);
     va_end(args);
-    cr_assert_not_null(reply, "redis: %s", rc_db->errstr);
-    uint64_t value = reply->type == REDIS_REPLY_INTEGER  ? (uint64_t)reply->integer
-                     : reply->type == REDIS_REPLY_STRING ? strtoull(reply->str, NULL, 10)
-                                                         : 0;
-    freeReplyObject(reply);
     return value;
-}
-
-/* A hash's field, "" when absent. */
-static const char *field(const redisReply *hash, const char *name)
-{
-    for (size_t i = 0; i + 1 < hash->elements; i += 2)
-        if (strcmp(hash->element[i]->str, name) == 0)
-            return hash->element[i + 1]->str;
-    return "";
-}
-
-/* The members of one set of the active generation, each with its hash. */
-static void each_member(const char *p, const char *set, const char *hash_prefix,
-                        void (*line)(state_t *, const char *, const redisReply *), state_t *state)
-{
-    redisReply *members = command("SMEMBERS %s%s", p, set);
-    for (size_t i = 0; i < members->elements; i++) {
-        const char *id = members->element[i]->str;
-        redisReply *hash = command("HGETALL %s%s:%s", p, hash_prefix, id);
-        line(state, id, hash);
-        freeReplyObject(hash);
-    }
-    freeReplyObject(members);
-}
-
-static void loom_line(state_t *state, const char *id, const redisReply *h)
-{
-    char line[384];
-    snprintf(line, sizeof(line), "loom %s=%s|%s|%s|%s|%s|%s|%s", id, field(h, "stopped"),
-             field(h, "stop_code"), field(h, "order"), field(h, "ground_beam"),
-             field(h, "pile_beam"), field(h, "first_piece_passed"), field(h, "since_seq"));
-    state_add(state, line);
-}
-
-static void order_line(state_t *state, const char *id, const redisReply *h)
-{
-    char line[384];
-    snprintf(line, sizeof(line), "order %s=%s|%s|%s|%s|%s", id, field(h, "state"), field(h, "item"),
-             field(h, "unit"), field(h, "planned_milli"), field(h, "declared_milli"));
-    state_add(state, line);
-}
-
-static void beam_line(state_t *state, const char *id, const redisReply *h)
-{
-    char line[384];
-    snprintf(line, sizeof(line), "beam %s=%s|%s|%s|%s", id, field(h, "item"), field(h, "loom"),
-             field(h, "position"), field(h, "remaining_milli"));
-    state_add(state, line);
-}
-
-static void record_line(state_t *state, const char *id, const redisReply *h)
-{
-    char line[384];
-    snprintf(line, sizeof(line), "record %s=%s|%s|%s|%s", id, field(h, "state"),
-             field(h, "subject"), field(h, "count"), field(h, "since_seq"));
-    state_add(state, line);
-}
-
-static void sublot_line(state_t *state, const char *id, const redisReply *h)
-{
-    char line[384];
-    snprintf(line, sizeof(line), "sublot %s=%s|%s|%s|%s", id, field(h, "state"), field(h, "sub"),
-             field(h, "item"), field(h, "out_milli"));
-    state_add(state, line);
-}
-
-/* "item|status|grade" -> "stock item|location|status|grade=qty" */
-static void stock_line(state_t *state, const char *location, const redisReply *h)
-{
-    for (size_t i = 0; i + 1 < h->elements; i += 2) {
-        char item[128], rest[128], line[384];
-        const char *bar = strchr(h->element[i]->str, '|');
-        cr_assert_not_null(bar);
-        snprintf(item, sizeof(item), "%.*s", (int)(bar - h->element[i]->str), h->element[i]->str);
-        snprintf(rest, sizeof(rest), "%s", bar + 1);
-        snprintf(line, sizeof(line), "stock %s|%s|%s=%s", item, location, rest,
-                 h->element[i + 1]->str);
-        state_add(state, line);
-    }
 }
 
 static uint64_t active_generation(void)
 {
-    return number("GET fl:%s:active", tenant);
-}
-
-static void redis_state(state_t *state)
-{
-    char p[128];
-    snprintf(p, sizeof(p), "fl:%s:g%llu:", tenant, (unsigned long long)active_generation());
-    each_member(p, "looms", "loom", loom_line, state);
-    each_member(p, "orders", "order", order_line, state);
-    each_member(p, "beams", "beam", beam_line, state);
-    each_member(p, "records", "record", record_line, state);
-    each_member(p, "sublots", "sublot", sublot_line, state);
-    each_member(p, "stock:locations", "stock", stock_line, state);
+    return redis_active_generation(rc_db, tenant);
 }
 
 static void assert_redis_equals_ledger(void)
 {
-    state_t expected, actual;
-    state_init(&expected);
-    state_init(&actual);
-    ledger_state(&expected, STATE_KINDS);
-    redis_state(&actual);
-    state_assert_equal(&expected, &actual, "redis");
-    state_free(&expected);
-    state_free(&actual);
-    cr_assert_eq(
-        number("GET fl:%s:g%llu:checkpoint:redis", tenant, (unsigned long long)active_generation()),
-        head_seq());
+    redis_assert_equals_ledger(rc_db, tenant);
 }
 
 static prj_sink_t *sink_open(void)
@@ -201,60 +79,11 @@ static prj_sink_t *sink_open(void)
 
 #define SEQ_MAX 4096
 
-typedef struct {
-    redisContext *conn;
-    uint64_t until_seq; /* stop once this seq is seen */
-    unsigned times[SEQ_MAX];
-    pthread_t thread;
-} subscriber_t;
-
-static void *subscriber_main(void *arg)
-{
-    subscriber_t *s = arg;
-    void *reply;
-    while (redisGetReply(s->conn, &reply) == REDIS_OK) {
-        redisReply *r = reply;
-        uint64_t seq = 0;
-        if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-            strcmp(r->element[0]->str, "message") == 0) {
-            const char *at = strstr(r->element[2]->str, "\"seq\":");
-            seq = at != NULL ? strtoull(at + 6, NULL, 10) : 0;
-            if (seq < SEQ_MAX)
-                s->times[seq]++;
-        }
-        freeReplyObject(r);
-        if (seq >= s->until_seq)
-            break;
-    }
-    return NULL;
-}
+typedef redis_subscriber_t subscriber_t;
 
 static void subscriber_start(subscriber_t *s)
 {
-    memset(s, 0, sizeof(*s));
-    s->conn = redis_connect_test();
-    redisSetTimeout(s->conn, (struct timeval){.tv_sec = 30});
-    redisReply *reply = redisCommand(s->conn, "SUBSCRIBE fl:%s:events", tenant);
-    cr_assert_not_null(reply);
-    freeReplyObject(reply);
-    s->until_seq = UINT64_MAX;
-}
-
-static void subscriber_run(subscriber_t *s, uint64_t until_seq)
-{
-    s->until_seq = until_seq;
-    cr_assert_eq(pthread_create(&s->thread, NULL, subscriber_main, s), 0);
-}
-
-/* Joins, and checks each seq 1..head was published once (but those in skip). */
-static void subscriber_assert_once(subscriber_t *s, uint64_t head, uint64_t skip)
-{
-    pthread_join(s->thread, NULL);
-    redisFree(s->conn);
-    cr_assert_lt(head, SEQ_MAX);
-    for (uint64_t seq = 1; seq <= head; seq++)
-        cr_assert_eq(s->times[seq], seq == skip ? 0 : 1, "seq %llu published %u times",
-                     (unsigned long long)seq, s->times[seq]);
+    redis_subscriber_start(s, tenant, SEQ_MAX);
 }
 
 Test(redis, after_a_plant_day_the_dashboard_keys_equal_the_ledger_and_each_event_is_published)
@@ -265,10 +94,10 @@ Test(redis, after_a_plant_day_the_dashboard_keys_equal_the_ledger_and_each_event
     prj_projector_t *projector = projector_start(sink, "redis", 7, PRJ_POISON_SKIP);
     the_plant_works_a_day();
     uint64_t head = head_seq();
-    subscriber_run(&subscriber, head);
+    redis_subscriber_run(&subscriber, head);
     caught_up(projector, 30000);
     assert_redis_equals_ledger();
-    subscriber_assert_once(&subscriber, head, 0);
+    redis_subscriber_assert_once(&subscriber, head, 0);
     /* The board's lists: the loom stopped then restarted; no intervention is open. */
     char p[128];
     snprintf(p, sizeof(p), "fl:%s:g1:", tenant);
@@ -288,7 +117,7 @@ Test(redis, a_projector_killed_mid_projection_and_restarted_publishes_every_even
     for (unsigned i = 0; i < 300; i++)
         load_post(i);
     uint64_t head = head_seq();
-    subscriber_run(&subscriber, head);
+    redis_subscriber_run(&subscriber, head);
     eng_close(ledger);
     pid_t child = project_in_child("--redis", env_or_skip("FL_TEST_REDIS_URL"), tenant, "5");
     uint64_t at = 0;
@@ -309,7 +138,7 @@ Test(redis, a_projector_killed_mid_projection_and_restarted_publishes_every_even
     caught_up(projector, 30000);
     prj_stop(projector);
     assert_redis_equals_ledger();
-    subscriber_assert_once(&subscriber, head, 0);
+    redis_subscriber_assert_once(&subscriber, head, 0);
     prj_sink_close(sink);
 }
 
@@ -337,10 +166,10 @@ Test(redis, redis_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_reb
     state_t before, after;
     state_init(&before);
     state_init(&after);
-    redis_state(&before);
+    redis_state(rc_db, tenant, &before);
     cr_assert_eq(prj_rebuild(projector, 30000, NULL), 0);
     cr_assert_eq(active_generation(), 2);
-    redis_state(&after);
+    redis_state(rc_db, tenant, &after);
     state_assert_equal(&before, &after, "rebuilt");
     state_free(&before);
     state_free(&after);
@@ -350,27 +179,15 @@ Test(redis, redis_stopped_under_load_refuses_no_append_and_is_caught_up_to_a_reb
 
 /* ---- a Redis that answers nothing, connections killed */
 
-/* Ends a subscriber started with subscriber_run(s, SEQ_MAX - 1) once every event is projected:
- * a message of that seq, published after them, is the last it reads. */
+/* Ends a subscriber run until SEQ_MAX - 1 once every event is projected. */
 static void subscriber_finish(subscriber_t *s, uint64_t head)
 {
-    freeReplyObject(command("PUBLISH fl:%s:events {\"seq\":%d}", tenant, SEQ_MAX - 1));
-    subscriber_assert_once(s, head, 0);
+    redis_subscriber_finish(s, rc_db, tenant, head);
 }
 
-/* The per-shift counters add: a batch applied twice would show in them. Every event of these
- * tests falls outside a calendar, on one day. */
 static void assert_counted_once(void)
 {
-    char p[128];
-    snprintf(p, sizeof(p), "fl:%s:g%llu:", tenant, (unsigned long long)active_generation());
-    redisReply *keys = command("SMEMBERS %sshifts:counted", p);
-    uint64_t events = 0;
-    for (size_t i = 0; i < keys->elements; i++)
-        events += number("HGET %s%s events", p, keys->element[i]->str);
-    freeReplyObject(keys);
-    cr_assert_eq(events, head_seq(), "%llu events counted of %llu", (unsigned long long)events,
-                 (unsigned long long)head_seq());
+    redis_assert_counted_once(rc_db, tenant);
 }
 
 static void redis_pause(void)
@@ -394,7 +211,7 @@ static void redis_fault_begin(fault_scenario_t *s, const char *url, uint32_t bat
 {
     servers_take(true);
     subscriber_start(&fault_subscriber);
-    subscriber_run(&fault_subscriber, SEQ_MAX - 1);
+    redis_subscriber_run(&fault_subscriber, SEQ_MAX - 1);
     s->sink = NULL;
     cr_assert_eq(prj_redis_sink_open(&s->sink, url, tenant), 0);
     s->projector = projector_start_timeout(s->sink, "redis", batch, io_timeout_ms);
@@ -684,14 +501,14 @@ Test(redis, a_batch_redis_refuses_leaves_a_dead_letter_and_nothing_else_of_its_e
     prj_projector_t *projector = projector_start(sink, "redis", 20, PRJ_POISON_SKIP);
     the_plant_works_a_day();
     uint64_t head = head_seq();
-    subscriber_run(&subscriber, head);
+    redis_subscriber_run(&subscriber, head);
     caught_up(projector, 30000);
     redisReply *dead = command("HGET fl:%s:dead:redis 12", tenant);
     cr_assert_eq(dead->type, REDIS_REPLY_STRING);
     cr_assert_not_null(strstr(dead->str, "wrong number of arguments"), "%s", dead->str);
     freeReplyObject(dead);
     cr_assert_eq(number("HLEN fl:%s:dead:redis", tenant), 1);
-    subscriber_assert_once(&subscriber, head, 12);
+    redis_subscriber_assert_once(&subscriber, head, 12);
     prj_status_t status;
     prj_status(projector, &status);
     cr_assert_eq(status.dead_letters, 1);
