@@ -336,7 +336,13 @@ int sim__hu_new(sim_t *sim, int kind, int item, int loc, int64_t qty, const char
     hu->parent = hu->loom = hu->nc = -1;
     hu->status = ST_AVAILABLE;
     hu->since_us = sim->now_us;
-    return (int)(sim->hus.count - 1);
+    int index = (int)(sim->hus.count - 1);
+    if (kind == HK_YARN || kind == HK_SPARE) {
+        int *material = sim__vec_push(sim, &sim->materials);
+        if (material != NULL)
+            *material = index;
+    }
+    return index;
 }
 
 void sim__label(sim_t *sim, int hu, const char *role, const char *user)
@@ -379,11 +385,11 @@ static int receive(sim_t *sim, int item, int64_t qty_milli)
 /* A loose, available unit of a material at its store holding qty, received when none does. */
 int sim__yarn_take(sim_t *sim, int item, int64_t qty_milli)
 {
-    for (size_t i = 0; i < sim->hus.count; i++) {
-        sim_hu_t *hu = sim__hu(sim, (int)i);
-        if ((hu->kind == HK_YARN || hu->kind == HK_SPARE) && hu->item == item &&
-            hu->status == ST_AVAILABLE && hu->qty >= qty_milli)
-            return (int)i;
+    for (size_t i = 0; i < sim->materials.count; i++) {
+        int index = *SIM_AT(sim->materials, int, i);
+        sim_hu_t *hu = sim__hu(sim, index);
+        if (hu->item == item && hu->status == ST_AVAILABLE && hu->qty >= qty_milli)
+            return index;
     }
     int64_t lot =
         item == ITEM_PICKER || item == ITEM_HEALD ? SPARE_LOT_PCS * MILLI : YARN_LOT_KG * MILLI;
@@ -607,6 +613,7 @@ int sim_open(sim_t **out, const sim_config_t *config)
     sim->ints.size = sizeof(sim_int_t);
     sim->ncs.size = sizeof(sim_nc_t);
     sim->sublots.size = sizeof(sim_sublot_t);
+    sim->materials.size = sizeof(int);
     sim->weavers_per_team = (int)((config->looms + LOOMS_PER_WEAVER - 1) / LOOMS_PER_WEAVER);
     for (int team = 0; team < SIM_TEAMS; team++)
         for (int w = 0; w < sim->weavers_per_team; w++)
@@ -729,8 +736,8 @@ void sim_close(sim_t *sim)
 {
     if (sim == NULL)
         return;
-    sim_vec_t *vecs[] = {&sim->tasks,  &sim->queue, &sim->hus, &sim->looms,  &sim->beams,
-                         &sim->orders, &sim->ints,  &sim->ncs, &sim->sublots};
+    sim_vec_t *vecs[] = {&sim->tasks,  &sim->queue, &sim->hus, &sim->looms,   &sim->beams,
+                         &sim->orders, &sim->ints,  &sim->ncs, &sim->sublots, &sim->materials};
     for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++)
         free(vecs[i]->data);
     free(sim->text.data);

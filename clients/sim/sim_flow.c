@@ -10,6 +10,7 @@
 #include "clients/sim/sim_int.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CUTS_PER_PASS_MAX 16
@@ -340,20 +341,33 @@ static void move(sim_t *sim, int hu_index, int from, int to)
     hu->loc = (int16_t)to;
 }
 
-/* Packs loose released units of one kind at FG, `per` at a time, by article (and grade). */
+/* Packs loose released units of one kind at FG, `per` at a time, by article (and grade), in
+ * the order of the units. The candidates are gathered in one pass first rather than in a pass
+ * per article and grade over every unit ever made (which made the simulator slow down as the
+ * plant aged): packing changes nothing that decides whether another unit is a candidate, and
+ * the containers it makes are of another kind, so the packs are the very same. */
 static void pack_all(sim_t *sim, int kind, int per)
 {
+    size_t total = sim->hus.count, count = 0;
+    int *candidates = malloc((total + 1) * sizeof(*candidates));
+    if (candidates == NULL) {
+        sim->error = FL_ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < total; i++) {
+        const sim_hu_t *hu = sim__hu(sim, (int)i);
+        if (hu->kind == kind && hu->status == ST_RELEASED && hu->loc == LOC_FG && loose(hu))
+            candidates[count++] = (int)i;
+    }
     for (int article = 0; article < ARTICLE_COUNT; article++)
         for (int grade = 0; grade <= 2; grade++) {
-            int group[CARTONS_PER_PALLET], count = 0;
-            size_t total = sim->hus.count;
-            for (size_t i = 0; i < total; i++) {
-                sim_hu_t *hu = sim__hu(sim, (int)i);
-                if (hu->kind != kind || hu->item != article || hu->grade != grade ||
-                    hu->status != ST_RELEASED || hu->loc != LOC_FG || !loose(hu))
+            int group[CARTONS_PER_PALLET], grouped = 0;
+            for (size_t c = 0; c < count; c++) {
+                const sim_hu_t *hu = sim__hu(sim, candidates[c]);
+                if (hu->item != article || hu->grade != grade)
                     continue;
-                group[count++] = (int)i;
-                if (count < per)
+                group[grouped++] = candidates[c];
+                if (grouped < per)
                     continue;
                 bool carton = kind == HK_BUNDLE;
                 int container =
@@ -362,10 +376,11 @@ static void pack_all(sim_t *sim, int kind, int per)
                         : sim__hu_new(sim, HK_PALLET, article, LOC_FG, 0, "P%05u", ++sim->pallets);
                 sim__hu(sim, container)->status = ST_RELEASED;
                 pack(sim, carton ? "HUPacked" : "HUPalletized",
-                     carton ? "carton_hu_id" : "pallet_hu_id", container, group, count);
-                count = 0;
+                     carton ? "carton_hu_id" : "pallet_hu_id", container, group, grouped);
+                grouped = 0;
             }
         }
+    free(candidates);
 }
 
 void sim__fg_task(sim_t *sim)

@@ -191,6 +191,8 @@ struct sim {
     const char *event_type, *event_role, *event_user;
     /* The plant. */
     sim_vec_t hus, looms, beams, orders, ints, ncs, sublots;
+    sim_vec_t materials; /* int: the yarn and spare-part units' indexes, in order (their kind
+                          * never changes): what sim__yarn_take looks through, not every unit */
     int weavers_per_team;
     int team; /* the shift's team, -1 before the first shift */
     int64_t last_ship_us;
