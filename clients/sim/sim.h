@@ -24,7 +24,7 @@
 #include "base/base.h"
 
 #define SIM_LOOMS_MAX        500
-#define SIM_DAYS_MAX         366
+#define SIM_DAYS_MAX         3660               /* ten years: a soak posts for hours */
 #define SIM_START_US_DEFAULT 1772409600000000LL /* 2026-03-02 00:00 UTC */
 
 typedef struct {

@@ -24,6 +24,7 @@ TestSuite(soak, .timeout = 600);
 #define SUBSCRIBERS 5
 #define SIM_DAYS    "3"
 #define SIM_LOOMS   "12"
+#define SIM_WINDOW  "256" /* far below the stream: fouta-sim goes round its ring many times */
 
 static server_t server;
 
@@ -157,7 +158,8 @@ Test(soak, rounds_of_a_simulated_plant_with_subscribers_lose_nothing_and_leak_no
         char command[512];
         snprintf(command, sizeof(command),
                  "%s --seed 1 --looms " SIM_LOOMS " --days " SIM_DAYS
-                 " --post http://127.0.0.1:%d --connections 4 --batch 20 >/dev/null 2>&1",
+                 " --post http://127.0.0.1:%d --connections 4 --batch 20 --window " SIM_WINDOW
+                 " >/dev/null 2>&1",
                  FOUTA_SIM, server.port);
         cr_assert_eq(system(command), 0, "round %d: fouta-sim had every event accepted", round);
         unsigned long long head = ledger_events();
@@ -195,4 +197,131 @@ Test(soak, rounds_of_a_simulated_plant_with_subscribers_lose_nothing_and_leak_no
                     round, head, reader.reads, SUBSCRIBERS, fds, rss_kib(server.pid));
     }
     cr_assert_eq(server_stop(&server), 0, "a clean stop (and, under ASan, no leak)");
+}
+
+/* ---- the soak's pacing: fouta-sim --rate, --seconds, --report-seconds, and a signal */
+
+#define PACED_RATE         200 /* events per second */
+#define PACED_SECONDS      3
+#define PACED_STREAM_DAYS  "30" /* far more than the run takes: the time limit ends it */
+#define SIM_OUTPUT_WAIT_MS 60000
+
+/* fouta-sim posting the stream to the test's server with the extra arguments (NULL-ended),
+ * its stdout into out: the child's pid. */
+static pid_t sim_start(const char *out, const char *const *extra)
+{
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", server.port);
+    const char *argv[24] = {FOUTA_SIM, "--seed",           "1",      "--looms", "12",
+                            "--days",  PACED_STREAM_DAYS,  "--post", url,       "--connections",
+                            "4",       "--report-seconds", "1"};
+    int argc = 13;
+    for (int i = 0; extra[i] != NULL && argc < 23; i++)
+        argv[argc++] = extra[i];
+    argv[argc] = NULL;
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        if (freopen(out, "w", stdout) == NULL || freopen("/dev/null", "w", stderr) == NULL)
+            _exit(126);
+        execv(FOUTA_SIM, (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int sim_wait(pid_t pid)
+{
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "fouta-sim ended by signal %d", WTERMSIG(status));
+    return WEXITSTATUS(status);
+}
+
+/* What fouta-sim's report said: its total line, and the events of its window lines. */
+typedef struct {
+    unsigned long long events, accepted, duplicate, refused, windows_events;
+    int ended, windows;
+} sim_report_t;
+
+static void sim_report_read(const char *out, sim_report_t *report)
+{
+    memset(report, 0, sizeof(*report));
+    FILE *file = fopen(out, "r");
+    cr_assert_not_null(file);
+    char line[512];
+    bool total = false;
+    while (fgets(line, sizeof(line), file) != NULL) {
+        unsigned long long events;
+        if (sscanf(line, "window=%*u at_s=%*f events=%llu", &events) == 1) {
+            report->windows_events += events;
+            report->windows++;
+        } else if (sscanf(line,
+                          "total events=%llu accepted=%llu duplicate=%llu refused=%llu "
+                          "seconds=%*f per_s=%*f ended=%d",
+                          &report->events, &report->accepted, &report->duplicate, &report->refused,
+                          &report->ended) == 5) {
+            total = true;
+        }
+    }
+    fclose(file);
+    cr_assert(total, "fouta-sim printed no total line");
+}
+
+/* Waits until fouta-sim printed its first window: it is posting, its signal handler set. */
+static void sim_wait_first_window(const char *out)
+{
+    for (unsigned waited = 0; waited < SIM_OUTPUT_WAIT_MS; waited += 20) {
+        FILE *file = fopen(out, "r");
+        char line[512] = "";
+        bool started = file != NULL && fgets(line, sizeof(line), file) != NULL &&
+                       strncmp(line, "window=1 ", 9) == 0;
+        if (file != NULL)
+            fclose(file);
+        if (started)
+            return;
+        sleep_ms(20);
+    }
+    cr_assert_fail("fouta-sim reported no window");
+}
+
+Test(soak, a_paced_simulator_posts_each_event_it_takes_once_and_stops_at_its_time_limit)
+{
+    server_start(&server);
+    char out[300];
+    snprintf(out, sizeof(out), "%s/sim.out", server.dir);
+    char rate[16], seconds[16];
+    snprintf(rate, sizeof(rate), "%d", PACED_RATE);
+    snprintf(seconds, sizeof(seconds), "%d", PACED_SECONDS);
+    const char *paced[] = {"--rate", rate, "--seconds", seconds, NULL};
+    cr_assert_eq(sim_wait(sim_start(out, paced)), 0, "every event accepted");
+    sim_report_t first;
+    sim_report_read(out, &first);
+    cr_log_info("paced: %llu events in %d windows", first.events, first.windows);
+    cr_assert_gt(first.events, 0);
+    cr_assert_eq(first.accepted, first.events);
+    cr_assert_eq(first.duplicate + first.refused, 0);
+    cr_assert_eq(first.ended, 0, "the time limit ended it, not the stream (30 days)");
+    /* The pace is a bound: event i is not taken before i / rate s, nor after the limit. */
+    cr_assert_leq(first.events, PACED_RATE * PACED_SECONDS);
+    cr_assert_eq(first.windows_events, first.events, "each event in one window's count");
+    cr_assert_eq(ledger_events(), first.events, "the ledger holds what was acknowledged");
+
+    /* The same stream again, paced, stopped by SIGTERM: the events it had recorded are
+     * answered as already recorded, the next ones recorded, and it stops cleanly. */
+    const char *unbounded[] = {"--rate", rate, NULL};
+    snprintf(out, sizeof(out), "%s/sim-stopped.out", server.dir);
+    pid_t pid = sim_start(out, unbounded);
+    sim_wait_first_window(out);
+    kill(pid, SIGTERM);
+    cr_assert_eq(sim_wait(pid), 0, "a signal is a clean stop");
+    sim_report_t second;
+    sim_report_read(out, &second);
+    cr_log_info("stopped by SIGTERM: %llu events, %llu already recorded", second.events,
+                second.duplicate);
+    cr_assert_eq(second.refused, 0);
+    cr_assert_eq(second.accepted + second.duplicate, second.events);
+    cr_assert_eq(second.duplicate, second.events < first.events ? second.events : first.events);
+    cr_assert_eq(ledger_events(), first.events + second.accepted);
+    cr_assert_eq(server_stop(&server), 0);
 }
