@@ -31,6 +31,12 @@
  *       occurred_at_us (so it includes any wait for a poster, the POST and the durable commit:
  *       no coordinated omission) and from the POST's acknowledgement (the time the poster read
  *       the 201). The rate actually posted is reported.
+ *   bench_http_load observe --port P --subscribers N --seconds S
+ *       the subscribers alone, from the head at the start (from_seq), for S seconds, while
+ *       someone else posts (fouta-sim in bench/hardening.sh's soak). Each delivery's latency is
+ *       measured from the event's recorded_at_us (foutad's clock when its write batch began:
+ *       the commit and the fan-out). Then the head is read and every subscriber must reach it
+ *       (up to WS_DRAIN_SECONDS more): events, gaps and what is missing are reported.
  *
  * Each mode prints one line of key=value pairs (requests, errors, rate, latency quantiles) that
  * bench/http.sh turns into its table. Timings are printed, never asserted. The WebSocket frames
@@ -798,8 +804,9 @@ typedef struct {
 } ws_poster_t;
 
 typedef struct {
-    hist_t from_occurred, from_ack;
+    hist_t from_occurred, from_ack, from_recorded;
     uint64_t delivered, gaps, closed;
+    uint64_t seq_limit; /* observe: deliveries past it (after the final head) are not counted */
 } ws_tally_t;
 
 /* Sends a request on a blocking connection and reads one whole answer into in. */
@@ -870,15 +877,18 @@ static void *ws_poster_main(void *data)
     return NULL;
 }
 
-static void ws_open(ws_sub_t *sub, int port)
+/* Subscribes to the whole tenant: from from_seq, or from now when it is 0. */
+static void ws_open(ws_sub_t *sub, int port, uint64_t from_seq)
 {
     sub->fd = connect_loopback(port);
-    char upgrade[REQUEST_BYTES_MAX];
+    char upgrade[REQUEST_BYTES_MAX], query[48] = "";
+    if (from_seq != 0)
+        snprintf(query, sizeof(query), "?from_seq=%" PRIu64, from_seq);
     int len = snprintf(upgrade, sizeof(upgrade),
-                       "GET /api/v1/ws HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\n"
+                       "GET /api/v1/ws%s HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\n"
                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                        "Sec-WebSocket-Version: 13\r\n%s\r\n",
-                       auth_line);
+                       query, auth_line);
     assert(len > 0 && (size_t)len < sizeof(upgrade));
     send_all(sub->fd, upgrade, (size_t)len);
     for (;;) {
@@ -915,16 +925,23 @@ static void ws_message(const ws_poster_t *posters, ws_tally_t *tally, ws_sub_t *
     if (find(text, len, "\"kind\":\"event\"") == NULL)
         return;
     int64_t received = wall_us();
-    uint64_t seq = 0, occurred = 0;
+    uint64_t seq = 0, occurred = 0, recorded = 0;
     if (!json_u64(text, len, "\"seq\":", &seq) ||
-        !json_u64(text, len, "\"occurred_at_us\":", &occurred))
+        !json_u64(text, len, "\"occurred_at_us\":", &occurred) ||
+        !json_u64(text, len, "\"recorded_at_us\":", &recorded))
         return;
     if (sub->next_seq != 0 && seq != sub->next_seq)
         tally->gaps++;
     sub->next_seq = seq + 1;
+    if (tally->seq_limit != 0 && seq > tally->seq_limit)
+        return;
     tally->delivered++;
     hist_add(&tally->from_occurred,
              received > (int64_t)occurred ? (uint64_t)received - occurred : 0);
+    hist_add(&tally->from_recorded,
+             received > (int64_t)recorded ? (uint64_t)received - recorded : 0);
+    if (posters == NULL)
+        return; /* observe: the posts are someone else's */
     const ws_poster_t *any = &posters[0];
     if (seq > any->base_seq && seq <= any->base_seq + any->total) {
         int64_t acked = atomic_load(&any->ack_us[seq - any->base_seq - 1]);
@@ -975,7 +992,17 @@ static void ws_frames(const ws_poster_t *posters, ws_tally_t *tally, ws_sub_t *s
     sub->in_len -= at;
 }
 
-/* Reads every subscriber until all deliveries arrived or the drain time is over. */
+/* Whether every subscriber has received each event up to seq (observe's drain). */
+static bool ws_all_reached(const ws_sub_t *subs, unsigned count, uint64_t seq)
+{
+    for (unsigned i = 0; i < count; i++)
+        if (!subs[i].closed && subs[i].next_seq <= seq)
+            return false;
+    return true;
+}
+
+/* Reads every subscriber until all deliveries arrived or the drain time is over. With no
+ * posters (observe), until the deadline, or once each has reached tally->seq_limit. */
 static void ws_receive(const options_t *options, ws_sub_t *subs, const ws_poster_t *posters,
                        ws_tally_t *tally, uint64_t deadline_ns)
 {
@@ -989,9 +1016,14 @@ static void ws_receive(const options_t *options, ws_sub_t *subs, const ws_poster
     }
     struct epoll_event events[EPOLL_EVENTS];
     while (now_ns() < deadline_ns) {
-        bool posting = atomic_load(&ws_posters_running) > 0;
-        if (!posting && tally->delivered >= options->subscribers * atomic_load(&ws_posted))
+        if (posters == NULL) {
+            if (tally->seq_limit != 0 &&
+                ws_all_reached(subs, options->subscribers, tally->seq_limit))
+                break;
+        } else if (atomic_load(&ws_posters_running) == 0 &&
+                   tally->delivered >= options->subscribers * atomic_load(&ws_posted)) {
             break;
+        }
         int ready = epoll_wait(epoll, events, EPOLL_EVENTS, 10);
         for (int e = 0; e < ready; e++) {
             ws_sub_t *sub = events[e].data.ptr;
@@ -1035,7 +1067,7 @@ static int run_ws(const options_t *options)
         die("ws", "rate times seconds out of range");
     ws_sub_t *subs = xcalloc(options->subscribers, sizeof(*subs));
     for (unsigned i = 0; i < options->subscribers; i++)
-        ws_open(&subs[i], options->port);
+        ws_open(&subs[i], options->port, 0);
     _Atomic int64_t *ack_us = xcalloc(total, sizeof(*ack_us));
     ws_poster_t posters[WS_POSTERS_MAX];
     uint64_t base = head_seq(options->port);
@@ -1091,6 +1123,45 @@ static int run_ws(const options_t *options)
     free(post);
     free(tally);
     free(ack_us);
+    free(subs);
+    return complete ? 0 : 1;
+}
+
+/* The subscribers alone: every event from the head at the start, posted by someone else. */
+static int run_observe(const options_t *options)
+{
+    if (options->port == 0 || options->subscribers == 0)
+        die("observe needs", "--port and --subscribers");
+    uint64_t base = head_seq(options->port);
+    ws_sub_t *subs = xcalloc(options->subscribers, sizeof(*subs));
+    for (unsigned i = 0; i < options->subscribers; i++)
+        ws_open(&subs[i], options->port, base + 1);
+    ws_tally_t *tally = xcalloc(1, sizeof(*tally));
+    uint64_t start = now_ns();
+    ws_receive(options, subs, NULL, tally, start + (uint64_t)(options->seconds * NS_PER_S));
+    uint64_t head = head_seq(options->port);
+    double seconds = (double)(now_ns() - start) / 1e9;
+    tally->seq_limit = head;
+    if (head > base) /* else nothing was posted: nothing to wait for */
+        ws_receive(options, subs, NULL, tally, now_ns() + (uint64_t)(WS_DRAIN_SECONDS * NS_PER_S));
+    uint64_t missing = 0;
+    for (unsigned i = 0; i < options->subscribers; i++) {
+        uint64_t reached = subs[i].next_seq != 0 ? subs[i].next_seq - 1 : base;
+        missing += head > reached ? head - reached : 0;
+        tally->closed += subs[i].closed;
+        close(subs[i].fd);
+    }
+    uint64_t events = head - base;
+    printf("mode=observe subscribers=%u seconds=%.3f events=%" PRIu64
+           " per_s=%.0f expected=%" PRIu64 " delivered=%" PRIu64 " missing=%" PRIu64
+           " gaps=%" PRIu64 " closed=%" PRIu64 " p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+           options->subscribers, seconds, events, seconds > 0 ? (double)events / seconds : 0,
+           events * options->subscribers, tally->delivered, missing, tally->gaps, tally->closed,
+           hist_quantile(&tally->from_recorded, 0.5) / 1000,
+           hist_quantile(&tally->from_recorded, 0.99) / 1000,
+           (double)tally->from_recorded.max / 1000);
+    bool complete = missing == 0 && tally->gaps == 0 && tally->closed == 0;
+    free(tally);
     free(subs);
     return complete ? 0 : 1;
 }
@@ -1153,7 +1224,8 @@ static int run_free_port(void)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        die("usage", "bench_http_load free-port | http | pg | redis | ws [--name value ...]");
+        die("usage",
+            "bench_http_load free-port | http | pg | redis | ws | observe [--name value ...]");
     run_ms = (uint64_t)(wall_us() / 1000);
     run_nonce = (uint32_t)(now_ns() ^ ((uint64_t)getpid() << 16));
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1186,6 +1258,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "ws") == 0)
         return run_ws(&options);
+    if (strcmp(mode, "observe") == 0)
+        return run_observe(&options);
     die("unknown mode", mode);
     return 2;
 }
