@@ -35,7 +35,7 @@
 # and the report then goes to the data directory and stdout, bench/hardening-report.md being
 # the whole run's), FUZZ_SECONDS (default 20), CRASH_ROUNDS (default 12), SOAK_SECONDS (default
 # 120; an hour is 3600), SOAK_WINDOW_SECONDS (default 10), SOAK_SUBSCRIBERS (default 20),
-# SOAK_LOOMS (default 200), SOAK_CONNECTIONS (default 8), SOAK_BATCH (default 1: the phones
+# SOAK_LOOMS (default 200), SOAK_CONNECTIONS (default 32), SOAK_BATCH (default 1: the phones
 # post each event as it happens; a paced run batches only events already late), SOAK_RATE
 # (default: half the probe's capacity).
 set -euo pipefail
@@ -50,7 +50,7 @@ soak_seconds="${SOAK_SECONDS:-120}"
 window="${SOAK_WINDOW_SECONDS:-10}"
 subscribers="${SOAK_SUBSCRIBERS:-20}"
 soak_looms="${SOAK_LOOMS:-200}"
-soak_connections="${SOAK_CONNECTIONS:-8}"
+soak_connections="${SOAK_CONNECTIONS:-32}"
 soak_batch="${SOAK_BATCH:-1}"
 parts=" ${HARDENING_PARTS:-fuzz crash faults soak} "
 report="$root/bench/hardening-report.md"
@@ -248,7 +248,7 @@ soak_start_foutad() {
 
 # Capacity for this mix: the same simulator unpaced, on a tenant of its own, with the
 # subscribers following it (the fan-out costs the server too): the mean rate of its windows
-# after the first, which each connection spends signing in as each role it meets.
+# after the first (connections opening, the map growing).
 soak_probe() {
     sim_start probe 0 "$PROBE_SECONDS" "$PROBE_WINDOW_SECONDS" "$data/soak/probe.out"
     "$load" observe --port "$port" --subscribers "$subscribers" --seconds "$PROBE_SECONDS" \
@@ -282,6 +282,12 @@ soak_part() {
     # fouta-sim runs the whole soak, and a window more: the last observer window must not see
     # it stop. Each observer window reads the events of its own seconds.
     sim_start soak "$rate" $((soak_seconds + 2 * window)) "$window" "$data/soak/sim.out"
+    # Its windows count from "start" (its sign-ins done): the observer's from the same moment.
+    for _ in $(seq 1 600); do
+        grep -q '^start$' "$data/soak/sim.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    grep -q '^start$' "$data/soak/sim.out" || fail "fouta-sim did not start: $(tail -n 3 "$data/soak/sim.out.err")"
     foutad_ticks="$(cpu_ticks "$foutad_pid")" sim_ticks="$(cpu_ticks "$sim_pid")"
     started="$(date +%s.%N)"
     for ((w = 1; w <= windows; w++)); do

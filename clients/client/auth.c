@@ -16,6 +16,24 @@
 
 #include <openssl/crypto.h>
 
+int fc_tokens_new(fc_tokens_t **out)
+{
+    *out = calloc(1, sizeof(**out));
+    if (*out == NULL)
+        return FL_ENOMEM;
+    pthread_mutex_init(&(*out)->lock, NULL);
+    return 0;
+}
+
+void fc_tokens_free(fc_tokens_t *tokens)
+{
+    if (tokens == NULL)
+        return;
+    OPENSSL_cleanse(tokens->tokens, sizeof(tokens->tokens));
+    pthread_mutex_destroy(&tokens->lock);
+    free(tokens);
+}
+
 /* The value of "key":"..." in json, into out. */
 static int json_text(const char *json, const char *key, char *out, size_t size)
 {
@@ -166,30 +184,43 @@ static const char *role_user(const fc_client_t *client)
     return client->role[0] != '\0' ? client->role : "manager";
 }
 
-/* The token of the actor's role: signed in once, then cached; a refused sign-in is remembered
- * too, so that a file of a thousand events does not make a thousand attempts. */
-static int role_token(fc_client_t *client, const char **token)
+/* The token of the actor's role, copied into client->token: signed in once, then cached; a
+ * refused sign-in is remembered too, so that a file of a thousand events does not make a
+ * thousand attempts. */
+static int role_token(fc_client_t *client)
 {
+    fc_tokens_t *cache = client->tokens;
     const char *user = role_user(client);
-    for (uint32_t i = 0; i < client->tokens_count; i++)
-        if (strcmp(client->token_roles[i], user) == 0) {
-            *token = client->tokens[i];
-            return client->tokens[i][0] != '\0' ? 0 : FL_EUNAUTHORIZED;
+    int rc = 0;
+    pthread_mutex_lock(&cache->lock);
+    uint32_t i = 0;
+    while (i < cache->count && strcmp(cache->roles[i], user) != 0)
+        i++;
+    if (i == cache->count) {
+        const char *password = getenv("FOUTA_PASSWORD");
+        const char *tenant = getenv("FOUTA_TENANT");
+        if (password == NULL || cache->count == FC_TOKENS_MAX) {
+            rc = FL_EUNAUTHORIZED;
+            goto out;
         }
-    const char *password = getenv("FOUTA_PASSWORD");
-    const char *tenant = getenv("FOUTA_TENANT");
-    if (password == NULL || client->tokens_count == FC_TOKENS_MAX)
-        return FL_EUNAUTHORIZED;
-    uint32_t i = client->tokens_count++;
-    snprintf(client->token_roles[i], sizeof(client->token_roles[i]), "%s", user);
-    int rc = fc_login(client, tenant != NULL ? tenant : "plant", user, password, false,
-                      client->tokens[i], sizeof(client->tokens[i]), NULL, 0);
-    if (rc != 0) {
-        client->tokens[i][0] = '\0';
-        return rc;
+        cache->count++;
+        snprintf(cache->roles[i], sizeof(cache->roles[i]), "%s", user);
+        rc = fc_login(client, tenant != NULL ? tenant : "plant", user, password, false,
+                      cache->tokens[i], sizeof(cache->tokens[i]), NULL, 0);
+        if (rc != 0)
+            cache->tokens[i][0] = '\0';
     }
-    *token = client->tokens[i];
-    return 0;
+    memcpy(client->token, cache->tokens[i], sizeof(client->token));
+    if (rc == 0 && client->token[0] == '\0')
+        rc = FL_EUNAUTHORIZED;
+out:
+    pthread_mutex_unlock(&cache->lock);
+    return rc;
+}
+
+int fc_authenticate(fc_client_t *client)
+{
+    return getenv("FOUTA_PASSWORD") != NULL ? role_token(client) : 0;
 }
 
 static const char *stored_token(fc_client_t *client)
@@ -217,25 +248,28 @@ bool fc__auth_renew(fc_client_t *client)
 {
     if (getenv("FOUTA_PASSWORD") == NULL)
         return false;
+    fc_tokens_t *cache = client->tokens;
     const char *user = role_user(client);
-    for (uint32_t i = 0; i < client->tokens_count; i++)
-        if (strcmp(client->token_roles[i], user) == 0) {
-            /* The last entry takes its place. */
-            client->tokens_count--;
-            memcpy(client->tokens[i], client->tokens[client->tokens_count],
-                   sizeof(client->tokens[i]));
-            memcpy(client->token_roles[i], client->token_roles[client->tokens_count],
-                   sizeof(client->token_roles[i]));
-            return true;
+    pthread_mutex_lock(&cache->lock);
+    for (uint32_t i = 0; i < cache->count; i++)
+        if (strcmp(cache->roles[i], user) == 0) {
+            /* Unless another client has renewed it already, the last entry takes its place. */
+            if (strcmp(cache->tokens[i], client->token) == 0) {
+                cache->count--;
+                memcpy(cache->tokens[i], cache->tokens[cache->count], sizeof(cache->tokens[i]));
+                memcpy(cache->roles[i], cache->roles[cache->count], sizeof(cache->roles[i]));
+            }
+            break;
         }
-    return false;
+    pthread_mutex_unlock(&cache->lock);
+    return true;
 }
 
 int fc_auth_headers(fc_client_t *client, char *out, size_t size)
 {
     /* FOUTA_PASSWORD signs in per role; otherwise the stored token (fouta login). */
-    const char *token = NULL;
-    if (getenv("FOUTA_PASSWORD") == NULL || role_token(client, &token) != 0)
+    const char *token = client->token;
+    if (getenv("FOUTA_PASSWORD") == NULL || role_token(client) != 0)
         token = stored_token(client);
     int len = snprintf(out, size, "Authorization: Bearer %s\r\nX-Device-Id: %s\r\n",
                        token != NULL ? token : "none", client->device);

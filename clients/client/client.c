@@ -162,6 +162,8 @@ int fc_open(fc_client_t **out, const fc_config_t *config)
     if (client == NULL)
         return FL_ENOMEM;
     client->fd = -1;
+    pthread_mutex_init(&client->own_tokens.lock, NULL);
+    client->tokens = config->tokens != NULL ? config->tokens : &client->own_tokens;
     client->retries_max = config->retries_max != 0 ? config->retries_max : FC_RETRIES_DEFAULT;
     client->timeout_ms = config->timeout_ms != 0 ? config->timeout_ms : FC_TIMEOUT_MS_DEFAULT;
     int rc = parse_url(client, config->url);
@@ -172,6 +174,7 @@ int fc_open(fc_client_t **out, const fc_config_t *config)
                           config->role != NULL ? config->role : "", config->device);
     if (rc != 0) {
         SSL_CTX_free(client->ssl_ctx);
+        pthread_mutex_destroy(&client->own_tokens.lock);
         free(client);
         return rc;
     }
@@ -186,6 +189,9 @@ void fc_close(fc_client_t *client)
     fc__disconnect(client);
     SSL_CTX_free(client->ssl_ctx);
     free(client->in);
+    OPENSSL_cleanse(&client->own_tokens.tokens, sizeof(client->own_tokens.tokens));
+    OPENSSL_cleanse(client->token, sizeof(client->token));
+    pthread_mutex_destroy(&client->own_tokens.lock);
     free(client);
 }
 

@@ -33,14 +33,20 @@
 #define FC_RESPONSE_BYTES_MAX   (64 * 1024 * 1024)
 #define FC_WS_MESSAGE_BYTES_MAX (16 * 1024 * 1024)
 
+/* Sign-ins shared by clients, which may run on several threads: with FOUTA_PASSWORD, each
+ * role's token is signed in once for all of them and renewed once when it expires. */
+typedef struct fc_tokens fc_tokens_t;
+
 typedef struct {
-    const char *url;      /* "http://127.0.0.1:8080" or "https://plant.example:8443" */
-    const char *ca_file;  /* https: the authorities to trust; NULL: FOUTA_CA_FILE, else the system's */
-    const char *user;     /* informative: the server takes the actor from the token */
-    const char *role;     /* with FOUTA_PASSWORD, signs in as the user named after it */
+    const char *url; /* "http://127.0.0.1:8080" or "https://plant.example:8443" */
+    const char
+        *ca_file;     /* https: the authorities to trust; NULL: FOUTA_CA_FILE, else the system's */
+    const char *user; /* informative: the server takes the actor from the token */
+    const char *role; /* with FOUTA_PASSWORD, signs in as the user named after it */
     const char *device;   /* NULL: "fouta-client" */
     uint32_t retries_max; /* 0: FC_RETRIES_DEFAULT */
     uint32_t timeout_ms;  /* one send or receive; 0: FC_TIMEOUT_MS_DEFAULT */
+    fc_tokens_t *tokens;  /* NULL: the client's own sign-ins */
 } fc_config_t;
 
 /* What the server said when it refused: problem+json members. */
@@ -87,6 +93,15 @@ int fc_open(fc_client_t **out, const fc_config_t *config);
 
 /* Accepts NULL. */
 void fc_close(fc_client_t *client);
+
+/* A cache of sign-ins for clients to share (fc_config_t.tokens). 0 or FL_ENOMEM. */
+int fc_tokens_new(fc_tokens_t **out);
+/* After every client that uses it is closed. Accepts NULL. */
+void fc_tokens_free(fc_tokens_t *tokens);
+
+/* With FOUTA_PASSWORD: signs in as the actor's role now unless its token is cached, so that a
+ * timed run does not pay for it. 0, or the sign-in's error (FL_EUNAUTHORIZED...). */
+int fc_authenticate(fc_client_t *client);
 
 /* How many times a request was sent again after a network error, a 503 or a 429 (tests). */
 uint64_t fc_retries(const fc_client_t *client);

@@ -7,11 +7,21 @@
 
 #include "clients/client/client.h"
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #define FC_HOST_LEN_MAX      256
 #define FC_HEADERS_BYTES_MAX (32 * 1024)
 #define FC_TOKENS_MAX        12 /* one per catalog role, and a few to spare */
+#define FC_TOKEN_BYTES_MAX   1100
+
+/* Tokens signed in per role (auth.c): a client's own, or shared by several clients. */
+struct fc_tokens {
+    pthread_mutex_t lock; /* held through a sign-in: one sign-in per role for all */
+    char tokens[FC_TOKENS_MAX][FC_TOKEN_BYTES_MAX]; /* "" remembers a refused sign-in */
+    char roles[FC_TOKENS_MAX][32];
+    uint32_t count;
+};
 
 struct fc_client {
     char host[FC_HOST_LEN_MAX];
@@ -19,18 +29,19 @@ struct fc_client {
     char prefix[FC_URL_LEN_MAX]; /* a path prefix of the URL, "" for none */
     char user[128], role[32], device[128];
     uint32_t retries_max, timeout_ms;
-    int fd;   /* -1 when not connected */
-    bool tls; /* an https:// URL */
+    int fd;                     /* -1 when not connected */
+    bool tls;                   /* an https:// URL */
     struct ssl_ctx_st *ssl_ctx; /* its TLS context, NULL for http:// */
     struct ssl_st *ssl;         /* the connection's TLS, NULL when plain or not connected */
-    char *in; /* bytes read and not yet used */
+    char *in;                   /* bytes read and not yet used */
     size_t in_len, in_capacity;
     uint64_t retries;
-    /* auth.c: tokens signed in per role, and the stored token (FOUTA_TOKEN, the token file). */
-    char tokens[FC_TOKENS_MAX][1100];
-    char token_roles[FC_TOKENS_MAX][32];
-    uint32_t tokens_count;
-    char stored_token[1100];
+    /* auth.c: the tokens signed in per role (own_tokens, or the config's shared ones), the one
+     * the last request carried, and the stored token (FOUTA_TOKEN, the token file). */
+    fc_tokens_t own_tokens;
+    fc_tokens_t *tokens;
+    char token[FC_TOKEN_BYTES_MAX];
+    char stored_token[FC_TOKEN_BYTES_MAX];
     bool stored_token_read;
 };
 

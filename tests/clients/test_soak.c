@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 
 #include "clients/client/client.h"
+#include "events/events.h"
 
 TestSuite(soak, .timeout = 600);
 
@@ -251,6 +252,8 @@ static void sim_report_read(const char *out, sim_report_t *report)
     cr_assert_not_null(file);
     char line[512];
     bool total = false;
+    cr_assert(fgets(line, sizeof(line), file) != NULL && strcmp(line, "start\n") == 0,
+              "fouta-sim's report begins with start, when its clock starts");
     while (fgets(line, sizeof(line), file) != NULL) {
         unsigned long long events;
         if (sscanf(line, "window=%*u at_s=%*f events=%llu", &events) == 1) {
@@ -274,8 +277,9 @@ static void sim_wait_first_window(const char *out)
     for (unsigned waited = 0; waited < SIM_OUTPUT_WAIT_MS; waited += 20) {
         FILE *file = fopen(out, "r");
         char line[512] = "";
-        bool started = file != NULL && fgets(line, sizeof(line), file) != NULL &&
-                       strncmp(line, "window=1 ", 9) == 0;
+        bool started = false;
+        while (file != NULL && !started && fgets(line, sizeof(line), file) != NULL)
+            started = strncmp(line, "window=1 ", 9) == 0;
         if (file != NULL)
             fclose(file);
         if (started)
@@ -285,9 +289,24 @@ static void sim_wait_first_window(const char *out)
     cr_assert_fail("fouta-sim reported no window");
 }
 
+/* The successful sign-ins foutad has answered (/metrics), read by reader (signed in already). */
+static unsigned long long sign_ins(fc_client_t *reader)
+{
+    static const char key[] = "fouta_http_requests_total{route=\"login\",status=\"200\"} ";
+    fc_response_t metrics = {0};
+    cr_assert_eq(fc_get(reader, "/metrics", &metrics, NULL), 0);
+    const char *at = strstr(metrics.body, key);
+    cr_assert_not_null(at, "/metrics counts the sign-ins");
+    unsigned long long count = strtoull(at + strlen(key), NULL, 10);
+    fc_response_free(&metrics);
+    return count;
+}
+
 Test(soak, a_paced_simulator_posts_each_event_it_takes_once_and_stops_at_its_time_limit)
 {
     server_start(&server);
+    fc_client_t *reader = open_client("manager");
+    unsigned long long sign_ins_before = sign_ins(reader);
     char out[300];
     snprintf(out, sizeof(out), "%s/sim.out", server.dir);
     char rate[16], seconds[16];
@@ -305,6 +324,12 @@ Test(soak, a_paced_simulator_posts_each_event_it_takes_once_and_stops_at_its_tim
     /* The pace is a bound: event i is not taken before i / rate s, nor after the limit. */
     cr_assert_leq(first.events, PACED_RATE * PACED_SECONDS);
     cr_assert_eq(first.windows_events, first.events, "each event in one window's count");
+    /* Its four connections share their tokens: one sign-in per role, not one per connection. */
+    unsigned long long signed_in = sign_ins(reader) - sign_ins_before;
+    fc_close(reader);
+    cr_log_info("paced: %llu sign-ins", signed_in);
+    cr_assert_gt(signed_in, 0);
+    cr_assert_leq(signed_in, EV_ROLE_COUNT);
     cr_assert_eq(ledger_events(), first.events, "the ledger holds what was acknowledged");
 
     /* The same stream again, paced, stopped by SIGTERM: the events it had recorded are
