@@ -100,15 +100,22 @@ int rpl_count_report(eng_ledger_t *ledger, const char *count_id, int64_t thresho
 
 /* ---- export and import of a log (export.c) */
 
-/* Writes the records from from_seq to to_seq (0: the first, the head) as NDJSON, one line a
- * record: {"seq", "hash", "type", "stream", "record": the stored bytes in hex}. */
-int rpl_export(eng_ledger_t *ledger, uint64_t from_seq, uint64_t to_seq, FILE *out,
-               uint64_t *exported);
+typedef enum {
+    RPL_FORMAT_NDJSON,  /* a line a record: {"seq", "hash", "type", "stream", "record": the
+                         * stored bytes in hex} */
+    RPL_FORMAT_MSGPACK, /* an array a record: [seq, hash (bin), type, stream, record (bin)] */
+} rpl_format_t;
 
-/* Appends an export to ledger (empty, or standing at the record before the export's first),
- * checking the chain line by line: each record's hash, its link to the previous one, its
- * sequence; the ledger writes the same records with the same hashes. FL_ECORRUPT at the first
- * line that does not hold (progress->failed_seq, ->detail), with nothing of it written. */
+/* Writes the records from from_seq to to_seq (0: the first, the head) in format. FL_EINVAL
+ * for an unknown format, FL_EIO when out fails. */
+int rpl_export(eng_ledger_t *ledger, uint64_t from_seq, uint64_t to_seq, rpl_format_t format,
+               FILE *out, uint64_t *exported);
+
+/* Appends an export, in either format (its first byte tells which), to ledger (empty, or
+ * standing at the record before the export's first), checking the chain entry by entry: each
+ * record's hash, its link to the previous one, its sequence; the ledger writes the same records
+ * with the same hashes. FL_ECORRUPT at the first entry that does not hold
+ * (progress->failed_seq, ->detail), with nothing of it written. */
 int rpl_import(eng_ledger_t *ledger, FILE *in, rpl_progress_t *progress);
 
 /* The recall of a source over a window of time: every unit the source's events made in it

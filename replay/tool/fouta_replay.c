@@ -12,9 +12,10 @@
  *                                    ("actor:USER") or a subcontractor ("sub-ID") made in a
  *                                    period, down to the pallets
  *   fouta-replay count DIR COUNT_ID [PERMILLE] [--csv]   a count's reconciliation report
- *   fouta-replay export DIR [FROM [TO]]   the log as NDJSON, on stdout
- *   fouta-replay import DIR FILE     an export into DIR (a new plant ledger, or one standing just
- *                                    before the export), the chain checked line by line
+ *   fouta-replay export [--msgpack] DIR [FROM [TO]]   the log as NDJSON (or msgpack), on stdout
+ *   fouta-replay import DIR FILE     an export (either format) into DIR (a new plant ledger, or
+ *                                    one standing just before the export), the chain checked
+ *                                    entry by entry
  *   fouta-replay keygen KEY PUB      a new Ed25519 key pair (PEM)
  *   fouta-replay digest DIR KEY      a signed digest of DIR's head, on stdout
  *   fouta-replay digest-check DIR DIGEST PUB   the digest still holds for DIR
@@ -49,7 +50,7 @@ static int usage(void)
                     "       fouta-replay trace DIR ENTITY up|down [--dot]\n"
                     "       fouta-replay recall DIR SOURCE [FROM_US [UNTIL_US]] [--dot]\n"
                     "       fouta-replay count DIR COUNT_ID [PERMILLE] [--csv]\n"
-                    "       fouta-replay export DIR [FROM [TO]]\n"
+                    "       fouta-replay export [--msgpack] DIR [FROM [TO]]\n"
                     "       fouta-replay import DIR FILE\n"
                     "       fouta-replay keygen KEY PUB\n"
                     "       fouta-replay digest DIR KEY\n"
@@ -253,13 +254,21 @@ static int audit_command(int argc, char **argv)
                     summary.unknown, summary.adjustments, summary.approvals);
         return report("count", rc);
     }
-    if (strcmp(command, "export") == 0 && argc >= 3 && argc <= 5) {
+    if (strcmp(command, "export") == 0 && argc >= 3) {
+        rpl_format_t format = RPL_FORMAT_NDJSON;
+        if (strcmp(argv[2], "--msgpack") == 0) {
+            format = RPL_FORMAT_MSGPACK;
+            argv++;
+            argc--;
+        }
+        if (argc < 3 || argc > 5)
+            return usage();
         uint64_t from = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
         uint64_t to = argc > 4 ? strtoull(argv[4], NULL, 10) : 0, count = 0;
         eng_ledger_t *ledger = NULL;
         if ((rc = ledger_open(argv[2], &ledger)) != 0)
             return report(argv[2], rc);
-        rc = rpl_export(ledger, from, to, stdout, &count);
+        rc = rpl_export(ledger, from, to, format, stdout, &count);
         eng_close(ledger);
         if (rc == 0)
             fprintf(stderr, "export: %" PRIu64 " records\n", count);

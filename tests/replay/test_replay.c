@@ -6,6 +6,7 @@
 #include "tests/engine/plant.h"
 
 #include <lmdb.h>
+#include <msgpack.h>
 #include <stdarg.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -335,6 +336,10 @@ Test(replay, the_command_line_verifies_the_state_and_signs_checks_and_proves)
                      "| grep -q '^import: 40 records'",
                      tool, dir, dir, tool, dir, dir),
                  0);
+    cr_assert_eq(run("%s export --msgpack %s > %s/log.msgpack 2>/dev/null && %s import "
+                     "%s/copy-mp %s/log.msgpack | grep -q '^import: 40 records'",
+                     tool, dir, dir, tool, dir, dir),
+                 0);
     cr_assert_eq(run("%s digest /nonexistent-ledger-dir/x k.pem 2>/dev/null", tool), 1);
     cr_assert_eq(run("%s frobnicate %s 2>/dev/null", tool, dir), 2);
     eng_config_t config = {.dir = dir, .rules = ENG_RULES_PLANT};
@@ -444,15 +449,20 @@ Test(replay, a_count_with_moves_during_counting_flags_them_and_proposes_the_righ
 
 /* ---- export and import */
 
-static char *exported(size_t *len)
+static char *exported_as(rpl_format_t format, size_t *len)
 {
     char *text = NULL;
     FILE *out = open_memstream(&text, len);
     uint64_t count = 0;
-    cr_assert_eq(rpl_export(ledger, 0, 0, out, &count), 0);
+    cr_assert_eq(rpl_export(ledger, 0, 0, format, out, &count), 0);
     fclose(out);
     cr_assert_eq(count, head_seq());
     return text;
+}
+
+static char *exported(size_t *len)
+{
+    return exported_as(RPL_FORMAT_NDJSON, len);
 }
 
 static int imported(const char *text, size_t len, eng_ledger_t **into, rpl_progress_t *progress)
@@ -513,6 +523,82 @@ Test(replay, an_edited_export_is_refused_at_the_edited_record_and_nothing_after_
     cr_assert_eq(head.seq, 9);
     scratch_close(copy);
     free(text);
+}
+
+/* Where msgpack entry number n (from 1) of an export ends. */
+static size_t entry_end(const char *bytes, size_t len, int n)
+{
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init(&unpacked);
+    size_t offset = 0;
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(msgpack_unpack_next(&unpacked, bytes, len, &offset), MSGPACK_UNPACK_SUCCESS);
+    msgpack_unpacked_destroy(&unpacked);
+    return offset;
+}
+
+Test(replay, a_msgpack_export_imports_as_the_same_chain_and_is_smaller_than_ndjson)
+{
+    the_plant_works_a_day();
+    /* Rolls enough for an export of several of the import's reads (64 KiB each). */
+    for (int i = 0; i < 400; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "R-MORE-%d", i);
+        day_roll(id, "1000");
+    }
+    size_t ndjson_len, len;
+    char *ndjson = exported(&ndjson_len);
+    char *bytes = exported_as(RPL_FORMAT_MSGPACK, &len);
+    cr_log_info("%llu events: NDJSON %zu bytes, msgpack %zu", (unsigned long long)head_seq(),
+                ndjson_len, len);
+    cr_assert_lt(len * 3, ndjson_len * 2, "no hex: about half the size");
+    cr_assert_eq(entry_end(bytes, len, (int)head_seq()), len, "one entry a record, nothing else");
+    eng_ledger_t *copy = NULL;
+    rpl_progress_t progress;
+    cr_assert_eq(imported(bytes, len, &copy, &progress), 0, "%s", progress.detail);
+    cr_assert_eq(progress.events, head_seq());
+    eng_head_t ours, theirs;
+    eng_head(ledger, &ours);
+    eng_head(copy, &theirs);
+    cr_assert_eq(theirs.seq, ours.seq);
+    cr_assert_eq(memcmp(theirs.hash, ours.hash, ENG_HASH_BYTES), 0, "the very same chain");
+    rpl_difference_t difference;
+    cr_assert_eq(rpl_compare(ledger, copy, &difference), 0, "%s", difference.key);
+    scratch_close(copy);
+    free(bytes);
+    free(ndjson);
+}
+
+Test(replay, an_edited_cut_or_foreign_msgpack_export_is_refused_where_it_stops_holding)
+{
+    the_plant_works_a_day();
+    size_t len;
+    char *bytes = exported_as(RPL_FORMAT_MSGPACK, &len);
+    eng_ledger_t *copy = NULL;
+    rpl_progress_t progress;
+    eng_head_t head;
+    /* Cut inside its last entry: every record before it imported, then refused. */
+    cr_assert_eq(imported(bytes, len - 3, &copy, &progress), FL_ECORRUPT);
+    cr_assert_eq(progress.events, head_seq() - 1);
+    cr_assert_eq(progress.failed_seq, head_seq());
+    cr_assert_not_null(strstr(progress.detail, "ends inside"), "%s", progress.detail);
+    scratch_close(copy);
+    /* One byte changed in the tenth record, five before its end (in its payload). */
+    bytes[entry_end(bytes, len, 10) - 5] ^= 0x10;
+    cr_assert_eq(imported(bytes, len, &copy, &progress), FL_ECORRUPT);
+    cr_assert_eq(progress.failed_seq, 10);
+    cr_assert_eq(progress.events, 9);
+    cr_assert_not_null(strstr(progress.detail, "hash"), "%s", progress.detail);
+    eng_head(copy, &head);
+    cr_assert_eq(head.seq, 9, "nothing of the edited record or after it written");
+    scratch_close(copy);
+    /* Neither format: nothing written. */
+    static const char foreign[] = "seq,hash,type\n1,00,GoodsReceived\n";
+    cr_assert_eq(imported(foreign, sizeof(foreign) - 1, &copy, &progress), FL_ECORRUPT);
+    cr_assert_eq(progress.events, 0);
+    cr_assert_not_null(strstr(progress.detail, "neither"), "%s", progress.detail);
+    scratch_close(copy);
+    free(bytes);
 }
 
 static char *recall_text(const char *source, int64_t from_us, int64_t until_us, uint32_t *seeds)
