@@ -585,6 +585,159 @@ test('other entries: every type a role may post, as a form made from the catalog
   await context.close();
 });
 
+test('curated screens: each spec posts the catalog\'s fields, each tab is in the roles that post it', async () => {
+  const doc = await (await fetch(`${server.base}/api/v1/openapi.json`)).json();
+  const schema = (type) => Object.values(doc.components.schemas).find((s) => s.title === type && s['x-roles']);
+  const { specs, roleTabs, screenTypes } = await import(path.join(root, 'clients/web/js/specs.js'));
+  for (const [type, spec] of Object.entries(specs)) {
+    const s = schema(type);
+    assert.ok(s, `${type} is in the catalog`);
+    // The main flows' forms may leave optional fields out; the curated screens' have them all.
+    const names = spec.fields.map((f) => f.name);
+    for (const n of names) assert.ok(n in s.properties, `${type}.${n} is a field of the catalog`);
+    for (const n of s.required || []) assert.ok(names.includes(n), `${type}.${n}, required, is in the form`);
+    for (const f of spec.fields) assert.equal(!!f.required, (s.required || []).includes(f.name) && f.kind !== 'bool', `${type}.${f.name} required`);
+    if (spec.roles) {
+      assert.deepEqual([...names].sort(), Object.keys(s.properties).sort(), `${type}: every field of the catalog`);
+      assert.deepEqual([...spec.roles].sort(), [...s['x-roles']].sort(), `${type}: the roles that may post it`);
+    }
+  }
+  for (const [role, tabs] of Object.entries(roleTabs)) {
+    for (const tabName of tabs) {
+      const types = specs[tabName] ? [tabName] : screenTypes[tabName];
+      if (!types) continue;
+      assert.ok(types.some((ty) => schema(ty)['x-roles'].includes(role)), `${role} may post from ${tabName}`);
+    }
+  }
+  for (const [screen, types] of Object.entries(screenTypes)) {
+    for (const type of types) {
+      for (const role of schema(type)['x-roles']) {
+        assert.ok(roleTabs[role].includes(screen) || roleTabs[role].includes(type), `${type}: a tab for ${role}`);
+      }
+    }
+  }
+});
+
+test('mechanic: first piece with its defect lines; a beam registered, mounted with its metres left, dismounted', async () => {
+  const { context, page } = await signIn('mechanic');
+  await tab(page, 'FirstPieceInspected');
+  await submit(page, 'FirstPieceInspected', {
+    loom_id: 'L1', of_id: 'OF1', result: 'passed', width_mm: '502', gsm: '455',
+    'defects.0.defect_id': 'D-FIL', 'defects.0.count': '2', note: 'lisière correcte',
+  });
+  const fp = (await eventsOf('loom-L1')).filter((e) => e.type === 'FirstPieceInspected').pop();
+  assert.deepEqual(fp.payload.defects, [{ defect_id: 'D-FIL', count: 2 }]);
+  assert.equal(fp.payload.width_mm, 502);
+  await shot(page, 'mechanic-first-piece');
+
+  await tab(page, 'beams');
+  await page.fill('input[name=beams_id]', 'BM2');
+  await page.click('[data-screen=beams] form.inline button[type=submit]');
+  await page.locator('[data-testid=record] [data-state=new]').waitFor();
+  await submit(page, 'BeamRegistered', { item_id: 'WARP-20', position: 'pile', length_milli: '2500', ends: '4200', location_id: 'BEAMS' });
+  await page.locator('[data-testid=record] dl[data-state=unmounted]').waitFor();
+  assert.equal(await page.locator('[data-testid=record] dd[data-k=remaining]').textContent(), '2500 m');
+  // The next step is the mount, its length filled in from the beam read.
+  const mount = page.locator('form[data-type="BeamMounted"]');
+  await mount.waitFor();
+  assert.equal(await mount.locator('[name=beam_id]').inputValue(), 'BM2');
+  assert.equal(await mount.locator('[name=length_milli]').inputValue(), '2500');
+  assert.equal(await mount.locator('[name=position]').inputValue(), 'pile');
+  await submit(page, 'BeamMounted', { loom_id: 'L2' });
+  await page.locator('[data-testid=record] dl[data-state=mounted]').waitFor();
+  assert.equal(await page.locator('[data-testid=record] dd[data-k=loom]').textContent(), 'L2');
+  assert.equal((await api.get('/api/v1/looms/L2')).beams.pile.beam_id, 'BM2');
+  await shot(page, 'mechanic-beam-mounted');
+  const dismount = page.locator('form[data-type="BeamDismounted"]');
+  await dismount.waitFor();
+  assert.equal(await dismount.locator('[name=loom_id]').inputValue(), 'L2');
+  await submit(page, 'BeamDismounted', { remaining_length_milli: '1800,5', reason: 'changeover', to_location_id: 'BEAMS' });
+  await page.locator('[data-testid=record] dl[data-state=unmounted]').waitFor();
+  await page.locator('[data-testid=record] dd[data-k=remaining]', { hasText: '1800.5 m' }).or(page.locator('[data-testid=record] dd[data-k=remaining]', { hasText: '1800,5 m' })).waitFor();
+  const beam = await api.get('/api/v1/beams/BM2');
+  assert.deepEqual([beam.mounted, beam.remaining_milli], [false, 1800500]);
+  assert.deepEqual((await eventsOf('beam-BM2')).map((e) => e.type), ['BeamRegistered', 'BeamMounted', 'BeamDismounted']);
+  await shot(page, 'mechanic-beam-dismounted');
+  await context.close();
+});
+
+test('finished-goods storekeeper: a shipment planned, loaded with a released unit, dispatched', async () => {
+  await api.post('store_finished', 'GoodsReceived', { hu_id: 'G-SHIP', item_id: 'TW-500', qty_milli: 50000, unit: 'pcs', location_id: 'FG', supplier: 'Tissage Fouta' });
+  await api.post('quality', 'LotReleased', { hu_id: 'G-SHIP' });
+  const { context, page } = await signIn('store_finished');
+  await tab(page, 'shipments');
+  await page.fill('input[name=shipments_id]', 'SH-1');
+  await page.click('[data-screen=shipments] form.inline button[type=submit]');
+  await page.locator('[data-testid=record] [data-state=new]').waitFor();
+  await submit(page, 'ShipmentPlanned', { customer_location_id: 'CUST-ATLAS', planned_at_us: '2027-02-01T08:00', customer_order_ref: 'PO-77' });
+  await page.locator('[data-testid=record] dl[data-state=planned]').waitFor();
+  await submit(page, 'ShipmentLoaded', { hu_ids: 'G-SHIP', from_location_id: 'FG' });
+  await page.locator('[data-testid=record] dd[data-k=units]', { hasText: '1' }).waitFor();
+  assert.match(await page.locator('[data-testid=ship-units]').textContent(), /G-SHIP/);
+  await shot(page, 'store-finished-shipment-loaded');
+  const dispatch = page.locator('form[data-type="ShipmentDispatched"]');
+  await dispatch.waitFor();
+  assert.equal(await dispatch.locator('[name=to_location_id]').inputValue(), 'CUST-ATLAS', 'the planned customer');
+  await submit(page, 'ShipmentDispatched', { carrier: 'Trans Sahel', seal_ref: 'S-991' });
+  await page.locator('[data-testid=record] dl[data-state=dispatched]').waitFor();
+  const ship = await api.get('/api/v1/shipments/SH-1');
+  assert.deepEqual([ship.state, ship.customer_location_id, ship.units_loaded], ['dispatched', 'CUST-ATLAS', 1]);
+  assert.equal((await api.get('/api/v1/hus/G-SHIP')).status, 'shipped');
+  const planned = (await eventsOf('ship-SH-1'))[0];
+  assert.equal(planned.payload.planned_at_us, new Date('2027-02-01T08:00').getTime() * 1000);
+  await shot(page, 'store-finished-shipment-dispatched');
+  await context.close();
+});
+
+test('quality: an inspection with its defect lines and 4-point score; an NC opened, contained, corrected and closed', async () => {
+  const { context, page } = await signIn('quality');
+  await tab(page, 'inspection');
+  const form = page.locator('form[data-type="InspectionRecorded"]');
+  await form.waitFor();
+  for (const [k, v] of Object.entries({
+    hu_id: 'E-T1', inspected_length_milli: '60', width_mm: '500',
+    'defects.0.defect_id': 'D-FIL', 'defects.0.count': '3', 'defects.1.defect_id': 'D-TACHE', 'defects.1.count': '1', 'defects.1.position_milli': '12,5',
+  })) await form.locator(`[name="${k}"]`).fill(v);
+  await form.locator('[name=stage]').selectOption('final');
+  await form.locator('[name="defects.0.points"]').selectOption('2');
+  await form.locator('[name="defects.1.points"]').selectOption('4');
+  // 2 x 3 + 4 x 1 = 10 points on 0.5 m x 60 m: 100,000 x 10 / (500 x 60) = 33.3 per 100 m2.
+  await page.locator('[data-testid=points][data-points="10"]', { hasText: '33.3' }).waitFor();
+  await shot(page, 'quality-inspection');
+  await submit(page, 'InspectionRecorded', {});
+  const insp = (await eventsOf('hu-E-T1')).filter((e) => e.type === 'InspectionRecorded');
+  assert.deepEqual(insp[0].payload.defects, [
+    { defect_id: 'D-FIL', points: 2, count: 3 },
+    { defect_id: 'D-TACHE', points: 4, count: 1, position_milli: 12500 },
+  ]);
+  assert.equal(insp[0].payload.inspected_length_milli, 60000);
+  // An inspection that found nothing: no line, an empty list.
+  await submit(page, 'InspectionRecorded', { hu_id: 'E-T1' });
+  assert.deepEqual((await eventsOf('hu-E-T1')).filter((e) => e.type === 'InspectionRecorded')[1].payload.defects, []);
+
+  await tab(page, 'ncs');
+  await page.fill('input[name=ncs_id]', 'NC-1');
+  await page.click('[data-screen=ncs] form.inline button[type=submit]');
+  await page.locator('[data-testid=record] [data-state=new]').waitFor();
+  await submit(page, 'NCOpened', { title: 'Taches d’huile', description: 'taches sur trois paquets', source: 'weaving', severity: 'major', hu_ids: 'E-T1', loom_id: 'L1' });
+  await page.locator('[data-testid=record] dl[data-state=open]').waitFor();
+  const contain = page.locator('form[data-type="ContainmentRecorded"]');
+  await contain.waitFor();
+  assert.equal(await contain.locator('[name=hu_ids]').inputValue(), 'E-T1', 'the units of the NC');
+  await submit(page, 'ContainmentRecorded', { action: 'UM bloquées et isolées' });
+  await page.locator('[data-testid=record] dl[data-state=contained]').waitFor();
+  await submit(page, 'CorrectiveActionRecorded', { root_cause: 'fuite du graisseur', action: 'joint remplacé, contrôle hebdomadaire', owner_user_id: 'mechanic', due_at_us: '2027-01-20T12:00' });
+  await page.locator('[data-testid=record] dl[data-state="with corrective action"]').waitFor();
+  await shot(page, 'quality-nc-corrective');
+  await submit(page, 'NCClosed', { effective: true, conclusion: 'plus de taches' });
+  await page.locator('[data-testid=record] dl[data-state=closed]').waitFor();
+  assert.equal((await api.get('/api/v1/ncs/NC-1')).state, 'closed');
+  const closed = (await eventsOf('nc-NC-1')).pop();
+  assert.deepEqual([closed.type, closed.payload.effective], ['NCClosed', true]);
+  await shot(page, 'quality-nc-closed');
+  await context.close();
+});
+
 test('no script error on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

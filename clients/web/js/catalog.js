@@ -32,7 +32,7 @@ function field(name, p, required) {
   if (name === 'photos') return { ...f, kind: 'photos', max: p.maxItems || 10 };
   if (p.type === 'array' && p.items?.type === 'object') {
     const req = p.items.required || [];
-    return { ...f, kind: 'rows', min: required ? Math.max(1, p.minItems || 0) : 0, rows: fields(p.items.properties, req) };
+    return { ...f, kind: 'rows', min: required ? Math.max(1, p.minItems || 0) : 0, empty: required && !p.minItems, rows: fields(p.items.properties, req) };
   }
   if (p.type === 'array') return { ...f, kind: 'hus' };
   if (p.enum) return { ...f, kind: 'enum', values: p.enum };

@@ -129,6 +129,8 @@ function readField(form, f, name) {
       return (f.signed ? /^-?\d{1,15}$/ : /^\d{1,15}$/).test(raw) ? [Number(raw), null] : [undefined, t('err.int')];
     case 'tribool':
       return [raw === 'true', null];
+    case 'enum': // numbers in a list (4-point penalties) are posted as numbers
+      return [typeof f.values[0] === 'number' ? Number(raw) : raw, null];
     case 'time': {
       const ms = new Date(raw).getTime();
       return Number.isFinite(ms) ? [ms * 1000, null] : [undefined, t('err.time')];
@@ -223,6 +225,7 @@ export function eventForm(spec) {
           rows.push(row);
         }
         if (rows.length) payload[f.name] = rows;
+        else if (f.empty) payload[f.name] = []; // required, and none is an answer (no defect)
         else if (f.required) setErr(f.name, t('err.required'));
         continue;
       }

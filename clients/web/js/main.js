@@ -8,6 +8,7 @@ import { eventForm } from './forms.js';
 import { specs, roleTabs } from './specs.js';
 import { lookupView, interventionsView, boardView, stockView, kpisView, planningView, moreView, traceView, countView, ordersView } from './views.js';
 import { fromMilli } from './uuid.js';
+import { beamsView, shipmentsView, ncsView, inspectionView } from './screens.js';
 import { verdictText } from './verdict.js';
 import { startNotifications, stopNotifications, bell } from './notify.js';
 
@@ -77,7 +78,7 @@ function signInView() {
 
 function summary(item) {
   const p = item.payload;
-  const id = p.hu_id || p.input_hu_id || p.carton_hu_id || p.sublot_id || p.int_id || p.loom_id || '';
+  const id = p.hu_id || p.input_hu_id || p.carton_hu_id || p.sublot_id || p.int_id || p.beam_id || p.ship_id || p.nc_id || p.user_id || p.loom_id || '';
   const qty = p.qty_milli !== undefined ? ` · ${fromMilli(p.qty_milli)} ${p.unit || ''}` : '';
   return `${id}${qty}`;
 }
@@ -117,6 +118,10 @@ function viewOf(tab) {
     case 'trace': return traceView();
     case 'count': return countView();
     case 'orders': return ordersView(cleanup, ['manager', 'admin'].includes(getSession().role));
+    case 'beams': return beamsView(cleanup);
+    case 'shipments': return shipmentsView(cleanup);
+    case 'ncs': return ncsView(cleanup);
+    case 'inspection': return inspectionView();
     default: return outboxView();
   }
 }

@@ -250,6 +250,169 @@ export const specs = {
       { name: 'note', kind: 'text' },
     ],
   },
+  // ---- the curated screens of screens.js: first piece, beams, shipments, NCs, inspections and
+  // users. `roles`: who may post the type (the catalog's x-roles; the browser test compares).
+  FirstPieceInspected: {
+    title: 'ev.FirstPieceInspected', doc: 'doc.FirstPieceInspected', roles: ['mechanic', 'quality'],
+    fields: [
+      { name: 'loom_id', kind: 'id', required: true, remember: true },
+      { name: 'of_id', kind: 'hu', required: true, remember: true },
+      { name: 'result', kind: 'enum', values: ['passed', 'failed'], required: true },
+      { name: 'width_mm', kind: 'int' },
+      { name: 'repeat_length_mm', kind: 'int' },
+      { name: 'gsm', kind: 'int' },
+      {
+        name: 'defects', kind: 'rows', min: 1,
+        rows: [
+          { name: 'defect_id', kind: 'id', required: true },
+          { name: 'count', kind: 'int', required: true },
+        ],
+      },
+      { name: 'note', kind: 'text' },
+      { name: 'photos', kind: 'photos', max: 10 },
+    ],
+  },
+  BeamRegistered: {
+    title: 'ev.BeamRegistered', roles: ['mechanic', 'store_raw', 'manager'],
+    fields: [
+      { name: 'beam_id', kind: 'hu', required: true, keep: true },
+      { name: 'item_id', kind: 'id', required: true, remember: true },
+      { name: 'position', kind: 'enum', values: ['ground', 'pile'], required: true },
+      { name: 'length_milli', kind: 'qty', required: true, unit: 'm' },
+      { name: 'ends', kind: 'int' },
+      { name: 'location_id', kind: 'id', required: true, remember: true },
+      { name: 'of_id', kind: 'id' },
+      { name: 'yarn_lots', kind: 'rows', min: 1, rows: [
+        { name: 'hu_id', kind: 'hu', required: true },
+        { name: 'qty_milli', kind: 'qty', required: true },
+      ] },
+    ],
+  },
+  BeamMounted: {
+    title: 'ev.BeamMounted', doc: 'doc.BeamMounted', roles: ['mechanic', 'manager'],
+    fields: [
+      { name: 'beam_id', kind: 'hu', required: true, keep: true },
+      { name: 'loom_id', kind: 'id', required: true, remember: true },
+      { name: 'position', kind: 'enum', values: ['ground', 'pile'], required: true },
+      { name: 'length_milli', kind: 'qty', required: true, unit: 'm' },
+      { name: 'of_id', kind: 'id' },
+    ],
+  },
+  BeamDismounted: {
+    title: 'ev.BeamDismounted', roles: ['mechanic', 'manager'],
+    fields: [
+      { name: 'beam_id', kind: 'hu', required: true, keep: true },
+      { name: 'loom_id', kind: 'id', required: true },
+      { name: 'position', kind: 'enum', values: ['ground', 'pile'], required: true },
+      { name: 'remaining_length_milli', kind: 'qty', required: true, unit: 'm' },
+      { name: 'reason', kind: 'enum', values: ['beam_out', 'changeover', 'fault', 'other'], required: true },
+      { name: 'to_location_id', kind: 'id', remember: true },
+    ],
+  },
+  ShipmentPlanned: {
+    title: 'ev.ShipmentPlanned', roles: ['store_finished', 'manager', 'admin'],
+    fields: [
+      { name: 'ship_id', kind: 'hu', required: true, keep: true },
+      { name: 'customer_location_id', kind: 'id', required: true },
+      { name: 'planned_at_us', kind: 'time', required: true },
+      { name: 'customer_order_ref', kind: 'text' },
+      { name: 'note', kind: 'text' },
+    ],
+  },
+  ShipmentLoaded: {
+    title: 'ev.ShipmentLoaded', doc: 'doc.ShipmentLoaded', roles: ['store_finished', 'manager'],
+    fields: [
+      { name: 'ship_id', kind: 'hu', required: true, keep: true },
+      { name: 'hu_ids', kind: 'hus', required: true },
+      { name: 'from_location_id', kind: 'id', required: true, remember: true },
+    ],
+  },
+  ShipmentUnloaded: {
+    title: 'ev.ShipmentUnloaded', roles: ['store_finished', 'manager'],
+    fields: [
+      { name: 'ship_id', kind: 'hu', required: true, keep: true },
+      { name: 'hu_ids', kind: 'hus', required: true },
+      { name: 'to_location_id', kind: 'id', required: true, remember: true },
+      { name: 'reason', kind: 'text', required: true },
+    ],
+  },
+  ShipmentDispatched: {
+    title: 'ev.ShipmentDispatched', roles: ['store_finished', 'manager'],
+    fields: [
+      { name: 'ship_id', kind: 'hu', required: true, keep: true },
+      { name: 'to_location_id', kind: 'id', required: true },
+      { name: 'carrier', kind: 'text', remember: true },
+      { name: 'vehicle_ref', kind: 'text' },
+      { name: 'seal_ref', kind: 'text' },
+      { name: 'delivery_note_ref', kind: 'text' },
+    ],
+  },
+  NCOpened: {
+    title: 'ev.NCOpened', roles: ['quality', 'manager'],
+    fields: [
+      { name: 'nc_id', kind: 'hu', required: true, keep: true },
+      { name: 'title', kind: 'text', required: true },
+      { name: 'description', kind: 'text', required: true },
+      { name: 'source', kind: 'enum', required: true, values: ['raw_material', 'weaving', 'cutting', 'subcontract', 'finished_goods', 'customer_complaint', 'audit', 'other'] },
+      { name: 'severity', kind: 'enum', required: true, values: ['minor', 'major', 'critical'], default: 'major' },
+      { name: 'hu_ids', kind: 'hus' },
+      { name: 'of_id', kind: 'id' },
+      { name: 'loom_id', kind: 'id' },
+      { name: 'sub_id', kind: 'id' },
+      { name: 'item_id', kind: 'id' },
+      { name: 'defect_id', kind: 'id' },
+      { name: 'photos', kind: 'photos', max: 10 },
+    ],
+  },
+  ContainmentRecorded: {
+    title: 'ev.ContainmentRecorded', doc: 'doc.ContainmentRecorded', roles: ['quality', 'manager'],
+    fields: [
+      { name: 'nc_id', kind: 'hu', required: true, keep: true },
+      { name: 'action', kind: 'text', required: true },
+      { name: 'hu_ids', kind: 'hus' },
+      { name: 'photos', kind: 'photos', max: 10 },
+    ],
+  },
+  CorrectiveActionRecorded: {
+    title: 'ev.CorrectiveActionRecorded', roles: ['quality', 'manager'],
+    fields: [
+      { name: 'nc_id', kind: 'hu', required: true, keep: true },
+      { name: 'root_cause', kind: 'text', required: true },
+      { name: 'action', kind: 'text', required: true },
+      { name: 'owner_user_id', kind: 'id' },
+      { name: 'due_at_us', kind: 'time' },
+    ],
+  },
+  NCClosed: {
+    title: 'ev.NCClosed', roles: ['quality'],
+    fields: [
+      { name: 'nc_id', kind: 'hu', required: true, keep: true },
+      { name: 'effective', kind: 'bool' },
+      { name: 'conclusion', kind: 'text', required: true },
+    ],
+  },
+  InspectionRecorded: {
+    title: 'ev.InspectionRecorded', doc: 'doc.InspectionRecorded', roles: ['quality'],
+    fields: [
+      { name: 'hu_id', kind: 'hu', required: true },
+      { name: 'stage', kind: 'enum', required: true, remember: true, values: ['incoming', 'in_process', 'final', 'subcontract_return', 'customer_return'] },
+      { name: 'inspected_length_milli', kind: 'qty', unit: 'm' },
+      { name: 'width_mm', kind: 'int', remember: true },
+      { name: 'sample_qty_milli', kind: 'qty' },
+      {
+        // Required, but an inspection that found nothing posts an empty list.
+        name: 'defects', kind: 'rows', required: true, empty: true, min: 2,
+        rows: [
+          { name: 'defect_id', kind: 'id', required: true },
+          { name: 'points', kind: 'enum', values: [1, 2, 3, 4], required: true },
+          { name: 'count', kind: 'int', required: true },
+          { name: 'position_milli', kind: 'qty', unit: 'm' },
+        ],
+      },
+      { name: 'note', kind: 'text' },
+      { name: 'photos', kind: 'photos', max: 10 },
+    ],
+  },
 };
 
 // Each role's tabs: event forms by type, or a view ('lookup', 'interventions', 'board',
@@ -257,11 +420,18 @@ export const specs = {
 export const roleTabs = {
   weaver: ['ProductionDeclared', 'LoomStopped', 'LoomRestarted', 'OFStartedOnLoom', 'InterventionRequested', 'board', 'lookup'],
   cutter: ['HUReceivedAtCutting', 'CuttingDeclared', 'lookup'],
-  mechanic: ['interventions', 'LoomStopped', 'LoomRestarted', 'lookup', 'planning', 'kpis'],
-  store_raw: ['GoodsReceived', 'MaterialIssuedToLoom', 'StockTransferred', 'count', 'lookup'],
-  store_finished: ['StockTransferred', 'HUPacked', 'HUPalletized', 'count', 'lookup', 'stock'],
+  mechanic: ['interventions', 'LoomStopped', 'LoomRestarted', 'FirstPieceInspected', 'beams', 'lookup', 'planning', 'kpis'],
+  store_raw: ['GoodsReceived', 'MaterialIssuedToLoom', 'StockTransferred', 'beams', 'count', 'lookup'],
+  store_finished: ['StockTransferred', 'HUPacked', 'HUPalletized', 'shipments', 'count', 'lookup', 'stock'],
   store_subcontract: ['LotSentToSubcontractor', 'LotReturnedFromSubcontractor', 'count', 'lookup'],
-  quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'lookup', 'trace', 'kpis'],
-  manager: ['board', 'orders', 'planning', 'stock', 'lookup', 'trace', 'kpis'],
-  admin: ['board', 'orders', 'planning', 'stock', 'lookup', 'trace', 'kpis'],
+  quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'inspection', 'ncs', 'FirstPieceInspected', 'lookup', 'trace', 'kpis'],
+  manager: ['board', 'orders', 'planning', 'beams', 'shipments', 'ncs', 'stock', 'lookup', 'trace', 'kpis'],
+  admin: ['board', 'orders', 'planning', 'shipments', 'stock', 'lookup', 'trace', 'kpis'],
+};
+// The event types behind each screen tab (the test checks each role may post some of them).
+export const screenTypes = {
+  beams: ['BeamRegistered', 'BeamMounted', 'BeamDismounted'],
+  shipments: ['ShipmentPlanned', 'ShipmentLoaded', 'ShipmentUnloaded', 'ShipmentDispatched'],
+  ncs: ['NCOpened', 'ContainmentRecorded', 'CorrectiveActionRecorded', 'NCClosed'],
+  inspection: ['InspectionRecorded'],
 };
