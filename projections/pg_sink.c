@@ -272,6 +272,53 @@ static int prepare_all(pg_sink_t *pg, char prefix, const char *schema)
 
 /* ---- connection */
 
+/* The URL's host looked up with a deadline (resolve.c) as host and hostaddr lists for libpq,
+ * which would otherwise look it up in PQconnectStart with no deadline: "h,h" and "a1,a2", one
+ * entry per address, so that libpq still tries them in turn. Left to libpq (hosts[0] = '\0'): a
+ * numeric host, a socket directory, several hosts, a URL with its own hostaddr, no host. */
+static int resolve_host(pg_sink_t *pg, char *hosts, size_t hosts_size, char *addrs,
+                        size_t addrs_size)
+{
+    hosts[0] = addrs[0] = '\0';
+    char *error = NULL;
+    PQconninfoOption *options = PQconninfoParse(pg->base.url, &error);
+    if (options == NULL) {
+        keep_error(pg, error != NULL ? error : "the URL does not parse");
+        PQfreemem(error);
+        return error != NULL ? FL_ESINK_DOWN : FL_ENOMEM;
+    }
+    const char *host = NULL, *hostaddr = NULL, *port = NULL;
+    for (const PQconninfoOption *o = options; o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, "host") == 0)
+            host = o->val;
+        else if (strcmp(o->keyword, "hostaddr") == 0)
+            hostaddr = o->val;
+        else if (strcmp(o->keyword, "port") == 0)
+            port = o->val;
+    }
+    int rc = 0;
+    if (host != NULL && host[0] != '\0' && host[0] != '/' && strchr(host, ',') == NULL &&
+        (hostaddr == NULL || hostaddr[0] == '\0') && !prj__host_is_numeric(host)) {
+        prj_addrs_t found;
+        rc = prj__sink_resolve(&pg->base, host, port != NULL && port[0] != '\0' ? port : "5432",
+                               prj__sink_deadline(&pg->base, 0), &found, pg->base.error,
+                               sizeof(pg->base.error));
+        size_t h = 0, a = 0;
+        for (uint32_t i = 0; rc == 0 && i < found.count; i++) {
+            h += (size_t)snprintf(hosts + h, h < hosts_size ? hosts_size - h : 0, "%s%s",
+                                  i ? "," : "", host);
+            a += (size_t)snprintf(addrs + a, a < addrs_size ? addrs_size - a : 0, "%s%s",
+                                  i ? "," : "", found.addrs[i]);
+        }
+        if (h >= hosts_size || a >= addrs_size)
+            hosts[0] = addrs[0] = '\0'; /* cannot be: the buffers hold the most addresses */
+        if (rc == FL_ETIMEDOUT || rc == FL_EINVAL)
+            rc = FL_ESINK_DOWN; /* the error says it was the lookup */
+    }
+    PQconninfoFree(options);
+    return rc;
+}
+
 /* Connects without blocking (PQconnectPoll): a server that takes the TCP connection and then
  * says nothing (stopped) costs PRJ_CONNECT_TIMEOUT_S, and a stop less. The session brings its
  * own limits: the server gives a lock up at half the client's timeout and a statement at three
@@ -287,12 +334,27 @@ static int open_connection(pg_sink_t *pg)
     snprintf(idle, sizeof(idle), "%u", io_s);
     snprintf(interval, sizeof(interval), "%u", io_s / 3 > 0 ? io_s / 3 : 1);
     snprintf(user_timeout, sizeof(user_timeout), "%u", io_ms);
+    char hosts[PRJ_RESOLVE_ADDRS_MAX * (PRJ_HOST_LEN_MAX + 1)];
+    char addrs[PRJ_RESOLVE_ADDRS_MAX * PRJ_ADDR_LEN_MAX];
+    int rc = resolve_host(pg, hosts, sizeof(hosts), addrs, sizeof(addrs));
+    if (rc != 0)
+        return rc;
     /* After dbname, which the URL expands into: these override the URL's own. */
-    const char *keys[] = {"dbname",           "application_name", "options",
-                          "keepalives",       "keepalives_idle",  "keepalives_interval",
-                          "keepalives_count", "tcp_user_timeout", NULL};
-    const char *values[] = {pg->base.url, PG_APPLICATION_NAME, options, "1", idle, interval,
-                            "3",          user_timeout,        NULL};
+    const char *keys[] = {"dbname",
+                          "application_name",
+                          "options",
+                          "keepalives",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "tcp_user_timeout",
+                          "host",
+                          "hostaddr",
+                          NULL};
+    const char *values[] = {pg->base.url, PG_APPLICATION_NAME, options, "1",   idle, interval,
+                            "3",          user_timeout,        hosts,   addrs, NULL};
+    if (hosts[0] == '\0')
+        keys[8] = NULL; /* the URL's host, as it is */
     pg->conn = PQconnectStartParams(keys, values, 1);
     if (pg->conn == NULL)
         return FL_ENOMEM;
@@ -300,7 +362,7 @@ static int open_connection(pg_sink_t *pg)
     PostgresPollingStatusType polled = PGRES_POLLING_WRITING;
     while (PQstatus(pg->conn) != CONNECTION_BAD &&
            (polled == PGRES_POLLING_READING || polled == PGRES_POLLING_WRITING)) {
-        int rc = await(pg, polled == PGRES_POLLING_READING ? POLLIN : POLLOUT, until, NULL);
+        rc = await(pg, polled == PGRES_POLLING_READING ? POLLIN : POLLOUT, until, NULL);
         if (rc != 0)
             return rc;
         polled = PQconnectPoll(pg->conn); /* the socket may change (another address) */

@@ -112,7 +112,7 @@ int prj_start(prj_projector_t **out, eng_ledger_t *ledger, prj_sink_t *sink,
 
 /* Stops the thread and frees the projector; the sink stays open. Returns within about
  * PRJ_WAIT_MS even while the sink's server answers nothing: the sink's waits look at the stop
- * between slices of PRJ_WAIT_MS (a host name's lookup, which libc does not bound, excepted).
+ * between slices of PRJ_WAIT_MS, a host name's lookup included.
  * Call before eng_close. Accepts NULL. */
 void prj_stop(prj_projector_t *projector);
 

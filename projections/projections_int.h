@@ -91,6 +91,29 @@ uint32_t prj__sink_timeout_ms(const prj_sink_t *sink);
 int prj__sink_wait(const prj_sink_t *sink, int fd, short events, uint64_t deadline_ns,
                    short *revents);
 
+/* ---- a sink's host name, looked up with a deadline (resolve.c) */
+
+#define PRJ_HOST_LEN_MAX      253 /* a DNS name */
+#define PRJ_RESOLVE_ADDRS_MAX 4   /* addresses of one name a sink tries, in the resolver's order */
+#define PRJ_ADDR_LEN_MAX      46  /* INET6_ADDRSTRLEN */
+
+typedef struct {
+    char addrs[PRJ_RESOLVE_ADDRS_MAX][PRJ_ADDR_LEN_MAX];
+    uint32_t count;
+} prj_addrs_t;
+
+/* Whether host is an IPv4 or IPv6 address (no lookup needed). */
+bool prj__host_is_numeric(const char *host);
+
+/* The addresses of host for port (a number or a service), numeric, in the resolver's order:
+ * looked up on a thread of its own and awaited in slices of PRJ_WAIT_MS, between which it asks
+ * sink->stopping, so that a resolver that answers nothing costs deadline_ns at most, and a stop
+ * ends the wait at once. 0; FL_ESINK_DOWN when the name does not resolve, FL_ETIMEDOUT at
+ * deadline_ns (why says which, with the name); FL_ECANCELED; FL_EINVAL (a name too long);
+ * FL_ENOMEM. */
+int prj__sink_resolve(const prj_sink_t *sink, const char *host, const char *port,
+                      uint64_t deadline_ns, prj_addrs_t *out, char *why, size_t why_size);
+
 /* A batch's buffers; prj__batch_free accepts a zeroed batch. */
 void prj__batch_reset(prj_batch_t *batch, uint64_t after_seq);
 void prj__batch_free(prj_batch_t *batch);

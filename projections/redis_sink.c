@@ -599,7 +599,20 @@ static int redis_connect(prj_sink_t *sink)
     if (r->ready && r->conn != NULL && r->conn->err == 0)
         return 0;
     redis_disconnect(sink);
-    r->conn = redisConnectNonBlock(r->host, r->port);
+    /* hiredis would look a name up in redisConnectNonBlock, with no deadline: looked up here
+     * (resolve.c), it connects to the first address. */
+    const char *addr = r->host;
+    prj_addrs_t found;
+    if (!prj__host_is_numeric(r->host)) {
+        char port[16];
+        snprintf(port, sizeof(port), "%d", r->port);
+        int rc = prj__sink_resolve(&r->base, r->host, port, prj__sink_deadline(&r->base, 0), &found,
+                                   r->base.error, sizeof(r->base.error));
+        if (rc != 0)
+            return rc == FL_ETIMEDOUT || rc == FL_EINVAL ? FL_ESINK_DOWN : rc;
+        addr = found.addrs[0];
+    }
+    r->conn = redisConnectNonBlock(addr, r->port);
     if (r->conn == NULL)
         return FL_ENOMEM;
     int rc = 0;
