@@ -476,6 +476,18 @@ static int imported(const char *text, size_t len, eng_ledger_t **into, rpl_progr
     return rc;
 }
 
+/* copy holds the test's ledger: the same head, hash and state. */
+static void assert_same_chain_and_state(eng_ledger_t *copy)
+{
+    eng_head_t ours, theirs;
+    eng_head(ledger, &ours);
+    eng_head(copy, &theirs);
+    cr_assert_eq(theirs.seq, ours.seq);
+    cr_assert_eq(memcmp(theirs.hash, ours.hash, ENG_HASH_BYTES), 0, "the very same chain");
+    rpl_difference_t difference;
+    cr_assert_eq(rpl_compare(ledger, copy, &difference), 0, "%s", difference.key);
+}
+
 Test(replay, an_imported_export_is_the_same_chain_and_the_same_state)
 {
     the_plant_works_a_day();
@@ -485,13 +497,7 @@ Test(replay, an_imported_export_is_the_same_chain_and_the_same_state)
     rpl_progress_t progress;
     cr_assert_eq(imported(text, len, &copy, &progress), 0, "%s", progress.detail);
     cr_assert_eq(progress.events, head_seq());
-    eng_head_t ours, theirs;
-    eng_head(ledger, &ours);
-    eng_head(copy, &theirs);
-    cr_assert_eq(theirs.seq, ours.seq);
-    cr_assert_eq(memcmp(theirs.hash, ours.hash, ENG_HASH_BYTES), 0, "the very same chain");
-    rpl_difference_t difference;
-    cr_assert_eq(rpl_compare(ledger, copy, &difference), 0, "%s", difference.key);
+    assert_same_chain_and_state(copy);
     /* Imported again on top: every record is refused at the first line. */
     FILE *in = fmemopen(text, len, "r");
     cr_assert_eq(rpl_import(copy, in, &progress), FL_ECORRUPT);
@@ -557,13 +563,7 @@ Test(replay, a_msgpack_export_imports_as_the_same_chain_and_is_smaller_than_ndjs
     rpl_progress_t progress;
     cr_assert_eq(imported(bytes, len, &copy, &progress), 0, "%s", progress.detail);
     cr_assert_eq(progress.events, head_seq());
-    eng_head_t ours, theirs;
-    eng_head(ledger, &ours);
-    eng_head(copy, &theirs);
-    cr_assert_eq(theirs.seq, ours.seq);
-    cr_assert_eq(memcmp(theirs.hash, ours.hash, ENG_HASH_BYTES), 0, "the very same chain");
-    rpl_difference_t difference;
-    cr_assert_eq(rpl_compare(ledger, copy, &difference), 0, "%s", difference.key);
+    assert_same_chain_and_state(copy);
     scratch_close(copy);
     free(bytes);
     free(ndjson);
