@@ -738,6 +738,54 @@ test('quality: an inspection with its defect lines and 4-point score; an NC open
   await context.close();
 });
 
+test('quality desk: open NCs, recent inspections and units on hold, live', async () => {
+  const { context, page } = await signIn('quality', { desktop: true });
+  await tab(page, 'qdesk');
+  await page.locator('[data-testid=live][data-state=live]').waitFor();
+  const insp = page.locator('[data-testid=inspections] tbody tr', { hasText: 'E-T1' }).last();
+  await insp.waitFor();
+  assert.match(await insp.textContent(), /D-FIL×3, D-TACHE×1.*10 \(33\.3\/100 m²\)/, 'the first inspection, with its score');
+  assert.equal(await page.locator('[data-testid=open-ncs] tr[data-key="NC-1"]').count(), 0, 'a closed NC is not listed');
+  // An NC opened on another device, then a unit put on hold for it, show without a reload.
+  await api.post('manager', 'NCOpened', { nc_id: 'NC-2', title: 'Lisière irrégulière', description: 'lisière ondulée sur un lot', source: 'cutting', severity: 'critical' });
+  await page.locator('[data-testid=open-ncs] tr[data-key="NC-2"] [data-state=open]').waitFor();
+  await api.post('quality', 'LotPutOnHold', { hu_id: 'E-T1', reason: 'lisière à reprendre', nc_id: 'NC-2' });
+  const held = page.locator('[data-testid=held] tr[data-key="E-T1"]');
+  await held.waitFor();
+  assert.match(await held.textContent(), /lisière à reprendre.*NC-2/);
+  assert.equal((await api.get('/api/v1/hus/E-T1')).status, 'on hold');
+  await shot(page, 'quality-desk');
+  await api.post('quality', 'LotReleased', { hu_id: 'E-T1' });
+  await held.waitFor({ state: 'detached' });
+  assert.equal((await api.get('/api/v1/hus/E-T1')).status, 'released');
+  await context.close();
+});
+
+test('maintenance desk: interventions across looms with their durations, stopped looms, live', async () => {
+  const { context, page } = await signIn('mechanic', { desktop: true });
+  await tab(page, 'mdesk');
+  await page.locator('[data-testid=live][data-state=live]').waitFor();
+  const int1 = page.locator('[data-testid=all-interventions] tr[data-key="INT-1"]');
+  await int1.waitFor();
+  assert.equal(await int1.locator('[data-state]').getAttribute('data-state'), 'completed');
+  for (const d of ['response', 'repair', 'total']) assert.match(await int1.locator(`[data-d=${d}]`).textContent(), /^\d+ min$/, d);
+  // A stop and a request on another loom arrive live; open interventions come first.
+  await api.post('weaver', 'LoomStopped', { loom_id: 'L2', stop_class: 'electrical', reason_code: 'E03', picks: 0 });
+  const l2 = page.locator('[data-testid=stopped-looms] tr[data-key="L2"]');
+  await l2.waitFor();
+  assert.match(await l2.textContent(), /électrique.*E03/);
+  assert.equal((await api.get('/api/v1/looms/L2')).stopped, true);
+  await api.post('weaver', 'InterventionRequested', { int_id: 'INT-9', loom_id: 'L2', fault_class: 'electrical', urgency: 'critical' });
+  await page.locator('[data-testid=all-interventions] tr[data-key="INT-9"] [data-state=requested]').waitFor();
+  const states = await page.locator('[data-testid=all-interventions] tbody tr [data-state]').evaluateAll((els) => els.map((e) => e.dataset.state));
+  assert.equal(states.indexOf('completed'), states.length - states.filter((x) => x === 'completed' || x === 'cancelled').length, `open first: ${states}`);
+  await shot(page, 'maintenance-desk');
+  await api.post('weaver', 'LoomRestarted', { loom_id: 'L2', picks: 0 });
+  await l2.waitFor({ state: 'detached' });
+  assert.equal((await api.get('/api/v1/looms/L2')).stopped, false);
+  await context.close();
+});
+
 test('no script error on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -274,4 +274,11 @@ export default {
   'nc.open': 'open', 'nc.contained': 'contained', 'nc.with corrective action': 'corrective action', 'nc.closed': 'closed',
   'nc.containment': 'Containment', 'nc.action': 'Corrective action',
   'insp.points': '{points} points', 'insp.points100': '{points} points, {per100} points / 100 m²',
+  // The quality and maintenance desktops.
+  'tab.qdesk': 'Quality desk', 'tab.mdesk': 'Maintenance desk', 'desk.none': 'None.',
+  'desk.open_ncs': 'Open NCs ({n})', 'desk.opened': 'Opened', 'desk.age': 'Age',
+  'desk.inspections': 'Recent inspections', 'desk.points': 'Points', 'desk.by': 'By', 'desk.at': 'At',
+  'desk.held': 'Units on hold', 'desk.since': 'For',
+  'desk.stopped': 'Stopped looms ({n} of {count})', 'desk.interventions': 'Interventions, all looms',
+  'desk.requested': 'Requested', 'desk.response': 'Response', 'desk.repair': 'Repair', 'desk.total': 'Total',
 };

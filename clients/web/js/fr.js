@@ -280,4 +280,11 @@ export default {
   'nc.open': 'ouverte', 'nc.contained': 'confinée', 'nc.with corrective action': 'action corrective', 'nc.closed': 'close',
   'nc.containment': 'Confinement', 'nc.action': 'Action corrective',
   'insp.points': '{points} points', 'insp.points100': '{points} points, {per100} points / 100 m²',
+  // The quality and maintenance desktops.
+  'tab.qdesk': 'Bureau qualité', 'tab.mdesk': 'Bureau maintenance', 'desk.none': 'Aucun.',
+  'desk.open_ncs': 'NC ouvertes ({n})', 'desk.opened': 'Ouverte le', 'desk.age': 'Depuis',
+  'desk.inspections': 'Derniers contrôles', 'desk.points': 'Points', 'desk.by': 'Par', 'desk.at': 'Le',
+  'desk.held': 'UM bloquées', 'desk.since': 'Depuis',
+  'desk.stopped': 'Métiers arrêtés ({n} sur {count})', 'desk.interventions': 'Interventions, tous métiers',
+  'desk.requested': 'Demandée le', 'desk.response': 'Prise en charge', 'desk.repair': 'Réparation', 'desk.total': 'Total',
 };

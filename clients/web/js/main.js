@@ -9,6 +9,7 @@ import { specs, roleTabs } from './specs.js';
 import { lookupView, interventionsView, boardView, stockView, kpisView, planningView, moreView, traceView, countView, ordersView } from './views.js';
 import { fromMilli } from './uuid.js';
 import { beamsView, shipmentsView, ncsView, inspectionView } from './screens.js';
+import { qualityDesk, maintenanceDesk } from './desks.js';
 import { verdictText } from './verdict.js';
 import { startNotifications, stopNotifications, bell } from './notify.js';
 
@@ -122,6 +123,8 @@ function viewOf(tab) {
     case 'shipments': return shipmentsView(cleanup);
     case 'ncs': return ncsView(cleanup);
     case 'inspection': return inspectionView();
+    case 'qdesk': return qualityDesk(cleanup);
+    case 'mdesk': return maintenanceDesk(cleanup);
     default: return outboxView();
   }
 }

@@ -420,13 +420,13 @@ export const specs = {
 export const roleTabs = {
   weaver: ['ProductionDeclared', 'LoomStopped', 'LoomRestarted', 'OFStartedOnLoom', 'InterventionRequested', 'board', 'lookup'],
   cutter: ['HUReceivedAtCutting', 'CuttingDeclared', 'lookup'],
-  mechanic: ['interventions', 'LoomStopped', 'LoomRestarted', 'FirstPieceInspected', 'beams', 'lookup', 'planning', 'kpis'],
+  mechanic: ['interventions', 'mdesk', 'LoomStopped', 'LoomRestarted', 'FirstPieceInspected', 'beams', 'lookup', 'planning', 'kpis'],
   store_raw: ['GoodsReceived', 'MaterialIssuedToLoom', 'StockTransferred', 'beams', 'count', 'lookup'],
   store_finished: ['StockTransferred', 'HUPacked', 'HUPalletized', 'shipments', 'count', 'lookup', 'stock'],
   store_subcontract: ['LotSentToSubcontractor', 'LotReturnedFromSubcontractor', 'count', 'lookup'],
-  quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'inspection', 'ncs', 'FirstPieceInspected', 'lookup', 'trace', 'kpis'],
-  manager: ['board', 'orders', 'planning', 'beams', 'shipments', 'ncs', 'stock', 'lookup', 'trace', 'kpis'],
-  admin: ['board', 'orders', 'planning', 'shipments', 'stock', 'lookup', 'trace', 'kpis'],
+  quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'qdesk', 'inspection', 'ncs', 'FirstPieceInspected', 'lookup', 'trace', 'kpis'],
+  manager: ['board', 'orders', 'planning', 'qdesk', 'mdesk', 'beams', 'shipments', 'ncs', 'stock', 'lookup', 'trace', 'kpis'],
+  admin: ['board', 'orders', 'planning', 'qdesk', 'mdesk', 'shipments', 'stock', 'lookup', 'trace', 'kpis'],
 };
 // The event types behind each screen tab (the test checks each role may post some of them).
 export const screenTypes = {
