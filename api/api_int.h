@@ -340,6 +340,7 @@ api_handled_t api_h_refresh(api_conn_t *conn);
 api_handled_t api_h_logout(api_conn_t *conn);
 api_handled_t api_h_password(api_conn_t *conn);
 api_handled_t api_h_person_erase(api_conn_t *conn); /* h_persons.c */
+api_handled_t api_h_users_list(api_conn_t *conn);   /* h_users.c */
 
 /* ---- offload.c: a request's slow part on libuv's thread pool ---- */
 

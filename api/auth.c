@@ -252,6 +252,66 @@ int api_auth_user_get(api_auth_t *auth, const char *tenant, const char *user, ap
     return 0;
 }
 
+static void user_view(const user_rec_t *rec, api_user_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->role = (ev_role_t)rec->role;
+    out->disabled = rec->disabled != 0;
+    out->has_password = rec->hash[0] != '\0';
+    out->generation = rec->generation;
+}
+
+int api_auth_user_each(api_auth_t *auth, const char *tenant, uint32_t users_max, bool *truncated,
+                       api_auth_user_cb cb, void *data)
+{
+    assert(cb != NULL && truncated != NULL);
+    *truncated = false;
+    if (!valid_names(tenant, "-"))
+        return FL_EINVAL;
+    char prefix[API_TENANT_LEN_MAX + 2];
+    size_t prefix_len = (size_t)snprintf(prefix, sizeof(prefix), "%s/", tenant);
+    MDB_txn *txn;
+    int rc = api__lmdb_error(mdb_txn_begin(auth->env, NULL, MDB_RDONLY, &txn));
+    if (rc != 0)
+        return rc;
+    MDB_cursor *cursor;
+    rc = api__lmdb_error(mdb_cursor_open(txn, auth->users, &cursor));
+    if (rc != 0)
+        goto fail_txn;
+    MDB_val key = {.mv_size = prefix_len, .mv_data = prefix}, value;
+    uint32_t count = 0;
+    int step = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
+    for (; step == 0; step = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
+        if (key.mv_size <= prefix_len || memcmp(key.mv_data, prefix, prefix_len) != 0)
+            break; /* past the tenant's users */
+        if (value.mv_size != sizeof(user_rec_t) || key.mv_size - prefix_len > API_USER_LEN_MAX) {
+            rc = FL_ECORRUPT;
+            break;
+        }
+        if (count == users_max) {
+            *truncated = true;
+            break;
+        }
+        char user[API_USER_LEN_MAX + 1];
+        memcpy(user, (const char *)key.mv_data + prefix_len, key.mv_size - prefix_len);
+        user[key.mv_size - prefix_len] = '\0';
+        user_rec_t rec;
+        memcpy(&rec, value.mv_data, sizeof(rec));
+        api_user_t view;
+        user_view(&rec, &view);
+        count++;
+        rc = cb(user, &view, data);
+        if (rc != 0)
+            break;
+    }
+    if (rc == 0 && step != 0 && step != MDB_NOTFOUND)
+        rc = api__lmdb_error(step);
+    mdb_cursor_close(cursor);
+fail_txn:
+    mdb_txn_abort(txn);
+    return rc;
+}
+
 bool api_auth_family_revoked(api_auth_t *auth, const uint8_t family[16])
 {
     MDB_txn *txn;

@@ -247,6 +247,7 @@ static const struct {
     {"traceEntity", DESK_ROLES | ROLE_BIT(QUALITY)},
     {"recall", DESK_ROLES | ROLE_BIT(QUALITY)},
     {"verifyChain", DESK_ROLES},
+    {"listUsers", DESK_ROLES},
 };
 
 uint32_t api_route_roles(const api_route_t *route)

@@ -127,6 +127,10 @@ const api_route_t api_routes[] = {
     {POST, "/api/v1/auth/password", api_h_password, "setPassword",
      "Set a password: {user, password}; an admin for a user of the tenant, anyone for themselves",
      "204,400,401,403,404", "", 0, NULL},
+    {GET, "/api/v1/users", api_h_users_list, "listUsers",
+     "The tenant's users: id, role and state (active, invited: no password yet, disabled); "
+     "admin and manager only",
+     "200,401,403", "", 0, NULL},
     {POST, "/api/v1/persons/{person}/erase", api_h_person_erase, "erasePerson",
      "Erase a person's personal data (GDPR; admin): {reason, id?} destroys the key that "
      "encrypted it (user:<user_id>, sub:<sub_id>) and records PersonDataErased; the chain stays",

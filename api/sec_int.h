@@ -102,6 +102,13 @@ int api_auth_user_set(api_auth_t *auth, const char *tenant, const char *user, ev
                       const char *password);
 /* The user now: 0, FL_ENOENT. A cheap read (the loop thread checks it on every request). */
 int api_auth_user_get(api_auth_t *auth, const char *tenant, const char *user, api_user_t *out);
+/* Called for each user of a tenant, in the order of their ids; a non-zero return stops the
+ * walk and is returned. user and view are valid during the call only. */
+typedef int (*api_auth_user_cb)(const char *user, const api_user_t *view, void *data);
+/* Walks the users of tenant, at most users_max of them (*truncated says whether more exist).
+ * 0, FL_EINVAL (a bad tenant name), FL_ECORRUPT, FL_EIO, or what cb returned. */
+int api_auth_user_each(api_auth_t *auth, const char *tenant, uint32_t users_max, bool *truncated,
+                       api_auth_user_cb cb, void *data);
 /* Whether a refresh family was revoked (logout, theft, disable). */
 bool api_auth_family_revoked(api_auth_t *auth, const uint8_t family[16]);
 /* Applies a user lifecycle event of the tenant, once the ledger recorded it: UserInvited

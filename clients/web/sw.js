@@ -7,7 +7,7 @@ const SHELL = [
   '/app/icons/icon.svg', '/app/icons/icon-192.png', '/app/icons/icon-512.png',
   '/app/js/main.js', '/app/js/api.js', '/app/js/outbox.js', '/app/js/forms.js', '/app/js/specs.js',
   '/app/js/views.js', '/app/js/live.js', '/app/js/scan.js', '/app/js/dom.js', '/app/js/uuid.js',
-  '/app/js/i18n.js', '/app/js/fr.js', '/app/js/en.js', '/app/js/verdict.js', '/app/js/label.js', '/app/js/notify.js', '/app/js/catalog.js', '/app/js/screens.js', '/app/js/desks.js',
+  '/app/js/i18n.js', '/app/js/fr.js', '/app/js/en.js', '/app/js/verdict.js', '/app/js/label.js', '/app/js/notify.js', '/app/js/catalog.js', '/app/js/screens.js', '/app/js/desks.js', '/app/js/users.js',
 ];
 
 // Installed by npm (scripts/setup): kept when present, the app works without (typed ids).

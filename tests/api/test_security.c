@@ -365,6 +365,77 @@ Test(security, a_disabled_user_is_refused_at_once_and_cannot_refresh)
     cr_assert_eq(sign_in(TEST_TENANT, "weaver", TEST_PASSWORD, NULL, NULL), 401);
 }
 
+/* Posts a user lifecycle event as the admin; expects 201. */
+static void post_user_event(unsigned id, const char *type, const char *payload)
+{
+    char event[1024];
+    snprintf(event, sizeof(event),
+             "{\"id\":\"0190b2a0-7c1d-7000-8000-%012u\",\"type\":\"%s\","
+             "\"occurred_at_us\":1764000000000000,\"payload\":%s}",
+             id, type, payload);
+    response_t r;
+    cr_assert_eq(call("POST", "/api/v1/events", ACTOR("admin"), event, &r), 201, "%s: %s", type,
+                 r.body);
+    response_free(&r);
+}
+
+/* The users listing's entry of user, copied into out ("" when absent). */
+static void users_entry(const char *body, const char *user, char *out, size_t size)
+{
+    char needle[128];
+    snprintf(needle, sizeof(needle), "{\"user_id\":\"%s\",", user);
+    const char *at = strstr(body, needle);
+    const char *end = at != NULL ? strchr(at, '}') : NULL;
+    snprintf(out, size, "%.*s", end != NULL ? (int)(end - at + 1) : 0, at != NULL ? at : "");
+}
+
+Test(security, the_users_are_listed_to_the_admin_and_the_manager_with_role_and_state_only)
+{
+    server_start(&server);
+    response_t r;
+    char entry[256];
+    cr_assert_eq(call("GET", "/api/v1/users", ACTOR("admin"), NULL, &r), 200, "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "\"count\":9,\"truncated\":false"), "%s", r.body);
+    users_entry(r.body, "weaver", entry, sizeof(entry));
+    cr_assert_str_eq(entry, "{\"user_id\":\"weaver\",\"role\":\"weaver\",\"state\":\"active\"}");
+    response_free(&r);
+    /* Invited (no password yet), given another role, disabled, reactivated: each shows. */
+    post_user_event(0xe1, "UserInvited",
+                    "{\"user_id\":\"U8\",\"display_name\":\"Salma Ben Ali\","
+                    "\"email\":\"salma@example.tn\",\"role\":\"cutter\"}");
+    post_user_event(0xe2, "UserRoleChanged",
+                    "{\"user_id\":\"U8\",\"role\":\"quality\",\"reason\":\"moved to QC\"}");
+    post_user_event(0xe3, "UserDisabled", "{\"user_id\":\"mechanic\",\"reason\":\"left\"}");
+    cr_assert_eq(call("GET", "/api/v1/users", ACTOR("manager"), NULL, &r), 200, "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "\"count\":10,"), "%s", r.body);
+    users_entry(r.body, "U8", entry, sizeof(entry));
+    cr_assert_str_eq(entry, "{\"user_id\":\"U8\",\"role\":\"quality\",\"state\":\"invited\"}");
+    users_entry(r.body, "mechanic", entry, sizeof(entry));
+    cr_assert_str_eq(entry,
+                     "{\"user_id\":\"mechanic\",\"role\":\"mechanic\",\"state\":\"disabled\"}");
+    /* No personal data, no password hash. */
+    cr_assert_null(strstr(r.body, "Salma"), "%s", r.body);
+    cr_assert_null(strstr(r.body, "example.tn"), "%s", r.body);
+    cr_assert_null(strstr(r.body, "argon2"), "%s", r.body);
+    response_free(&r);
+    post_user_event(0xe4, "UserReactivated", "{\"user_id\":\"mechanic\",\"reason\":\"back\"}");
+    cr_assert_eq(call("GET", "/api/v1/users", ACTOR("admin"), NULL, &r), 200, "%s", r.body);
+    users_entry(r.body, "mechanic", entry, sizeof(entry));
+    cr_assert_str_eq(entry,
+                     "{\"user_id\":\"mechanic\",\"role\":\"mechanic\",\"state\":\"active\"}");
+    response_free(&r);
+    /* Another role is refused, and told who may. */
+    cr_assert_eq(call("GET", "/api/v1/users", ACTOR("quality"), NULL, &r), 403, "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "\"code\":\"FORBIDDEN\""), "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "may not use listUsers: only admin manager"), "%s", r.body);
+    response_free(&r);
+    /* The OpenAPI document declares it. */
+    cr_assert_eq(call("GET", "/api/v1/openapi.json", "", NULL, &r), 200);
+    cr_assert_not_null(strstr(r.body, "\"/api/v1/users\""), "declared");
+    cr_assert_not_null(strstr(r.body, "\"listUsers\""), "declared");
+    response_free(&r);
+}
+
 Test(security, refresh_rotates_and_a_reused_refresh_token_revokes_the_whole_family)
 {
     server_start(&server);

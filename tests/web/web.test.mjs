@@ -786,6 +786,35 @@ test('maintenance desk: interventions across looms with their durations, stopped
   await context.close();
 });
 
+test('admin: the users with role and state; one invited, given another role, disabled and reactivated', async () => {
+  const { context, page } = await signIn('admin', { desktop: true });
+  await tab(page, 'users');
+  const row = (u) => page.locator(`[data-testid=user-rows] tr[data-key="${u}"]`);
+  await row('weaver').waitFor();
+  assert.equal(await page.locator('[data-testid=user-rows] tbody tr').count(), 9, 'one user per role');
+  assert.equal(await row('weaver').locator('[data-state]').getAttribute('data-state'), 'active');
+  await submit(page, 'UserInvited', { user_id: 'U9', display_name: 'Amel Trabelsi', email: 'amel@example.tn', role: 'cutter' });
+  await row('U9').locator('[data-state=invited]').waitFor();
+  assert.equal(await row('U9').locator('[data-role]').getAttribute('data-role'), 'cutter');
+  await row('U9').locator('[data-manage]').click();
+  const change = page.locator('form[data-type="UserRoleChanged"]');
+  assert.equal(await change.locator('[name=user_id]').inputValue(), 'U9');
+  assert.equal(await change.locator('[name=role]').inputValue(), 'cutter', 'the current role');
+  await submit(page, 'UserRoleChanged', { role: 'quality', reason: 'passe au contrôle' });
+  await row('U9').locator('[data-role=quality]').waitFor();
+  await submit(page, 'UserDisabled', { reason: 'contrat terminé' });
+  await row('U9').locator('[data-state=disabled]').waitFor();
+  await page.locator('form[data-type="UserReactivated"]:not([hidden])').waitFor();
+  await shot(page, 'admin-users-disabled');
+  await submit(page, 'UserReactivated', { reason: 'réembauchée' });
+  await row('U9').locator('[data-state=invited]').waitFor();
+  const users = await api.get('/api/v1/users');
+  assert.deepEqual(users.users.find((u) => u.user_id === 'U9'), { user_id: 'U9', role: 'quality', state: 'invited' });
+  assert.deepEqual((await eventsOf('user-U9')).map((e) => e.type), ['UserInvited', 'UserRoleChanged', 'UserDisabled', 'UserReactivated']);
+  await shot(page, 'admin-users');
+  await context.close();
+});
+
 test('no script error on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -281,4 +281,9 @@ export default {
   'desk.held': 'Units on hold', 'desk.since': 'For',
   'desk.stopped': 'Stopped looms ({n} of {count})', 'desk.interventions': 'Interventions, all looms',
   'desk.requested': 'Requested', 'desk.response': 'Response', 'desk.repair': 'Repair', 'desk.total': 'Total',
+  // The admin's users.
+  'tab.users': 'Users', 'users.count': '{n} users', 'users.manage': 'User {user}',
+  'users.manage_button': 'Manage', 'users.active': 'active', 'users.invited': 'invited (no password)',
+  'users.disabled': 'disabled',
+  'doc.UserInvited': 'The name and e-mail are personal data, encrypted in the ledger. An admin sets the password afterwards.',
 };

@@ -287,4 +287,9 @@ export default {
   'desk.held': 'UM bloquées', 'desk.since': 'Depuis',
   'desk.stopped': 'Métiers arrêtés ({n} sur {count})', 'desk.interventions': 'Interventions, tous métiers',
   'desk.requested': 'Demandée le', 'desk.response': 'Prise en charge', 'desk.repair': 'Réparation', 'desk.total': 'Total',
+  // The admin's users.
+  'tab.users': 'Utilisateurs', 'users.count': '{n} utilisateurs', 'users.manage': 'Utilisateur {user}',
+  'users.manage_button': 'Gérer', 'users.active': 'actif', 'users.invited': 'invité (sans mot de passe)',
+  'users.disabled': 'désactivé',
+  'doc.UserInvited': 'Le nom et l’e-mail sont des données personnelles, chiffrées dans le registre. Le mot de passe est fixé ensuite par un administrateur.',
 };

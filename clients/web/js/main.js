@@ -10,6 +10,7 @@ import { lookupView, interventionsView, boardView, stockView, kpisView, planning
 import { fromMilli } from './uuid.js';
 import { beamsView, shipmentsView, ncsView, inspectionView } from './screens.js';
 import { qualityDesk, maintenanceDesk } from './desks.js';
+import { usersView } from './users.js';
 import { verdictText } from './verdict.js';
 import { startNotifications, stopNotifications, bell } from './notify.js';
 
@@ -125,6 +126,7 @@ function viewOf(tab) {
     case 'inspection': return inspectionView();
     case 'qdesk': return qualityDesk(cleanup);
     case 'mdesk': return maintenanceDesk(cleanup);
+    case 'users': return usersView(cleanup);
     default: return outboxView();
   }
 }

@@ -1,5 +1,6 @@
 // The event forms of each role app, with the payload fields of docs/events.md.
 const UNITS = ['pcs', 'kg', 'm', 'cone'];
+const USER_ROLES = ['admin', 'manager', 'weaver', 'cutter', 'mechanic', 'store_raw', 'store_finished', 'store_subcontract', 'quality'];
 const STOP_CLASSES = ['warp', 'weft', 'mechanical', 'electrical', 'quality', 'no_material', 'other'];
 
 export const specs = {
@@ -413,6 +414,37 @@ export const specs = {
       { name: 'photos', kind: 'photos', max: 10 },
     ],
   },
+  UserInvited: {
+    title: 'ev.UserInvited', doc: 'doc.UserInvited', roles: ['admin'],
+    fields: [
+      { name: 'user_id', kind: 'id', required: true },
+      { name: 'display_name', kind: 'text', required: true },
+      { name: 'email', kind: 'text', required: true },
+      { name: 'role', kind: 'enum', values: USER_ROLES, required: true, default: 'weaver' },
+    ],
+  },
+  UserRoleChanged: {
+    title: 'ev.UserRoleChanged', roles: ['admin'],
+    fields: [
+      { name: 'user_id', kind: 'id', required: true, keep: true },
+      { name: 'role', kind: 'enum', values: USER_ROLES, required: true },
+      { name: 'reason', kind: 'text' },
+    ],
+  },
+  UserDisabled: {
+    title: 'ev.UserDisabled', roles: ['admin'],
+    fields: [
+      { name: 'user_id', kind: 'id', required: true, keep: true },
+      { name: 'reason', kind: 'text', required: true },
+    ],
+  },
+  UserReactivated: {
+    title: 'ev.UserReactivated', roles: ['admin'],
+    fields: [
+      { name: 'user_id', kind: 'id', required: true, keep: true },
+      { name: 'reason', kind: 'text', required: true },
+    ],
+  },
 };
 
 // Each role's tabs: event forms by type, or a view ('lookup', 'interventions', 'board',
@@ -426,7 +458,7 @@ export const roleTabs = {
   store_subcontract: ['LotSentToSubcontractor', 'LotReturnedFromSubcontractor', 'count', 'lookup'],
   quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'qdesk', 'inspection', 'ncs', 'FirstPieceInspected', 'lookup', 'trace', 'kpis'],
   manager: ['board', 'orders', 'planning', 'qdesk', 'mdesk', 'beams', 'shipments', 'ncs', 'stock', 'lookup', 'trace', 'kpis'],
-  admin: ['board', 'orders', 'planning', 'qdesk', 'mdesk', 'shipments', 'stock', 'lookup', 'trace', 'kpis'],
+  admin: ['board', 'orders', 'planning', 'qdesk', 'mdesk', 'users', 'shipments', 'stock', 'lookup', 'trace', 'kpis'],
 };
 // The event types behind each screen tab (the test checks each role may post some of them).
 export const screenTypes = {
@@ -434,4 +466,5 @@ export const screenTypes = {
   shipments: ['ShipmentPlanned', 'ShipmentLoaded', 'ShipmentUnloaded', 'ShipmentDispatched'],
   ncs: ['NCOpened', 'ContainmentRecorded', 'CorrectiveActionRecorded', 'NCClosed'],
   inspection: ['InspectionRecorded'],
+  users: ['UserInvited', 'UserRoleChanged', 'UserDisabled', 'UserReactivated'],
 };
