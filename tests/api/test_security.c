@@ -572,6 +572,82 @@ Test(security, the_recorded_actor_is_the_tokens_user_whatever_the_request_says)
     response_free(&r);
 }
 
+/* The first line of the answer to a WebSocket upgrade of /api/v1/ws with query. */
+static void ws_upgrade_status(const char *query, char *line, size_t size)
+{
+    int fd = client_connect(server.port);
+    char upgrade[2048];
+    snprintf(upgrade, sizeof(upgrade),
+             "GET /api/v1/ws?%s HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n"
+             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\n\r\n",
+             query);
+    client_send_text(fd, upgrade);
+    char answer[512];
+    ssize_t n = recv(fd, answer, sizeof(answer) - 1, 0);
+    close(fd);
+    cr_assert_gt(n, 0, "no answer to the upgrade");
+    answer[n] = '\0';
+    snprintf(line, size, "%.*s", (int)strcspn(answer, "\r"), answer);
+}
+
+Test(security, a_token_bound_to_a_device_works_from_that_device_only_over_http_and_websocket)
+{
+    server_start(&server);
+    response_t r;
+    cr_assert_eq(call("POST", "/api/v1/auth/login", JSON_HEADERS "Authorization: none\r\n",
+                      "{\"tenant\":\"" TEST_TENANT
+                      "\",\"user\":\"store_raw\",\"password\":\"" TEST_PASSWORD
+                      "\",\"device\":\"phone-7\"}",
+                      &r),
+                 200, "%s", r.body);
+    char token[1200], refresh[1200], headers[1800], event[512];
+    json_text(r.body, "access_token", token, sizeof(token));
+    json_text(r.body, "refresh_token", refresh, sizeof(refresh));
+    response_free(&r);
+    /* From its device: accepted, and the event records the device. */
+    snprintf(headers, sizeof(headers),
+             JSON_HEADERS "Authorization: Bearer %s\r\nX-Device-Id: phone-7\r\n", token);
+    event_goods(event, sizeof(event), 9, "R9", "1000");
+    cr_assert_eq(call("POST", "/api/v1/events", headers, event, &r), 201, "%s", r.body);
+    response_free(&r);
+    cr_assert_eq(call("GET", "/api/v1/events/1", ACTOR("manager"), NULL, &r), 200);
+    cr_assert_not_null(strstr(r.body, "\"device\":\"phone-7\""), "%s", r.body);
+    response_free(&r);
+    /* From another device, or none: 401, saying why. */
+    snprintf(headers, sizeof(headers),
+             JSON_HEADERS "Authorization: Bearer %s\r\nX-Device-Id: phone-8\r\n", token);
+    cr_assert_eq(call("GET", "/api/v1/head", headers, NULL, &r), 401);
+    cr_assert_not_null(strstr(r.body, "bound to another device"), "%s", r.body);
+    response_free(&r);
+    snprintf(headers, sizeof(headers), JSON_HEADERS "Authorization: Bearer %s\r\n", token);
+    cr_assert_eq(call("GET", "/api/v1/head", headers, NULL, &r), 401);
+    response_free(&r);
+    /* A browser's WebSocket names token and device in the query. */
+    char query[1600], line[256];
+    snprintf(query, sizeof(query), "from_seq=1&access_token=%s&device_id=phone-7", token);
+    ws_upgrade_status(query, line, sizeof(line));
+    cr_assert_not_null(strstr(line, " 101 "), "%s", line);
+    snprintf(query, sizeof(query), "from_seq=1&access_token=%s&device_id=phone-8", token);
+    ws_upgrade_status(query, line, sizeof(line));
+    cr_assert_not_null(strstr(line, " 401 "), "%s", line);
+    snprintf(query, sizeof(query), "from_seq=1&access_token=%s", token);
+    ws_upgrade_status(query, line, sizeof(line));
+    cr_assert_not_null(strstr(line, " 401 "), "%s", line);
+    /* Its refresh must name the same device. */
+    char body[1400];
+    snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\",\"device\":\"phone-8\"}", refresh);
+    cr_assert_eq(
+        call("POST", "/api/v1/auth/refresh", JSON_HEADERS "Authorization: none\r\n", body, &r), 401,
+        "%s", r.body);
+    response_free(&r);
+    snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\",\"device\":\"phone-7\"}", refresh);
+    cr_assert_eq(
+        call("POST", "/api/v1/auth/refresh", JSON_HEADERS "Authorization: none\r\n", body, &r), 200,
+        "%s", r.body);
+    response_free(&r);
+}
+
 /* ---- CORS ---- */
 
 Test(security, a_cors_preflight_is_allowed_for_a_configured_origin_and_refused_for_another)

@@ -180,6 +180,13 @@ test('weaver: declares a roll, stops and restarts the loom; a refusal shows its 
   assert.equal(ev.actor.user, 'weaver');
   assert.equal(ev.actor.device, await page.evaluate(() => localStorage.getItem('fouta.device')), 'the phone that posted it');
   assert.match(ev.actor.device, /^web-[0-9a-f]{12}$/);
+  // The tokens are bound to this installation: copied with another device id, refused.
+  const copied = await page.evaluate(async () => {
+    const { access } = JSON.parse(localStorage.getItem('fouta.session'));
+    const ask = async (device) => (await fetch('/api/v1/head', { headers: { Authorization: `Bearer ${access}`, 'X-Device-Id': device } })).status;
+    return { own: await ask(localStorage.getItem('fouta.device')), other: await ask('web-000000000000') };
+  });
+  assert.deepEqual(copied, { own: 200, other: 401 });
   assert.equal(ev.payload.weight_milli, 31500, 'decimals typed with a comma, posted in thousandths');
   // The roll's label, rendered by the server with its QR code; printing it records LabelPrinted.
   const label = page.locator('form[data-type="ProductionDeclared"] [data-testid=label][data-hu="R-W1"]');

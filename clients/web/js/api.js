@@ -47,7 +47,9 @@ export async function login(tenant, user, password) {
   const res = await fetch('/api/v1/auth/login', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ tenant, user, password }),
+    // Bound to this installation: the tokens then work only with its X-Device-Id (a token
+    // copied off the phone is useless elsewhere), and the WebSocket names it in its query.
+    body: JSON.stringify({ tenant, user, password, device: DEVICE }),
   });
   if (!res.ok) throw new ApiError(res.status, await problemOf(res));
   const s = await res.json();
@@ -80,7 +82,7 @@ export function refresh() {
       const res = await fetch('/api/v1/auth/refresh', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ refresh_token: s.refresh }),
+        body: JSON.stringify({ refresh_token: s.refresh, device: DEVICE }),
       });
       if (res.status === 401 || res.status === 400) {
         save(null);

@@ -1,7 +1,7 @@
-// A WebSocket subscription to the ledger (GET /api/v1/ws): the access token goes in the query
-// (a browser cannot set the header), reconnects from the last sequence + 1, so nothing is
-// missed or repeated. onEvent gets each event record.
-import { getSession, refresh } from './api.js';
+// A WebSocket subscription to the ledger (GET /api/v1/ws): the access token and the device id
+// go in the query (a browser cannot set headers on it), reconnects from the last sequence + 1,
+// so nothing is missed or repeated. onEvent gets each event record.
+import { DEVICE, getSession, refresh } from './api.js';
 
 export function subscribe({ types, onEvent, onState, from }) {
   let ws = null;
@@ -12,7 +12,7 @@ export function subscribe({ types, onEvent, onState, from }) {
     const s = getSession();
     if (closed || !s) return;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const q = new URLSearchParams({ from_seq: String(next), access_token: s.access });
+    const q = new URLSearchParams({ from_seq: String(next), access_token: s.access, device_id: DEVICE });
     if (types) q.set('types', types.join(','));
     ws = new WebSocket(`${proto}//${location.host}/api/v1/ws?${q}`);
     let opened = false;
