@@ -124,6 +124,7 @@ export default {
   'enum.return_to_supplier': 'return to supplier', 'enum.return_to_subcontractor': 'return to subcontractor',
   'label.title': 'Label {id}', 'label.alt': 'Label of {id} with its QR code', 'label.print': 'Print the label',
   'label.reprint_reason': 'Reprint reason', 'label.reason_needed': 'Say why the label is printed again.',
+  'label.print_bt': 'Print over Bluetooth', 'label.bt_sending': 'Sending to the Bluetooth printer…', 'label.bt_none': 'No printer chosen.', 'label.bt_failed': 'The Bluetooth printer did not print: {why}',
   'label.recorded': 'Print recorded (see the outbox).', 'label.offline': 'Label not available offline.',
   'reprint.damaged': 'damaged', 'reprint.lost': 'lost', 'reprint.unreadable': 'unreadable', 'reprint.wrong_data': 'wrong data',
   'reprint.printer_error': 'printer error', 'reprint.other': 'other',

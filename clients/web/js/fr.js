@@ -124,6 +124,7 @@ export default {
   'enum.return_to_supplier': 'retour fournisseur', 'enum.return_to_subcontractor': 'retour sous-traitant',
   'label.title': 'Étiquette {id}', 'label.alt': 'Étiquette de {id} avec son QR code', 'label.print': 'Imprimer l’étiquette',
   'label.reprint_reason': 'Motif de réimpression', 'label.reason_needed': 'Indiquez pourquoi l’étiquette est réimprimée.',
+  'label.print_bt': 'Imprimer en Bluetooth', 'label.bt_sending': 'Envoi à l’imprimante Bluetooth…', 'label.bt_none': 'Aucune imprimante choisie.', 'label.bt_failed': 'L’imprimante Bluetooth n’a pas imprimé : {why}',
   'label.recorded': 'Impression enregistrée (voir les envois).', 'label.offline': 'Étiquette indisponible hors ligne.',
   'reprint.damaged': 'abîmée', 'reprint.lost': 'perdue', 'reprint.unreadable': 'illisible', 'reprint.wrong_data': 'données fausses',
   'reprint.printer_error': 'erreur d’imprimante', 'reprint.other': 'autre',
