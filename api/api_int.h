@@ -317,6 +317,7 @@ api_handled_t api_h_trace(api_conn_t *conn);
 api_handled_t api_h_recall(api_conn_t *conn);
 api_handled_t api_h_count_report(api_conn_t *conn);
 api_handled_t api_h_verify(api_conn_t *conn);
+api_handled_t api_h_export(api_conn_t *conn);
 /* GET /api/v1/stock?as_of_seq=N: the stock after event N (filter and keys already read). */
 api_handled_t api_stock_asof(api_conn_t *conn, const eng_stock_filter_t *filter, unsigned keys);
 /* h_plant.c: the stock query's filter and keys (answers a 400 itself: non-zero), the stock of

@@ -251,6 +251,7 @@ static const struct {
     {"traceEntity", DESK_ROLES | ROLE_BIT(QUALITY)},
     {"recall", DESK_ROLES | ROLE_BIT(QUALITY)},
     {"verifyChain", DESK_ROLES},
+    {"exportLog", DESK_ROLES},
     {"listUsers", DESK_ROLES},
 };
 

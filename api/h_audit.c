@@ -7,6 +7,7 @@
  *   GET /api/v1/counts/{count_id}/report?threshold_permille=P&format=json|csv
  *   GET /api/v1/stock?as_of_seq=N&...                       the stock as it was after event N
  *   GET /api/v1/verify                                      the hash chain, record by record
+ *   GET /api/v1/export?from_seq=N&to_seq=M&format=ndjson|msgpack   the log, for fouta-replay import
  *
  * Each runs on libuv's thread pool (read transactions beside the writer, never the loop thread)
  * and writes into memory through the same functions as fouta-replay, so the API and the tool
@@ -30,8 +31,17 @@
 #define AUDIT_DEPTH_MAX                  64
 #define AUDIT_THRESHOLD_DEFAULT_PERMILLE 20
 #define AUDIT_SNAPSHOT_EVERY             100000 /* events between the as-of snapshots foutad keeps */
+#define AUDIT_EXPORT_DEFAULT             10000u /* records of an export page when to_seq is not said */
+#define AUDIT_EXPORT_MAX                 100000u /* records of one export request (about 60 MB) */
 
-typedef enum { AUDIT_TRACE, AUDIT_RECALL, AUDIT_COUNT, AUDIT_ASOF, AUDIT_VERIFY } audit_kind_t;
+typedef enum {
+    AUDIT_TRACE,
+    AUDIT_RECALL,
+    AUDIT_COUNT,
+    AUDIT_ASOF,
+    AUDIT_VERIFY,
+    AUDIT_EXPORT
+} audit_kind_t;
 
 typedef struct {
     api_tenant_t *tenant;
@@ -41,7 +51,8 @@ typedef struct {
     uint32_t depth;
     bool dot, csv;
     int64_t from_us, until_us, threshold_permille;
-    uint64_t seq;
+    uint64_t seq, to_seq, head; /* as of: seq; export: [seq, to_seq] of head */
+    bool msgpack;               /* export */
     /* as of: the filter's texts are copied (the request's buffers are the loop thread's) */
     char item[EV_ID_LEN_MAX + 1], location[EV_ID_LEN_MAX + 1], status[16], group_by[64];
     eng_stock_filter_t filter;
@@ -149,6 +160,14 @@ static void run_work(void *data)
         w->rc =
             rpl_recall(ledger, w->subject, w->from_us, w->until_us, w->depth, w->dot, out, &seeds);
         break;
+    case AUDIT_EXPORT: {
+        uint64_t exported = 0;
+        w->rc = rpl_export(ledger, w->seq, w->to_seq,
+                           w->msgpack ? RPL_FORMAT_MSGPACK : RPL_FORMAT_NDJSON, out, &exported);
+        if (w->rc == 0 && exported != w->to_seq - w->seq + 1)
+            w->rc = FL_ECORRUPT; /* the log has no gap: a page holds every record asked */
+        break;
+    }
     case AUDIT_COUNT: {
         rpl_count_summary_t summary;
         w->rc = rpl_count_report(ledger, w->subject, w->threshold_permille, w->csv ? NULL : out,
@@ -192,6 +211,16 @@ static void respond(api_conn_t *conn, audit_t *w)
                     "");
     } else if (w->rc != 0) {
         api_problem(conn, w->rc, "", "", "");
+    } else if (w->kind == AUDIT_EXPORT) {
+        char headers[160];
+        int len = snprintf(headers, sizeof(headers),
+                           "Cache-Control: no-store\r\nX-Export-Records: %llu\r\n",
+                           (unsigned long long)(w->to_seq - w->seq + 1));
+        if (w->to_seq < w->head)
+            snprintf(headers + len, sizeof(headers) - (size_t)len, "X-Next-From-Seq: %llu\r\n",
+                     (unsigned long long)(w->to_seq + 1));
+        api_respond(conn, 200, w->msgpack ? "application/msgpack" : "application/x-ndjson", headers,
+                    w->out, w->out_len);
     } else if (w->dot) {
         api_respond(conn, 200, "text/vnd.graphviz", "", w->out, w->out_len);
     } else if (w->csv) {
@@ -380,4 +409,46 @@ api_handled_t api_h_verify(api_conn_t *conn)
 {
     audit_t *w = audit_new(conn, AUDIT_VERIFY);
     return w == NULL ? API_DONE : queue(conn, w);
+}
+
+api_handled_t api_h_export(api_conn_t *conn)
+{
+    audit_t *w = audit_new(conn, AUDIT_EXPORT);
+    if (w == NULL)
+        return API_DONE;
+    eng_head_t head;
+    eng_head(conn->tenant->ledger, &head);
+    w->head = head.seq;
+    const char *format = api_query_get(&conn->req, "format");
+    char detail[128];
+    if (format != NULL && strcmp(format, "ndjson") != 0 && strcmp(format, "msgpack") != 0) {
+        api_problem(conn, FL_EINVALID_VALUE, "query:format", "ndjson (default) or msgpack", "");
+        goto refused;
+    }
+    if (head.seq == 0) {
+        api_problem(conn, FL_ENOENT, "", "the ledger holds no event yet", "");
+        goto refused;
+    }
+    if (api_query_u64(&conn->req, "from_seq", 1, &w->seq) != 0 || w->seq == 0 ||
+        w->seq > head.seq) {
+        snprintf(detail, sizeof(detail), "a sequence from 1 to the head (%llu)",
+                 (unsigned long long)head.seq);
+        api_problem(conn, FL_EINVALID_VALUE, "query:from_seq", detail, "");
+        goto refused;
+    }
+    uint64_t left = head.seq - w->seq + 1;
+    uint64_t page = left < AUDIT_EXPORT_DEFAULT ? left : AUDIT_EXPORT_DEFAULT;
+    if (api_query_u64(&conn->req, "to_seq", w->seq + page - 1, &w->to_seq) != 0 ||
+        w->to_seq < w->seq || w->to_seq > head.seq || w->to_seq - w->seq >= AUDIT_EXPORT_MAX) {
+        snprintf(detail, sizeof(detail),
+                 "from from_seq to the head (%llu), at most %u records a request",
+                 (unsigned long long)head.seq, AUDIT_EXPORT_MAX);
+        api_problem(conn, FL_EINVALID_VALUE, "query:to_seq", detail, "");
+        goto refused;
+    }
+    w->msgpack = format != NULL && strcmp(format, "msgpack") == 0;
+    return queue(conn, w);
+refused:
+    free(w);
+    return API_DONE;
 }

@@ -84,8 +84,14 @@ const api_route_t api_routes[] = {
      "cutter's declarations (source=actor:USER), a subcontractor's returns, down to shipments",
      "200,400", "", 0, NULL},
     {GET, "/api/v1/verify", api_h_verify, "verifyChain",
-     "Walks the hash chain record by record: ok, records checked, the first bad sequence",
-     "200", "", 0, NULL},
+     "Walks the hash chain record by record: ok, records checked, the first bad sequence", "200",
+     "", 0, NULL},
+    {GET, "/api/v1/export", api_h_export, "exportLog",
+     "The log's records from_seq..to_seq (default: 10,000 from 1; at most 100,000 a request) "
+     "as fouta-replay export writes them, format=ndjson (application/x-ndjson) or msgpack "
+     "(application/msgpack); X-Next-From-Seq names the next page until the head. Pages "
+     "concatenated are an export fouta-replay import checks and loads",
+     "200,400,404", "", 0, NULL},
     {GET, "/api/v1/shipments/{ship_id}", api_h_shipment_get, "getShipment",
      "A shipment's state, customer and units loaded", "200,304,400,404", "", 0, "Shipment"},
     {GET, "/api/v1/labels/{hu_id}", api_h_label_get, "getLabel",
@@ -145,8 +151,8 @@ const api_route_t api_routes[] = {
     {GET, "/metrics", api_h_metrics, "metrics", "Prometheus text format", "200", "",
      API_ROUTE_PUBLIC, NULL},
     {GET, "/docs", api_h_docs, "docs", "Swagger UI", "200", "", API_ROUTE_PUBLIC, NULL},
-    {GET, "/app", api_h_web, "app", "The web app (PWA): 308 to /app/", "308", "",
-     API_ROUTE_PUBLIC, NULL},
+    {GET, "/app", api_h_web, "app", "The web app (PWA): 308 to /app/", "308", "", API_ROUTE_PUBLIC,
+     NULL},
     {GET, "/app{path}", api_h_web, "appFile", "The web app's files (--web-dir)", "200,404", "",
      API_ROUTE_PREFIX | API_ROUTE_PUBLIC, NULL},
     {GET, "/docs/{file}", api_h_docs, "docsFile", "Swagger UI files", "200,404", "",

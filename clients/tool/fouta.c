@@ -48,6 +48,9 @@ static const char usage[] =
     "                          or a subcontractor's (sub-ID) output over a period, down\n"
     "  count-report ID [--threshold-permille P] [--csv]   a count's reconciliation\n"
     "  verify                  the ledger's hash chain, record by record\n"
+    "  export [--msgpack] [--from SEQ]   the log from SEQ (default 1) to the head, as\n"
+    "                          fouta-replay export writes it (NDJSON, or msgpack), on stdout,\n"
+    "                          fetched in pages; fouta-replay import checks and loads it\n"
     "  label HU [--zpl|--svg]  a unit's label: a text summary, or the server's label with its QR\n"
     "                          code, ZPL for a thermal printer (e.g. | nc PRINTER 9100) or SVG\n"
     "\n"
@@ -536,6 +539,57 @@ static bool audit_query(int argc, char **argv, const char *const (*flags)[2], si
     return true;
 }
 
+#define EXPORT_PAGE_RECORDS 10000 /* records a request: the server's default page */
+
+/* The log from --from to the head as it is now, page after page, to stdout. */
+static int cmd_export(fc_client_t *client, int argc, char **argv)
+{
+    bool msgpack = false;
+    unsigned long long from = 1;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--msgpack") == 0) {
+            msgpack = true;
+        } else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+            char *end;
+            from = strtoull(argv[++i], &end, 10);
+            if (*end != '\0' || from == 0)
+                return fail("export", FL_EINVAL, NULL);
+        } else {
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    fc_response_t response;
+    fc_problem_t problem;
+    int rc = fc_get(client, "/api/v1/head", &response, &problem);
+    if (rc != 0)
+        return fail("export", rc, &problem);
+    json_t *head = json_loadb(response.body, response.body_len, 0, NULL);
+    unsigned long long last = (unsigned long long)json_integer_value(json_object_get(head, "seq"));
+    json_decref(head);
+    fc_response_free(&response);
+    unsigned long long records = 0;
+    for (; rc == 0 && from <= last; from += EXPORT_PAGE_RECORDS) {
+        unsigned long long to =
+            last - from < EXPORT_PAGE_RECORDS ? last : from + EXPORT_PAGE_RECORDS - 1;
+        char path[160];
+        snprintf(path, sizeof(path), "/api/v1/export?from_seq=%llu&to_seq=%llu&format=%s", from, to,
+                 msgpack ? "msgpack" : "ndjson");
+        if ((rc = fc_get(client, path, &response, &problem)) != 0)
+            return fail("export", rc, &problem);
+        if (fwrite(response.body, 1, response.body_len, stdout) != response.body_len)
+            rc = FL_EIO;
+        fc_response_free(&response);
+        records += to - from + 1;
+    }
+    if (rc == 0 && fflush(stdout) != 0)
+        rc = FL_EIO;
+    if (rc != 0)
+        return fail("export", rc, NULL);
+    fprintf(stderr, "export: %llu records, up to %llu\n", records, last);
+    return 0;
+}
+
 static int cmd_audit(fc_client_t *client, const char *command, int argc, char **argv)
 {
     static const char *const trace_flags[][2] = {{"--depth", "depth"}};
@@ -576,6 +630,8 @@ static int run(fc_client_t *client, const fc_config_t *config, int argc, char **
         return cmd_audit(client, command, argc - 1, argv + 1);
     if (strcmp(command, "post") == 0)
         return cmd_post(client, config, argc - 1, argv + 1);
+    if (strcmp(command, "export") == 0)
+        return cmd_export(client, argc - 1, argv + 1);
     if (strcmp(command, "tail") == 0)
         return cmd_tail(client, argc - 1, argv + 1);
     if (strcmp(command, "stock") == 0)

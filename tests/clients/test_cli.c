@@ -114,6 +114,25 @@ Test(cli, a_simulated_day_is_posted_then_reported_already_recorded_and_read_back
     cr_assert(strncmp(output, "^XA", 3) == 0 && strstr(output, expected) != NULL, "%s", output);
     cr_assert_eq(run(FOUTA " hu NOPE 2>&1", FOUTA_CLI, server.port), 1);
     cr_assert(strstr(output, "404 NOENT") != NULL, "%s", output);
+
+    /* The log exported, in either format, is the chain fouta-replay imports whole. */
+    static const char *const formats[] = {"", " --msgpack"};
+    for (int f = 0; f < 2; f++) {
+        char file[400], copy[400];
+        snprintf(file, sizeof(file), "%s/export-%d", server.dir, f);
+        snprintf(copy, sizeof(copy), "%s/imported-%d", server.dir, f);
+        cr_assert_eq(run(FOUTA " export%s 2>&1 >%s", FOUTA_CLI, server.port, formats[f], file), 0,
+                     "%s", output);
+        unsigned long long records = 0, head = 0;
+        cr_assert_eq(sscanf(output, "export: %llu records, up to %llu", &records, &head), 2, "%s",
+                     output);
+        cr_assert_eq(records, head);
+        cr_assert_geq(records, events);
+        cr_assert_eq(run("%s import %s %s", FOUTA_REPLAY, copy, file), 0, "%s", output);
+        snprintf(expected, sizeof(expected), "import: %llu records, the chain checked", records);
+        cr_assert(strstr(output, expected) != NULL, "%s", output);
+    }
+    cr_assert_eq(run(FOUTA " export --from 0 2>&1", FOUTA_CLI, server.port), 1);
     server_stop(&server);
 }
 
