@@ -51,7 +51,9 @@ static void lookup_release(lookup_t *lookup)
 static void *lookup_main(void *arg)
 {
     lookup_t *lookup = arg;
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
+    /* No AI_ADDRCONFIG: on a host whose only IPv4 address is the loopback it hides IPv4
+     * answers, 127.0.0.1 included; glibc's order already puts unusable families last. */
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
     struct addrinfo *found = NULL;
     char addrs[PRJ_RESOLVE_ADDRS_MAX][PRJ_ADDR_LEN_MAX];
     uint32_t count = 0;
@@ -117,6 +119,8 @@ int prj__sink_resolve(const prj_sink_t *sink, const char *host, const char *port
     snprintf(lookup->port, sizeof(lookup->port), "%s", port);
     lookup->refs = 1;
     int rc = lookup_start(lookup);
+    if (rc != 0)
+        snprintf(why, why_size, "looking up %s: no thread for it", host);
     uint64_t started = fl_mono_ns();
     pthread_mutex_lock(&lookup->lock);
     while (rc == 0 && !lookup->done) {
