@@ -572,17 +572,25 @@ Test(security, the_recorded_actor_is_the_tokens_user_whatever_the_request_says)
     response_free(&r);
 }
 
-/* The first line of the answer to a WebSocket upgrade of /api/v1/ws with query. */
-static void ws_upgrade_status(const char *query, char *line, size_t size)
+/* A connection that asked for a WebSocket upgrade of /api/v1/ws?query with more headers
+ * ("Name: value\r\n" lines, or ""): its descriptor. */
+static int ws_upgrade(const char *query, const char *headers)
 {
     int fd = client_connect(server.port);
     char upgrade[2048];
     snprintf(upgrade, sizeof(upgrade),
              "GET /api/v1/ws?%s HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n"
              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-             "Sec-WebSocket-Version: 13\r\n\r\n",
-             query);
+             "Sec-WebSocket-Version: 13\r\n%s\r\n",
+             query, headers);
     client_send_text(fd, upgrade);
+    return fd;
+}
+
+/* The first line of the answer to a WebSocket upgrade of /api/v1/ws?query. */
+static void ws_upgrade_status(const char *query, char *line, size_t size)
+{
+    int fd = ws_upgrade(query, "");
     char answer[512];
     ssize_t n = recv(fd, answer, sizeof(answer) - 1, 0);
     close(fd);
@@ -939,14 +947,7 @@ Test(security, personal_data_is_read_by_the_admin_and_the_manager_only_and_never
     cr_assert_not_null(strstr(r.body, USER_EMAIL), "%s", r.body);
     response_free(&r);
     /* A live stream catches up the same events with no personal data, whatever the role. */
-    int fd = client_connect(server.port);
-    char upgrade[2048];
-    snprintf(upgrade, sizeof(upgrade),
-             "GET /api/v1/ws?from_seq=1 HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n"
-             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-             "Sec-WebSocket-Version: 13\r\n%s\r\n",
-             AUTH("admin"));
-    client_send_text(fd, upgrade);
+    int fd = ws_upgrade("from_seq=1", AUTH("admin"));
     static char stream[65536];
     size_t got = 0;
     for (int tries = 0; tries < 100 && strstr(stream, "UserInvited") == NULL; tries++) {
