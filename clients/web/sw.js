@@ -1,13 +1,13 @@
 // The service worker: keeps the app's own files for offline use (network first, so a new
 // version is picked up at once; the cached copy when the network is away). The API is never
 // cached: reads need the network, and events wait in the outbox (IndexedDB), not here.
-const CACHE = 'fouta-app-v14';
+const CACHE = 'fouta-app-v15';
 const SHELL = [
   '/app/', '/app/index.html', '/app/manifest.webmanifest', '/app/css/app.css',
   '/app/icons/icon.svg', '/app/icons/icon-192.png', '/app/icons/icon-512.png',
   '/app/js/main.js', '/app/js/api.js', '/app/js/outbox.js', '/app/js/forms.js', '/app/js/specs.js',
   '/app/js/views.js', '/app/js/live.js', '/app/js/scan.js', '/app/js/dom.js', '/app/js/uuid.js',
-  '/app/js/i18n.js', '/app/js/fr.js', '/app/js/en.js', '/app/js/verdict.js', '/app/js/label.js', '/app/js/notify.js', '/app/js/catalog.js', '/app/js/screens.js', '/app/js/desks.js', '/app/js/users.js',
+  '/app/js/i18n.js', '/app/js/fr.js', '/app/js/en.js', '/app/js/verdict.js', '/app/js/label.js', '/app/js/notify.js', '/app/js/catalog.js', '/app/js/screens.js', '/app/js/desks.js', '/app/js/users.js', '/app/js/upkeep.js',
 ];
 
 // Installed by npm (scripts/setup): kept when present, the app works without (typed ids).

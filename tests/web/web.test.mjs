@@ -901,6 +901,116 @@ test('admin: the users with role and state; one invited, given another role, dis
   await context.close();
 });
 
+test('spare parts: a mechanic asks for a part, the storekeeper sees it live and issues it from its line', async () => {
+  await api.post('store_raw', 'GoodsReceived', { hu_id: 'SPR-1', item_id: 'PART-PICKER', qty_milli: 10000, unit: 'pcs', location_id: 'SPARES', supplier: 'Picanol' });
+  const mech = await signIn('mechanic');
+  await tab(mech.page, 'spares');
+  await submit(mech.page, 'SparePartRequested', { pr_id: 'SP-1', item_id: 'PART-PICKER', qty_milli: '2', loom_id: 'L1', int_id: 'INT-1', urgency: 'high', note: 'taquet cassé' });
+  const mine = mech.page.locator('[data-testid=spare-requests] tr[data-key="SP-1"]');
+  await mine.locator('[data-state=open]').waitFor();
+  const store = await signIn('store_raw');
+  await tab(store.page, 'spares');
+  const list = store.page.locator('[data-testid=spare-requests]');
+  await list.locator('tr[data-key="SP-1"]').waitFor();
+  // A critical request posted elsewhere comes in live, and first.
+  await api.post('mechanic', 'SparePartRequested', { pr_id: 'SP-2', item_id: 'PART-PICKER', qty_milli: 1000, urgency: 'critical' });
+  await list.locator('tr[data-key="SP-2"]').waitFor();
+  assert.deepEqual(await list.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.key)), ['SP-2', 'SP-1']);
+  // The issue filled in from the request's line; the unit typed names its store.
+  await store.page.click('[data-issue="SP-1"]');
+  const form = store.page.locator('form[data-type="SparePartIssued"]');
+  const values = {};
+  for (const n of ['pr_id', 'item_id', 'qty_milli', 'loom_id', 'int_id']) values[n] = await form.locator(`[name=${n}]`).inputValue();
+  assert.deepEqual(values, { pr_id: 'SP-1', item_id: 'PART-PICKER', qty_milli: '2', loom_id: 'L1', int_id: 'INT-1' });
+  await form.locator('[name=hu_id]').fill('SPR-1');
+  await store.page.waitForFunction(() => document.querySelector('form[data-type="SparePartIssued"] [name=from_location_id]').value === 'SPARES');
+  await shot(store.page, 'spares-issue');
+  await submit(store.page, 'SparePartIssued', {});
+  await list.locator('tr[data-key="SP-1"]').waitFor({ state: 'detached' });
+  assert.equal((await api.get('/api/v1/hus/SPR-1')).qty_milli, 8000, 'two of ten left the store');
+  const issued = (await eventsOf('hu-SPR-1')).find((e) => e.type === 'SparePartIssued');
+  assert.deepEqual(issued.payload, { pr_id: 'SP-1', hu_id: 'SPR-1', item_id: 'PART-PICKER', qty_milli: 2000, from_location_id: 'SPARES', loom_id: 'L1', int_id: 'INT-1' });
+  assert.equal(issued.actor.user, 'store_raw');
+  // The mechanic's own list shows it served, live; his other request still open.
+  await mine.locator('[data-state=issued]').waitFor();
+  assert.equal(await mine.locator('[data-k=qty]').textContent(), '2 / 2');
+  await mech.page.locator('[data-testid=spare-requests] tr[data-key="SP-2"] [data-state=open]').waitFor();
+  await shot(mech.page, 'spares-mine');
+  await mech.context.close();
+  await store.context.close();
+});
+
+test('preventive maintenance: tasks per loom, due or overdue, one recorded done from its line', async () => {
+  await api.post('manager', 'PreventiveMaintenanceScheduled', { loom_id: 'L2', task_code: 'GRS-1000H', description: 'graisser les paliers', due_at_us: (Date.now() + 14 * 86400000) * 1000, interval_days: 60 });
+  const { context, page } = await signIn('mechanic');
+  await tab(page, 'pm');
+  const plan = page.locator('[data-testid=pm-plan]');
+  await plan.locator('tr[data-key="L2/GRS-1000H"] [data-state=planned]').waitFor();
+  // A monthly task first due yesterday: overdue.
+  const d = new Date(Date.now() - 86400000);
+  const local = new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  await submit(page, 'PreventiveMaintenanceScheduled', { loom_id: 'L1', task_code: 'LUB-500H', description: 'lubrifier le battant', due_at_us: local, interval_days: '30' });
+  const row = plan.locator('tr[data-key="L1/LUB-500H"]');
+  await row.locator('[data-state=overdue]').waitFor();
+  assert.deepEqual(await plan.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.key)), ['L1/LUB-500H', 'L2/GRS-1000H']);
+  const scheduled = (await eventsOf('loom-L1')).filter((e) => e.type === 'PreventiveMaintenanceScheduled').pop();
+  assert.equal(scheduled.payload.due_at_us, new Date(local).getTime() * 1000, 'the due date in microseconds');
+  await shot(page, 'pm-plan');
+  // Done, from the line: loom and task filled in.
+  await row.locator('[data-done="L1/LUB-500H"]').click();
+  const form = page.locator('form[data-type="PreventiveMaintenanceDone"]');
+  assert.equal(await form.locator('[name=loom_id]').inputValue(), 'L1');
+  assert.equal(await form.locator('[name=task_code]').inputValue(), 'LUB-500H');
+  await submit(page, 'PreventiveMaintenanceDone', { duration_min: '45', 'parts_used.0.item_id': 'PART-OIL', 'parts_used.0.qty_milli': '0,5', note: 'RAS' });
+  // The next occurrence, 30 days after the one done, is planned.
+  await row.locator('[data-state=planned]').waitFor();
+  assert.match(await row.locator('[data-k=done]').textContent(), /45 min · mechanic/);
+  assert.equal(await row.locator('[data-k=due]').textContent(), new Date(new Date(local).getTime() + 30 * 86400000).toLocaleString('fr-FR'));
+  const done = (await eventsOf('loom-L1')).filter((e) => e.type === 'PreventiveMaintenanceDone').pop();
+  assert.deepEqual(done.payload, { loom_id: 'L1', task_code: 'LUB-500H', duration_min: 45, parts_used: [{ item_id: 'PART-OIL', qty_milli: 500 }], note: 'RAS' });
+  await shot(page, 'pm-done');
+  await context.close();
+});
+
+test('purchase requests: asked from the form, listed open, approved and rejected by the manager', async () => {
+  const q = await signIn('quality');
+  await tab(q.page, 'purchases');
+  const ask = q.page.locator('form[data-type="PurchaseRequested"]');
+  assert.match(await ask.locator('[name=pr_id]').inputValue(), /^PR-\d{6}-\d{6}$/, 'an id made on the device');
+  await submit(q.page, 'PurchaseRequested', { pr_id: 'PR-Q1', description: 'gants de contrôle', qty_milli: '10', unit: 'pcs', urgency: 'normal', reason: 'stock épuisé' });
+  await q.page.locator('[data-testid=pr-open] tr[data-key="PR-Q1"] [data-state=open]').waitFor();
+  assert.equal(await q.page.locator('[data-decide]').count(), 0, 'quality does not decide');
+  await api.post('store_raw', 'PurchaseRequested', { pr_id: 'PR-S1', description: 'huile de graissage', qty_milli: 20000, unit: 'kg', urgency: 'high' });
+  const m = await signIn('manager', { desktop: true });
+  await tab(m.page, 'purchases');
+  const open = m.page.locator('[data-testid=pr-open]');
+  await open.locator('tr[data-key="PR-Q1"]').waitFor();
+  assert.deepEqual(await open.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.key)), ['PR-S1', 'PR-Q1'], 'the urgent first');
+  await shot(m.page, 'purchases-open');
+  await m.page.click('[data-decide="PR-Q1"]');
+  assert.equal(await m.page.locator('form[data-type="PurchaseRequestApproved"] [name=pr_id]').inputValue(), 'PR-Q1');
+  await submit(m.page, 'PurchaseRequestApproved', { approved_qty_milli: '8', note: 'commander chez le fournisseur habituel' });
+  await m.page.locator('[data-testid=pr-decided] tr[data-key="PR-Q1"] [data-state=approved]').waitFor();
+  await m.page.click('[data-decide="PR-S1"]');
+  assert.equal(await m.page.locator('form[data-type="PurchaseRequestRejected"] [name=pr_id]').inputValue(), 'PR-S1');
+  await submit(m.page, 'PurchaseRequestRejected', { reason: 'il en reste au magasin' });
+  await m.page.locator('[data-testid=pr-decided] tr[data-key="PR-S1"] [data-state=rejected]').waitFor();
+  await m.page.locator('p[data-testid=pr-open]').waitFor();
+  await shot(m.page, 'purchases-decided');
+  // The requester sees the decision live.
+  await q.page.locator('[data-testid=pr-decided] tr[data-key="PR-Q1"] [data-state=approved]').waitFor();
+  const q1 = await eventsOf('pr-PR-Q1');
+  assert.deepEqual(q1.map((e) => e.type), ['PurchaseRequested', 'PurchaseRequestApproved']);
+  assert.equal(q1[0].payload.qty_milli, 10000);
+  assert.equal(q1[1].payload.approved_qty_milli, 8000);
+  assert.equal(q1[1].actor.user, 'manager');
+  const s1 = await eventsOf('pr-PR-S1');
+  assert.deepEqual(s1.map((e) => e.type), ['PurchaseRequested', 'PurchaseRequestRejected']);
+  assert.equal(s1[1].payload.reason, 'il en reste au magasin');
+  await q.context.close();
+  await m.context.close();
+});
+
 test('no script error on any page', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -12,18 +12,18 @@ import { subscribe } from './live.js';
 const LIST_MAX = 200; // rows a list shows (the latest)
 const READS_MAX = 200; // record reads per refresh
 
-function problemText(e) {
+export function problemText(e) {
   return e instanceof ApiError ? `${e.problem.code || e.status}: ${e.message}` : t('err.network');
 }
 
-function table(columns, rows, testid, key) {
+export function table(columns, rows, testid, key) {
   if (!rows.length) return h('p.muted', { dataset: { testid } }, t('desk.none'));
   return h('div.table-wrap', h('table', { dataset: { testid } },
     h('thead', h('tr', columns.map((c) => h('th', c.label)))),
     h('tbody', rows.map((r) => h('tr', { dataset: { key: key(r) } }, columns.map((c) => h('td', { className: c.num ? 'num' : '' }, c.value(r))))))));
 }
 
-function when(us) {
+export function when(us) {
   return us ? new Date(us / 1000).toLocaleString() : '—';
 }
 
@@ -36,7 +36,7 @@ export function duration(us) {
 
 // Every event of the types from sequence `from` on, page by page: calls fold on each and
 // returns the next sequence to read.
-async function readLog(types, from, fold) {
+export async function readLog(types, from, fold) {
   let cursor = null;
   let next = from;
   do {
@@ -49,7 +49,7 @@ async function readLog(types, from, fold) {
 }
 
 // A desk: folds the log of `types`, then draws; again on each event of them (live).
-function desk(cleanup, { types, fold, draw, title, testid }) {
+export function desk(cleanup, { types, fold, draw, title, testid }) {
   const out = h('div.desk', { dataset: { testid } });
   const live = h('span.badge', { dataset: { testid: 'live' } }, '…');
   let next = 1;

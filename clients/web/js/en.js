@@ -287,4 +287,13 @@ export default {
   'users.manage_button': 'Manage', 'users.active': 'active', 'users.invited': 'invited (no password)',
   'users.disabled': 'disabled',
   'doc.UserInvited': 'The name and e-mail are personal data, encrypted in the ledger. An admin sets the password afterwards.',
+  'tab.spares': 'Spare parts', 'tab.pm': 'Preventive maintenance', 'tab.purchases': 'Purchase requests',
+  'spare.open_list': 'Requests to serve ({n})', 'spare.mine': 'My requests ({n})', 'spare.issue': 'Issue',
+  'spare.open': 'open', 'spare.partial': 'partly issued', 'spare.issued': 'issued',
+  'pm.plan': 'Tasks per loom ({n}, {late} overdue)', 'pm.next_due': 'Next due', 'pm.last_done': 'Last done',
+  'pm.every': 'every {n} d', 'pm.once': 'once', 'pm.record_done': 'Record done',
+  'pm.overdue': 'overdue', 'pm.due': 'due this week', 'pm.planned': 'planned', 'pm.done': 'done',
+  'pr.open': 'Open requests ({n})', 'pr.decided': 'Decided lately', 'pr.decision': 'Decision',
+  'pr.decide_button': 'Approve or reject', 'pr.decide': 'Request {id}: {what}, {qty}', 'pr.approved_qty': '{qty} approved',
+  'prs.open': 'open', 'prs.approved': 'approved', 'prs.rejected': 'rejected',
 };

@@ -293,4 +293,13 @@ export default {
   'users.manage_button': 'Gérer', 'users.active': 'actif', 'users.invited': 'invité (sans mot de passe)',
   'users.disabled': 'désactivé',
   'doc.UserInvited': 'Le nom et l’e-mail sont des données personnelles, chiffrées dans le registre. Le mot de passe est fixé ensuite par un administrateur.',
+  'tab.spares': 'Pièces détachées', 'tab.pm': 'Maintenance préventive', 'tab.purchases': 'Demandes d’achat',
+  'spare.open_list': 'Demandes à servir ({n})', 'spare.mine': 'Mes demandes ({n})', 'spare.issue': 'Sortir',
+  'spare.open': 'ouverte', 'spare.partial': 'servie en partie', 'spare.issued': 'servie',
+  'pm.plan': 'Tâches par métier ({n}, {late} en retard)', 'pm.next_due': 'Prochaine échéance', 'pm.last_done': 'Dernière faite',
+  'pm.every': 'tous les {n} j', 'pm.once': 'une fois', 'pm.record_done': 'Enregistrer faite',
+  'pm.overdue': 'en retard', 'pm.due': 'à faire cette semaine', 'pm.planned': 'planifiée', 'pm.done': 'faite',
+  'pr.open': 'Demandes ouvertes ({n})', 'pr.decided': 'Décidées récemment', 'pr.decision': 'Décision',
+  'pr.decide_button': 'Approuver ou refuser', 'pr.decide': 'Demande {id} : {what}, {qty}', 'pr.approved_qty': '{qty} approuvés',
+  'prs.open': 'ouverte', 'prs.approved': 'approuvée', 'prs.rejected': 'refusée',
 };

@@ -11,6 +11,7 @@ import { fromMilli } from './uuid.js';
 import { beamsView, shipmentsView, ncsView, inspectionView } from './screens.js';
 import { qualityDesk, maintenanceDesk } from './desks.js';
 import { usersView } from './users.js';
+import { sparesView, pmView, purchasesView } from './upkeep.js';
 import { verdictText } from './verdict.js';
 import { startNotifications, stopNotifications, bell } from './notify.js';
 
@@ -127,6 +128,9 @@ function viewOf(tab) {
     case 'qdesk': return qualityDesk(cleanup);
     case 'mdesk': return maintenanceDesk(cleanup);
     case 'users': return usersView(cleanup);
+    case 'spares': return sparesView(cleanup);
+    case 'pm': return pmView(cleanup);
+    case 'purchases': return purchasesView(cleanup);
     default: return outboxView();
   }
 }

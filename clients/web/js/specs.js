@@ -1,6 +1,7 @@
 // The event forms of each role app, with the payload fields of docs/events.md.
 const UNITS = ['pcs', 'kg', 'm', 'cone'];
 const USER_ROLES = ['admin', 'manager', 'weaver', 'cutter', 'mechanic', 'store_raw', 'store_finished', 'store_subcontract', 'quality'];
+const URGENCIES = ['low', 'normal', 'high', 'critical'];
 const STOP_CLASSES = ['warp', 'weft', 'mechanical', 'electrical', 'quality', 'no_material', 'other'];
 
 export const specs = {
@@ -445,20 +446,96 @@ export const specs = {
       { name: 'reason', kind: 'text', required: true },
     ],
   },
+  // ---- the screens of upkeep.js: spare parts, preventive maintenance, purchase requests.
+  SparePartRequested: {
+    title: 'ev.SparePartRequested', roles: ['mechanic', 'manager'],
+    fields: [
+      { name: 'pr_id', kind: 'id', required: true },
+      { name: 'item_id', kind: 'id', required: true },
+      { name: 'qty_milli', kind: 'qty', required: true },
+      { name: 'loom_id', kind: 'id', remember: true },
+      { name: 'int_id', kind: 'id' },
+      { name: 'urgency', kind: 'enum', values: URGENCIES, required: true, default: 'normal' },
+      { name: 'note', kind: 'text' },
+    ],
+  },
+  SparePartIssued: {
+    title: 'ev.SparePartIssued', roles: ['store_raw', 'manager'],
+    fields: [
+      { name: 'pr_id', kind: 'id' },
+      { name: 'hu_id', kind: 'hu', required: true },
+      { name: 'item_id', kind: 'id', required: true },
+      { name: 'qty_milli', kind: 'qty', required: true },
+      { name: 'from_location_id', kind: 'id', required: true },
+      { name: 'loom_id', kind: 'id' },
+      { name: 'int_id', kind: 'id' },
+    ],
+  },
+  PreventiveMaintenanceScheduled: {
+    title: 'ev.PreventiveMaintenanceScheduled', roles: ['mechanic', 'manager', 'admin'],
+    fields: [
+      { name: 'loom_id', kind: 'id', required: true },
+      { name: 'task_code', kind: 'text', required: true },
+      { name: 'description', kind: 'text' },
+      { name: 'due_at_us', kind: 'time', required: true },
+      { name: 'interval_days', kind: 'int' },
+    ],
+  },
+  PreventiveMaintenanceDone: {
+    title: 'ev.PreventiveMaintenanceDone', roles: ['mechanic'],
+    fields: [
+      { name: 'loom_id', kind: 'id', required: true },
+      { name: 'task_code', kind: 'text', required: true },
+      { name: 'duration_min', kind: 'int', required: true },
+      { name: 'parts_used', kind: 'rows', min: 1, rows: [
+        { name: 'item_id', kind: 'id', required: true },
+        { name: 'qty_milli', kind: 'qty', required: true, unit: 'pcs' },
+      ] },
+      { name: 'note', kind: 'text' },
+    ],
+  },
+  PurchaseRequested: {
+    title: 'ev.PurchaseRequested', roles: ['cutter', 'mechanic', 'store_raw', 'store_finished', 'store_subcontract', 'quality', 'manager'],
+    fields: [
+      { name: 'pr_id', kind: 'id', required: true },
+      { name: 'item_id', kind: 'id' },
+      { name: 'description', kind: 'text', required: true },
+      { name: 'qty_milli', kind: 'qty', required: true },
+      { name: 'unit', kind: 'enum', values: UNITS, required: true },
+      { name: 'needed_by_us', kind: 'time' },
+      { name: 'urgency', kind: 'enum', values: URGENCIES, required: true, default: 'normal' },
+      { name: 'reason', kind: 'text' },
+    ],
+  },
+  PurchaseRequestApproved: {
+    title: 'ev.PurchaseRequestApproved', roles: ['manager', 'admin'],
+    fields: [
+      { name: 'pr_id', kind: 'id', required: true },
+      { name: 'approved_qty_milli', kind: 'qty' },
+      { name: 'note', kind: 'text' },
+    ],
+  },
+  PurchaseRequestRejected: {
+    title: 'ev.PurchaseRequestRejected', roles: ['manager', 'admin'],
+    fields: [
+      { name: 'pr_id', kind: 'id', required: true },
+      { name: 'reason', kind: 'text', required: true },
+    ],
+  },
 };
 
 // Each role's tabs: event forms by type, or a view ('lookup', 'interventions', 'board',
 // 'stock', 'kpis', 'outbox').
 export const roleTabs = {
   weaver: ['ProductionDeclared', 'LoomStopped', 'LoomRestarted', 'OFStartedOnLoom', 'InterventionRequested', 'board', 'lookup'],
-  cutter: ['HUReceivedAtCutting', 'CuttingDeclared', 'lookup'],
-  mechanic: ['interventions', 'mdesk', 'LoomStopped', 'LoomRestarted', 'FirstPieceInspected', 'beams', 'lookup', 'planning', 'kpis'],
-  store_raw: ['GoodsReceived', 'MaterialIssuedToLoom', 'StockTransferred', 'beams', 'count', 'lookup'],
-  store_finished: ['StockTransferred', 'HUPacked', 'HUPalletized', 'shipments', 'count', 'lookup', 'stock'],
-  store_subcontract: ['LotSentToSubcontractor', 'LotReturnedFromSubcontractor', 'count', 'lookup'],
-  quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'qdesk', 'inspection', 'ncs', 'FirstPieceInspected', 'lookup', 'trace', 'kpis'],
-  manager: ['board', 'orders', 'planning', 'qdesk', 'mdesk', 'beams', 'shipments', 'ncs', 'stock', 'lookup', 'trace', 'kpis'],
-  admin: ['board', 'orders', 'planning', 'qdesk', 'mdesk', 'users', 'shipments', 'stock', 'lookup', 'trace', 'kpis'],
+  cutter: ['HUReceivedAtCutting', 'CuttingDeclared', 'lookup', 'purchases'],
+  mechanic: ['interventions', 'mdesk', 'LoomStopped', 'LoomRestarted', 'FirstPieceInspected', 'beams', 'spares', 'pm', 'purchases', 'lookup', 'planning', 'kpis'],
+  store_raw: ['GoodsReceived', 'MaterialIssuedToLoom', 'StockTransferred', 'beams', 'spares', 'count', 'purchases', 'lookup'],
+  store_finished: ['StockTransferred', 'HUPacked', 'HUPalletized', 'shipments', 'count', 'purchases', 'lookup', 'stock'],
+  store_subcontract: ['LotSentToSubcontractor', 'LotReturnedFromSubcontractor', 'count', 'purchases', 'lookup'],
+  quality: ['LotPutOnHold', 'LotReleased', 'LotRejected', 'qdesk', 'inspection', 'ncs', 'FirstPieceInspected', 'purchases', 'lookup', 'trace', 'kpis'],
+  manager: ['board', 'orders', 'planning', 'qdesk', 'mdesk', 'pm', 'beams', 'spares', 'purchases', 'shipments', 'ncs', 'stock', 'lookup', 'trace', 'kpis'],
+  admin: ['board', 'orders', 'planning', 'qdesk', 'mdesk', 'pm', 'users', 'shipments', 'purchases', 'stock', 'lookup', 'trace', 'kpis'],
 };
 // The event types behind each screen tab (the test checks each role may post some of them).
 export const screenTypes = {
@@ -467,4 +544,7 @@ export const screenTypes = {
   ncs: ['NCOpened', 'ContainmentRecorded', 'CorrectiveActionRecorded', 'NCClosed'],
   inspection: ['InspectionRecorded'],
   users: ['UserInvited', 'UserRoleChanged', 'UserDisabled', 'UserReactivated'],
+  spares: ['SparePartRequested', 'SparePartIssued'],
+  pm: ['PreventiveMaintenanceScheduled', 'PreventiveMaintenanceDone'],
+  purchases: ['PurchaseRequested', 'PurchaseRequestApproved', 'PurchaseRequestRejected'],
 };
