@@ -211,8 +211,10 @@ static bool authenticate(api_conn_t *conn)
     if (api_auth_family_revoked(server->auth, claims->family))
         return unauthorized(conn, "the session was revoked (logout or a reused refresh token)");
     /* Nor can it send X-Device-Id: its upgrade may name the device in the query too. */
-    const char *device = api_query_get(&conn->req, "device_id");
-    if (conn->req.device_id[0] == '\0' && conn->req.upgrade[0] != '\0' && device != NULL)
+    const char *device = conn->req.device_id[0] == '\0' && conn->req.upgrade[0] != '\0'
+                             ? api_query_get(&conn->req, "device_id")
+                             : NULL;
+    if (device != NULL)
         snprintf(conn->req.device_id, sizeof(conn->req.device_id), "%s", device);
     if (claims->device[0] != '\0' && strcmp(claims->device, conn->req.device_id) != 0)
         return unauthorized(conn, "the token is bound to another device (X-Device-Id)");

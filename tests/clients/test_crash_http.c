@@ -4,47 +4,24 @@
  * the restart, the sequence has no gap, and the ledger's chain and inline state verify. An event
  * whose answer was lost may or may not be there: posted again, it is recorded at most once.
  */
-#include "tests/api/client.h"
+#include "tests/clients/crash_poster.h"
 
 #include <pthread.h>
-
-#include "clients/client/client.h"
 
 TestSuite(crash_http, .timeout = 300);
 
 #define ROUNDS_DEFAULT 4 /* FL_CRASH_ROUNDS asks for more (bench/run hardening) */
 #define POSTERS        4
-#define EVENTS_MAX     20000 /* per poster and round: more than fit before the kill */
 #define KILL_AFTER_MS  400
 
 static server_t server;
 
-typedef struct {
-    int port;
-    unsigned first_id; /* this poster's ids: first_id, first_id + 1, ... */
-    unsigned acked;    /* how many of them, in order, were acknowledged */
-} poster_t;
-
-static void *post_until_killed(void *arg)
+/* Event i of a poster: unit K<first_id + i> received. */
+static void goods_event(char *out, size_t size, unsigned first_id, unsigned i)
 {
-    poster_t *p = arg;
-    char url[64], event[1024], hu[32];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d", p->port);
-    fc_config_t config = {.url = url, .role = "store_raw", .retries_max = 1, .timeout_ms = 2000};
-    fc_client_t *client;
-    if (fc_open(&client, &config) != 0)
-        return NULL;
-    for (unsigned i = 0; i < EVENTS_MAX; i++) {
-        unsigned id = p->first_id + i;
-        snprintf(hu, sizeof(hu), "K%u", id);
-        event_goods(event, sizeof(event), id, hu, "1000");
-        fc_verdict_t verdict;
-        if (fc_post_event(client, event, strlen(event), &verdict) != 0)
-            break; /* the server is gone: this one's fate is unknown */
-        p->acked = i + 1;
-    }
-    fc_close(client);
-    return NULL;
+    char hu[32];
+    snprintf(hu, sizeof(hu), "K%u", first_id + i);
+    event_goods(out, size, first_id + i, hu, "1000");
 }
 
 /* GET /api/v1/hus/K<id> on a keep-alive connection: 200 when the unit exists. */
@@ -74,12 +51,14 @@ Test(crash_http, acknowledged_events_survive_sigkill_of_foutad_under_load_round_
     server_start(&server);
     unsigned next_id = 1, acked_total = 0, lost = 0;
     for (int round = 0; round < rounds; round++) {
-        poster_t posters[POSTERS];
+        crash_poster_t posters[POSTERS];
         pthread_t threads[POSTERS];
         for (int i = 0; i < POSTERS; i++) {
-            posters[i] = (poster_t){.port = server.port, .first_id = next_id};
-            next_id += EVENTS_MAX;
-            cr_assert_eq(pthread_create(&threads[i], NULL, post_until_killed, &posters[i]), 0);
+            posters[i] =
+                (crash_poster_t){.port = server.port, .first_id = next_id, .event = goods_event};
+            next_id += CRASH_EVENTS_MAX;
+            cr_assert_eq(pthread_create(&threads[i], NULL, crash_post_until_killed, &posters[i]),
+                         0);
         }
         sleep_ms(KILL_AFTER_MS + 100 * (round % 8));
         kill(server.pid, SIGKILL);
@@ -97,21 +76,8 @@ Test(crash_http, acknowledged_events_survive_sigkill_of_foutad_under_load_round_
             for (unsigned k = 0; k < posters[i].acked; k++)
                 lost += hu_status(&c, posters[i].first_id + k) != 200;
             client_close(&c);
-            /* The one in flight at the kill: posted again by its client, it is recorded at
-             * most once (201 when the kill lost it, 200 when it was in). */
-            char event[1024], hu[32], url[64];
-            unsigned id = posters[i].first_id + posters[i].acked;
-            snprintf(hu, sizeof(hu), "K%u", id);
-            event_goods(event, sizeof(event), id, hu, "1000");
-            snprintf(url, sizeof(url), "http://127.0.0.1:%d", server.port);
-            fc_config_t config = {.url = url, .role = "store_raw"};
-            fc_client_t *client;
-            cr_assert_eq(fc_open(&client, &config), 0);
-            fc_verdict_t verdict;
-            cr_assert_eq(fc_post_event(client, event, strlen(event), &verdict), 0, "%s",
-                         verdict.problem.message);
-            cr_assert(verdict.status == 201 || verdict.status == 200);
-            fc_close(client);
+            /* The one in flight at the kill, posted again: recorded at most once. */
+            crash_post_in_flight_again(&posters[i], server.port);
         }
     }
     cr_log_info("%u events acknowledged over %d kills of foutad, %u lost", acked_total, rounds,

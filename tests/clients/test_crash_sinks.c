@@ -12,18 +12,15 @@
  * kill. And, as in test_crash_http, every event a client saw acknowledged is in the ledger
  * exactly once, and the chain verifies.
  */
-#include "tests/api/client.h"
+#include "tests/clients/crash_poster.h"
 #include "tests/projections/pg_test.h"
 #include "tests/projections/redis_test.h"
-
-#include "clients/client/client.h"
 
 TestSuite(crash_sinks, .timeout = 600);
 
 #define ROUNDS_DEFAULT     4 /* FL_CRASH_ROUNDS asks for more */
 #define ROUNDS_MAX         64
 #define POSTERS            4
-#define EVENTS_MAX         20000 /* per poster and round: more than fit before the kill */
 #define KILL_AFTER_MS_MIN  200
 #define KILL_AFTER_MS_SPAN 1000       /* the kill comes at a random moment of this span */
 #define CONVERGE_MS_MAX    120000     /* both projectors at the head within this, or it is a hang */
@@ -48,54 +45,6 @@ static void poster_event(char *out, size_t size, unsigned first_id, unsigned i)
         snprintf(to, sizeof(to), "MP%u", 2 + (i / 2) % 3);
         event_move(out, size, first_id + i, hu, "MP1", to);
     }
-}
-
-typedef struct {
-    int port;
-    unsigned first_id; /* this poster's event ids: first_id, first_id + 1, ... */
-    unsigned acked;    /* how many of them, in order, were acknowledged */
-} poster_t;
-
-static fc_client_t *poster_client(int port, uint32_t retries_max)
-{
-    char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
-    fc_config_t config = {
-        .url = url, .role = "store_raw", .retries_max = retries_max, .timeout_ms = 2000};
-    fc_client_t *client = NULL;
-    return fc_open(&client, &config) == 0 ? client : NULL;
-}
-
-static void *post_until_killed(void *arg)
-{
-    poster_t *p = arg;
-    fc_client_t *client = poster_client(p->port, 1);
-    for (unsigned i = 0; client != NULL && i < EVENTS_MAX; i++) {
-        char event[1024];
-        poster_event(event, sizeof(event), p->first_id, i);
-        fc_verdict_t verdict;
-        if (fc_post_event(client, event, strlen(event), &verdict) != 0)
-            break; /* the server is gone: this one's fate is unknown */
-        p->acked = i + 1;
-    }
-    fc_close(client);
-    return NULL;
-}
-
-/* The one in flight at the kill, posted again after the restart: recorded at most once (201
- * when the kill lost it, 200 when it was in). From then on it counts as acknowledged. */
-static void post_in_flight_again(poster_t *p, int port)
-{
-    fc_client_t *client = poster_client(port, 0);
-    cr_assert_not_null(client);
-    char event[1024];
-    poster_event(event, sizeof(event), p->first_id, p->acked);
-    fc_verdict_t verdict;
-    cr_assert_eq(fc_post_event(client, event, strlen(event), &verdict), 0, "%s",
-                 verdict.problem.message);
-    cr_assert(verdict.status == 201 || verdict.status == 200);
-    p->acked++;
-    fc_close(client);
 }
 
 static const char *const *sink_flags(void)
@@ -137,13 +86,14 @@ static uint64_t head_now(void)
 /* One round: posters until the kill, the restart, the in-flight events posted again. Whether
  * the kill found a projector behind the log is counted, not asserted (it depends on timing):
  * it says how often the rounds killed a projection at work. */
-static void crash_round(poster_t posters[POSTERS], unsigned *id_next, unsigned kill_after_ms)
+static void crash_round(crash_poster_t posters[POSTERS], unsigned *id_next, unsigned kill_after_ms)
 {
     pthread_t threads[POSTERS];
     for (int i = 0; i < POSTERS; i++) {
-        posters[i] = (poster_t){.port = server.port, .first_id = *id_next};
-        *id_next += EVENTS_MAX;
-        cr_assert_eq(pthread_create(&threads[i], NULL, post_until_killed, &posters[i]), 0);
+        posters[i] =
+            (crash_poster_t){.port = server.port, .first_id = *id_next, .event = poster_event};
+        *id_next += CRASH_EVENTS_MAX;
+        cr_assert_eq(pthread_create(&threads[i], NULL, crash_post_until_killed, &posters[i]), 0);
     }
     sleep_ms(kill_after_ms);
     kill(server.pid, SIGKILL);
@@ -159,7 +109,7 @@ static void crash_round(poster_t posters[POSTERS], unsigned *id_next, unsigned k
         behind_at_kill[sink] += at_kill[sink] < head;
     for (int i = 0; i < POSTERS; i++) {
         cr_assert_gt(posters[i].acked, 0, "poster %d posted nothing", i);
-        post_in_flight_again(&posters[i], server.port);
+        crash_post_in_flight_again(&posters[i], server.port);
     }
 }
 
@@ -206,7 +156,7 @@ static uint64_t wait_converged(void)
 
 /* Each acknowledged event is in the ledger (the events table's distinct ids, checked against
  * the log below, make it once): how many are missing. */
-static unsigned acked_missing(const poster_t *posters, unsigned count)
+static unsigned acked_missing(const crash_poster_t *posters, unsigned count)
 {
     unsigned missing = 0;
     for (unsigned p = 0; p < count; p++)
@@ -311,7 +261,7 @@ Test(crash_sinks, projections_converge_exactly_once_after_foutad_is_sigkilled_ro
 
     server_start_args(&server, sink_flags());
     count_applications_once_connected();
-    static poster_t posters[ROUNDS_MAX][POSTERS];
+    static crash_poster_t posters[ROUNDS_MAX][POSTERS];
     cr_assert_leq(rounds, ROUNDS_MAX);
     unsigned id_next = 1;
     for (int round = 0; round < rounds; round++)
