@@ -1,18 +1,21 @@
 /*
  * engine_int.h: what the engine's files share and nothing outside engine/ includes.
  *
- * Named databases of a ledger's LMDB environment:
+ * A ledger is two LMDB environments. The log's (the ledger's directory):
  *   log       u64 seq (native, MDB_INTEGERKEY) -> record bytes || SHA-256 of those bytes
  *   ids       16-byte event id                 -> u64 seq (native)
- *   heads     stream                           -> u64 version (native)     (folded)
- *   streams   stream || 0x00 || BE u64 version -> u64 seq (native)        (folded)
- *   entities  entity || 0x00 || BE u64 seq     -> empty                     (folded)
  *   meta      "format"                         -> u32 record format version
- *             "folded"                         -> u64 last seq folded into streams/entities
+ *   (and the plant's state tables, rules.c)
+ * The folded indexes' (its "index" subdirectory; none for a state-only ledger):
+ *   heads     stream                           -> u64 version (native)
+ *   streams   stream || 0x00 || BE u64 version -> u64 seq (native)
+ *   entities  entity || 0x00 || BE u64 seq     -> empty
+ *   meta      "folded"                         -> u64 last seq folded into the three above
  *
- * The append transaction writes only log and ids, which grow at their right edge. Streams'
- * versions since the watermark are kept in memory (heads.c). The folded indexes are written from
- * the log in batches (fold.c), each with its watermark in the same transaction; readers take the
+ * The append transaction writes only log and ids, which grow at their right edge, and the state.
+ * Streams' versions since the watermark are kept in memory (heads.c). The folder thread (fold.c)
+ * writes the indexes from the log in chunks, each with its watermark in the same transaction of
+ * the index environment, whose pages and fsync are thus off the append's commit; readers take the
  * index up to the watermark and scan the log after it, so an index is never behind what it claims.
  */
 #ifndef ENG_ENGINE_INT_H
@@ -76,11 +79,14 @@ _Static_assert(ENG_INDEX_KEY_MAX <= 511, "LMDB's default key size limit");
 
 struct eng_ledger {
     MDB_env *env;
-    MDB_dbi dbi_log, dbi_ids, dbi_streams, dbi_heads, dbi_entities, dbi_meta;
+    MDB_dbi dbi_log, dbi_ids, dbi_meta;
     MDB_dbi dbi_hus, dbi_stock, dbi_articles, dbi_orders, dbi_looms, dbi_beams; /* rules.c */
     MDB_dbi dbi_children, dbi_links, dbi_records, dbi_changes;
     eng_config_t config;
     uint64_t map_bytes;
+    MDB_env *index_env; /* NULL for a state-only ledger */
+    MDB_dbi dbi_heads, dbi_streams, dbi_entities, dbi_index_meta;
+    uint64_t index_map_bytes;
 
     /* The append queue, guarded by lock. */
     pthread_mutex_t lock;
@@ -99,12 +105,24 @@ struct eng_ledger {
     uint32_t readers_active;
     bool resizing;
 
+    /* The folder (fold.c), guarded by lock. */
+    pthread_t folder;
+    bool folder_started;
+    pthread_cond_t fold_wake;  /* the folder waits here for a tail to fold */
+    pthread_cond_t fold_moved; /* broadcast when the watermark moves or a fold fails */
+    uint64_t folded;           /* the watermark committed in the index environment */
+    int fold_error;            /* the last fold's failure; FL_ECORRUPT stops folding for good */
+    uint64_t fold_failures;    /* folds that failed so far */
+    uint64_t fold_all_asked;   /* the writer waits for everything up to here to be folded */
+    bool folder_stop;          /* closing: fold everything, then end */
+    bool folder_asleep;        /* waiting with no tail: a commit must wake it to time idleness */
+
     pthread_t writer;
     bool writer_started;
     msgpack_sbuffer encode_buffer; /* writer-only, reused for every record */
-    uint64_t folded_seq;           /* writer-only: the folded indexes' watermark */
+    uint64_t folded_seq;           /* writer-only: the watermark the heads table is pruned to */
     eng_heads_t heads;             /* writer-only: stream versions written since the watermark */
-    int fold_error;                /* writer-only: a fold that failed stops further folds */
+    MDB_txn *index_txn;            /* writer-only: a batch's snapshot of the folded heads */
     msgpack_zone rules_zone;       /* writer-only: payloads decoded for the rules */
     uint8_t *changes;              /* writer-only: the state keys the current event changed */
     size_t changes_len, changes_cap;
@@ -126,28 +144,43 @@ int eng__err_from_mdb(int rc);
 /* eng__err_from_mdb of a write's error, with a short write on a full filesystem as FL_ENOSPC. */
 int eng__write_err(const eng_ledger_t *ledger, int rc);
 int eng__read_begin(eng_ledger_t *ledger, MDB_txn **txn);
+/* A read transaction of env (the log's or the index's) through the gate; eng__read_end ends it. */
+int eng__read_begin_env(eng_ledger_t *ledger, MDB_env *env, MDB_txn **txn);
 void eng__read_end(eng_ledger_t *ledger, MDB_txn *txn);
-int eng__map_grow(eng_ledger_t *ledger);
+/* Read snapshots of both environments, the index's first: its watermark is then at most the
+ * log's head in the other snapshot. */
+int eng__read_begin_index(eng_ledger_t *ledger, MDB_txn **index_txn, MDB_txn **txn);
+void eng__read_end_index(eng_ledger_t *ledger, MDB_txn *index_txn, MDB_txn *txn);
+/* Creates and opens the environment in dir (MDB_NOTLS | flags, dbs named databases, the config's
+ * initial map and readers) and frees stale reader slots. Returns 0 or an FL_ code. */
+int eng__env_open(eng_ledger_t *ledger, const char *dir, unsigned flags, unsigned dbs,
+                  MDB_env **env, uint64_t *map_bytes);
+/* Doubles the map of env (the log's or the index's), whose size is in *map_bytes. */
+int eng__map_grow(eng_ledger_t *ledger, MDB_env *env, uint64_t *map_bytes);
 /* A state-only ledger records the sequence its state stands at in the commit (writer). */
 int eng__state_head_put(eng_ledger_t *ledger, MDB_txn *txn, uint64_t seq);
 
 /* writer.c */
 void *eng__writer_main(void *arg);
 
-/* fold.c, writer thread only. eng__fold_in folds up to limit events after the watermark into
- * heads, streams and entities inside txn, and moves the watermark there (*last_out); once txn
- * has committed, eng__fold_done publishes it. Returns an LMDB code (MDB_CORRUPTED for a record
- * that does not decode). eng__fold does one chunk in a transaction of its own. */
-int eng__fold_in(eng_ledger_t *ledger, MDB_txn *txn, uint32_t limit, uint64_t *last_out);
-void eng__fold_done(eng_ledger_t *ledger, uint64_t last);
-void eng__fold_failed(eng_ledger_t *ledger, int err);
-int eng__fold(eng_ledger_t *ledger);
-/* Folds until the watermark reaches the head. */
+/* fold.c. The index environment: opened (and the old indexes of the log's environment dropped)
+ * by eng__index_open, closed by eng__index_close; copied beside a copy of the log. */
+int eng__index_open(eng_ledger_t *ledger);
+void eng__index_close(eng_ledger_t *ledger);
+int eng__index_copy(eng_ledger_t *ledger, const char *dir);
+/* The folder thread: folds chunks of fold_events_max events as the log grows, the rest when the
+ * writer has been idle fold_idle_ms, and everything when asked and at close. */
+void *eng__folder_main(void *arg);
+/* Writer: wakes the folder after a commit when a chunk is waiting; called with lock held. */
+void eng__fold_kick(eng_ledger_t *ledger);
+/* Writer: waits until everything committed is folded (the heads table is full). */
+int eng__fold_wait_all(eng_ledger_t *ledger);
+/* At open, before the threads start: folds until the watermark reaches the head. */
 int eng__fold_all(eng_ledger_t *ledger);
 /* At open: fills the heads table from the log after the watermark. */
 int eng__heads_load(eng_ledger_t *ledger);
-/* The watermark as seen by a transaction. */
-int eng__folded_get(eng_ledger_t *ledger, MDB_txn *txn, uint64_t *out);
+/* The watermark as seen by a transaction of the index environment (0 without one). */
+int eng__folded_get(eng_ledger_t *ledger, MDB_txn *index_txn, uint64_t *out);
 
 /* rules.c: checks event (to be seq) against the plant's state and, when it stands, writes its
  * effects in txn. Returns an LMDB code; a refusal sets *code (FL_E...) and detail. */

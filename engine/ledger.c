@@ -53,18 +53,47 @@ int eng__write_err(const eng_ledger_t *ledger, int rc)
 
 int eng__read_begin(eng_ledger_t *ledger, MDB_txn **txn)
 {
+    return eng__read_begin_env(ledger, ledger->env, txn);
+}
+
+int eng__read_begin_env(eng_ledger_t *ledger, MDB_env *env, MDB_txn **txn)
+{
     pthread_mutex_lock(&ledger->gate_lock);
     while (ledger->resizing)
         pthread_cond_wait(&ledger->gate_wake, &ledger->gate_lock);
     ledger->readers_active++;
     pthread_mutex_unlock(&ledger->gate_lock);
-    int rc = mdb_txn_begin(ledger->env, NULL, MDB_RDONLY, txn);
+    int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, txn);
     if (rc != 0) {
         *txn = NULL;
         eng__read_end(ledger, NULL);
         return eng__err_from_mdb(rc);
     }
     return 0;
+}
+
+int eng__read_begin_index(eng_ledger_t *ledger, MDB_txn **index_txn, MDB_txn **txn)
+{
+    *index_txn = NULL;
+    int rc = eng__read_begin(ledger, txn);
+    if (rc != 0 || ledger->index_env == NULL)
+        return rc;
+    /* The index's snapshot must not be newer than the log's: take the log's again after it. */
+    mdb_txn_reset(*txn);
+    if ((rc = mdb_txn_begin(ledger->index_env, NULL, MDB_RDONLY, index_txn)) != 0 ||
+        (rc = mdb_txn_renew(*txn)) != 0) {
+        eng__read_end_index(ledger, *index_txn, *txn);
+        *index_txn = *txn = NULL;
+        return eng__err_from_mdb(rc);
+    }
+    return 0;
+}
+
+void eng__read_end_index(eng_ledger_t *ledger, MDB_txn *index_txn, MDB_txn *txn)
+{
+    if (index_txn != NULL)
+        mdb_txn_abort(index_txn);
+    eng__read_end(ledger, txn);
 }
 
 void eng__read_end(eng_ledger_t *ledger, MDB_txn *txn)
@@ -78,27 +107,31 @@ void eng__read_end(eng_ledger_t *ledger, MDB_txn *txn)
     pthread_mutex_unlock(&ledger->gate_lock);
 }
 
-int eng__map_grow(eng_ledger_t *ledger)
+int eng__map_grow(eng_ledger_t *ledger, MDB_env *env, uint64_t *map_bytes)
 {
-    if (ledger->map_bytes >= ledger->config.map_bytes_max)
+    if (*map_bytes >= ledger->config.map_bytes_max)
         return FL_ELEDGER_FULL;
-    uint64_t bytes = ledger->map_bytes * 2;
+    uint64_t bytes = *map_bytes * 2;
     if (bytes > ledger->config.map_bytes_max)
         bytes = ledger->config.map_bytes_max;
+    /* The writer and the folder may both want to resize: one at a time. */
     pthread_mutex_lock(&ledger->gate_lock);
+    while (ledger->resizing)
+        pthread_cond_wait(&ledger->gate_wake, &ledger->gate_lock);
     ledger->resizing = true;
     while (ledger->readers_active > 0)
         pthread_cond_wait(&ledger->gate_wake, &ledger->gate_lock);
-    int rc = mdb_env_set_mapsize(ledger->env, bytes);
+    int rc = mdb_env_set_mapsize(env, bytes);
     ledger->resizing = false;
     pthread_cond_broadcast(&ledger->gate_wake);
     pthread_mutex_unlock(&ledger->gate_lock);
     if (rc != 0)
         return eng__err_from_mdb(rc);
-    ledger->map_bytes = bytes;
+    *map_bytes = bytes;
     pthread_mutex_lock(&ledger->lock);
     ledger->stats.map_resizes++;
-    ledger->stats.map_bytes = bytes;
+    if (env == ledger->env)
+        ledger->stats.map_bytes = bytes;
     pthread_mutex_unlock(&ledger->lock);
     return 0;
 }
@@ -127,6 +160,28 @@ static void config_defaults(eng_config_t *config)
         config->fold_idle_ms = ENG_FOLD_IDLE_MS;
 }
 
+/* Ledgers made before the index environment kept the folded indexes beside the log; the index
+ * environment refolds them from the log, so they go. Returns an LMDB code. */
+static int drop_old_indexes(MDB_txn *txn)
+{
+    static const char *const names[] = {"streams", "heads", "entities"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        MDB_dbi dbi;
+        int rc = mdb_dbi_open(txn, names[i], 0, &dbi);
+        if (rc == MDB_NOTFOUND)
+            continue;
+        if (rc != 0 || (rc = mdb_drop(txn, dbi, 1)) != 0)
+            return rc;
+    }
+    MDB_dbi meta;
+    int rc = mdb_dbi_open(txn, "meta", 0, &meta);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    MDB_val key = {.mv_size = 6, .mv_data = "folded"};
+    rc = rc != 0 ? rc : mdb_del(txn, meta, &key, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* Opens the named databases and checks (or writes) the format version. */
 static int open_databases(eng_ledger_t *ledger)
 {
@@ -136,9 +191,7 @@ static int open_databases(eng_ledger_t *ledger)
         goto fail;
     if ((rc = mdb_dbi_open(txn, "log", MDB_CREATE | MDB_INTEGERKEY, &ledger->dbi_log)) ||
         (rc = mdb_dbi_open(txn, "ids", MDB_CREATE, &ledger->dbi_ids)) ||
-        (rc = mdb_dbi_open(txn, "streams", MDB_CREATE, &ledger->dbi_streams)) ||
-        (rc = mdb_dbi_open(txn, "heads", MDB_CREATE, &ledger->dbi_heads)) ||
-        (rc = mdb_dbi_open(txn, "entities", MDB_CREATE, &ledger->dbi_entities)) ||
+        (rc = drop_old_indexes(txn)) ||
         (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &ledger->dbi_meta)) ||
         (rc = mdb_dbi_open(txn, "hus", MDB_CREATE, &ledger->dbi_hus)) ||
         (rc = mdb_dbi_open(txn, "stock", MDB_CREATE, &ledger->dbi_stock)) ||
@@ -226,8 +279,6 @@ static int load_head(eng_ledger_t *ledger)
         memcpy(&seq, key.mv_data, sizeof(seq));
         eng_record_t record;
         int err = eng__value_decode(&value, seq, &record);
-        if (err == 0)
-            err = eng__folded_get(ledger, txn, &ledger->folded_seq);
         mdb_cursor_close(cursor);
         mdb_txn_abort(txn);
         if (err != 0)
@@ -251,6 +302,44 @@ static int make_dir(const char *dir)
     return fl_err_from_errno(errno);
 }
 
+int eng__env_open(eng_ledger_t *ledger, const char *dir, unsigned flags, unsigned dbs,
+                  MDB_env **env, uint64_t *map_bytes)
+{
+    int rc = mdb_env_create(env);
+    if (rc != 0) {
+        *env = NULL;
+        return eng__err_from_mdb(rc);
+    }
+    if ((rc = mdb_env_set_maxdbs(*env, dbs)) != 0 ||
+        (rc = mdb_env_set_maxreaders(*env, ledger->config.readers_max)) != 0 ||
+        (rc = mdb_env_set_mapsize(*env, ledger->config.map_bytes_initial)) != 0 ||
+        (rc = mdb_env_open(*env, dir, MDB_NOTLS | flags, 0640)) != 0) {
+        mdb_env_close(*env);
+        *env = NULL;
+        return eng__err_from_mdb(rc);
+    }
+    /* Slots of readers that died with a killed process are freed here. */
+    int stale = 0;
+    mdb_reader_check(*env, &stale);
+    MDB_envinfo info;
+    mdb_env_info(*env, &info);
+    *map_bytes = info.me_mapsize;
+    return 0;
+}
+
+/* Asks the folder to fold what is left and end, and waits for it. */
+static void stop_folder(eng_ledger_t *ledger)
+{
+    if (!ledger->folder_started)
+        return;
+    pthread_mutex_lock(&ledger->lock);
+    ledger->folder_stop = true;
+    pthread_cond_signal(&ledger->fold_wake);
+    pthread_mutex_unlock(&ledger->lock);
+    pthread_join(ledger->folder, NULL);
+    ledger->folder_started = false;
+}
+
 int eng_open(eng_ledger_t **out, const eng_config_t *config)
 {
     *out = NULL;
@@ -265,26 +354,10 @@ int eng_open(eng_ledger_t **out, const eng_config_t *config)
     int rc = make_dir(config->dir);
     if (rc != 0)
         goto fail_alloc;
-    if ((rc = mdb_env_create(&ledger->env)) != 0) {
-        rc = eng__err_from_mdb(rc);
+    if ((rc = eng__env_open(ledger, config->dir, config->scratch ? MDB_NOSYNC | MDB_NOMETASYNC : 0,
+                            24, &ledger->env, &ledger->map_bytes)) != 0)
         goto fail_alloc;
-    }
-    if ((rc = mdb_env_set_maxdbs(ledger->env, 24)) != 0 ||
-        (rc = mdb_env_set_maxreaders(ledger->env, ledger->config.readers_max)) != 0 ||
-        (rc = mdb_env_set_mapsize(ledger->env, ledger->config.map_bytes_initial)) != 0 ||
-        (rc = mdb_env_open(ledger->env, config->dir,
-                           MDB_NOTLS | (config->scratch ? MDB_NOSYNC | MDB_NOMETASYNC : 0),
-                           0640)) != 0) {
-        rc = eng__err_from_mdb(rc);
-        goto fail_env;
-    }
-    /* Slots of readers that died with a killed process are freed here. */
-    int stale = 0;
-    mdb_reader_check(ledger->env, &stale);
-    MDB_envinfo info;
-    mdb_env_info(ledger->env, &info);
-    ledger->map_bytes = info.me_mapsize;
-    ledger->stats.map_bytes = info.me_mapsize;
+    ledger->stats.map_bytes = ledger->map_bytes;
     if ((rc = open_databases(ledger)) != 0 || (rc = load_head(ledger)) != 0)
         goto fail_env;
     if ((rc = eng__heads_init(&ledger->heads)) != 0)
@@ -300,17 +373,34 @@ int eng_open(eng_ledger_t **out, const eng_config_t *config)
     pthread_cond_init(&ledger->committed, NULL);
     pthread_mutex_init(&ledger->gate_lock, NULL);
     pthread_cond_init(&ledger->gate_wake, NULL);
-    if ((rc = eng__heads_load(ledger)) != 0)
+    pthread_cond_init(&ledger->fold_wake, NULL);
+    pthread_cond_init(&ledger->fold_moved, NULL);
+    if (!config->state_only && (rc = eng__index_open(ledger)) != 0)
         goto fail_sync;
+    if ((rc = eng__heads_load(ledger)) != 0)
+        goto fail_index;
     ledger->stats.folded_seq = ledger->folded_seq;
+    if (ledger->index_env != NULL) {
+        if ((rc = pthread_create(&ledger->folder, NULL, eng__folder_main, ledger)) != 0) {
+            rc = fl_err_from_errno(rc);
+            goto fail_index;
+        }
+        ledger->folder_started = true;
+    }
     if ((rc = pthread_create(&ledger->writer, NULL, eng__writer_main, ledger)) != 0) {
         rc = fl_err_from_errno(rc);
-        goto fail_sync;
+        goto fail_folder;
     }
     ledger->writer_started = true;
     *out = ledger;
     return 0;
+fail_folder:
+    stop_folder(ledger);
+fail_index:
+    eng__index_close(ledger);
 fail_sync:
+    pthread_cond_destroy(&ledger->fold_moved);
+    pthread_cond_destroy(&ledger->fold_wake);
     pthread_cond_destroy(&ledger->gate_wake);
     pthread_mutex_destroy(&ledger->gate_lock);
     pthread_cond_destroy(&ledger->wake);
@@ -337,13 +427,17 @@ void eng_close(eng_ledger_t *ledger)
     pthread_mutex_unlock(&ledger->lock);
     if (ledger->writer_started)
         pthread_join(ledger->writer, NULL);
+    stop_folder(ledger); /* it folds everything first: a reopened ledger starts whole */
     assert(ledger->queue_head == NULL);
     assert(ledger->readers_active == 0);
+    eng__index_close(ledger);
     mdb_env_close(ledger->env);
     msgpack_sbuffer_destroy(&ledger->encode_buffer);
     msgpack_zone_destroy(&ledger->rules_zone);
     free(ledger->changes);
     eng__heads_free(&ledger->heads);
+    pthread_cond_destroy(&ledger->fold_moved);
+    pthread_cond_destroy(&ledger->fold_wake);
     pthread_cond_destroy(&ledger->gate_wake);
     pthread_mutex_destroy(&ledger->gate_lock);
     pthread_cond_destroy(&ledger->wake);
@@ -406,7 +500,10 @@ int eng_copy(eng_ledger_t *ledger, const char *dir)
     int rc = make_dir(dir);
     if (rc != 0)
         return rc;
-    /* A compacting copy from a read snapshot: the writer goes on meanwhile. */
+    /* Compacting copies from read snapshots: the writer goes on meanwhile. The index first, so
+     * that its watermark is not past the copied log's head. */
+    if ((rc = eng__index_copy(ledger, dir)) != 0)
+        return rc;
     rc = mdb_env_copy2(ledger->env, dir, MDB_CP_COMPACT);
     return rc == 0 ? 0 : eng__err_from_mdb(rc);
 }

@@ -19,8 +19,9 @@ typedef enum { PHASE_START, PHASE_INDEX, PHASE_TAIL, PHASE_DONE } iter_phase_t;
 
 struct eng_iter {
     eng_ledger_t *ledger;
-    MDB_txn *txn;
-    MDB_cursor *cursor;     /* on log (ITER_LOG) or on the index */
+    MDB_txn *txn;           /* the log's snapshot */
+    MDB_txn *index_txn;     /* index iterators: the index's (NULL on a state-only ledger) */
+    MDB_cursor *cursor;     /* on log (ITER_LOG) or on the index (NULL without one) */
     MDB_cursor *log_cursor; /* index iterators: the tail scan */
     iter_kind_t kind;
     iter_phase_t phase;
@@ -66,10 +67,12 @@ static int iter_open(eng_ledger_t *ledger, iter_kind_t kind, MDB_dbi dbi, eng_it
     eng_iter_t *iter = calloc(1, sizeof(*iter));
     if (iter == NULL)
         return FL_ENOMEM;
-    int rc = eng__read_begin(ledger, &iter->txn);
+    int rc = kind == ITER_LOG ? eng__read_begin(ledger, &iter->txn)
+                              : eng__read_begin_index(ledger, &iter->index_txn, &iter->txn);
     if (rc != 0)
         goto fail_alloc;
-    if ((rc = mdb_cursor_open(iter->txn, dbi, &iter->cursor)) != 0) {
+    MDB_txn *cursor_txn = kind == ITER_LOG ? iter->txn : iter->index_txn;
+    if (cursor_txn != NULL && (rc = mdb_cursor_open(cursor_txn, dbi, &iter->cursor)) != 0) {
         rc = eng__err_from_mdb(rc);
         goto fail_txn;
     }
@@ -78,7 +81,7 @@ static int iter_open(eng_ledger_t *ledger, iter_kind_t kind, MDB_dbi dbi, eng_it
             rc = eng__err_from_mdb(rc);
             goto fail_cursor;
         }
-        if ((rc = eng__folded_get(ledger, iter->txn, &iter->folded)) != 0)
+        if ((rc = eng__folded_get(ledger, iter->index_txn, &iter->folded)) != 0)
             goto fail_log_cursor;
     }
     iter->ledger = ledger;
@@ -89,9 +92,10 @@ static int iter_open(eng_ledger_t *ledger, iter_kind_t kind, MDB_dbi dbi, eng_it
 fail_log_cursor:
     mdb_cursor_close(iter->log_cursor);
 fail_cursor:
-    mdb_cursor_close(iter->cursor);
+    if (iter->cursor != NULL)
+        mdb_cursor_close(iter->cursor);
 fail_txn:
-    eng__read_end(ledger, iter->txn);
+    eng__read_end_index(ledger, iter->index_txn, iter->txn);
 fail_alloc:
     free(iter);
     return rc;
@@ -103,8 +107,9 @@ void eng_iter_close(eng_iter_t *iter)
         return;
     if (iter->log_cursor != NULL)
         mdb_cursor_close(iter->log_cursor);
-    mdb_cursor_close(iter->cursor);
-    eng__read_end(iter->ledger, iter->txn);
+    if (iter->cursor != NULL)
+        mdb_cursor_close(iter->cursor);
+    eng__read_end_index(iter->ledger, iter->index_txn, iter->txn);
     free(iter);
 }
 
@@ -179,6 +184,8 @@ static int index_step(eng_iter_t *iter, uint64_t *number, MDB_val *value)
     uint8_t first[ENG_INDEX_KEY_MAX];
     MDB_val key;
     int rc;
+    if (iter->cursor == NULL)
+        return MDB_NOTFOUND; /* no index: everything is in the log */
     if (!iter->started) {
         iter->started = true;
         uint64_t from = !forward && iter->from == 0 ? UINT64_MAX : iter->from;

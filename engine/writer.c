@@ -265,7 +265,7 @@ static int apply_event(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *req
     uint64_t current = eng__heads_get(&ledger->heads, event->stream, stream_len);
     if (current == 0) {
         key = (MDB_val){.mv_size = stream_len, .mv_data = (void *)event->stream};
-        rc = mdb_get(txn, ledger->dbi_heads, &key, &value);
+        rc = mdb_get(ledger->index_txn, ledger->dbi_heads, &key, &value);
         if (rc == 0 && value.mv_size == sizeof(current))
             memcpy(&current, value.mv_data, sizeof(current));
         else if (rc != MDB_NOTFOUND)
@@ -338,21 +338,65 @@ static int apply_request(eng_ledger_t *ledger, MDB_txn *txn, eng_append_req_t *r
     return 0;
 }
 
-/* Runs one batch to its durable end, growing the map and retrying when it is full. */
-static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
+/* The heads table holds the streams written since the watermark the writer last pruned it to;
+ * the folder moves the watermark. Prunes to the folder's watermark, and when the table is still
+ * too full for a batch, waits for the folder to fold everything. Returns 0 or an FL_ code. */
+static int heads_make_room(eng_ledger_t *ledger, uint64_t folded)
 {
-    if (ledger->heads.used >= ENG_HEADS_FOLD_AT) {
-        int rc = eng__fold_all(ledger); /* the heads table must have room for a batch */
-        if (rc != 0) {
-            batch_fail(batch, rc);
-            return;
-        }
+    if (folded > ledger->folded_seq) {
+        eng__heads_prune(&ledger->heads, folded);
+        ledger->folded_seq = folded;
+    }
+    if (ledger->heads.used < ENG_HEADS_FOLD_AT)
+        return 0;
+    int rc = eng__fold_wait_all(ledger);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&ledger->lock);
+    folded = ledger->folded;
+    pthread_mutex_unlock(&ledger->lock);
+    eng__heads_prune(&ledger->heads, folded);
+    ledger->folded_seq = folded;
+    return 0;
+}
+
+/* Opens the batch's snapshot of the folded heads: taken after the heads table was pruned, it
+ * holds every stream the table no longer does. Returns 0 or an FL_ code. */
+static int index_txn_begin(eng_ledger_t *ledger)
+{
+    ledger->index_txn = NULL;
+    if (ledger->index_env == NULL)
+        return 0;
+    return eng__read_begin_env(ledger, ledger->index_env, &ledger->index_txn);
+}
+
+/* Before the commit: a map resize waits for every read transaction, the writer's included. */
+static void index_txn_end(eng_ledger_t *ledger)
+{
+    if (ledger->index_txn != NULL) {
+        eng__read_end(ledger, ledger->index_txn);
+        ledger->index_txn = NULL;
+    }
+}
+
+/* Runs one batch to its durable end, growing the map and retrying when it is full. */
+static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch, uint64_t folded)
+{
+    int rc = heads_make_room(ledger, folded); /* the heads table must have room for a batch */
+    if (rc != 0) {
+        batch_fail(batch, rc);
+        return;
     }
     for (;;) {
         uint64_t started_ns = fl_mono_ns();
+        if ((rc = index_txn_begin(ledger)) != 0) {
+            batch_fail(batch, rc);
+            return;
+        }
         MDB_txn *txn = NULL;
-        int rc = mdb_txn_begin(ledger->env, NULL, 0, &txn);
+        rc = mdb_txn_begin(ledger->env, NULL, 0, &txn);
         if (rc != 0) {
+            index_txn_end(ledger);
             batch_fail(batch, eng__write_err(ledger, rc));
             return;
         }
@@ -363,13 +407,7 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
             request_reset(req);
             rc = apply_request(ledger, txn, req, &chain);
         }
-        /* The batch that takes the tail past its threshold also folds a chunk: the fold's
-         * pages ride on this commit's fsync instead of paying for their own. */
-        uint64_t fold_to = 0;
-        bool fold = rc == 0 && ledger->fold_error == 0 &&
-                    chain.head.seq - ledger->folded_seq >= ledger->config.fold_events_max;
-        if (fold)
-            rc = eng__fold_in(ledger, txn, ENG_FOLD_CHUNK_MAX, &fold_to);
+        index_txn_end(ledger);
         if (rc == 0 && ledger->config.state_only && chain.head.seq != ledger->head.seq)
             rc = eng__state_head_put(ledger, txn, chain.head.seq);
         uint64_t applied_ns = fl_mono_ns() - started_ns;
@@ -381,12 +419,8 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
             eng__heads_commit(&ledger->heads);
         else
             eng__heads_rollback(&ledger->heads, 0);
-        if (rc == MDB_CORRUPTED && fold) {
-            eng__fold_failed(ledger, FL_ECORRUPT); /* then run the batch without folding */
-            continue;
-        }
         if (rc == MDB_MAP_FULL) {
-            int grown = eng__map_grow(ledger);
+            int grown = eng__map_grow(ledger, ledger->env, &ledger->map_bytes);
             if (grown == 0)
                 continue;
             batch_fail(batch, grown);
@@ -403,10 +437,7 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
         if (ledger->config.state_only)
             ledger->folded_seq = chain.head.seq; /* no log, nothing to fold */
         pthread_cond_broadcast(&ledger->committed);
-        pthread_mutex_unlock(&ledger->lock);
-        if (fold)
-            eng__fold_done(ledger, fold_to);
-        pthread_mutex_lock(&ledger->lock);
+        eng__fold_kick(ledger);
         ledger->stats.commits++;
         ledger->stats.commit_ns_total += elapsed_ns;
         ledger->stats.apply_ns_total += applied_ns;
@@ -417,45 +448,21 @@ static void run_batch(eng_ledger_t *ledger, eng_append_req_t *batch)
     }
 }
 
-/* Waits for work. With unfolded events and nothing queued, waits at most fold_idle_ms;
- * returns true when that wait ran out with the queue still empty (time to fold). */
-static bool wait_for_work(eng_ledger_t *ledger)
-{
-    uint32_t idle_ms = ledger->config.fold_idle_ms;
-    if (ledger->folded_seq == ledger->head.seq || ledger->fold_error != 0 ||
-        idle_ms == ENG_FOLD_IDLE_NEVER) {
-        pthread_cond_wait(&ledger->wake, &ledger->lock);
-        return false;
-    }
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += idle_ms / 1000;
-    until.tv_nsec += (long)(idle_ms % 1000) * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
-    int rc = pthread_cond_timedwait(&ledger->wake, &ledger->lock, &until);
-    return rc == ETIMEDOUT && ledger->queue_head == NULL;
-}
-
 void *eng__writer_main(void *arg)
 {
     eng_ledger_t *ledger = arg;
     pthread_mutex_lock(&ledger->lock);
     for (;;) {
-        while (ledger->queue_head == NULL && !ledger->closing) {
-            if (wait_for_work(ledger)) {
-                pthread_mutex_unlock(&ledger->lock);
-                eng__fold(ledger);
-                pthread_mutex_lock(&ledger->lock);
-            }
-        }
+        while (ledger->queue_head == NULL && !ledger->closing)
+            pthread_cond_wait(&ledger->wake, &ledger->lock);
         if (ledger->queue_head == NULL)
             break; /* closing, and every queued request has been answered */
         uint32_t events = 0;
         eng_append_req_t *batch = take_batch(ledger, &events);
+        uint64_t folded = ledger->folded;
         pthread_mutex_unlock(&ledger->lock);
         assert(events > 0);
-        run_batch(ledger, batch);
+        run_batch(ledger, batch, folded);
         uint64_t failed = 0;
         for (eng_append_req_t *req = batch, *next; req != NULL; req = next) {
             next = req->next_; /* the callback may free req */
@@ -466,9 +473,6 @@ void *eng__writer_main(void *arg)
         ledger->stats.requests_failed += failed;
     }
     pthread_mutex_unlock(&ledger->lock);
-    /* A reopened ledger starts with its indexes whole. */
-    while (ledger->folded_seq < ledger->head.seq && eng__fold(ledger) == 0)
-        ;
     return NULL;
 }
 

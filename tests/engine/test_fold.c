@@ -1,6 +1,6 @@
 /*
- * Tests of folding: when the writer folds the stream and entity indexes (at the threshold, when
- * idle, at close) and that the watermark only moves with the entries it covers.
+ * Tests of folding: when the folder thread folds the stream and entity indexes (at the
+ * threshold, when idle, at close) and that the watermark only moves with the entries it covers.
  */
 #include "tests/support/support.h"
 
@@ -45,16 +45,17 @@ static eng_stats_t stats_of(eng_ledger_t *ledger)
     return stats;
 }
 
-Test(fold, the_writer_folds_when_the_tail_reaches_its_threshold)
+Test(fold, the_folder_folds_a_chunk_when_the_tail_reaches_its_threshold)
 {
     eng_ledger_t *ledger = open_with(4, ENG_FOLD_IDLE_NEVER);
     append_n(ledger, 3);
     cr_assert_eq(stats_of(ledger).folded_seq, 0);
-    append_n(ledger, 2); /* the 4th reaches the threshold; the fold runs before the 5th */
-    cr_assert_eq(stats_of(ledger).folded_seq, 4);
+    append_n(ledger, 2); /* the 4th reaches the threshold: a chunk of 4, the 5th left */
+    cr_assert_eq(test_wait_folded(ledger, 4), 4);
     cr_assert_eq(stats_of(ledger).folds, 1);
     append_n(ledger, 4);
-    cr_assert_eq(stats_of(ledger).folded_seq, 8);
+    cr_assert_eq(test_wait_folded(ledger, 8), 8);
+    cr_assert_eq(stats_of(ledger).folds, 2);
     eng_close(ledger);
 }
 
@@ -100,6 +101,150 @@ Test(fold, a_stream_read_across_many_folds_sees_every_version_once)
         cr_assert_eq(r.stream_version, ++version);
     eng_iter_close(iter);
     cr_assert_eq(version, 100);
-    cr_assert_geq(stats_of(ledger).folded_seq, 96, "folds every 3 events");
+    cr_assert_eq(test_wait_folded(ledger, 99), 99, "folds every 3 events");
+    eng_close(ledger);
+}
+
+/* ---- the index environment (the ledger's "index" subdirectory) */
+
+static eng_ledger_t *open_dir(const char *path, uint32_t fold_events_max)
+{
+    eng_config_t config = {
+        .dir = path, .fold_events_max = fold_events_max, .fold_idle_ms = ENG_FOLD_IDLE_NEVER};
+    eng_ledger_t *ledger = NULL;
+    cr_assert_eq(eng_open(&ledger, &config), 0);
+    return ledger;
+}
+
+static void append_to(eng_ledger_t *ledger, const char *stream, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        test_event_t e;
+        test_event_make(&e, stream, i);
+        test_append_one(ledger, &e.event);
+    }
+}
+
+/* How many records a stream read gives, checking their versions run 1, 2, 3... */
+static uint64_t stream_count(eng_ledger_t *ledger, const char *stream)
+{
+    eng_iter_t *iter;
+    cr_assert_eq(eng_iter_stream(ledger, stream, 1, &iter), 0);
+    eng_record_t r;
+    uint64_t count = 0;
+    int rc;
+    while ((rc = eng_iter_next(iter, &r)) == 0) {
+        cr_assert_eq(r.stream_version, count + 1, "%s: version %llu", stream,
+                     (unsigned long long)r.stream_version);
+        count++;
+    }
+    cr_assert_eq(rc, FL_EEOF, "%s: %s", stream, fl_strerror(rc));
+    eng_iter_close(iter);
+    return count;
+}
+
+static void path_in(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", dir, name);
+}
+
+Test(fold, a_copy_carries_its_index_and_opens_without_folding)
+{
+    char source[512], copy[512];
+    path_in(source, sizeof(source), "source");
+    path_in(copy, sizeof(copy), "copy");
+    eng_ledger_t *ledger = open_dir(source, 5);
+    append_to(ledger, "hu-fold", 12);
+    cr_assert_eq(test_wait_folded(ledger, 10), 10);
+    cr_assert_eq(eng_copy(ledger, copy), 0);
+    eng_close(ledger);
+    eng_ledger_t *copied = open_dir(copy, 5);
+    cr_assert_eq(stats_of(copied).folded_seq, 10, "the copy's index came with it");
+    cr_assert_eq(stats_of(copied).folds, 0);
+    cr_assert_eq(stream_count(copied, "hu-fold"), 12);
+    eng_close(copied);
+}
+
+/* Puts the index of the ledger in from beside the log of the ledger in to, in place of its own. */
+static void move_index(const char *from, const char *to)
+{
+    char from_index[600], to_index[600];
+    snprintf(from_index, sizeof(from_index), "%s/index", from);
+    snprintf(to_index, sizeof(to_index), "%s/index", to);
+    test_tmpdir_remove(to_index);
+    cr_assert_eq(rename(from_index, to_index), 0);
+}
+
+#define NO_CHUNK 1000 /* a threshold no test reaches: the watermark moves only at close */
+
+Test(fold, an_index_of_another_log_is_dropped_and_folded_again)
+{
+    char a[512], b[512];
+    path_in(a, sizeof(a), "a");
+    path_in(b, sizeof(b), "b");
+    eng_ledger_t *ledger = open_dir(a, 4);
+    append_to(ledger, "hu-a", 8);
+    eng_close(ledger);
+    ledger = open_dir(b, 4);
+    append_to(ledger, "hu-b", 8);
+    eng_close(ledger);
+    move_index(a, b); /* the same watermark (8), another record there */
+    ledger = open_dir(b, NO_CHUNK);
+    cr_assert_eq(stats_of(ledger).folded_seq, 0, "a's index was dropped");
+    cr_assert_eq(stream_count(ledger, "hu-a"), 0);
+    cr_assert_eq(stream_count(ledger, "hu-b"), 8);
+    eng_close(ledger);
+    ledger = open_dir(b, NO_CHUNK);
+    cr_assert_eq(stats_of(ledger).folded_seq, 8, "folded again at close");
+    cr_assert_eq(stream_count(ledger, "hu-b"), 8);
+    eng_close(ledger);
+}
+
+Test(fold, an_index_ahead_of_a_log_restored_from_a_copy_is_folded_again)
+{
+    char live[512], backup[512];
+    path_in(live, sizeof(live), "live");
+    path_in(backup, sizeof(backup), "backup");
+    eng_ledger_t *ledger = open_dir(live, 4);
+    append_to(ledger, "hu-fold", 4);
+    cr_assert_eq(eng_copy(ledger, backup), 0);
+    append_to(ledger, "hu-late", 8);
+    eng_close(ledger);
+    move_index(live, backup); /* the backup's log (4 events), the live index (watermark 12) */
+    ledger = open_dir(backup, NO_CHUNK);
+    cr_assert_eq(stats_of(ledger).folded_seq, 0);
+    cr_assert_eq(stream_count(ledger, "hu-fold"), 4);
+    cr_assert_eq(stream_count(ledger, "hu-late"), 0);
+    append_to(ledger, "hu-fold", 1);
+    cr_assert_eq(stream_count(ledger, "hu-fold"), 5);
+    eng_close(ledger);
+}
+
+Test(fold, appends_to_more_streams_than_the_heads_table_holds_keep_every_version)
+{
+    /* More streams than the heads table holds (8,192) while the folder folds behind the writer:
+     * the writer prunes the table as the watermark moves (and would wait for the folder were
+     * it full), and a stream pruned from it is found in the folded heads. */
+    enum { STREAMS = 9000, PER_CALL = 1000 };
+    eng_ledger_t *ledger = open_with(4096, ENG_FOLD_IDLE_NEVER);
+    static test_event_t events[PER_CALL];
+    static eng_event_t batch[PER_CALL];
+    static eng_position_t positions[PER_CALL];
+    char stream[32];
+    for (unsigned done = 0; done < STREAMS; done += PER_CALL) {
+        for (unsigned i = 0; i < PER_CALL; i++) {
+            snprintf(stream, sizeof(stream), "hu-many-%u", done + i);
+            test_event_make(&events[i], stream, i);
+            batch[i] = events[i].event;
+        }
+        cr_assert_eq(eng_append(ledger, batch, PER_CALL, 0, positions, NULL), 0);
+    }
+    cr_assert_geq(test_wait_folded(ledger, 8192), 8192);
+    /* a stream from before the wait, now known only to the folded heads */
+    test_event_t e;
+    test_event_make(&e, "hu-many-7", 1);
+    e.event.expected_version = 1;
+    eng_position_t position = test_append_one(ledger, &e.event);
+    cr_assert_eq(position.stream_version, 2);
     eng_close(ledger);
 }

@@ -46,6 +46,7 @@ static void fill(layout_t layout)
         ledger = open_with(layout);
     }
     uint64_t expected[] = {[LAYOUT_TAIL] = 0, [LAYOUT_INDEX] = 12, [LAYOUT_SPLIT] = 10};
+    test_wait_folded(ledger, expected[layout]);
     cr_assert_eq(folded(), expected[layout], "watermark %lu", (unsigned long)folded());
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -87,6 +88,19 @@ static inline eng_position_t test_append_one(eng_ledger_t *ledger, const eng_eve
     int rc = eng_append(ledger, event, 1, 0, &position, NULL);
     cr_assert_eq(rc, 0, "append: %s", fl_strerror(rc));
     return position;
+}
+
+/* Waits, at most 10 s, for the folder thread to move the watermark to seq or past it; returns
+ * the watermark then. */
+static inline uint64_t test_wait_folded(eng_ledger_t *ledger, uint64_t seq)
+{
+    eng_stats_t stats;
+    for (int waited_ms = 0;; waited_ms++) {
+        eng_stats(ledger, &stats);
+        if (stats.folded_seq >= seq || waited_ms >= 10000)
+            return stats.folded_seq;
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
 }
 
 #endif
