@@ -321,8 +321,18 @@ int eng__env_open(eng_ledger_t *ledger, const char *dir, unsigned flags, unsigne
     /* Slots of readers that died with a killed process are freed here. */
     int stale = 0;
     mdb_reader_check(*env, &stale);
+    /* LMDB maps at least the whole file, so a file as large as its map leaves the writes made
+     * at open (dropping old indexes, emptying a stale index) no room: twice the pages in use,
+     * while no transaction can be open yet. */
     MDB_envinfo info;
+    MDB_stat stat;
     mdb_env_info(*env, &info);
+    mdb_env_stat(*env, &stat);
+    uint64_t wanted = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize * 2;
+    if (wanted > ledger->config.map_bytes_max)
+        wanted = ledger->config.map_bytes_max;
+    if (wanted > info.me_mapsize && mdb_env_set_mapsize(*env, wanted) == 0)
+        mdb_env_info(*env, &info);
     *map_bytes = info.me_mapsize;
     return 0;
 }

@@ -113,3 +113,74 @@ Test(ledger, a_reopened_ledger_continues_the_chain)
     eng_iter_close(iter);
     eng_close(ledger);
 }
+
+/* Opens the ledger's log environment with LMDB alone and puts key -> u64 value into db. */
+static void raw_put(MDB_txn *txn, const char *db, const char *key_text, uint64_t number)
+{
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_dbi_open(txn, db, MDB_CREATE, &dbi), 0);
+    MDB_val key = {.mv_size = strlen(key_text), .mv_data = (void *)key_text};
+    MDB_val value = {.mv_size = sizeof(number), .mv_data = &number};
+    cr_assert_eq(mdb_put(txn, dbi, &key, &value, 0), 0);
+}
+
+Test(ledger, a_ledger_with_its_indexes_beside_the_log_drops_them_and_folds_again)
+{
+    /* Ledgers made before the index environment kept heads, streams, entities and the
+     * watermark in the log's environment; here a false head and a watermark past the log. */
+    eng_config_t config = {.dir = dir, .map_bytes_initial = 1 << 20};
+    eng_ledger_t *ledger = NULL;
+    cr_assert_eq(eng_open(&ledger, &config), 0);
+    enum { EVENTS = 4000, PER_CALL = 100 }; /* about 2 MB: more than the initial map */
+    static test_event_t made[PER_CALL];
+    static eng_event_t events[PER_CALL];
+    static eng_position_t positions[PER_CALL];
+    for (unsigned done = 0; done < EVENTS; done += PER_CALL) {
+        for (unsigned i = 0; i < PER_CALL; i++) {
+            test_event_make(&made[i], "hu-old", done + i);
+            events[i] = made[i].event;
+        }
+        cr_assert_eq(eng_append(ledger, events, PER_CALL, 0, positions, NULL), 0);
+    }
+    eng_close(ledger);
+    MDB_env *env;
+    MDB_txn *txn;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 32);
+    cr_assert_eq(mdb_env_open(env, dir, 0, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    raw_put(txn, "heads", "hu-old", 9999);
+    raw_put(txn, "streams", "hu-ghost", 1);
+    raw_put(txn, "entities", "loom:L99", 0);
+    raw_put(txn, "meta", "folded", 500);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    /* A compacting copy has no free page: the file is exactly the pages in use, and LMDB maps
+     * no more than that, so dropping the old indexes at open needs the map to grow first. */
+    char old[512];
+    snprintf(old, sizeof(old), "%s/old", dir);
+    cr_assert_eq(mkdir(old, 0750), 0);
+    cr_assert_eq(mdb_env_copy2(env, old, MDB_CP_COMPACT), 0);
+    mdb_env_close(env);
+    config.dir = old; /* as an older version left it: no index environment */
+
+    cr_assert_eq(eng_open(&ledger, &config), 0);
+    test_event_t e;
+    test_event_make(&e, "hu-old", 4000);
+    e.event.expected_version = 4000; /* from the log, not the false head */
+    cr_assert_eq(test_append_one(ledger, &e.event).stream_version, 4001);
+    eng_close(ledger);
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 32);
+    cr_assert_eq(mdb_env_open(env, old, MDB_RDONLY, 0640), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_dbi_open(txn, "streams", 0, &dbi), MDB_NOTFOUND);
+    cr_assert_eq(mdb_dbi_open(txn, "heads", 0, &dbi), MDB_NOTFOUND);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    ledger = test_ledger_open(old);
+    eng_stats_t stats;
+    eng_stats(ledger, &stats);
+    cr_assert_eq(stats.folded_seq, 4001, "folded again into the index environment");
+    eng_close(ledger);
+}
