@@ -65,6 +65,7 @@ int fl_err_from_errno(int errnum)
     case EBUSY:
     case E2BIG:
     case ECANCELED:
+    case EEXIST:
         return -errnum;
     case EFBIG: /* a file-size limit is a full disk for the ledger */
     case EDQUOT:

@@ -27,6 +27,7 @@
     X(TOOBIG, -E2BIG, 413, "too large")                                                            \
     X(CANCELED, -ECANCELED, 503, "ledger is closing")                                              \
     X(TIMEDOUT, -ETIMEDOUT, 504, "timed out")                                                      \
+    X(EXIST, -EEXIST, 409, "already exists")                                                       \
     X(CONFLICT_VERSION, FL_ERR_BASE - 1, 409,                                                      \
       "stream version does not match the expected version")                                        \
     X(CONFLICT_ID, FL_ERR_BASE - 2, 409, "event id already recorded with different content")       \

@@ -59,9 +59,9 @@ void rpl_row_text(const eng_row_t *row, char key[192], char value[512]);
 int rpl_snapshot_update(eng_ledger_t *src, const char *snapdir, uint64_t every, uint32_t *made);
 
 /* The plant's state as it was after event seq, in a new state-only ledger in dir (which must
- * hold none): copied from the nearest snapshot at or below seq (snapdir may be NULL: none) and
- * replayed from there. *from_snapshot gets that snapshot's sequence, 0 when there was none.
- * The caller closes *out and removes dir. */
+ * hold none: FL_EEXIST when it does): copied from the nearest snapshot at or below seq (snapdir
+ * may be NULL: none) and replayed from there. *from_snapshot gets that snapshot's sequence, 0
+ * when there was none. The caller closes *out and removes dir. */
 int rpl_asof_open(eng_ledger_t *src, const char *snapdir, uint64_t seq, const char *dir,
                   eng_ledger_t **out, uint64_t *from_snapshot);
 

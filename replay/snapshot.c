@@ -115,11 +115,14 @@ int rpl_asof_open(eng_ledger_t *src, const char *snapdir, uint64_t seq, const ch
     *from_snapshot = snapdir != NULL ? snapshot_below(snapdir, seq) : 0;
     if (mkdir(dir, 0750) != 0 && errno != EEXIST)
         return fl_err_from_errno(errno);
+    char from[SNAPSHOT_PATH_MAX], to[SNAPSHOT_PATH_MAX];
+    snprintf(to, sizeof(to), "%s/data.mdb", dir);
+    struct stat info;
+    if (stat(to, &info) == 0)
+        return FL_EEXIST; /* a state is there already: the caller's directory is not new */
     int rc;
     if (*from_snapshot != 0) {
-        char from[SNAPSHOT_PATH_MAX], to[SNAPSHOT_PATH_MAX];
         snprintf(from, sizeof(from), "%s/%020" PRIu64 "/data.mdb", snapdir, *from_snapshot);
-        snprintf(to, sizeof(to), "%s/data.mdb", dir);
         if ((rc = file_copy(from, to)) != 0)
             return rc;
     }

@@ -119,6 +119,27 @@ Test(replay, a_state_as_of_a_sequence_from_the_nearest_snapshot_equals_one_from_
     }
 }
 
+Test(replay, a_state_as_of_into_a_directory_that_holds_one_is_refused_and_left_alone)
+{
+    the_plant_works_a_day();
+    char asof_dir[300];
+    snprintf(asof_dir, sizeof(asof_dir), "%s/asof", dir);
+    eng_ledger_t *state = NULL, *again = NULL;
+    uint64_t snapshot = 0;
+    cr_assert_eq(rpl_asof_open(ledger, NULL, 5, asof_dir, &state, &snapshot), 0);
+    eng_close(state);
+    cr_assert_eq(rpl_asof_open(ledger, NULL, head_seq(), asof_dir, &again, &snapshot), FL_EEXIST);
+    cr_assert_null(again);
+    cr_assert_str_eq(fl_strerror(FL_EEXIST), "already exists");
+    eng_config_t config = {
+        .dir = asof_dir, .rules = ENG_RULES_PLANT, .scratch = true, .state_only = true};
+    cr_assert_eq(eng_open(&state, &config), 0);
+    eng_head_t head;
+    eng_head(state, &head);
+    cr_assert_eq(head.seq, 5, "the state there is the first one's");
+    eng_close(state);
+}
+
 Test(replay, a_state_as_of_a_sequence_is_the_state_that_was_current_then)
 {
     POSTED(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y1", "25000"));
