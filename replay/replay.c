@@ -5,6 +5,8 @@
 #include "replay/replay.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,8 @@ int rpl__event_of(const eng_record_t *record, rpl_arena_t *arena, eng_event_t *e
     return 0;
 }
 
+/* A batch of events to append, with what the writer answers. */
+typedef struct replay replay_t;
 typedef struct {
     eng_event_t events[RPL_BATCH_EVENTS];
     uint64_t seqs[RPL_BATCH_EVENTS];
@@ -59,19 +63,54 @@ typedef struct {
     int results[RPL_BATCH_EVENTS];
     uint32_t count;
     rpl_arena_t arena;
+    eng_append_req_t req;
+    replay_t *replay;
+    bool in_flight; /* submitted and not yet checked */
+    bool answered;  /* under the replay's lock */
 } batch_t;
 
-static int batch_flush(eng_ledger_t *dst, batch_t *batch, rpl_progress_t *progress)
+struct replay {
+    batch_t batches[RPL_BATCHES];
+    uint32_t next; /* the batch being filled */
+    pthread_mutex_t lock;
+    pthread_cond_t answered;
+};
+
+static void batch_answered(eng_append_req_t *req, void *data)
 {
-    if (batch->count == 0)
+    (void)req;
+    batch_t *batch = data;
+    pthread_mutex_lock(&batch->replay->lock);
+    batch->answered = true;
+    pthread_cond_broadcast(&batch->replay->answered);
+    pthread_mutex_unlock(&batch->replay->lock);
+}
+
+/* Waits for a submitted batch's answer and counts it; the first refused event stops the replay
+ * and is named. Returns 0, FL_ECORRUPT for a refusal, or the request's own failure. */
+static void batch_wait(batch_t *batch)
+{
+    pthread_mutex_lock(&batch->replay->lock);
+    while (batch->in_flight && !batch->answered)
+        pthread_cond_wait(&batch->replay->answered, &batch->replay->lock);
+    pthread_mutex_unlock(&batch->replay->lock);
+    batch->in_flight = false;
+}
+
+static int batch_check(batch_t *batch, rpl_progress_t *progress)
+{
+    if (!batch->in_flight)
         return 0;
-    int rc = eng_append(dst, batch->events, batch->count, 0, batch->positions, batch->results);
+    batch_wait(batch);
+    int rc = 0;
     for (uint32_t i = 0; rc == 0 && i < batch->count; i++) {
         if (batch->results[i] == 0) {
             progress->events++;
             progress->last_seq = batch->seqs[i];
             continue;
         }
+        if (fl_err_http_status(batch->results[i]) >= 500)
+            return batch->results[i]; /* the target's storage, not the event */
         progress->failed_seq = batch->seqs[i];
         progress->failed_code = batch->results[i];
         snprintf(progress->detail, sizeof(progress->detail), "%s, refused on replay: %s",
@@ -83,42 +122,99 @@ static int batch_flush(eng_ledger_t *dst, batch_t *batch, rpl_progress_t *progre
     return rc;
 }
 
+/* Submits the batch being filled and moves on to the next one, checked free first. */
+static int batch_submit(eng_ledger_t *dst, replay_t *replay, rpl_progress_t *progress)
+{
+    batch_t *batch = &replay->batches[replay->next];
+    if (batch->count == 0)
+        return 0;
+    batch->req = (eng_append_req_t){.events = batch->events,
+                                    .count = batch->count,
+                                    .positions = batch->positions,
+                                    .results = batch->results,
+                                    .cb = batch_answered,
+                                    .data = batch};
+    batch->answered = false;
+    int rc = eng_append_submit(dst, &batch->req);
+    if (rc != 0)
+        return rc;
+    batch->in_flight = true;
+    replay->next = (replay->next + 1) % RPL_BATCHES;
+    return batch_check(&replay->batches[replay->next], progress);
+}
+
+static replay_t *replay_new(void)
+{
+    replay_t *replay = calloc(1, sizeof(*replay));
+    if (replay == NULL)
+        return NULL;
+    pthread_mutex_init(&replay->lock, NULL);
+    pthread_cond_init(&replay->answered, NULL);
+    for (int i = 0; i < RPL_BATCHES; i++) {
+        replay->batches[i].replay = replay;
+        if ((replay->batches[i].arena.bytes = malloc(RPL_ARENA_BYTES)) == NULL)
+            return replay; /* replay_free frees what was allocated; the caller sees NULL arenas */
+    }
+    return replay;
+}
+
+/* Waits for every batch in flight (the writer answers into them), in order, counting them
+ * while nothing has failed; then frees. Returns rc, or the first failure found. */
+static int replay_free(replay_t *replay, int rc, rpl_progress_t *progress)
+{
+    for (uint32_t i = 1; i <= RPL_BATCHES; i++) {
+        batch_t *batch = &replay->batches[(replay->next + i) % RPL_BATCHES];
+        if (rc == 0)
+            rc = batch_check(batch, progress);
+        else
+            batch_wait(batch);
+    }
+    for (int i = 0; i < RPL_BATCHES; i++)
+        free(replay->batches[i].arena.bytes);
+    pthread_cond_destroy(&replay->answered);
+    pthread_mutex_destroy(&replay->lock);
+    free(replay);
+    return rc;
+}
+
 int rpl_replay(eng_ledger_t *src, eng_ledger_t *dst, uint64_t up_to_seq, rpl_progress_t *progress)
 {
     memset(progress, 0, sizeof(*progress));
     eng_head_t dst_head;
     eng_head(dst, &dst_head);
-    batch_t *batch = calloc(1, sizeof(*batch));
-    if (batch == NULL)
+    replay_t *replay = replay_new();
+    if (replay == NULL)
         return FL_ENOMEM;
     eng_iter_t *iter = NULL;
     int rc = FL_ENOMEM;
-    if ((batch->arena.bytes = malloc(RPL_ARENA_BYTES)) == NULL)
-        goto done;
+    for (int i = 0; i < RPL_BATCHES; i++)
+        if (replay->batches[i].arena.bytes == NULL)
+            goto done;
     if ((rc = eng_iter_log(src, dst_head.seq + 1, ENG_FORWARD, &iter)) != 0)
         goto done;
     eng_record_t record;
     while ((rc = eng_iter_next(iter, &record)) == 0) {
         if (up_to_seq != 0 && record.seq > up_to_seq)
             break;
+        batch_t *batch = &replay->batches[replay->next];
         /* A batch ends where the arena or the count would overflow. */
         if (batch->count == RPL_BATCH_EVENTS ||
-            batch->arena.used + record.raw_len + 1024 > RPL_ARENA_BYTES)
-            if ((rc = batch_flush(dst, batch, progress)) != 0)
+            batch->arena.used + record.raw_len + 1024 > RPL_ARENA_BYTES) {
+            if ((rc = batch_submit(dst, replay, progress)) != 0)
                 goto done;
+            batch = &replay->batches[replay->next];
+        }
         if ((rc = rpl__event_of(&record, &batch->arena, &batch->events[batch->count])) != 0)
             goto done;
         batch->seqs[batch->count++] = record.seq;
     }
     if (rc != FL_EEOF && rc != 0)
         goto done;
-    rc = batch_flush(dst, batch, progress);
+    rc = batch_submit(dst, replay, progress);
 done:
     if (iter != NULL)
         eng_iter_close(iter);
-    free(batch->arena.bytes);
-    free(batch);
-    return rc;
+    return replay_free(replay, rc, progress);
 }
 
 /* ---- comparing states */

@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 
 #define RPL_BATCH_EVENTS 1000 /* events per append while replaying */
+#define RPL_BATCHES      3    /* appends in flight while replaying */
 
 typedef struct {
     uint64_t events;     /* replayed */
@@ -27,9 +28,13 @@ typedef struct {
 
 /*
  * Appends the source's events after dst's head, up to up_to_seq (0: the source's head), into
- * dst (a plant ledger, usually opened with .scratch), in order and in batches. The rules run
- * again on every event: an event they refuse now although the source accepted it stops the
- * replay with FL_ECORRUPT and names it in progress->failed_seq. Returns 0 or an error.
+ * dst (a plant ledger, usually opened with .scratch), in order and in batches, several in
+ * flight (RPL_BATCHES) so that the writer takes them into one transaction while the next is
+ * read. The rules run again on every event: an event they refuse now although the source
+ * accepted it stops the replay with FL_ECORRUPT and names it in progress->failed_seq (the
+ * events counted in progress->events are those before it); events after it in the batches
+ * already submitted may have been applied, so dst is then to be thrown away. Returns 0 or an
+ * error.
  */
 int rpl_replay(eng_ledger_t *src, eng_ledger_t *dst, uint64_t up_to_seq, rpl_progress_t *progress);
 

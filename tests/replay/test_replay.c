@@ -119,6 +119,30 @@ Test(replay, a_state_as_of_a_sequence_from_the_nearest_snapshot_equals_one_from_
     }
 }
 
+Test(replay, an_event_the_rules_refuse_on_replay_stops_it_and_is_named)
+{
+    POSTED(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y1", "25000"));
+    POSTED(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y2", "5000"));
+    /* A log written without the plant's rules: a move of a unit that never existed. */
+    eng_close(ledger);
+    eng_config_t config = {.dir = dir, .rules = ENG_RULES_NONE};
+    cr_assert_eq(eng_open(&ledger, &config), 0);
+    POSTED(EV_ROLE_STORE_RAW, "StockTransferred", MOVE("GHOST", "MP1", "MP2"));
+    for (int i = 0; i < 2500; i++) /* more batches after it */
+        POSTED(EV_ROLE_STORE_RAW, "StockTransferred", MOVE("GHOST", "MP1", "MP2"));
+    eng_ledger_t *scratch = scratch_open();
+    rpl_progress_t progress;
+    cr_assert_eq(rpl_replay(ledger, scratch, 0, &progress), FL_ECORRUPT);
+    cr_assert_eq(progress.failed_seq, 3, "failed %llu events %llu: %s",
+                 (unsigned long long)progress.failed_seq, (unsigned long long)progress.events,
+                 progress.detail);
+    cr_assert_eq(progress.failed_code, FL_ERULE_HU_UNKNOWN, "%s", fl_errname(progress.failed_code));
+    cr_assert_eq(progress.events, 2);
+    cr_assert_eq(progress.last_seq, 2);
+    cr_assert_not_null(strstr(progress.detail, "StockTransferred"), "%s", progress.detail);
+    scratch_close(scratch);
+}
+
 Test(replay, a_state_as_of_into_a_directory_that_holds_one_is_refused_and_left_alone)
 {
     the_plant_works_a_day();
