@@ -538,7 +538,8 @@ int eng__rules_apply(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *even
     ledger->changes_len = 0;
     int rc = entry->apply(&r);
     *code = r.code;
-    if (rc != 0 || r.code != 0 || ledger->changes_len == 0)
+    /* A state-only ledger (a replay's target, a snapshot) feeds no projection: no journal. */
+    if (rc != 0 || r.code != 0 || ledger->changes_len == 0 || ledger->config.state_only)
         return rc;
     MDB_val key = {.mv_size = sizeof(seq), .mv_data = &seq};
     MDB_val value = {.mv_size = ledger->changes_len, .mv_data = ledger->changes};

@@ -54,6 +54,15 @@ Test(replay, the_state_rebuilt_from_the_log_equals_the_state_kept_inline)
     scratch_close(scratch);
 }
 
+static int count_change(uint64_t seq, const eng_row_t *row, void *data)
+{
+    (void)seq;
+    (void)row;
+    (void)data;
+    cr_assert_fail("a state-only ledger journaled a change");
+    return 1;
+}
+
 Test(replay,
      a_state_only_ledger_rebuilt_from_the_log_equals_the_inline_state_and_reopens_at_its_sequence)
 {
@@ -81,6 +90,9 @@ Test(replay,
     cr_assert_eq(eng_iter_log(state, 1, ENG_FORWARD, &iter), 0);
     cr_assert_eq(eng_iter_next(iter, &record), FL_EEOF, "no log is kept");
     eng_iter_close(iter);
+    uint64_t last = 99;
+    cr_assert_eq(eng_changes(state, 0, 1000, count_change, NULL, &last), 0);
+    cr_assert_eq(last, 0, "nor a change journal: no projection reads one");
     eng_close(state);
     test_tmpdir_remove(scratch_dir);
     config.rules = ENG_RULES_NONE;
