@@ -98,7 +98,7 @@ bool eng__number(const msgpack_object *map, const char *name, int64_t *out)
 int eng__hu_get(rule_t *r, const char *id, hu_t *out, bool *found)
 {
     char key_text[EV_NAME_LEN_MAX + 1];
-    int len = snprintf(key_text, sizeof(key_text), "hu-%s", id);
+    int len = eng__cat(key_text, sizeof(key_text), "hu-", id);
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text}, value;
     int rc = mdb_get(r->txn, r->ledger->dbi_hus, &key, &value);
     *found = rc == 0;
@@ -117,7 +117,7 @@ int eng__hu_put(rule_t *r, const char *id, const hu_t *hu)
     assert(hu->format == HU_FORMAT && hu->qty_milli >= 0);
     assert(hu->status >= HU_AVAILABLE && hu->status <= HU_SHIPPED);
     char key_text[EV_NAME_LEN_MAX + 1];
-    int len = snprintf(key_text, sizeof(key_text), "hu-%s", id);
+    int len = eng__cat(key_text, sizeof(key_text), "hu-", id);
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
     MDB_val value = {.mv_size = sizeof(*hu), .mv_data = (void *)hu};
     int rc = mdb_put(r->txn, r->ledger->dbi_hus, &key, &value, 0);
@@ -173,7 +173,7 @@ int eng__hu_update(rule_t *r, const char *id, const hu_t *old, const hu_t *hu)
 int eng__article_get(rule_t *r, const char *item, article_t *out)
 {
     char key_text[EV_NAME_LEN_MAX + 1];
-    int len = snprintf(key_text, sizeof(key_text), "item-%s", item);
+    int len = eng__cat(key_text, sizeof(key_text), "item-", item);
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text}, value;
     memset(out, 0, sizeof(*out));
     int rc = mdb_get(r->txn, r->ledger->dbi_articles, &key, &value);
@@ -193,7 +193,7 @@ int eng__state_get(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, voi
                    bool *found)
 {
     char key_text[EV_NAME_LEN_MAX + 1];
-    int len = snprintf(key_text, sizeof(key_text), "%s-%s", kind, id);
+    int len = eng__join(key_text, sizeof(key_text), kind, '-', id);
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text}, value;
     int rc = mdb_get(r->txn, dbi, &key, &value);
     *found = rc == 0;
@@ -213,7 +213,7 @@ int eng__state_put(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, con
 {
     assert(((const uint8_t *)record)[0] == 1); /* every record is at format 1 */
     char key_text[EV_NAME_LEN_MAX + 1];
-    int len = snprintf(key_text, sizeof(key_text), "%s-%s", kind, id);
+    int len = eng__join(key_text, sizeof(key_text), kind, '-', id);
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
     MDB_val value = {.mv_size = size, .mv_data = (void *)record};
     int rc = mdb_put(r->txn, dbi, &key, &value, 0);
@@ -241,7 +241,7 @@ int eng__link_add(rule_t *r, const char *from, const char *to, const char *kind)
 {
     uint8_t key_bytes[2 * EV_NAME_LEN_MAX + 4];
     link_t link = {.seq = r->seq};
-    snprintf(link.kind, sizeof(link.kind), "%s", kind);
+    eng__cat(link.kind, sizeof(link.kind), kind, "");
     MDB_val value = {.mv_size = sizeof(link), .mv_data = &link};
     MDB_val key = {.mv_size = link_key(to, 'u', from, key_bytes), .mv_data = key_bytes};
     int rc = mdb_put(r->txn, r->ledger->dbi_links, &key, &value, 0);
@@ -292,7 +292,7 @@ int eng__changed(rule_t *r, uint8_t kind, const void *key, size_t len)
 int eng__member_set(rule_t *r, const char *group, const char *id, bool add)
 {
     uint8_t key_bytes[2 * EV_NAME_LEN_MAX + 4];
-    int len = snprintf((char *)key_bytes, sizeof(key_bytes), "%s%c%s", group, 0, id);
+    int len = eng__join((char *)key_bytes, sizeof(key_bytes), group, 0, id);
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_bytes};
     MDB_val value = {.mv_size = 0, .mv_data = NULL};
     if (add)
@@ -304,7 +304,7 @@ int eng__member_set(rule_t *r, const char *group, const char *id, bool add)
 int eng__member_has(rule_t *r, const char *group, const char *id, bool *found)
 {
     uint8_t key_bytes[2 * EV_NAME_LEN_MAX + 4];
-    int len = snprintf((char *)key_bytes, sizeof(key_bytes), "%s%c%s", group, 0, id);
+    int len = eng__join((char *)key_bytes, sizeof(key_bytes), group, 0, id);
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_bytes}, value;
     int rc = mdb_get(r->txn, r->ledger->dbi_children, &key, &value);
     *found = rc == 0;
@@ -315,7 +315,7 @@ int eng__members_each(rule_t *r, const char *group,
                       int (*fn)(rule_t *r, const char *id, void *data), void *data)
 {
     char prefix[EV_NAME_LEN_MAX + 2];
-    int prefix_len = snprintf(prefix, sizeof(prefix), "%s%c", group, 0);
+    int prefix_len = eng__join(prefix, sizeof(prefix), group, 0, "");
     MDB_cursor *cursor;
     int rc = mdb_cursor_open(r->txn, r->ledger->dbi_children, &cursor);
     if (rc != 0)
@@ -417,7 +417,7 @@ int eng__rule_article(rule_t *r)
     article.first_piece_required = first_piece != NULL &&
                                    first_piece->type == MSGPACK_OBJECT_BOOLEAN &&
                                    first_piece->via.boolean;
-    int len = snprintf(key_text, sizeof(key_text), "item-%s", item);
+    int len = eng__cat(key_text, sizeof(key_text), "item-", item);
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
     MDB_val value = {.mv_size = sizeof(article), .mv_data = &article};
     int rc = mdb_put(r->txn, r->ledger->dbi_articles, &key, &value, 0);

@@ -15,17 +15,17 @@ static int production_links(rule_t *r, const loom_t *loom)
 {
     char roll[EV_NAME_LEN_MAX + 1], from[EV_NAME_LEN_MAX + 1], id[EV_ID_LEN_MAX + 1];
     eng__text(&r->payload, "hu_id", id, sizeof(id));
-    snprintf(roll, sizeof(roll), "hu-%s", id);
+    eng__cat(roll, sizeof(roll), "hu-", id);
     eng__text(&r->payload, "loom_id", id, sizeof(id));
-    snprintf(from, sizeof(from), "loom-%s", id);
+    eng__cat(from, sizeof(from), "loom-", id);
     int rc = eng__link_add(r, from, roll, "woven_on");
-    snprintf(from, sizeof(from), "of-%s", loom->order);
+    eng__cat(from, sizeof(from), "of-", loom->order);
     if (rc == 0)
         rc = eng__link_add(r, from, roll, "for_order");
     for (int position = 0; position < BEAM_POSITIONS && rc == 0; position++) {
         if (loom->beams[position][0] == '\0')
             continue;
-        snprintf(from, sizeof(from), "beam-%s", loom->beams[position]);
+        eng__cat(from, sizeof(from), "beam-", loom->beams[position]);
         rc = eng__link_add(r, from, roll, "warp");
     }
     return rc;
@@ -216,7 +216,7 @@ int eng__rule_order_started(rule_t *r)
         return eng__refuse(r, FL_ERULE_STATE, "of-%s is %s: only a released order starts", order_id,
                            found ? eng__of_state_names[order.state] : "unknown");
     order.state = OF_IN_PROGRESS;
-    snprintf(loom.order, sizeof(loom.order), "%s", order_id);
+    eng__cat(loom.order, sizeof(loom.order), order_id, "");
     loom.first_piece_passed = false;
     loom.stopped = false;
     if ((rc = eng__state_put(r, r->ledger->dbi_orders, "of", order_id, &order, sizeof(order))) != 0)
@@ -341,8 +341,8 @@ int eng__rule_beam_mounted(rule_t *r)
                            beam_id, (long long)beam.length_milli, (long long)length);
     beam.length_milli = length;
     beam.mounted_milli = length;
-    snprintf(beam.loom, sizeof(beam.loom), "%s", loom_id);
-    snprintf(loom.beams[position], sizeof(loom.beams[position]), "%s", beam_id);
+    eng__cat(beam.loom, sizeof(beam.loom), loom_id, "");
+    eng__cat(loom.beams[position], sizeof(loom.beams[position]), beam_id, "");
     if ((rc = eng__state_put(r, r->ledger->dbi_beams, "beam", beam_id, &beam, sizeof(beam))) != 0)
         return rc;
     return eng__state_put(r, r->ledger->dbi_looms, "loom", loom_id, &loom, sizeof(loom));
@@ -395,7 +395,7 @@ int eng__rule_beam_registered(rule_t *r)
         !eng__number(&r->payload, "length_milli", &beam.length_milli))
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload has no yarn or length");
     uint32_t count = lots != NULL && lots->type == MSGPACK_OBJECT_ARRAY ? lots->via.array.size : 0;
-    snprintf(name, sizeof(name), "beam-%s", beam_id);
+    eng__cat(name, sizeof(name), "beam-", beam_id);
     for (uint32_t pass = 0; pass < 2; pass++) { /* pass 0 checks, pass 1 writes */
         for (uint32_t i = 0; i < count; i++) {
             const msgpack_object *lot = &lots->via.array.ptr[i];
@@ -407,7 +407,7 @@ int eng__rule_beam_registered(rule_t *r)
             if ((rc = eng__hu_get(r, id, &hu, &found)) != 0)
                 return rc;
             if (pass == 1) {
-                snprintf(yarn, sizeof(yarn), "hu-%s", id);
+                eng__cat(yarn, sizeof(yarn), "hu-", id);
                 if ((rc = eng__hu_take(r, id, &hu, qty)) != 0 ||
                     (rc = eng__link_add(r, yarn, name, "yarn")) != 0)
                     return rc;
@@ -481,7 +481,7 @@ static int intervention_step(rule_t *r, uint8_t to, uint32_t from_mask)
             return rc;
         if (!loom_found)
             return eng__refuse(r, FL_ERULE_STATE, "loom-%s is not defined (LoomDefined)", loom_id);
-        snprintf(work.subject, sizeof(work.subject), "%s", loom_id);
+        eng__cat(work.subject, sizeof(work.subject), loom_id, "");
     } else if (!found) {
         return eng__refuse(r, FL_ERULE_STATE, "no intervention int-%s", id);
     } else if (strcmp(work.subject, loom_id) != 0) {
@@ -605,7 +605,7 @@ static int operator_change(rule_t *r, bool assign)
         return eng__refuse(r, FL_ERULE_STATE, "loom-%s already has %d operators", loom_id,
                            LOOM_OPERATORS_MAX);
     if (assign)
-        snprintf(loom.operators[free_slot], sizeof(loom.operators[free_slot]), "%s", user);
+        eng__cat(loom.operators[free_slot], sizeof(loom.operators[free_slot]), user, "");
     else
         loom.operators[at][0] = '\0';
     return eng__state_put(r, r->ledger->dbi_looms, "loom", loom_id, &loom, sizeof(loom));

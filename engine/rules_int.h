@@ -10,6 +10,34 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+
+#define ENG_NO_SEP (-1)
+
+/* snprintf(out, size, "%s%c%s", a, sep, b), or "%s%s" with ENG_NO_SEP (a sep of 0 is a byte of
+ * the key, as in the children's "group\0id"), without the parsing of a format, which the rules
+ * paid on every key and field they built: copies what fits, always terminates, returns the
+ * length asked for. */
+static inline int eng__join(char *out, size_t size, const char *a, int sep, const char *b)
+{
+    size_t la = strlen(a), ls = sep == ENG_NO_SEP ? 0 : 1, lb = strlen(b);
+    if (size == 0)
+        return (int)(la + ls + lb);
+    size_t room = size - 1, n = la < room ? la : room, at = n;
+    memcpy(out, a, n);
+    if (ls > 0 && at < room)
+        out[at++] = (char)sep;
+    n = lb < room - at ? lb : room - at;
+    memcpy(out + at, b, n);
+    out[at + n] = '\0';
+    return (int)(la + ls + lb);
+}
+
+/* snprintf(out, size, "%s%s", a, b). */
+static inline int eng__cat(char *out, size_t size, const char *a, const char *b)
+{
+    return eng__join(out, size, a, ENG_NO_SEP, b);
+}
 
 #define HU_FORMAT      1
 #define ARTICLE_FORMAT 1

@@ -111,7 +111,7 @@ int eng__rule_shipment_loaded(rule_t *r)
             if ((rc = eng__hu_get(r, id, &hu, &found)) != 0)
                 return rc;
             if (pass == 1) {
-                snprintf(hu.holder, sizeof(hu.holder), "ship:%s", ship_id);
+                eng__cat(hu.holder, sizeof(hu.holder), "ship:", ship_id);
                 ship.count++;
                 if ((rc = eng__hu_put(r, id, &hu)) != 0 ||
                     (rc = eng__member_set(r, group, id, true)) != 0)
@@ -145,7 +145,7 @@ int eng__rule_shipment_unloaded(rule_t *r)
     int rc = ship_units(r, "to_location_id", ship_id, &ship, to, group, &ids);
     if (rc != 0 || r->code != 0)
         return rc;
-    snprintf(holder, sizeof(holder), "ship:%s", ship_id);
+    eng__cat(holder, sizeof(holder), "ship:", ship_id);
     for (uint32_t pass = 0; pass < 2; pass++) {
         for (uint32_t i = 0; i < ids->via.array.size; i++) {
             char id[EV_ID_LEN_MAX + 1], other[EV_ID_LEN_MAX + 1];
@@ -180,7 +180,7 @@ static int ship_one(rule_t *r, const char *id, hu_t *hu, void *data)
     hu_t old = *hu;
     hu->status = HU_SHIPPED;
     hu->holder[0] = '\0';
-    snprintf(hu->location, sizeof(hu->location), "%s", (const char *)data);
+    eng__cat(hu->location, sizeof(hu->location), (const char *)data, "");
     return eng__hu_update(r, id, &old, hu);
 }
 
@@ -201,7 +201,7 @@ int eng__rule_shipment_dispatched(rule_t *r)
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload names no destination");
     if (ship.count == 0)
         return eng__refuse(r, FL_ERULE_STATE, "ship-%s is empty: load it first", ship_id);
-    snprintf(group, sizeof(group), "ship-%s", ship_id);
+    eng__cat(group, sizeof(group), "ship-", ship_id);
     if ((rc = eng__members_each(r, group, ship_member, to)) != 0)
         return rc;
     return record_save(r, "ship", ship_id, &ship, SHIP_DISPATCHED);
@@ -237,8 +237,8 @@ int eng__rule_lot_sent(rule_t *r)
     if (!eng__text(&r->payload, "sub_id", lot.sub, sizeof(lot.sub)) ||
         !eng__text(&r->payload, "unit", lot.unit, sizeof(lot.unit)))
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe a lot");
-    snprintf(lot.location, sizeof(lot.location), "%s", to);
-    snprintf(group, sizeof(group), "sublot-%s", lot_id);
+    eng__cat(lot.location, sizeof(lot.location), to, "");
+    eng__cat(group, sizeof(group), "sublot-", lot_id);
     for (uint32_t i = 0; i < ids->via.array.size; i++) { /* check everything first */
         char id[EV_ID_LEN_MAX + 1], other[EV_ID_LEN_MAX + 1];
         hu_t hu;
@@ -255,7 +255,7 @@ int eng__rule_lot_sent(rule_t *r)
             return eng__refuse(r, FL_ERULE_CONSERVATION, "hu-%s is counted in %s, the lot in %s",
                                id, hu.unit, lot.unit);
         if (i == 0)
-            snprintf(lot.item, sizeof(lot.item), "%s", hu.item);
+            eng__cat(lot.item, sizeof(lot.item), hu.item, "");
         sum += hu.qty_milli;
     }
     if (sum != qty)
@@ -269,7 +269,7 @@ int eng__rule_lot_sent(rule_t *r)
         if ((rc = eng__hu_visit(r, id, eng__hu_move_one, to)) != 0 ||
             (rc = eng__hu_get(r, id, &hu, &found)) != 0)
             break;
-        snprintf(hu.holder, sizeof(hu.holder), "sublot:%s", lot_id);
+        eng__cat(hu.holder, sizeof(hu.holder), "sublot:", lot_id);
         if ((rc = eng__hu_put(r, id, &hu)) == 0)
             rc = eng__member_set(r, group, id, true);
     }
@@ -300,7 +300,7 @@ static int settle_member(rule_t *r, const char *id, void *data)
     if ((rc = eng__hu_take(r, id, &hu, take)) != 0)
         return rc;
     char name[EV_NAME_LEN_MAX + 1];
-    snprintf(name, sizeof(name), "hu-%s", id);
+    eng__cat(name, sizeof(name), "hu-", id);
     if (settle->made[0] != '\0' && (rc = eng__link_add(r, name, settle->made, "subcontract")) != 0)
         return rc;
     if (settle->made2[0] != '\0' &&
@@ -337,9 +337,9 @@ static int returned_unit(rule_t *r, const sublot_t *lot, const char *id_field, i
     if (found)
         return eng__refuse(r, FL_ERULE_HU_EXISTS, "hu-%s already exists (label reused?)", id);
     if (!eng__text(&r->payload, "item_id", hu.item, sizeof(hu.item)))
-        snprintf(hu.item, sizeof(hu.item), "%s", lot->item);
-    snprintf(hu.unit, sizeof(hu.unit), "%s", lot->unit);
-    snprintf(hu.location, sizeof(hu.location), "%s", to);
+        eng__cat(hu.item, sizeof(hu.item), lot->item, "");
+    eng__cat(hu.unit, sizeof(hu.unit), lot->unit, "");
+    eng__cat(hu.location, sizeof(hu.location), to, "");
     hu.grade = eng__grade(&r->payload);
     snprintf(name, name_size, "hu-%s", id);
     return eng__hu_update(r, id, NULL, &hu);
@@ -396,7 +396,7 @@ int eng__rule_lot_returned(rule_t *r)
                             sizeof(rejected_name))) != 0 ||
         r->code != 0)
         return rc;
-    snprintf(group, sizeof(group), "sublot-%s", lot_id);
+    eng__cat(group, sizeof(group), "sublot-", lot_id);
     settle_t settle = {.left = back, .made = good_name, .made2 = rejected_name, .group = group};
     if ((rc = eng__members_each(r, group, settle_member, &settle)) != 0)
         return rc;
@@ -426,7 +426,7 @@ int eng__rule_count_opened(rule_t *r)
         return eng__refuse(r, FL_ERULE_STATE, "count-%s already exists", id);
     if (locations == NULL || locations->type != MSGPACK_OBJECT_ARRAY)
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload names no locations");
-    snprintf(group, sizeof(group), "count-%s", id);
+    eng__cat(group, sizeof(group), "count-", id);
     for (uint32_t i = 0; i < locations->via.array.size && rc == 0; i++) {
         char location[EV_ID_LEN_MAX + 1];
         if (!eng__id_at(locations, i, location, sizeof(location)))
@@ -466,7 +466,7 @@ int eng__rule_item_counted(rule_t *r)
         return rc;
     if (!eng__text(&r->payload, "location_id", location, sizeof(location)))
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload names no location");
-    snprintf(group, sizeof(group), "count-%s", id);
+    eng__cat(group, sizeof(group), "count-", id);
     if ((rc = eng__member_has(r, group, location, &in_scope)) != 0)
         return rc;
     if (!in_scope)

@@ -37,7 +37,7 @@ static int visit_one(rule_t *r, const char *id, void *data)
     if ((rc = visit->fn(r, id, &hu, visit->data)) != 0 || r->code != 0)
         return rc;
     char group[EV_NAME_LEN_MAX + 1];
-    snprintf(group, sizeof(group), "hu-%s", id);
+    eng__cat(group, sizeof(group), "hu-", id);
     visit->depth++;
     rc = eng__members_each(r, group, visit_one, visit);
     visit->depth--;
@@ -53,7 +53,7 @@ int eng__hu_visit(rule_t *r, const char *id, hu_visit_fn fn, void *data)
 int eng__hu_move_one(rule_t *r, const char *id, hu_t *hu, void *data)
 {
     hu_t old = *hu;
-    snprintf(hu->location, sizeof(hu->location), "%s", (const char *)data);
+    eng__cat(hu->location, sizeof(hu->location), (const char *)data, "");
     return eng__hu_update(r, id, &old, hu);
 }
 
@@ -129,7 +129,7 @@ int eng__rule_transfer_dispatched(rule_t *r)
         return rc;
     if ((rc = eng__hu_get(r, id, &hu, &(bool){false})) != 0)
         return rc;
-    snprintf(hu.holder, sizeof(hu.holder), "to:%s", to);
+    eng__cat(hu.holder, sizeof(hu.holder), "to:", to);
     return eng__hu_put(r, id, &hu);
 }
 
@@ -145,7 +145,7 @@ int eng__rule_transfer_received(rule_t *r)
         return rc;
     if (strncmp(hu.holder, "to:", 3) != 0)
         return eng__refuse(r, FL_ERULE_STATE, "hu-%s is not in transit", id);
-    snprintf(expected, sizeof(expected), "to:%s", to);
+    eng__cat(expected, sizeof(expected), "to:", to);
     if (strcmp(hu.holder, expected) != 0)
         return eng__refuse(r, FL_ERULE_HU_LOCATION, "hu-%s travels to loc-%s, not to loc-%s", id,
                            hu.holder + 3, to);
@@ -208,7 +208,7 @@ int eng__rule_voided(rule_t *r)
         hu.parent[0] != '\0')
         return eng__refuse(r, FL_ERULE_STATE, "hu-%s is %s, in a container or held: it stays", id,
                            eng__hu_status_names[hu.status]);
-    snprintf(group, sizeof(group), "hu-%s", id);
+    eng__cat(group, sizeof(group), "hu-", id);
     if ((rc = eng__members_each(r, group, has_contents, &full)) != 0 || full)
         return rc;
     return eng__hu_take(r, id, &hu, hu.qty_milli);
@@ -235,7 +235,7 @@ int eng__rule_split(rule_t *r)
     if ((rc = eng__hu_take(r, id, &hu, sum)) != 0)
         return rc;
     char from[EV_NAME_LEN_MAX + 1], to[EV_NAME_LEN_MAX + 1];
-    snprintf(from, sizeof(from), "hu-%s", id);
+    eng__cat(from, sizeof(from), "hu-", id);
     for (uint32_t i = 0; i < outputs->via.array.size && rc == 0; i++) {
         char out_id[EV_ID_LEN_MAX + 1];
         hu_t part = source;
@@ -243,7 +243,7 @@ int eng__rule_split(rule_t *r)
         part.out_milli = 0;
         eng__text(&outputs->via.array.ptr[i], "hu_id", out_id, sizeof(out_id));
         eng__number(&outputs->via.array.ptr[i], "qty_milli", &part.qty_milli);
-        snprintf(to, sizeof(to), "hu-%s", out_id);
+        eng__cat(to, sizeof(to), "hu-", out_id);
         if ((rc = eng__hu_update(r, out_id, NULL, &part)) == 0)
             rc = eng__link_add(r, from, to, "split");
     }
@@ -277,8 +277,8 @@ int eng__rule_material_issued(rule_t *r)
     hu.out_milli += qty;
     if ((rc = eng__hu_take(r, id, &hu, qty)) != 0 || r->code != 0)
         return rc;
-    snprintf(name, sizeof(name), "hu-%s", id);
-    snprintf(order, sizeof(order), "of-%s", order_id);
+    eng__cat(name, sizeof(name), "hu-", id);
+    eng__cat(order, sizeof(order), "of-", order_id);
     return eng__link_add(r, name, order, "yarn");
 }
 
@@ -308,7 +308,7 @@ int eng__rule_material_returned(rule_t *r)
     hu.out_milli -= qty;
     if (hu.status == HU_CONSUMED)
         hu.status = HU_AVAILABLE;
-    snprintf(hu.location, sizeof(hu.location), "%s", to);
+    eng__cat(hu.location, sizeof(hu.location), to, "");
     return eng__hu_update(r, id, &old, &hu);
 }
 
@@ -511,13 +511,13 @@ int eng__rule_cut(rule_t *r)
         eng__text(output, "hu_id", id, sizeof(id));
         eng__number(output, "qty_milli", &bundle.qty_milli);
         if (!eng__text(output, "item_id", bundle.item, sizeof(bundle.item)))
-            snprintf(bundle.item, sizeof(bundle.item), "%s", input.item);
-        snprintf(bundle.unit, sizeof(bundle.unit), "%s", unit);
-        snprintf(bundle.location, sizeof(bundle.location), "%s", location);
+            eng__cat(bundle.item, sizeof(bundle.item), input.item, "");
+        eng__cat(bundle.unit, sizeof(bundle.unit), unit, "");
+        eng__cat(bundle.location, sizeof(bundle.location), location, "");
         bundle.grade = eng__grade(output);
         char from[EV_NAME_LEN_MAX + 1], to[EV_NAME_LEN_MAX + 1];
-        snprintf(from, sizeof(from), "hu-%s", input_id);
-        snprintf(to, sizeof(to), "hu-%s", id);
+        eng__cat(from, sizeof(from), "hu-", input_id);
+        eng__cat(to, sizeof(to), "hu-", id);
         if ((rc = eng__hu_update(r, id, NULL, &bundle)) == 0)
             rc = eng__link_add(r, from, to, "cut");
     }
@@ -530,7 +530,7 @@ int eng__rule_cut(rule_t *r)
 static int contains(rule_t *r, const char *ancestor, const char *id, bool *result)
 {
     char current[EV_ID_LEN_MAX + 1];
-    snprintf(current, sizeof(current), "%s", id);
+    eng__cat(current, sizeof(current), id, "");
     *result = false;
     for (int depth = 0; depth <= CONTAINMENT_DEPTH_MAX; depth++) {
         hu_t hu;
@@ -542,7 +542,7 @@ static int contains(rule_t *r, const char *ancestor, const char *id, bool *resul
             *result = true;
             return 0;
         }
-        snprintf(current, sizeof(current), "%s", hu.parent);
+        eng__cat(current, sizeof(current), hu.parent, "");
     }
     return MDB_CORRUPTED;
 }
@@ -615,14 +615,14 @@ static int pack_into(rule_t *r, const char *container_field)
     }
     if (!found) {
         box = (hu_t){.format = HU_FORMAT, .status = HU_RELEASED, .created_seq = r->seq};
-        snprintf(box.item, sizeof(box.item), "%s", first.item);
-        snprintf(box.unit, sizeof(box.unit), "%s", first.unit);
-        snprintf(box.location, sizeof(box.location), "%s", location);
+        eng__cat(box.item, sizeof(box.item), first.item, "");
+        eng__cat(box.unit, sizeof(box.unit), first.unit, "");
+        eng__cat(box.location, sizeof(box.location), location, "");
         if ((rc = eng__hu_put(r, container, &box)) != 0)
             return rc;
     }
     char container_name[EV_NAME_LEN_MAX + 1], content_name[EV_NAME_LEN_MAX + 1];
-    snprintf(container_name, sizeof(container_name), "hu-%s", container);
+    eng__cat(container_name, sizeof(container_name), "hu-", container);
     for (uint32_t i = 0; i < ids->via.array.size && rc == 0; i++) {
         const msgpack_object *item = &ids->via.array.ptr[i];
         char id[EV_ID_LEN_MAX + 1];
@@ -631,8 +631,8 @@ static int pack_into(rule_t *r, const char *container_field)
         id[item->via.str.size] = '\0';
         if ((rc = eng__hu_get(r, id, &hu, &found)) != 0)
             break;
-        snprintf(hu.parent, sizeof(hu.parent), "%s", container);
-        snprintf(content_name, sizeof(content_name), "hu-%s", id);
+        eng__cat(hu.parent, sizeof(hu.parent), container, "");
+        eng__cat(content_name, sizeof(content_name), "hu-", id);
         if ((rc = eng__hu_put(r, id, &hu)) == 0 &&
             (rc = eng__member_set(r, container_name, id, true)) == 0)
             rc = eng__link_add(r, content_name, container_name, "packed_in");
@@ -658,11 +658,11 @@ int eng__rule_unpacked(rule_t *r)
     if (!eng__text(&r->payload, "container_hu_id", container, sizeof(container)) || ids == NULL ||
         ids->type != MSGPACK_OBJECT_ARRAY)
         return eng__refuse(r, FL_EINVALID_VALUE, "the payload does not describe an unpacking");
-    snprintf(group, sizeof(group), "hu-%s", container);
+    eng__cat(group, sizeof(group), "hu-", container);
     /* Nothing leaves a container that something holds, at any level: loaded on a shipment, in
      * transit, at a subcontractor. */
     char at[EV_ID_LEN_MAX + 1];
-    snprintf(at, sizeof(at), "%s", container);
+    eng__cat(at, sizeof(at), container, "");
     int rc = 0;
     for (int depth = 0; depth <= CONTAINMENT_DEPTH_MAX && at[0] != '\0'; depth++) {
         hu_t box;
@@ -674,7 +674,7 @@ int eng__rule_unpacked(rule_t *r)
         if (box.holder[0] != '\0')
             return eng__refuse(r, FL_ERULE_STATE, "hu-%s is held by %s: unload it first", at,
                                box.holder);
-        snprintf(at, sizeof(at), "%s", box.parent);
+        eng__cat(at, sizeof(at), box.parent, "");
     }
     for (uint32_t pass = 0; pass < 2; pass++) { /* pass 0 checks, pass 1 writes */
         for (uint32_t i = 0; i < ids->via.array.size; i++) {
