@@ -260,6 +260,8 @@ int eng__changed(rule_t *r, uint8_t kind, const void *key, size_t len)
 {
     eng_ledger_t *ledger = r->ledger;
     assert(len > 0 && len <= UINT16_MAX);
+    if (ledger->config.state_only)
+        return 0; /* no journal kept (eng__rules_apply) */
     for (size_t at = 0; at < ledger->changes_len;) { /* each key once per event */
         size_t entry_len = (size_t)ledger->changes[at + 1] << 8 | ledger->changes[at + 2];
         if (ledger->changes[at] == kind && entry_len == len &&
@@ -538,8 +540,9 @@ int eng__rules_apply(eng_ledger_t *ledger, MDB_txn *txn, const eng_event_t *even
     ledger->changes_len = 0;
     int rc = entry->apply(&r);
     *code = r.code;
-    /* A state-only ledger (a replay's target, a snapshot) feeds no projection: no journal. */
-    if (rc != 0 || r.code != 0 || ledger->changes_len == 0 || ledger->config.state_only)
+    /* A state-only ledger (a replay's target, a snapshot) feeds no projection: no journal, and
+     * eng__changed gathers nothing for one. */
+    if (rc != 0 || r.code != 0 || ledger->changes_len == 0)
         return rc;
     MDB_val key = {.mv_size = sizeof(seq), .mv_data = &seq};
     MDB_val value = {.mv_size = ledger->changes_len, .mv_data = ledger->changes};
