@@ -34,6 +34,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,73 @@ bool eng__number(const msgpack_object *map, const char *name, int64_t *out)
 
 /* ---- state tables */
 
+/* A unit's stored form: a byte of format, status and grade, then the three numbers (native
+ * order, like every value of the state) and its five texts each as a length byte and its bytes.
+ * hu_t's fixed text fields made a record of 368 bytes where about 60 carry something: eleven
+ * units to a page instead of sixty, and so many more pages written by every commit that
+ * creates or changes units. Units stored by earlier versions as the whole hu_t still read. */
+#define HU_PACKED       2
+#define HU_TEXTS        5
+#define HU_PACKED_FIXED (3 + 3 * sizeof(int64_t))
+#define HU_PACKED_MAX   (HU_PACKED_FIXED + HU_TEXTS + sizeof(hu_t))
+
+#define HU_TEXT(field)                                                                             \
+    {                                                                                              \
+        offsetof(hu_t, field), sizeof(((hu_t *)0)->field)                                          \
+    }
+static const struct {
+    size_t offset, size;
+} hu_texts[HU_TEXTS] = {HU_TEXT(unit), HU_TEXT(item), HU_TEXT(location), HU_TEXT(parent),
+                        HU_TEXT(holder)};
+
+static size_t hu_pack(const hu_t *hu, uint8_t out[HU_PACKED_MAX])
+{
+    out[0] = HU_PACKED;
+    out[1] = hu->status;
+    out[2] = hu->grade;
+    memcpy(out + 3, &hu->qty_milli, sizeof(int64_t));
+    memcpy(out + 3 + sizeof(int64_t), &hu->created_seq, sizeof(uint64_t));
+    memcpy(out + 3 + 2 * sizeof(int64_t), &hu->out_milli, sizeof(int64_t));
+    size_t at = HU_PACKED_FIXED;
+    for (int i = 0; i < HU_TEXTS; i++) {
+        const char *text = (const char *)hu + hu_texts[i].offset;
+        size_t len = strnlen(text, hu_texts[i].size - 1);
+        assert(len <= UINT8_MAX);
+        out[at++] = (uint8_t)len;
+        memcpy(out + at, text, len);
+        at += len;
+    }
+    assert(at <= HU_PACKED_MAX);
+    return at;
+}
+
+/* Checked like every value read back: false when the bytes are not a unit. */
+static bool hu_unpack(const uint8_t *in, size_t len, hu_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (len == sizeof(*out) && in[0] == HU_FORMAT) { /* written by an earlier version */
+        memcpy(out, in, sizeof(*out));
+        return true;
+    }
+    if (len < HU_PACKED_FIXED + HU_TEXTS || in[0] != HU_PACKED)
+        return false;
+    out->format = HU_FORMAT;
+    out->status = in[1];
+    out->grade = in[2];
+    memcpy(&out->qty_milli, in + 3, sizeof(int64_t));
+    memcpy(&out->created_seq, in + 3 + sizeof(int64_t), sizeof(uint64_t));
+    memcpy(&out->out_milli, in + 3 + 2 * sizeof(int64_t), sizeof(int64_t));
+    size_t at = HU_PACKED_FIXED;
+    for (int i = 0; i < HU_TEXTS; i++) {
+        if (at >= len || in[at] >= hu_texts[i].size || len - at - 1 < in[at])
+            return false;
+        memcpy((char *)out + hu_texts[i].offset, in + at + 1, in[at]);
+        at += 1 + (size_t)in[at];
+    }
+    return at == len && out->status >= HU_AVAILABLE && out->status <= HU_SHIPPED &&
+           out->qty_milli >= 0;
+}
+
 int eng__hu_get(rule_t *r, const char *id, hu_t *out, bool *found)
 {
     char key_text[EV_NAME_LEN_MAX + 1];
@@ -106,10 +174,8 @@ int eng__hu_get(rule_t *r, const char *id, hu_t *out, bool *found)
         return 0;
     if (rc != 0)
         return rc;
-    if (value.mv_size != sizeof(*out))
-        return MDB_CORRUPTED;
-    memcpy(out, value.mv_data, sizeof(*out));
-    return out->format == HU_FORMAT ? 0 : MDB_CORRUPTED; /* paired with hu_put's assertion */
+    /* paired with hu_put's assertions */
+    return hu_unpack(value.mv_data, value.mv_size, out) ? 0 : MDB_CORRUPTED;
 }
 
 int eng__hu_put(rule_t *r, const char *id, const hu_t *hu)
@@ -118,8 +184,14 @@ int eng__hu_put(rule_t *r, const char *id, const hu_t *hu)
     assert(hu->status >= HU_AVAILABLE && hu->status <= HU_SHIPPED);
     char key_text[EV_NAME_LEN_MAX + 1];
     int len = eng__cat(key_text, sizeof(key_text), "hu-", id);
+    uint8_t packed[HU_PACKED_MAX];
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
-    MDB_val value = {.mv_size = sizeof(*hu), .mv_data = (void *)hu};
+    MDB_val value = {.mv_size = hu_pack(hu, packed), .mv_data = packed};
+#ifdef FL_EXPENSIVE_CHECKS
+    hu_t check;
+    assert(hu_unpack(packed, value.mv_size, &check) && check.qty_milli == hu->qty_milli &&
+           strcmp(check.location, hu->location) == 0 && strcmp(check.holder, hu->holder) == 0);
+#endif
     int rc = mdb_put(r->txn, r->ledger->dbi_hus, &key, &value, 0);
     return rc != 0 ? rc : eng__changed(r, ENG_ROW_HU, key_text + 3, (size_t)len - 3);
 }
@@ -261,7 +333,7 @@ int eng__changed(rule_t *r, uint8_t kind, const void *key, size_t len)
     eng_ledger_t *ledger = r->ledger;
     assert(len > 0 && len <= UINT16_MAX);
     if (ledger->config.state_only)
-        return 0; /* no journal kept (eng__rules_apply) */
+        return 0;                                    /* no journal kept (eng__rules_apply) */
     for (size_t at = 0; at < ledger->changes_len;) { /* each key once per event */
         size_t entry_len = (size_t)ledger->changes[at + 1] << 8 | ledger->changes[at + 2];
         if (ledger->changes[at] == kind && entry_len == len &&

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "engine/rules_int.h"
 #include "replay/replay.h"
 
 TestSuite(replay, .init = setup, .fini = teardown, .timeout = 60);
@@ -228,6 +229,34 @@ static void tamper(const char *table, unsigned flags, MDB_val key,
     free(copy);
     eng_config_t config = {.dir = dir, .rules = ENG_RULES_PLANT};
     cr_assert_eq(eng_open(&ledger, &config), 0);
+}
+
+static void put_legacy_unit(MDB_val *value, void *data)
+{
+    value->mv_data = data;
+    value->mv_size = sizeof(hu_t);
+}
+
+Test(replay, a_unit_stored_whole_by_an_earlier_version_reads_and_moves)
+{
+    POSTED(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y1", "25000"));
+    /* Units were stored as the whole hu_t (368 bytes) before their packed form. */
+    hu_t legacy = {
+        .format = HU_FORMAT, .status = HU_AVAILABLE, .qty_milli = 25000, .created_seq = 1};
+    strcpy(legacy.unit, "kg");
+    strcpy(legacy.item, "YARN-30");
+    strcpy(legacy.location, "MP1");
+    tamper("hus", 0, (MDB_val){.mv_size = 5, .mv_data = "hu-Y1"}, put_legacy_unit, &legacy);
+    eng_hu_view_t unit;
+    cr_assert_eq(eng_hu_get(ledger, "Y1", &unit), 0);
+    cr_assert_str_eq(unit.location, "MP1");
+    cr_assert_eq(unit.qty_milli, 25000);
+    POSTED(EV_ROLE_STORE_RAW, "StockTransferred", MOVE("Y1", "MP1", "MP2"));
+    cr_assert_eq(eng_hu_get(ledger, "Y1", &unit), 0);
+    cr_assert_str_eq(unit.location, "MP2");
+    cr_assert_str_eq(unit.item, "YARN-30");
+    cr_assert_str_eq(unit.unit, "kg");
+    cr_assert_eq(unit.created_seq, 1);
 }
 
 static void forge_balance(MDB_val *value, void *data)
