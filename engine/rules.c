@@ -259,8 +259,65 @@ int eng__article_get(rule_t *r, const char *item, article_t *out)
     return out->format == ARTICLE_FORMAT ? 0 : MDB_CORRUPTED;
 }
 
-/* Records of the state tables keyed "<kind>-<id>": orders, looms, beams (fixed layouts with a
- * format byte, like hu_t). */
+/* Records of the state tables keyed "<kind>-<id>": orders, looms, beams, records and lots
+ * (fixed layouts with a format byte 1, like hu_t). Their text fields are mostly padding: a loom
+ * is 572 bytes of which a few dozen say something. So they are stored packed (format 2): the
+ * bytes after the format byte as runs, each a count of bytes given then a count of zero bytes
+ * left out (one byte each, at most 255). Records stored whole by earlier versions still read. */
+#define STATE_PACKED 2
+
+size_t eng__state_pack(const void *record, size_t size, uint8_t *out, size_t out_size)
+{
+    const uint8_t *in = record;
+    assert(size >= 1 && in[0] == 1 && out_size >= ENG_STATE_PACKED_MAX(size));
+    size_t at = 0, i = 1;
+    out[at++] = STATE_PACKED;
+    while (i < size) {
+        size_t start = i;
+        while (i < size && in[i] != 0 && i - start < UINT8_MAX)
+            i++;
+        out[at++] = (uint8_t)(i - start);
+        memcpy(out + at, in + start, i - start);
+        at += i - start;
+        start = i;
+        while (i < size && in[i] == 0 && i - start < UINT8_MAX)
+            i++;
+        out[at++] = (uint8_t)(i - start);
+    }
+    assert(at <= ENG_STATE_PACKED_MAX(size));
+    return at;
+}
+
+bool eng__state_unpack(const MDB_val *value, void *record, size_t size)
+{
+    const uint8_t *in = value->mv_data;
+    uint8_t *out = record;
+    if (value->mv_size == size && value->mv_size > 0 && in[0] == 1) { /* stored whole */
+        memcpy(record, in, size);
+        return true;
+    }
+    if (value->mv_size < 1 || in[0] != STATE_PACKED)
+        return false;
+    size_t at = 1, filled = 1;
+    out[0] = 1;
+    while (at < value->mv_size) {
+        size_t given = in[at++];
+        if (given > value->mv_size - at || given > size - filled)
+            return false;
+        memcpy(out + filled, in + at, given);
+        at += given;
+        filled += given;
+        if (at >= value->mv_size)
+            return false; /* every run ends with its count of zeros */
+        size_t zeros = in[at++];
+        if (zeros > size - filled)
+            return false;
+        memset(out + filled, 0, zeros);
+        filled += zeros;
+    }
+    return filled == size;
+}
+
 int eng__state_get(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, void *out, size_t size,
                    bool *found)
 {
@@ -274,20 +331,24 @@ int eng__state_get(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, voi
         return 0;
     if (rc != 0)
         return rc;
-    if (value.mv_size != size || ((const uint8_t *)value.mv_data)[0] != 1)
-        return MDB_CORRUPTED;
-    memcpy(out, value.mv_data, size);
-    return 0;
+    return eng__state_unpack(&value, out, size) ? 0 : MDB_CORRUPTED;
 }
 
 int eng__state_put(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, const void *record,
                    size_t size)
 {
     assert(((const uint8_t *)record)[0] == 1); /* every record is at format 1 */
+    assert(size <= ENG_STATE_RECORD_MAX);
     char key_text[EV_NAME_LEN_MAX + 1];
     int len = eng__join(key_text, sizeof(key_text), kind, '-', id);
+    uint8_t packed[ENG_STATE_PACKED_MAX(ENG_STATE_RECORD_MAX)];
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
-    MDB_val value = {.mv_size = size, .mv_data = (void *)record};
+    MDB_val value = {.mv_size = eng__state_pack(record, size, packed, sizeof(packed)),
+                     .mv_data = packed};
+#ifdef FL_EXPENSIVE_CHECKS
+    uint8_t check[ENG_STATE_RECORD_MAX];
+    assert(eng__state_unpack(&value, check, size) && memcmp(check, record, size) == 0);
+#endif
     int rc = mdb_put(r->txn, dbi, &key, &value, 0);
     uint8_t row = dbi == r->ledger->dbi_orders  ? ENG_ROW_ORDER
                   : dbi == r->ledger->dbi_looms ? ENG_ROW_LOOM

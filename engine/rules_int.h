@@ -201,7 +201,18 @@ int eng__hu_update(rule_t *r, const char *id, const hu_t *old, const hu_t *hu);
 bool eng__hu_usable(rule_t *r, const char *id, const hu_t *hu, bool found);
 size_t eng__stock_key(const hu_t *hu, uint8_t status, uint8_t out[STOCK_KEY_MAX]);
 int eng__article_get(rule_t *r, const char *item, article_t *out);
-/* Records keyed "<kind>-<id>" (orders, looms, beams, ...): fixed layouts, format byte first. */
+/* Records keyed "<kind>-<id>" (orders, looms, beams, ...): fixed layouts, format byte first,
+ * stored packed (rules.c). eng__state_unpack reads a stored value into a record of size bytes
+ * (false when it is not one); eng__state_pack writes one, at most ENG_STATE_PACKED_MAX(size). */
+#define ENG_STATE_RECORD_MAX       1024
+#define ENG_STATE_PACKED_MAX(size) (1 + (size) + 2 * ((size) / UINT8_MAX + 2))
+_Static_assert(sizeof(loom_t) <= ENG_STATE_RECORD_MAX && sizeof(order_t) <= ENG_STATE_RECORD_MAX &&
+                   sizeof(beam_t) <= ENG_STATE_RECORD_MAX &&
+                   sizeof(record_t) <= ENG_STATE_RECORD_MAX &&
+                   sizeof(sublot_t) <= ENG_STATE_RECORD_MAX,
+               "the state's records fit the packing's buffers");
+bool eng__state_unpack(const MDB_val *value, void *record, size_t size);
+size_t eng__state_pack(const void *record, size_t size, uint8_t *out, size_t out_size);
 int eng__state_get(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, void *out, size_t size,
                    bool *found);
 int eng__state_put(rule_t *r, MDB_dbi dbi, const char *kind, const char *id, const void *record,

@@ -312,11 +312,11 @@ int eng_loom_each(eng_ledger_t *ledger, eng_loom_cb cb, void *data)
          rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) {
         loom_t loom;
         eng_loom_view_t view;
-        if (value.mv_size != sizeof(loom) || key.mv_size <= 5 || key.mv_size > 5 + EV_ID_LEN_MAX) {
+        if (!eng__state_unpack(&value, &loom, sizeof(loom)) || key.mv_size <= 5 ||
+            key.mv_size > 5 + EV_ID_LEN_MAX) {
             rc = MDB_CORRUPTED;
             break;
         }
-        memcpy(&loom, value.mv_data, sizeof(loom));
         loom_view(&r, (const char *)key.mv_data + 5, key.mv_size - 5, &loom, &view);
         if (cb(&view, data) != 0)
             break;
@@ -732,23 +732,18 @@ static int row_read(rule_t *r, uint8_t kind, const char *key, size_t len, eng_ro
         if (strcmp(row->kind_name, "sublot") == 0) {
             sublot_t lot;
             row->kind = ENG_ROW_SUBLOT;
-            if (found && value.mv_size != sizeof(lot))
+            if (found && !eng__state_unpack(&value, &lot, sizeof(lot)))
                 return MDB_CORRUPTED;
-            if (found) {
-                memcpy(&lot, value.mv_data, sizeof(lot));
+            if (found)
                 sublot_view(&lot, &row->sublot);
-            }
         } else {
             record_t record;
             int index = record_kind(id, kind_len);
             row->kind = ENG_ROW_RECORD;
-            if (index < 0 || (found && value.mv_size != sizeof(record)))
+            if (index < 0 || (found && !eng__state_unpack(&value, &record, sizeof(record))))
                 return MDB_CORRUPTED;
-            if (found) {
-                memcpy(&record, value.mv_data, sizeof(record));
-                if ((rc = record_view(index, &record, &row->record)) != 0)
-                    return MDB_CORRUPTED;
-            }
+            if (found && (rc = record_view(index, &record, &row->record)) != 0)
+                return MDB_CORRUPTED;
         }
         break;
     }

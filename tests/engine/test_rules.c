@@ -5,6 +5,8 @@
  */
 #include "tests/engine/plant.h"
 
+#include "engine/rules_int.h"
+
 TestSuite(rules, .init = setup, .fini = teardown, .timeout = 30);
 
 Test(rules, received_goods_become_a_unit_and_stock)
@@ -276,4 +278,45 @@ Test(rules, a_beam_is_on_one_loom_and_a_position_holds_one_beam)
                  "%s", detail);
     cr_assert_eq(post(EV_ROLE_MECHANIC, "BeamMounted", BEAM("B1", "L2", "pile", "150000")), 0,
                  "once dismounted it may go elsewhere: %s", detail);
+}
+
+/* ---- the stored form of the state's records (rules.c) */
+
+Test(rules, a_packed_state_record_reads_back_whole_and_a_record_stored_whole_still_reads)
+{
+    loom_t loom = {.format = 1, .stopped = true, .since_seq = 4242};
+    strcpy(loom.order, "OF2026-001");
+    strcpy(loom.beams[BEAM_PILE], "BM-7");
+    strcpy(loom.stop_class, "mechanical");
+    strcpy(loom.operators[2], "amel");
+    uint8_t packed[ENG_STATE_PACKED_MAX(sizeof(loom_t))];
+    size_t len = eng__state_pack(&loom, sizeof(loom), packed, sizeof(packed));
+    cr_assert_lt(len, sizeof(loom) / 4, "packed into %zu bytes", len);
+    loom_t back;
+    MDB_val value = {.mv_size = len, .mv_data = packed};
+    cr_assert(eng__state_unpack(&value, &back, sizeof(back)));
+    cr_assert_arr_eq(&back, &loom, sizeof(loom));
+    value = (MDB_val){.mv_size = sizeof(loom), .mv_data = &loom}; /* as earlier versions did */
+    memset(&back, 0, sizeof(back));
+    cr_assert(eng__state_unpack(&value, &back, sizeof(back)));
+    cr_assert_arr_eq(&back, &loom, sizeof(loom));
+}
+
+Test(rules, a_packed_state_record_that_does_not_fit_its_layout_is_refused)
+{
+    order_t order = {.format = 1, .state = OF_RELEASED, .planned_milli = 5000000};
+    strcpy(order.item, "TW-500");
+    uint8_t packed[ENG_STATE_PACKED_MAX(sizeof(order_t))];
+    size_t len = eng__state_pack(&order, sizeof(order), packed, sizeof(packed));
+    order_t back;
+    MDB_val value = {.mv_size = len - 1, .mv_data = packed}; /* its last count of zeros cut */
+    cr_assert_not(eng__state_unpack(&value, &back, sizeof(back)));
+    value.mv_size = len;
+    cr_assert_not(eng__state_unpack(&value, &back, sizeof(back) - 1), "a record too short");
+    cr_assert_not(eng__state_unpack(&value, &back, sizeof(back) + 1), "or too long");
+    packed[0] = 3;
+    cr_assert_not(eng__state_unpack(&value, &back, sizeof(back)), "an unknown format");
+    packed[0] = 2;
+    packed[1] = 200; /* more bytes given than follow */
+    cr_assert_not(eng__state_unpack(&value, &back, sizeof(back)));
 }
