@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -332,6 +333,7 @@ static uint32_t fold_due(const eng_ledger_t *ledger, uint64_t idle_head)
 void *eng__folder_main(void *arg)
 {
     eng_ledger_t *ledger = arg;
+    prctl(PR_SET_NAME, "fl-folder");
     uint64_t idle_head = UINT64_MAX; /* the head when the last idle wait ran out */
     pthread_mutex_lock(&ledger->lock);
     for (;;) {
