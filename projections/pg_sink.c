@@ -806,6 +806,11 @@ static int pg_shadow_events(prj_sink_t *sink, const prj_batch_t *batch)
     return copy_pause(pg, rc);
 }
 
+static int pg_shadow_end(prj_sink_t *sink)
+{
+    return copy_close(pg_of(sink));
+}
+
 static int pg_shadow_swap(prj_sink_t *sink, const char *name)
 {
     pg_sink_t *pg = pg_of(sink);
@@ -863,6 +868,7 @@ static const prj_sink_ops_t pg_ops = {
     .shadow_begin = pg_shadow_begin,
     .shadow_rows = pg_shadow_rows,
     .shadow_events = pg_shadow_events,
+    .shadow_end = pg_shadow_end,
     .shadow_swap = pg_shadow_swap,
     .clone = pg_clone,
     .destroy = pg_destroy,

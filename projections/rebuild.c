@@ -1,12 +1,15 @@
 /*
- * rebuild.c: a projection rebuilt from the ledger while its projector keeps running. A second
- * connection (a clone of the projector's sink) fills the shadow: every row of the plant's state
- * as it is now (eng_rows, kind by kind) and the log up to the head the first kind reflected,
- * then the shadow's checkpoint at that head. The rows of later kinds may be newer than that
- * head; that is harmless, because the journal's rows are as they are now, and applying them
- * again converges. The projector's own thread then catches the shadow up to its checkpoint and
- * swaps it in, between two of its batches, so that nothing it applies is lost in the swap.
+ * rebuild.c: a projection rebuilt from the ledger while its projector keeps running. Two more
+ * connections (clones of the projector's sink) fill the shadow at once, one with every row of
+ * the plant's state as it is now (eng_rows, kind by kind), the other with the log up to the
+ * head taken before the first row was read; then the shadow's checkpoint goes at that head. The
+ * rows may be newer than that head; that is harmless, because the journal's rows are as they
+ * are now, and applying them again converges. The projector's own thread then catches the
+ * shadow up to its checkpoint and swaps it in, between two of its batches, so that nothing it
+ * applies is lost in the swap. Two connections, because one server process receiving the whole
+ * copy was the bottleneck with a core to spare (docs/projections.md).
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "projections/projections_int.h"
@@ -32,10 +35,9 @@ static int chunk_add(uint64_t seq, const eng_row_t *row, void *data)
     return chunk->rc != 0;
 }
 
-/* Every row, kind by kind; *at_seq gets the head the first kind reflected. */
-static int copy_rows(eng_ledger_t *ledger, chunk_t *chunk, uint64_t *at_seq)
+/* Every row, kind by kind. */
+static int copy_rows(eng_ledger_t *ledger, chunk_t *chunk)
 {
-    *at_seq = UINT64_MAX;
     for (int kind = ENG_ROW_HU; kind < ENG_ROW_KINDS; kind++) {
         uint64_t at = 0;
         chunk->count = 0;
@@ -46,35 +48,45 @@ static int copy_rows(eng_ledger_t *ledger, chunk_t *chunk, uint64_t *at_seq)
             rc = chunk->shadow->ops->shadow_rows(chunk->shadow, chunk->rows, chunk->count);
         if (rc != 0)
             return rc;
-        if (at < *at_seq)
-            *at_seq = at;
     }
-    return 0;
+    return chunk->shadow->ops->shadow_end(chunk->shadow);
 }
 
-/* The log up to at_seq, then the shadow's checkpoint there. */
-static int copy_events(eng_ledger_t *ledger, prj_sink_t *shadow, const char *name, uint64_t at_seq,
-                       uint64_t *events)
+/* The log up to at_seq, on a connection of its own (a thread of its own). */
+typedef struct {
+    eng_ledger_t *ledger;
+    prj_sink_t *shadow;
+    uint64_t at_seq;
+    uint64_t events;
+    int rc;
+    bool stop; /* the rows failed: no use going on (atomic) */
+} events_copy_t;
+
+static void *copy_events(void *arg)
 {
+    events_copy_t *copy = arg;
     prj_batch_t batch = {0};
-    int rc = 0;
-    *events = 0;
-    for (uint64_t after = 0; after < at_seq && rc == 0; after = batch.last_seq) {
+    int rc = copy->shadow->ops->connect(copy->shadow);
+    for (uint64_t after = 0; after < copy->at_seq && rc == 0; after = batch.last_seq) {
+        if (__atomic_load_n(&copy->stop, __ATOMIC_RELAXED)) {
+            rc = FL_ECANCELED;
+            break;
+        }
         uint64_t last = after + PRJ_BATCH_EVENTS_MAX;
         prj__batch_reset(&batch, after);
-        rc = prj__batch_events(&batch, ledger, last < at_seq ? last : at_seq);
+        rc = prj__batch_events(&batch, copy->ledger, last < copy->at_seq ? last : copy->at_seq);
         if (rc == 0 && batch.last_seq == after)
             rc = FL_ECORRUPT; /* the log ends before the head it reported */
         if (rc == 0)
-            rc = shadow->ops->shadow_events(shadow, &batch);
-        *events += batch.events_count;
+            rc = copy->shadow->ops->shadow_events(copy->shadow, &batch);
+        copy->events += batch.events_count;
     }
-    if (rc == 0) {
-        prj__batch_reset(&batch, at_seq);
-        rc = shadow->ops->apply(shadow, PRJ_TARGET_SHADOW, name, &batch);
-    }
+    if (rc == 0)
+        rc = copy->shadow->ops->shadow_end(copy->shadow);
     prj__batch_free(&batch);
-    return rc;
+    copy->shadow->ops->disconnect(copy->shadow);
+    copy->rc = rc;
+    return NULL;
 }
 
 int prj_rebuild(prj_projector_t *projector, uint32_t timeout_ms, uint64_t *events_out)
@@ -82,12 +94,18 @@ int prj_rebuild(prj_projector_t *projector, uint32_t timeout_ms, uint64_t *event
     prj_sink_t *sink = prj__sink_of(projector), *shadow = NULL;
     eng_ledger_t *ledger = prj__ledger_of(projector);
     chunk_t chunk = {0};
-    uint64_t at_seq = 0, events = 0;
+    events_copy_t events = {.ledger = ledger};
+    bool events_started = false;
+    pthread_t events_thread;
     if (events_out != NULL)
         *events_out = 0;
     int rc = sink->ops->clone(sink, &shadow);
     if (rc != 0)
         return rc;
+    if ((rc = sink->ops->clone(sink, &events.shadow)) != 0) {
+        shadow->ops->destroy(shadow);
+        return rc;
+    }
     prj__rebuilding(projector, true);
     if ((chunk.rows = malloc(PRJ_REBUILD_ROWS_CHUNK * sizeof(eng_row_t))) == NULL) {
         rc = FL_ENOMEM;
@@ -96,17 +114,40 @@ int prj_rebuild(prj_projector_t *projector, uint32_t timeout_ms, uint64_t *event
     chunk.shadow = shadow;
     if ((rc = shadow->ops->connect(shadow)) != 0 || (rc = shadow->ops->shadow_begin(shadow)) != 0)
         goto done;
-    if ((rc = copy_rows(ledger, &chunk, &at_seq)) != 0)
+    /* The head before any row is read: every row reflects it or later. */
+    eng_head_t head;
+    eng_head(ledger, &head);
+    events.at_seq = head.seq;
+    if ((rc = pthread_create(&events_thread, NULL, copy_events, &events)) != 0) {
+        rc = fl_err_from_errno(rc);
         goto done;
-    if ((rc = copy_events(ledger, shadow, prj__name_of(projector), at_seq, &events)) != 0)
+    }
+    events_started = true;
+    rc = copy_rows(ledger, &chunk);
+    if (rc != 0)
+        __atomic_store_n(&events.stop, true, __ATOMIC_RELAXED);
+    pthread_join(events_thread, NULL);
+    events_started = false;
+    if (rc == 0)
+        rc = events.rc;
+    if (rc == 0) {
+        prj_batch_t mark = {0};
+        prj__batch_reset(&mark, events.at_seq);
+        rc = shadow->ops->apply(shadow, PRJ_TARGET_SHADOW, prj__name_of(projector), &mark);
+        prj__batch_free(&mark);
+    }
+    if (rc != 0)
         goto done;
     shadow->ops->disconnect(shadow);
     rc = prj__swap(projector, timeout_ms);
     if (rc == 0 && events_out != NULL)
-        *events_out = events;
+        *events_out = events.events;
 done:
+    if (events_started)
+        pthread_join(events_thread, NULL);
     prj__rebuilding(projector, false);
     free(chunk.rows);
+    events.shadow->ops->destroy(events.shadow);
     shadow->ops->destroy(shadow);
     return rc;
 }

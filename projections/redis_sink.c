@@ -1031,6 +1031,13 @@ static int redis_shadow_events(prj_sink_t *sink, const prj_batch_t *batch)
     return rc != 0 ? rc : read_rc;
 }
 
+/* Each shadow call waits for its replies: nothing is left open. */
+static int redis_shadow_end(prj_sink_t *sink)
+{
+    (void)sink;
+    return 0;
+}
+
 static int redis_shadow_swap(prj_sink_t *sink, const char *name)
 {
     redis_sink_t *r = redis_of(sink);
@@ -1068,6 +1075,7 @@ static const prj_sink_ops_t redis_ops = {
     .shadow_begin = redis_shadow_begin,
     .shadow_rows = redis_shadow_rows,
     .shadow_events = redis_shadow_events,
+    .shadow_end = redis_shadow_end,
     .shadow_swap = redis_shadow_swap,
     .clone = redis_clone,
     .destroy = redis_destroy,
