@@ -76,6 +76,10 @@ void api_log_request(const char *request_id, const char *method, const char *pat
  * written by api_log_flush; off: flushes and writes every line at once again. */
 void api_log_buffer(bool on);
 void api_log_flush(void);
+/* Writes the gathered lines when there are enough of them or the oldest is API_LOG_FLUSH_MS
+ * old (now_ms on fl_mono_ns's clock). */
+#define API_LOG_FLUSH_MS 100
+void api_log_flush_due(uint64_t now_ms);
 
 /* ---- request.c: what a handler sees of a request ---- */
 
@@ -444,7 +448,8 @@ struct api_server {
     uv_async_t done_async;
     uv_timer_t stop_timer;
     uv_timer_t heartbeat;
-    uv_check_t log_flush;  /* writes the turn's log lines, once per turn of the loop */
+    uv_check_t log_flush;  /* after each turn of the loop: writes the log lines when due */
+    uv_timer_t log_timer;  /* every API_LOG_FLUSH_MS: the same while the loop is idle */
     uv_tcp_t tls_listener; /* tls.c: HTTPS when a certificate is configured */
     uv_signal_t sighup;    /* reloads the certificate and key */
     api_config_t config;

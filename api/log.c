@@ -5,10 +5,12 @@
  *
  * A write(2) per line cost the loop thread a system call per request (a request log line per
  * request). While the server runs, lines written on the loop thread are gathered in one bounded
- * buffer and written by api_log_flush, which the server calls once per turn of its loop (and
- * when the buffer would overflow): lines stay whole and in order, and a burst of requests costs
- * one write. Error lines, lines from other threads and lines outside a running server are
- * written at once.
+ * buffer and written when it holds LOG_FLUSH_BYTES or its oldest line is LOG_FLUSH_MS old
+ * (api_log_flush_due, which the server calls after each turn of its loop and from a timer), and
+ * when it would overflow: lines stay whole and in order. Once per turn was still a write of a
+ * few lines every few requests, and appending to a file on ext4 cost the loop thread about a
+ * third of its time at 25,000 requests a second. Error lines, lines from other threads and
+ * lines outside a running server are written at once.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "api/api_int.h"
@@ -17,13 +19,15 @@
 #include <unistd.h>
 
 #define LOG_LINE_BYTES_MAX   2048
-#define LOG_BUFFER_BYTES_MAX (64 * 1024) /* lines gathered before a write */
+#define LOG_BUFFER_BYTES_MAX (64 * 1024) /* lines gathered before a write, at most */
+#define LOG_FLUSH_BYTES      (32 * 1024) /* written once this much is gathered */
 
 _Static_assert(LOG_BUFFER_BYTES_MAX >= 4 * LOG_LINE_BYTES_MAX, "the buffer holds several lines");
 
 static int log_level = API_LOG_INFO;
 static char pending[LOG_BUFFER_BYTES_MAX];
 static size_t pending_len;
+static uint64_t pending_since_ms; /* when the oldest pending line was gathered */
 static bool buffering;
 static pthread_t buffering_thread;
 
@@ -56,6 +60,13 @@ void api_log_flush(void)
     pending_len = 0;
 }
 
+void api_log_flush_due(uint64_t now_ms)
+{
+    if (pending_len >= LOG_FLUSH_BYTES ||
+        (pending_len > 0 && now_ms - pending_since_ms >= API_LOG_FLUSH_MS))
+        api_log_flush();
+}
+
 void api_log_buffer(bool on)
 {
     if (!on)
@@ -73,6 +84,8 @@ static void emit(int level, const char *line, size_t len)
     }
     if (pending_len + len > sizeof(pending))
         api_log_flush();
+    if (pending_len == 0)
+        pending_since_ms = fl_mono_ns() / 1000000;
     memcpy(pending + pending_len, line, len);
     pending_len += len;
 }

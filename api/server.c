@@ -173,7 +173,13 @@ static void on_heartbeat(uv_timer_t *timer)
 static void on_log_flush(uv_check_t *check)
 {
     (void)check;
-    api_log_flush();
+    api_log_flush_due(fl_mono_ns() / 1000000);
+}
+
+static void on_log_timer(uv_timer_t *timer)
+{
+    (void)timer;
+    api_log_flush_due(fl_mono_ns() / 1000000);
 }
 
 static void close_server_handles(api_server_t *server)
@@ -183,6 +189,7 @@ static void close_server_handles(api_server_t *server)
     server->stopped = true;
     uv_close((uv_handle_t *)&server->done_async, NULL);
     uv_close((uv_handle_t *)&server->log_flush, NULL);
+    uv_close((uv_handle_t *)&server->log_timer, NULL);
     uv_close((uv_handle_t *)&server->stop_timer, NULL);
     uv_close((uv_handle_t *)&server->heartbeat, NULL);
     /* The signal handlers stay (unreferenced) until the ledger is closed: a repeated SIGTERM
@@ -422,6 +429,9 @@ static void init_handles(api_server_t *server)
     uv_check_init(&server->loop, &server->log_flush);
     uv_check_start(&server->log_flush, on_log_flush);
     uv_unref((uv_handle_t *)&server->log_flush);
+    uv_timer_init(&server->loop, &server->log_timer);
+    uv_timer_start(&server->log_timer, on_log_timer, API_LOG_FLUSH_MS, API_LOG_FLUSH_MS);
+    uv_unref((uv_handle_t *)&server->log_timer);
     api_log_buffer(true);
     uv_signal_init(&server->loop, &server->sigterm);
     server->sigterm.data = server;
