@@ -41,6 +41,11 @@
 #define ENG_HEADS_SLOTS          16384u /* streams written since the watermark, in memory */
 #define ENG_HEADS_FOLD_AT        (ENG_HEADS_SLOTS / 2) /* the writer folds before a batch past this */
 #define ENG_FOLD_IDLE_MS         20u /* an idle writer folds the rest after this long */
+#define ENG_ENGINE_READERS                                                                         \
+    2u /* reader slots beyond readers_max: the writer's snapshot of the                            \
+        * index, the folder's of the log */
+
+enum { ENG_GATE_LOG, ENG_GATE_INDEX, ENG_GATES };
 
 _Static_assert(sizeof(size_t) == 8, "the log's integer keys are 64-bit");
 /* What the catalog accepts, the ledger stores. */
@@ -70,6 +75,7 @@ typedef struct {
 
 typedef struct {
     eng_head_slot_t *slots; /* ENG_HEADS_SLOTS, open addressing */
+    eng_head_slot_t *spare; /* ENG_HEADS_SLOTS: where a prune puts the survivors */
     uint32_t used;
     eng_head_undo_t *undo; /* ENG_BATCH_EVENTS_MAX */
     uint32_t undo_count;
@@ -99,11 +105,12 @@ struct eng_ledger {
     eng_stats_t stats;
     eng_head_t head; /* the last committed record; written by the writer under lock */
 
-    /* The resize gate: the map may only be resized while no read transaction is open. */
+    /* The resize gates, one per environment (ENG_GATE_*): a map may only be resized while no
+     * read transaction of its environment is open. Guarded by gate_lock. */
     pthread_mutex_t gate_lock;
     pthread_cond_t gate_wake;
-    uint32_t readers_active;
-    bool resizing;
+    uint32_t readers_active[ENG_GATES];
+    bool resizing[ENG_GATES];
 
     /* The folder (fold.c), guarded by lock. */
     pthread_t folder;
@@ -144,9 +151,13 @@ int eng__err_from_mdb(int rc);
 /* eng__err_from_mdb of a write's error, with a short write on a full filesystem as FL_ENOSPC. */
 int eng__write_err(const eng_ledger_t *ledger, int rc);
 int eng__read_begin(eng_ledger_t *ledger, MDB_txn **txn);
-/* A read transaction of env (the log's or the index's) through the gate; eng__read_end ends it. */
+/* A read transaction of env (the log's or the index's) through its gate; eng__read_end ends
+ * one (NULL: nothing). eng__gate_enter/leave count a reader that opens its own transactions
+ * (mdb_env_copy2). */
 int eng__read_begin_env(eng_ledger_t *ledger, MDB_env *env, MDB_txn **txn);
 void eng__read_end(eng_ledger_t *ledger, MDB_txn *txn);
+void eng__gate_enter(eng_ledger_t *ledger, const MDB_env *env);
+void eng__gate_leave(eng_ledger_t *ledger, const MDB_env *env);
 /* Read snapshots of both environments, the index's first: its watermark is then at most the
  * log's head in the other snapshot. */
 int eng__read_begin_index(eng_ledger_t *ledger, MDB_txn **index_txn, MDB_txn **txn);

@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define ACTOR_PREFIX     "actor:"
 #define ACTOR_ENTITY_MAX (sizeof(ACTOR_PREFIX) + ENG_ACTOR_LEN_MAX)
@@ -118,7 +119,9 @@ static int index_databases(eng_ledger_t *ledger)
     watermark_t mark;
     bool matches = false;
     int err = watermark_get(ledger, txn, &mark);
-    if (err == 0)
+    if (err == FL_ECORRUPT)
+        err = 0; /* an unreadable watermark: not this log's index either */
+    else if (err == 0)
         err = watermark_matches(ledger, &mark, &matches);
     if (err == 0 && !matches) {
         mark.seq = 0;
@@ -130,12 +133,25 @@ static int index_databases(eng_ledger_t *ledger)
     }
     if (err != 0) {
         mdb_txn_abort(txn);
-        return err == FL_ECORRUPT ? 0 : err; /* an unreadable watermark: folded again */
+        return err;
     }
     if ((rc = mdb_txn_commit(txn)) != 0)
         return eng__err_from_mdb(rc);
     ledger->folded = ledger->folded_seq = mark.seq;
     return 0;
+}
+
+static int index_try_open(eng_ledger_t *ledger, const char *path)
+{
+    unsigned flags = MDB_NOMETASYNC | (ledger->config.scratch ? MDB_NOSYNC : 0);
+    int rc = eng__env_open(ledger, path, flags, 4, &ledger->index_env, &ledger->index_map_bytes);
+    if (rc != 0)
+        return rc;
+    if ((rc = index_databases(ledger)) != 0) {
+        mdb_env_close(ledger->index_env);
+        ledger->index_env = NULL;
+    }
+    return rc;
 }
 
 int eng__index_open(eng_ledger_t *ledger)
@@ -144,15 +160,19 @@ int eng__index_open(eng_ledger_t *ledger)
     int rc = index_path(ledger->config.dir, path);
     if (rc != 0)
         return rc;
-    unsigned flags = MDB_NOMETASYNC | (ledger->config.scratch ? MDB_NOSYNC : 0);
-    if ((rc = eng__env_open(ledger, path, flags, 4, &ledger->index_env,
-                            &ledger->index_map_bytes)) != 0)
+    rc = index_try_open(ledger, path);
+    if (rc != FL_EFORMAT && rc != FL_ECORRUPT)
         return rc;
-    if ((rc = index_databases(ledger)) != 0) {
-        mdb_env_close(ledger->index_env);
-        ledger->index_env = NULL;
-    }
-    return rc;
+    /* A damaged index file (a crash in its first moments, a bad copy): the log holds everything
+     * it had, so it is made again, empty, and folded from the log. */
+    char file[INDEX_PATH_MAX + 16];
+    snprintf(file, sizeof(file), "%s/data.mdb", path);
+    if (unlink(file) != 0 && errno != ENOENT)
+        return fl_err_from_errno(errno);
+    snprintf(file, sizeof(file), "%s/lock.mdb", path);
+    if (unlink(file) != 0 && errno != ENOENT)
+        return fl_err_from_errno(errno);
+    return index_try_open(ledger, path);
 }
 
 void eng__index_close(eng_ledger_t *ledger)
@@ -173,7 +193,9 @@ int eng__index_copy(eng_ledger_t *ledger, const char *dir)
     int rc = index_path(dir, path);
     if (rc != 0)
         return rc;
+    eng__gate_enter(ledger, ledger->index_env);
     rc = mdb_env_copy2(ledger->index_env, path, MDB_CP_COMPACT);
+    eng__gate_leave(ledger, ledger->index_env);
     return rc == 0 ? 0 : eng__err_from_mdb(rc);
 }
 
@@ -405,8 +427,12 @@ int eng__fold_wait_all(eng_ledger_t *ledger)
     ledger->fold_all_asked = target;
     pthread_cond_signal(&ledger->fold_wake);
     while (ledger->folded < target && rc == 0) {
-        if (ledger->fold_error == FL_ECORRUPT || ledger->fold_failures != failures)
+        if (ledger->fold_error == FL_ECORRUPT)
+            rc = FL_ECORRUPT; /* folding has stopped for good */
+        else if (ledger->fold_failures != failures && ledger->fold_error != 0)
             rc = ledger->fold_error;
+        else if (ledger->fold_failures != failures)
+            failures = ledger->fold_failures; /* failed, then folded again: wait on */
         else
             pthread_cond_wait(&ledger->fold_moved, &ledger->lock);
     }

@@ -4,8 +4,8 @@
  * The writer needs a stream's version to check and assign the next one. Keeping that in an
  * LMDB table written by each append dirtied a scattered page per event; instead the versions
  * of the unfolded tail live here, and the "heads" table is folded with the other indexes. The
- * table is bounded (ENG_HEADS_SLOTS): the writer folds before it fills. An undo log lets an
- * atomic group or a failed batch take back exactly what it set.
+ * table is bounded (ENG_HEADS_SLOTS): the writer waits for the folder before it fills. An
+ * undo log lets an atomic group or a failed batch take back exactly what it set.
  */
 #include "engine/engine_int.h"
 
@@ -17,8 +17,9 @@ int eng__heads_init(eng_heads_t *heads)
 {
     memset(heads, 0, sizeof(*heads));
     heads->slots = calloc(ENG_HEADS_SLOTS, sizeof(*heads->slots));
+    heads->spare = calloc(ENG_HEADS_SLOTS, sizeof(*heads->spare));
     heads->undo = calloc(ENG_BATCH_EVENTS_MAX, sizeof(*heads->undo));
-    if (heads->slots == NULL || heads->undo == NULL) {
+    if (heads->slots == NULL || heads->spare == NULL || heads->undo == NULL) {
         eng__heads_free(heads);
         return FL_ENOMEM;
     }
@@ -28,8 +29,10 @@ int eng__heads_init(eng_heads_t *heads)
 void eng__heads_free(eng_heads_t *heads)
 {
     free(heads->slots);
+    free(heads->spare);
     free(heads->undo);
     heads->slots = NULL;
+    heads->spare = NULL;
     heads->undo = NULL;
 }
 
@@ -107,12 +110,12 @@ void eng__heads_prune(eng_heads_t *heads, uint64_t folded_seq)
         heads->used = 0;
         return;
     }
-    /* Rare (a fold that stopped short of the head): reinsert the survivors. */
-    eng_head_slot_t *old = heads->slots;
-    eng_head_slot_t *fresh = calloc(ENG_HEADS_SLOTS, sizeof(*fresh));
-    if (fresh == NULL)
-        return; /* keeping folded entries is harmless: they agree with the folded table */
+    /* The usual case while the folder runs behind the writer: the survivors go into the spare
+     * table, which becomes the table (allocated once, at init). */
+    eng_head_slot_t *old = heads->slots, *fresh = heads->spare;
+    memset(fresh, 0, sizeof(*fresh) * ENG_HEADS_SLOTS);
     heads->slots = fresh;
+    heads->spare = old;
     heads->used = 0;
     for (uint32_t i = 0; i < ENG_HEADS_SLOTS; i++) {
         if (old[i].version != 0 && old[i].seq > folded_seq) {
@@ -121,5 +124,4 @@ void eng__heads_prune(eng_heads_t *heads, uint64_t folded_seq)
             heads->used++;
         }
     }
-    free(old);
 }

@@ -51,6 +51,33 @@ int eng__write_err(const eng_ledger_t *ledger, int rc)
     return err;
 }
 
+/* Which of the ledger's environments env is, for its resize gate. */
+static int gate_of(const eng_ledger_t *ledger, const MDB_env *env)
+{
+    assert(env == ledger->env || (env != NULL && env == ledger->index_env));
+    return env == ledger->env ? ENG_GATE_LOG : ENG_GATE_INDEX;
+}
+
+void eng__gate_enter(eng_ledger_t *ledger, const MDB_env *env)
+{
+    int gate = gate_of(ledger, env);
+    pthread_mutex_lock(&ledger->gate_lock);
+    while (ledger->resizing[gate])
+        pthread_cond_wait(&ledger->gate_wake, &ledger->gate_lock);
+    ledger->readers_active[gate]++;
+    pthread_mutex_unlock(&ledger->gate_lock);
+}
+
+void eng__gate_leave(eng_ledger_t *ledger, const MDB_env *env)
+{
+    int gate = gate_of(ledger, env);
+    pthread_mutex_lock(&ledger->gate_lock);
+    assert(ledger->readers_active[gate] > 0);
+    if (--ledger->readers_active[gate] == 0)
+        pthread_cond_broadcast(&ledger->gate_wake);
+    pthread_mutex_unlock(&ledger->gate_lock);
+}
+
 int eng__read_begin(eng_ledger_t *ledger, MDB_txn **txn)
 {
     return eng__read_begin_env(ledger, ledger->env, txn);
@@ -58,15 +85,11 @@ int eng__read_begin(eng_ledger_t *ledger, MDB_txn **txn)
 
 int eng__read_begin_env(eng_ledger_t *ledger, MDB_env *env, MDB_txn **txn)
 {
-    pthread_mutex_lock(&ledger->gate_lock);
-    while (ledger->resizing)
-        pthread_cond_wait(&ledger->gate_wake, &ledger->gate_lock);
-    ledger->readers_active++;
-    pthread_mutex_unlock(&ledger->gate_lock);
+    eng__gate_enter(ledger, env);
     int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, txn);
     if (rc != 0) {
         *txn = NULL;
-        eng__read_end(ledger, NULL);
+        eng__gate_leave(ledger, env);
         return eng__err_from_mdb(rc);
     }
     return 0;
@@ -75,36 +98,33 @@ int eng__read_begin_env(eng_ledger_t *ledger, MDB_env *env, MDB_txn **txn)
 int eng__read_begin_index(eng_ledger_t *ledger, MDB_txn **index_txn, MDB_txn **txn)
 {
     *index_txn = NULL;
-    int rc = eng__read_begin(ledger, txn);
-    if (rc != 0 || ledger->index_env == NULL)
-        return rc;
-    /* The index's snapshot must not be newer than the log's: take the log's again after it. */
-    mdb_txn_reset(*txn);
-    if ((rc = mdb_txn_begin(ledger->index_env, NULL, MDB_RDONLY, index_txn)) != 0 ||
-        (rc = mdb_txn_renew(*txn)) != 0) {
-        eng__read_end_index(ledger, *index_txn, *txn);
-        *index_txn = *txn = NULL;
-        return eng__err_from_mdb(rc);
+    if (ledger->index_env != NULL) {
+        int rc = eng__read_begin_env(ledger, ledger->index_env, index_txn);
+        if (rc != 0)
+            return rc;
     }
-    return 0;
+    /* After the index's snapshot: its watermark is then at most this log snapshot's head. */
+    int rc = eng__read_begin(ledger, txn);
+    if (rc != 0) {
+        eng__read_end(ledger, *index_txn);
+        *index_txn = NULL;
+    }
+    return rc;
 }
 
 void eng__read_end_index(eng_ledger_t *ledger, MDB_txn *index_txn, MDB_txn *txn)
 {
-    if (index_txn != NULL)
-        mdb_txn_abort(index_txn);
+    eng__read_end(ledger, index_txn);
     eng__read_end(ledger, txn);
 }
 
 void eng__read_end(eng_ledger_t *ledger, MDB_txn *txn)
 {
-    if (txn != NULL)
-        mdb_txn_abort(txn);
-    pthread_mutex_lock(&ledger->gate_lock);
-    assert(ledger->readers_active > 0);
-    if (--ledger->readers_active == 0)
-        pthread_cond_broadcast(&ledger->gate_wake);
-    pthread_mutex_unlock(&ledger->gate_lock);
+    if (txn == NULL)
+        return;
+    MDB_env *env = mdb_txn_env(txn);
+    mdb_txn_abort(txn);
+    eng__gate_leave(ledger, env);
 }
 
 int eng__map_grow(eng_ledger_t *ledger, MDB_env *env, uint64_t *map_bytes)
@@ -114,15 +134,16 @@ int eng__map_grow(eng_ledger_t *ledger, MDB_env *env, uint64_t *map_bytes)
     uint64_t bytes = *map_bytes * 2;
     if (bytes > ledger->config.map_bytes_max)
         bytes = ledger->config.map_bytes_max;
-    /* The writer and the folder may both want to resize: one at a time. */
+    /* Only this environment's readers hold its map; one resize of it at a time. */
+    int gate = gate_of(ledger, env);
     pthread_mutex_lock(&ledger->gate_lock);
-    while (ledger->resizing)
+    while (ledger->resizing[gate])
         pthread_cond_wait(&ledger->gate_wake, &ledger->gate_lock);
-    ledger->resizing = true;
-    while (ledger->readers_active > 0)
+    ledger->resizing[gate] = true;
+    while (ledger->readers_active[gate] > 0)
         pthread_cond_wait(&ledger->gate_wake, &ledger->gate_lock);
     int rc = mdb_env_set_mapsize(env, bytes);
-    ledger->resizing = false;
+    ledger->resizing[gate] = false;
     pthread_cond_broadcast(&ledger->gate_wake);
     pthread_mutex_unlock(&ledger->gate_lock);
     if (rc != 0)
@@ -311,7 +332,7 @@ int eng__env_open(eng_ledger_t *ledger, const char *dir, unsigned flags, unsigne
         return eng__err_from_mdb(rc);
     }
     if ((rc = mdb_env_set_maxdbs(*env, dbs)) != 0 ||
-        (rc = mdb_env_set_maxreaders(*env, ledger->config.readers_max)) != 0 ||
+        (rc = mdb_env_set_maxreaders(*env, ledger->config.readers_max + ENG_ENGINE_READERS)) != 0 ||
         (rc = mdb_env_set_mapsize(*env, ledger->config.map_bytes_initial)) != 0 ||
         (rc = mdb_env_open(*env, dir, MDB_NOTLS | flags, 0640)) != 0) {
         mdb_env_close(*env);
@@ -439,7 +460,8 @@ void eng_close(eng_ledger_t *ledger)
         pthread_join(ledger->writer, NULL);
     stop_folder(ledger); /* it folds everything first: a reopened ledger starts whole */
     assert(ledger->queue_head == NULL);
-    assert(ledger->readers_active == 0);
+    assert(ledger->readers_active[ENG_GATE_LOG] == 0 &&
+           ledger->readers_active[ENG_GATE_INDEX] == 0);
     eng__index_close(ledger);
     mdb_env_close(ledger->env);
     msgpack_sbuffer_destroy(&ledger->encode_buffer);
@@ -511,9 +533,12 @@ int eng_copy(eng_ledger_t *ledger, const char *dir)
     if (rc != 0)
         return rc;
     /* Compacting copies from read snapshots: the writer goes on meanwhile. The index first, so
-     * that its watermark is not past the copied log's head. */
+     * that its watermark is not past the copied log's head. Each copy's read transaction is a
+     * reader like any other: the map must not be resized under it. */
     if ((rc = eng__index_copy(ledger, dir)) != 0)
         return rc;
+    eng__gate_enter(ledger, ledger->env);
     rc = mdb_env_copy2(ledger->env, dir, MDB_CP_COMPACT);
+    eng__gate_leave(ledger, ledger->env);
     return rc == 0 ? 0 : eng__err_from_mdb(rc);
 }
