@@ -65,7 +65,8 @@ typedef struct {
     uint64_t checked, bad_seq, from_snapshot;
 } audit_t;
 
-/* As-of reads of every tenant take turns: each brings the snapshots up to date first. */
+/* As-of reads and count reports of every tenant take turns: each brings the snapshots up to
+ * date first. */
 static pthread_mutex_t asof_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Removes an LMDB environment directory that this file made (its two files, then itself). */
@@ -101,17 +102,24 @@ static void remove_leftovers(const char *tmp)
 /* The stock after event w->seq: the nearest snapshot, replayed to seq, in a scratch ledger. The
  * snapshots are brought up to the head first (one every AUDIT_SNAPSHOT_EVERY events), so an
  * as-of read costs at most that many events of replay once the first one has made them. */
+/* Brings the tenant's snapshots up to the head, in snapdir; with asof_lock held. */
+static int snapshots_update(audit_t *w, char snapdir[1300])
+{
+    snprintf(snapdir, 1300, "%s/snapshots", w->dir);
+    if (mkdir(snapdir, 0700) != 0 && errno != EEXIST)
+        return -errno;
+    uint32_t made = 0;
+    return rpl_snapshot_update(w->tenant->ledger, snapdir, AUDIT_SNAPSHOT_EVERY, &made);
+}
+
 static int asof_stock(audit_t *w, api_buf_t *body)
 {
     char snapdir[1300], tmp[1300], scratch[1320];
-    snprintf(snapdir, sizeof(snapdir), "%s/snapshots", w->dir);
     snprintf(tmp, sizeof(tmp), "%s/tmp", w->dir);
-    if ((mkdir(snapdir, 0700) != 0 && errno != EEXIST) ||
-        (mkdir(tmp, 0700) != 0 && errno != EEXIST))
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
         return -errno;
     remove_leftovers(tmp);
-    uint32_t made = 0;
-    int rc = rpl_snapshot_update(w->tenant->ledger, snapdir, AUDIT_SNAPSHOT_EVERY, &made);
+    int rc = snapshots_update(w, snapdir);
     if (rc != 0)
         return rc;
     snprintf(scratch, sizeof(scratch), "%s/asof.XXXXXX", tmp);
@@ -169,9 +177,15 @@ static void run_work(void *data)
         break;
     }
     case AUDIT_COUNT: {
+        /* The book from the nearest snapshot: at most AUDIT_SNAPSHOT_EVERY events replayed. */
         rpl_count_summary_t summary;
-        w->rc = rpl_count_report(ledger, w->subject, w->threshold_permille, w->csv ? NULL : out,
-                                 w->csv ? out : NULL, &summary);
+        char snapdir[1300];
+        pthread_mutex_lock(&asof_lock);
+        w->rc = snapshots_update(w, snapdir);
+        if (w->rc == 0)
+            w->rc = rpl_count_report(ledger, w->subject, w->threshold_permille, snapdir,
+                                     w->csv ? NULL : out, w->csv ? out : NULL, &summary);
+        pthread_mutex_unlock(&asof_lock);
         break;
     }
     default:

@@ -308,7 +308,7 @@ int main(int argc, char **argv)
     rpl_count_summary_t summary;
     FILE *sink = fopen("/dev/null", "w");
     started = fl_mono_ns();
-    if ((rc = rpl_count_report(feed.ledger, "K1", 20, sink, NULL, &summary)) != 0)
+    if ((rc = rpl_count_report(feed.ledger, "K1", 20, snapdir, sink, NULL, &summary)) != 0)
         die("count report", rc);
     double count_s = seconds_since(started);
     fclose(sink);
@@ -332,7 +332,7 @@ int main(int argc, char **argv)
     printf("%-34s %14.1f\n", "edges per recall", (double)reached_total / RECALLS);
     printf("%-34s %14.1f\n", "count of 10,000 lines closed, ms", count_s * 1e3);
     printf("\n(snapshots every %d events: an as-of query copies the nearest one below and replays"
-           "\n the rest; the count's report still replays to its opening from the first event)\n",
+           "\n the rest; so does the count's report for its book at the opening)\n",
            SNAPSHOT_EVERY);
     printf("RESULT days=%u events=%" PRIu64 " scan_events_per_s=%.0f replay_events_per_s=%.0f "
            "ratio_vs_scan=%.3f asof_ms_%" PRIu64 "=%.1f asof_snapshot_ms=%.1f recall_p50_ms=%.3f "

@@ -239,20 +239,20 @@ static int book_row(uint64_t seq, const eng_row_t *row, void *data)
     return 0;
 }
 
-static int book_at_opening(eng_ledger_t *ledger, session_t *session)
+/* The book: the state as it was at the count's opening, in a scratch ledger replayed from the
+ * nearest snapshot in snapdir at or below it (NULL: from the first event). */
+static int book_at_opening(eng_ledger_t *ledger, const char *snapdir, session_t *session)
 {
     const char *tmp = getenv("TMPDIR");
     char path[COUNT_SCRATCH_MAX], file[COUNT_SCRATCH_MAX + 16];
     snprintf(path, sizeof(path), "%s/fouta-count-XXXXXX", tmp != NULL ? tmp : "/tmp");
     if (mkdtemp(path) == NULL)
         return FL_EIO;
-    eng_config_t config = {
-        .dir = path, .rules = ENG_RULES_PLANT, .scratch = true, .state_only = true};
+    rmdir(path); /* rpl_asof_open makes it: it must hold nothing */
     eng_ledger_t *scratch = NULL;
-    rpl_progress_t progress;
-    uint64_t at;
-    int rc = eng_open(&scratch, &config);
-    if (rc == 0 && (rc = rpl_replay(ledger, scratch, session->opened_seq, &progress)) == 0)
+    uint64_t at, from_snapshot;
+    int rc = rpl_asof_open(ledger, snapdir, session->opened_seq, path, &scratch, &from_snapshot);
+    if (rc == 0)
         rc = eng_rows(scratch, ENG_ROW_HU, book_row, session, &at);
     if (rc == 0)
         rc = session->error;
@@ -327,14 +327,14 @@ static int by_place(const void *a, const void *b)
 }
 
 int rpl_count_report(eng_ledger_t *ledger, const char *count_id, int64_t threshold_permille,
-                     FILE *json, FILE *csv, rpl_count_summary_t *summary)
+                     const char *snapdir, FILE *json, FILE *csv, rpl_count_summary_t *summary)
 {
     session_t session = {0};
     memset(summary, 0, sizeof(*summary));
     int rc = session_read(ledger, count_id, &session);
     if (rc == 0) {
         session_sort(&session);
-        rc = book_at_opening(ledger, &session);
+        rc = book_at_opening(ledger, snapdir, &session);
     }
     for (size_t i = 0; rc == 0 && i < session.count; i++)
         rc = mark_outdated(ledger, &session, &session.lines[i]);

@@ -95,13 +95,14 @@ typedef struct {
 
 /*
  * The report of count session count_id: the book at its opening (the state replayed to that
- * event) against the lines counted, as JSON (lines, adjustments as InventoryAdjusted payloads,
- * totals by item and location) and/or CSV (one row per unit), either FILE may be NULL. A
- * difference above threshold_permille of the book, and any unit not found, needs a manager's
- * approval. FL_ENOENT when there is no such count.
+ * event, from the nearest of the snapshots in snapdir at or below it, or from the first event
+ * when snapdir is NULL or holds none) against the lines counted, as JSON (lines, adjustments as
+ * InventoryAdjusted payloads, totals by item and location) and/or CSV (one row per unit),
+ * either FILE may be NULL. A difference above threshold_permille of the book, and any unit not
+ * found, needs a manager's approval. FL_ENOENT when there is no such count.
  */
 int rpl_count_report(eng_ledger_t *ledger, const char *count_id, int64_t threshold_permille,
-                     FILE *json, FILE *csv, rpl_count_summary_t *summary);
+                     const char *snapdir, FILE *json, FILE *csv, rpl_count_summary_t *summary);
 
 /* ---- export and import of a log (export.c) */
 

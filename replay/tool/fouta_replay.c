@@ -243,8 +243,8 @@ static int audit_command(int argc, char **argv)
         rpl_count_summary_t summary;
         if ((rc = ledger_open(argv[2], &ledger)) != 0)
             return report(argv[2], rc);
-        rc = rpl_count_report(ledger, argv[3], threshold, csv ? NULL : stdout, csv ? stdout : NULL,
-                              &summary);
+        rc = rpl_count_report(ledger, argv[3], threshold, NULL, csv ? NULL : stdout,
+                              csv ? stdout : NULL, &summary);
         eng_close(ledger);
         if (rc == 0)
             fprintf(stderr,

@@ -498,7 +498,7 @@ Test(replay, a_count_with_moves_during_counting_flags_them_and_proposes_the_righ
     size_t json_len = 0, csv_len = 0;
     FILE *json_out = open_memstream(&json, &json_len), *csv_out = open_memstream(&csv, &csv_len);
     rpl_count_summary_t summary;
-    cr_assert_eq(rpl_count_report(ledger, "K1", 50, json_out, csv_out, &summary), 0);
+    cr_assert_eq(rpl_count_report(ledger, "K1", 50, NULL, json_out, csv_out, &summary), 0);
     fclose(json_out);
     fclose(csv_out);
     cr_assert_eq(summary.lines, 5, "B1 B2 B3 B4 B5\n%s", csv);
@@ -524,13 +524,28 @@ Test(replay, a_count_with_moves_during_counting_flags_them_and_proposes_the_righ
     cr_assert_not_null(strstr(json, "{\"item_id\": \"TW-500\", \"location_id\": \"FG\", "
                                     "\"book_milli\": 170000, \"counted_milli\": 144000"),
                        "%s", json);
+    /* The same report with the book from the nearest snapshot below the opening (one every
+     * 2 events: the opening is event 5, its book comes from the snapshot at 4). */
+    char snapdir[300], *from_snapshot = NULL;
+    size_t from_snapshot_len = 0;
+    snprintf(snapdir, sizeof(snapdir), "%s/snapshots", dir);
+    uint32_t made = 0;
+    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 2, &made), 0);
+    cr_assert_gt(made, 2);
+    FILE *again = open_memstream(&from_snapshot, &from_snapshot_len);
+    rpl_count_summary_t same;
+    cr_assert_eq(rpl_count_report(ledger, "K1", 50, snapdir, again, NULL, &same), 0);
+    fclose(again);
+    cr_assert_str_eq(from_snapshot, json);
+    cr_assert_eq(same.adjustments, summary.adjustments);
+    free(from_snapshot);
     /* The proposed adjustment posts as it is. */
     POSTED(EV_ROLE_MANAGER, "InventoryAdjusted",
            "{\"count_id\":\"K1\",\"hu_id\":\"B2\",\"item_id\":\"TW-500\",\"location_id\":\"FG\","
            "\"delta_qty_milli\":-10000,\"unit\":\"pcs\"}");
     free(json);
     free(csv);
-    cr_assert_eq(rpl_count_report(ledger, "K404", 50, NULL, NULL, &summary), FL_ENOENT);
+    cr_assert_eq(rpl_count_report(ledger, "K404", 50, NULL, NULL, NULL, &summary), FL_ENOENT);
 }
 
 /* ---- export and import */
