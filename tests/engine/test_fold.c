@@ -3,8 +3,8 @@
  * threshold, when idle, at close) and that the watermark only moves with the entries it covers.
  */
 #include "tests/support/support.h"
+#include "tests/support/raw_lmdb.h"
 
-#include <lmdb.h>
 #include <pthread.h>
 
 #include <time.h>
@@ -259,19 +259,8 @@ static void forge_watermark(const char *ledger_dir)
 {
     char index[600];
     snprintf(index, sizeof(index), "%s/index", ledger_dir);
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi meta;
-    cr_assert_eq(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 8);
-    cr_assert_eq(mdb_env_open(env, index, 0, 0640), 0);
-    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
     uint64_t seq = 8;
-    MDB_val key = {.mv_size = 6, .mv_data = "folded"}, value = {sizeof(seq), &seq};
-    cr_assert_eq(mdb_put(txn, meta, &key, &value, 0), 0);
-    cr_assert_eq(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    test_raw_put(index, "meta", "folded", &seq, sizeof(seq));
 }
 
 Test(fold, an_unreadable_watermark_drops_the_index_which_is_folded_again)

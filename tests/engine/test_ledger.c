@@ -3,6 +3,7 @@
  * foreign formats are refused with clear codes, and close is safe on NULL.
  */
 #include "tests/support/support.h"
+#include "tests/support/raw_lmdb.h"
 
 #include <lmdb.h>
 #include <sys/stat.h>
@@ -67,19 +68,8 @@ Test(ledger, a_directory_that_cannot_be_made_is_a_clear_error)
 Test(ledger, a_ledger_of_another_format_version_is_refused)
 {
     eng_close(test_ledger_open(dir));
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi meta;
-    cr_assert_eq(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 8);
-    cr_assert_eq(mdb_env_open(env, dir, 0, 0640), 0);
-    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
     uint32_t format = 2;
-    MDB_val key = {.mv_size = 6, .mv_data = "format"}, value = {sizeof(format), &format};
-    cr_assert_eq(mdb_put(txn, meta, &key, &value, 0), 0);
-    cr_assert_eq(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    test_raw_put(dir, "meta", "format", &format, sizeof(format));
     eng_config_t config = {.dir = dir};
     eng_ledger_t *ledger = NULL;
     cr_assert_eq(eng_open(&ledger, &config), FL_EFORMAT);
@@ -114,16 +104,6 @@ Test(ledger, a_reopened_ledger_continues_the_chain)
     eng_close(ledger);
 }
 
-/* Opens the ledger's log environment with LMDB alone and puts key -> u64 value into db. */
-static void raw_put(MDB_txn *txn, const char *db, const char *key_text, uint64_t number)
-{
-    MDB_dbi dbi;
-    cr_assert_eq(mdb_dbi_open(txn, db, MDB_CREATE, &dbi), 0);
-    MDB_val key = {.mv_size = strlen(key_text), .mv_data = (void *)key_text};
-    MDB_val value = {.mv_size = sizeof(number), .mv_data = &number};
-    cr_assert_eq(mdb_put(txn, dbi, &key, &value, 0), 0);
-}
-
 Test(ledger, a_ledger_with_its_indexes_beside_the_log_drops_them_and_folds_again)
 {
     /* Ledgers made before the index environment kept heads, streams, entities and the
@@ -143,17 +123,16 @@ Test(ledger, a_ledger_with_its_indexes_beside_the_log_drops_them_and_folds_again
         cr_assert_eq(eng_append(ledger, events, PER_CALL, 0, positions, NULL), 0);
     }
     eng_close(ledger);
+    uint64_t head = 9999, seq = 1, none = 0, folded = 500;
+    test_raw_put(dir, "heads", "hu-old", &head, sizeof(head));
+    test_raw_put(dir, "streams", "hu-ghost", &seq, sizeof(seq));
+    test_raw_put(dir, "entities", "loom:L99", &none, sizeof(none));
+    test_raw_put(dir, "meta", "folded", &folded, sizeof(folded));
     MDB_env *env;
     MDB_txn *txn;
     cr_assert_eq(mdb_env_create(&env), 0);
     mdb_env_set_maxdbs(env, 32);
     cr_assert_eq(mdb_env_open(env, dir, 0, 0640), 0);
-    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    raw_put(txn, "heads", "hu-old", 9999);
-    raw_put(txn, "streams", "hu-ghost", 1);
-    raw_put(txn, "entities", "loom:L99", 0);
-    raw_put(txn, "meta", "folded", 500);
-    cr_assert_eq(mdb_txn_commit(txn), 0);
     /* A compacting copy has no free page: the file is exactly the pages in use, and LMDB maps
      * no more than that, so dropping the old indexes at open needs the map to grow first. */
     char old[512];
