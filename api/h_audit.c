@@ -123,9 +123,8 @@ static int asof_stock(audit_t *w, api_buf_t *body)
     if (rc != 0)
         return rc;
     snprintf(scratch, sizeof(scratch), "%s/asof.XXXXXX", tmp);
-    if (mkdtemp(scratch) == NULL)
+    if (mkdtemp(scratch) == NULL) /* ours, empty: rpl_asof_open fills it */
         return -errno;
-    rmdir(scratch); /* rpl_asof_open makes it: it must hold nothing */
     eng_ledger_t *asof = NULL;
     rc = rpl_asof_open(w->tenant->ledger, snapdir, w->seq, scratch, &asof, &w->from_snapshot);
     if (rc == 0)

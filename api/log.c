@@ -78,7 +78,10 @@ void api_log_buffer(bool on)
 /* Writes a whole line: into the buffer when the caller may, else at once. */
 static void emit(int level, const char *line, size_t len)
 {
-    if (!buffering || level == API_LOG_ERROR || !pthread_equal(pthread_self(), buffering_thread)) {
+    bool own = buffering && pthread_equal(pthread_self(), buffering_thread);
+    if (!own || level == API_LOG_ERROR) {
+        if (own)
+            api_log_flush(); /* the loop's earlier lines first: an error follows what led to it */
         write_all(line, len);
         return;
     }

@@ -276,6 +276,12 @@ size_t eng__state_pack(const void *record, size_t size, uint8_t *out, size_t out
         size_t start = i;
         while (i < size && in[i] != 0 && i - start < UINT8_MAX)
             i++;
+        /* Text fields keep old bytes past their end: runs can be short enough that the packed
+         * form would not be smaller. Then the record is stored whole (format 1). */
+        if (at + 2 + (i - start) >= size) {
+            memcpy(out, record, size);
+            return size;
+        }
         out[at++] = (uint8_t)(i - start);
         memcpy(out + at, in + start, i - start);
         at += i - start;
@@ -284,7 +290,7 @@ size_t eng__state_pack(const void *record, size_t size, uint8_t *out, size_t out
             i++;
         out[at++] = (uint8_t)(i - start);
     }
-    assert(at <= ENG_STATE_PACKED_MAX(size));
+    assert(at < size);
     return at;
 }
 

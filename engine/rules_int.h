@@ -203,9 +203,10 @@ size_t eng__stock_key(const hu_t *hu, uint8_t status, uint8_t out[STOCK_KEY_MAX]
 int eng__article_get(rule_t *r, const char *item, article_t *out);
 /* Records keyed "<kind>-<id>" (orders, looms, beams, ...): fixed layouts, format byte first,
  * stored packed (rules.c). eng__state_unpack reads a stored value into a record of size bytes
- * (false when it is not one); eng__state_pack writes one, at most ENG_STATE_PACKED_MAX(size). */
+ * (false when it is not one); eng__state_pack writes one, packed or (when that would not be
+ * smaller) whole, at most ENG_STATE_PACKED_MAX(size) bytes. */
 #define ENG_STATE_RECORD_MAX       1024
-#define ENG_STATE_PACKED_MAX(size) (1 + (size) + 2 * ((size) / UINT8_MAX + 2))
+#define ENG_STATE_PACKED_MAX(size) (size) /* a record that would not shrink is stored whole */
 _Static_assert(sizeof(loom_t) <= ENG_STATE_RECORD_MAX && sizeof(order_t) <= ENG_STATE_RECORD_MAX &&
                    sizeof(beam_t) <= ENG_STATE_RECORD_MAX &&
                    sizeof(record_t) <= ENG_STATE_RECORD_MAX &&

@@ -128,7 +128,6 @@ const char *const prj__pg_kpi_v2[] = {
     NULL,
 };
 
-
 /* Version 3. Times are microseconds since the epoch (bigint) inside, as in the ledger. The
  * calendar, an article's spec and an order's article are as the log says now; reporting/ reads
  * them as of each event, which differs only for a spec or an order redefined later. */
@@ -157,7 +156,8 @@ const char *const prj__pg_kpi_v3[] = {
     " e.payload->>'item_id' AS item_id,"
     " coalesce((e.payload->>'picks_per_cm_milli')::bigint, 0) AS picks_per_cm_milli,"
     " coalesce((e.payload->>'pile_ratio_milli')::bigint, 0) AS pile_ratio_milli"
-    " FROM events e WHERE e.type = 'ArticleSpecDefined' AND coalesce(e.payload->>'item_id', '') <> ''"
+    " FROM events e WHERE e.type = 'ArticleSpecDefined' AND coalesce(e.payload->>'item_id', '') <> "
+    "''"
     " ORDER BY e.payload->>'item_id', e.seq DESC;",
     "CREATE VIEW kpi_order_items AS SELECT DISTINCT ON (e.payload->>'of_id')"
     " e.payload->>'of_id' AS of_id, e.payload->>'item_id' AS item_id"
@@ -297,8 +297,10 @@ const char *const prj__pg_kpi_v3[] = {
     "  array_agg(s.shift_id ORDER BY s.start_us) AS ids FROM LIVE.kpi_shifts s),"
     " pieces AS ("
     "  SELECT f.loom_id, c.ids[i] AS shift_id, f.of_id, f.weaver_id, f.beam_id, f.stopped,"
-    "   f.nominal_ppm, LIVE.kpi_muldiv(least(f.to_us, c.ends[i]) - greatest(f.from_us, c.starts[i]),"
-    "    c.ends[i] - c.starts[i] - c.breaks[i], c.ends[i] - c.starts[i]) AS us, NULL::bigint AS picks"
+    "   f.nominal_ppm, LIVE.kpi_muldiv(least(f.to_us, c.ends[i]) - greatest(f.from_us, "
+    "c.starts[i]),"
+    "    c.ends[i] - c.starts[i] - c.breaks[i], c.ends[i] - c.starts[i]) AS us, NULL::bigint AS "
+    "picks"
     "  FROM f CROSS JOIN c CROSS JOIN LATERAL generate_series(width_bucket(f.from_us, c.ends) + 1,"
     "   width_bucket(f.to_us - 1, c.starts)) i"
     "  WHERE f.kind = 'span' AND c.starts IS NOT NULL"
@@ -544,7 +546,8 @@ const char *const prj__pg_kpi_v3[] = {
     " v.occurred_at, v.payload->>'hu_id' AS hu_id, v.type AS verdict,"
     " v.type = 'LotReleased' AS first_pass, u.loom_id"
     " FROM events v JOIN (SELECT DISTINCT ON (k.hu_id) k.hu_id, k.seq, k.loom_id"
-    "  FROM kpi_units k ORDER BY k.hu_id, k.seq) u ON u.hu_id = v.payload->>'hu_id' AND u.seq < v.seq"
+    "  FROM kpi_units k ORDER BY k.hu_id, k.seq) u ON u.hu_id = v.payload->>'hu_id' AND u.seq < "
+    "v.seq"
     " WHERE v.type IN ('LotReleased', 'LotPutOnHold', 'LotRejected')"
     " ORDER BY v.payload->>'hu_id', v.seq;",
     NULL,

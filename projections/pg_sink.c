@@ -613,15 +613,22 @@ fail:
 
 /* ---- the rebuild's shadow: COPY in, then a swap by renaming */
 
+/* A connection of the rebuild's own: a COPY streams a whole table as one statement, which the
+ * session's usual statement timeout would cancel on a long log. */
+static int pg_shadow_join(prj_sink_t *sink)
+{
+    pg_sink_t *pg = pg_of(sink);
+    char sql[64];
+    snprintf(sql, sizeof(sql), "SET statement_timeout = %u", PG_BULK_TIMEOUT_S * 1000u);
+    int rc = copy_close(pg);
+    return rc != 0 ? rc : exec_params(pg, sql, 0, NULL);
+}
+
 static int pg_shadow_begin(prj_sink_t *sink)
 {
     pg_sink_t *pg = pg_of(sink);
     char sql[256];
-    /* This connection is the rebuild's own: a COPY streams a whole table as one statement. */
-    snprintf(sql, sizeof(sql), "SET statement_timeout = %u", PG_BULK_TIMEOUT_S * 1000u);
-    int rc = copy_close(pg);
-    if (rc == 0)
-        rc = exec_params(pg, sql, 0, NULL);
+    int rc = pg_shadow_join(sink);
     snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", pg->shadow);
     if (rc == 0)
         rc = exec_params(pg, sql, 0, NULL);
@@ -866,6 +873,7 @@ static const prj_sink_ops_t pg_ops = {
     .apply = pg_apply,
     .dead_letter = pg_dead_letter,
     .shadow_begin = pg_shadow_begin,
+    .shadow_join = pg_shadow_join,
     .shadow_rows = pg_shadow_rows,
     .shadow_events = pg_shadow_events,
     .shadow_end = pg_shadow_end,

@@ -56,6 +56,8 @@ typedef struct {
                        const char *error, bool advance);
     /* Rebuild: an empty shadow; rows of one kind; a batch of events; the swap. */
     int (*shadow_begin)(prj_sink_t *sink);
+    /* A second connection writing the shadow that another one began (a rebuild's log). */
+    int (*shadow_join)(prj_sink_t *sink);
     int (*shadow_rows)(prj_sink_t *sink, const eng_row_t *rows, uint32_t count);
     int (*shadow_events)(prj_sink_t *sink, const prj_batch_t *batch);
     /* Ends what this connection's shadow writes left open (PostgreSQL's COPY), committed. */

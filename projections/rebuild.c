@@ -67,6 +67,8 @@ static void *copy_events(void *arg)
     events_copy_t *copy = arg;
     prj_batch_t batch = {0};
     int rc = copy->shadow->ops->connect(copy->shadow);
+    if (rc == 0)
+        rc = copy->shadow->ops->shadow_join(copy->shadow);
     for (uint64_t after = 0; after < copy->at_seq && rc == 0; after = batch.last_seq) {
         if (__atomic_load_n(&copy->stop, __ATOMIC_RELAXED)) {
             rc = FL_ECANCELED;

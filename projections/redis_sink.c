@@ -1031,8 +1031,9 @@ static int redis_shadow_events(prj_sink_t *sink, const prj_batch_t *batch)
     return rc != 0 ? rc : read_rc;
 }
 
-/* Each shadow call waits for its replies: nothing is left open. */
-static int redis_shadow_end(prj_sink_t *sink)
+/* Each shadow call waits for its replies: nothing is left open, and a second connection of a
+ * rebuild writes the new generation as it connects (the active one + 1). */
+static int redis_shadow_nothing(prj_sink_t *sink)
 {
     (void)sink;
     return 0;
@@ -1075,7 +1076,8 @@ static const prj_sink_ops_t redis_ops = {
     .shadow_begin = redis_shadow_begin,
     .shadow_rows = redis_shadow_rows,
     .shadow_events = redis_shadow_events,
-    .shadow_end = redis_shadow_end,
+    .shadow_join = redis_shadow_nothing,
+    .shadow_end = redis_shadow_nothing,
     .shadow_swap = redis_shadow_swap,
     .clone = redis_clone,
     .destroy = redis_destroy,

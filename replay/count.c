@@ -246,9 +246,8 @@ static int book_at_opening(eng_ledger_t *ledger, const char *snapdir, session_t 
     const char *tmp = getenv("TMPDIR");
     char path[COUNT_SCRATCH_MAX], file[COUNT_SCRATCH_MAX + 16];
     snprintf(path, sizeof(path), "%s/fouta-count-XXXXXX", tmp != NULL ? tmp : "/tmp");
-    if (mkdtemp(path) == NULL)
+    if (mkdtemp(path) == NULL) /* ours (0700, a fresh name): rpl_asof_open fills it */
         return FL_EIO;
-    rmdir(path); /* rpl_asof_open makes it: it must hold nothing */
     eng_ledger_t *scratch = NULL;
     uint64_t at, from_snapshot;
     int rc = rpl_asof_open(ledger, snapdir, session->opened_seq, path, &scratch, &from_snapshot);

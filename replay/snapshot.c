@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,18 @@ static eng_ledger_t *state_open(const char *dir, int *rc)
     eng_ledger_t *ledger = NULL;
     *rc = eng_open(&ledger, &config);
     return ledger;
+}
+
+/* Removes a state-only ledger's directory (its two files, then itself); no error if absent. */
+static void env_remove(const char *dir)
+{
+    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    char file[SNAPSHOT_PATH_MAX + 32];
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(file, sizeof(file), "%s/%s", dir, files[i]);
+        unlink(file);
+    }
+    rmdir(dir);
 }
 
 /* The largest snapshot at or below seq (0 when none). */
@@ -67,18 +80,33 @@ int rpl_snapshot_update(eng_ledger_t *src, const char *snapdir, uint64_t every, 
     eng_head(src, &src_head);
     eng_head(state, &at);
     rpl_progress_t progress;
+    bool replay_failed = false;
+    char partial[SNAPSHOT_PATH_MAX + 16];
     for (uint64_t next = (at.seq / every + 1) * every; next <= src_head.seq; next += every) {
-        if ((rc = rpl_replay(src, state, next, &progress)) != 0)
+        if ((rc = rpl_replay(src, state, next, &progress)) != 0) {
+            replay_failed = true;
             break;
+        }
         snprintf(path, sizeof(path), "%s/%020" PRIu64, snapdir, next);
         struct stat info;
         if (stat(path, &info) == 0)
             continue; /* made by an earlier run */
-        if ((rc = eng_copy(state, path)) != 0)
+        /* Copied under another name, then renamed: a copy cut short is never taken for one. */
+        snprintf(partial, sizeof(partial), "%s.partial", path);
+        env_remove(partial);
+        if ((rc = eng_copy(state, partial)) != 0)
             break;
+        if (rename(partial, path) != 0) {
+            rc = fl_err_from_errno(errno);
+            break;
+        }
         (*made)++;
     }
     eng_close(state);
+    /* A replay that failed may have applied events past the one it stopped at: the working
+     * state is not to be carried on from. The next call makes it again from the first event. */
+    if (replay_failed)
+        env_remove(work);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <lmdb.h>
 #include <msgpack.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,16 @@ Test(replay, an_event_the_rules_refuse_on_replay_stops_it_and_is_named)
     cr_assert_eq(progress.last_seq, 2);
     cr_assert_not_null(strstr(progress.detail, "StockTransferred"), "%s", progress.detail);
     scratch_close(scratch);
+    /* Snapshots stop there too, and their working state is not carried on from. */
+    char snapdir[300], work[320];
+    snprintf(snapdir, sizeof(snapdir), "%s/snapshots", dir);
+    snprintf(work, sizeof(work), "%s/work", snapdir);
+    uint32_t made = 0;
+    int rc = rpl_snapshot_update(ledger, snapdir, 2, &made);
+    cr_assert_eq(rc, FL_ECORRUPT, "%s", fl_errname(rc));
+    cr_assert_eq(made, 1, "the snapshot at 2, before the refused event");
+    struct stat info;
+    cr_assert_neq(stat(work, &info), 0, "the working state was removed");
 }
 
 Test(replay, a_state_as_of_into_a_directory_that_holds_one_is_refused_and_left_alone)
