@@ -61,8 +61,10 @@ extern const char *const prj__pg_kpi_v3[];
 
 /* Creates the schema (or migrates it to the latest version), in one transaction. */
 int prj__pg_schema_ensure(pg_sink_t *pg, const char *schema, bool defer_indexes);
-/* Makes the secondary indexes prj__pg_schema_ensure deferred, in one transaction. */
-int prj__pg_schema_indexes(pg_sink_t *pg, const char *schema);
+/* Makes the secondary indexes prj__pg_schema_ensure deferred, those over the events table or
+ * those over the state's tables, in one transaction: a rebuild's two connections make one set
+ * each, side by side. */
+int prj__pg_schema_indexes(pg_sink_t *pg, const char *schema, bool events);
 
 /* 0 when res has the expected status; otherwise the error kept in the sink's error text and
  * FL_ESINK_DOWN (connection, server shutting down, resources, serialization, a lock or a

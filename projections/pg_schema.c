@@ -200,7 +200,13 @@ fail:
     return rc;
 }
 
-int prj__pg_schema_indexes(pg_sink_t *pg, const char *schema)
+/* Whether a migration's CREATE INDEX is over the events table (the rest are the state's). */
+static bool is_events_index(const char *statement)
+{
+    return strstr(statement, " ON events ") != NULL || strstr(statement, " ON events(") != NULL;
+}
+
+int prj__pg_schema_indexes(pg_sink_t *pg, const char *schema, bool events)
 {
     char head[256];
     /* An index over a rebuild's rows takes the time the rows take. */
@@ -211,7 +217,7 @@ int prj__pg_schema_indexes(pg_sink_t *pg, const char *schema)
     for (size_t i = 0; i < sizeof(migrations) / sizeof(migrations[0]) && rc == 0; i++)
         for (const char *const *statement = migrations[i].statements; *statement != NULL && rc == 0;
              statement++)
-            if (is_index(*statement))
+            if (is_index(*statement) && is_events_index(*statement) == events)
                 rc = exec_ok(pg, *statement, PG_BULK_TIMEOUT_S * 1000u);
     if (rc != 0) {
         PQclear(prj__pg_exec(pg, "ROLLBACK", 0, NULL, 0));

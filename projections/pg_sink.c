@@ -813,9 +813,11 @@ static int pg_shadow_events(prj_sink_t *sink, const prj_batch_t *batch)
     return copy_pause(pg, rc);
 }
 
-static int pg_shadow_end(prj_sink_t *sink)
+static int pg_shadow_end(prj_sink_t *sink, bool events)
 {
-    return copy_close(pg_of(sink));
+    pg_sink_t *pg = pg_of(sink);
+    int rc = copy_close(pg);
+    return rc != 0 ? rc : prj__pg_schema_indexes(pg, pg->shadow, events);
 }
 
 static int pg_shadow_swap(prj_sink_t *sink, const char *name)
@@ -823,9 +825,7 @@ static int pg_shadow_swap(prj_sink_t *sink, const char *name)
     pg_sink_t *pg = pg_of(sink);
     (void)name;
     char sql[1024];
-    int rc = copy_close(pg);
-    if (rc == 0)
-        rc = prj__pg_schema_indexes(pg, pg->shadow);
+    int rc = copy_close(pg); /* the indexes are made: each side's shadow_end */
     if (rc != 0)
         return rc;
     /* The dead letters stay; the shadow's checkpoints are those of its rows. Readers wait for

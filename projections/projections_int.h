@@ -60,8 +60,9 @@ typedef struct {
     int (*shadow_join)(prj_sink_t *sink);
     int (*shadow_rows)(prj_sink_t *sink, const eng_row_t *rows, uint32_t count);
     int (*shadow_events)(prj_sink_t *sink, const prj_batch_t *batch);
-    /* Ends what this connection's shadow writes left open (PostgreSQL's COPY), committed. */
-    int (*shadow_end)(prj_sink_t *sink);
+    /* Ends what this connection's shadow writes left open (PostgreSQL's COPY), committed, then
+     * makes the secondary indexes of what it wrote: the log (events) or the state's rows. */
+    int (*shadow_end)(prj_sink_t *sink, bool events);
     int (*shadow_swap)(prj_sink_t *sink, const char *name);
     /* Another sink on the same server and tenant, with a connection of its own (a rebuild's). */
     int (*clone)(const prj_sink_t *sink, prj_sink_t **out);

@@ -49,7 +49,7 @@ static int copy_rows(eng_ledger_t *ledger, chunk_t *chunk)
         if (rc != 0)
             return rc;
     }
-    return chunk->shadow->ops->shadow_end(chunk->shadow);
+    return chunk->shadow->ops->shadow_end(chunk->shadow, false);
 }
 
 /* The log up to at_seq, on a connection of its own (a thread of its own). */
@@ -84,7 +84,7 @@ static void *copy_events(void *arg)
         copy->events += batch.events_count;
     }
     if (rc == 0)
-        rc = copy->shadow->ops->shadow_end(copy->shadow);
+        rc = copy->shadow->ops->shadow_end(copy->shadow, true);
     prj__batch_free(&batch);
     copy->shadow->ops->disconnect(copy->shadow);
     copy->rc = rc;

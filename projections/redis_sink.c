@@ -1031,11 +1031,19 @@ static int redis_shadow_events(prj_sink_t *sink, const prj_batch_t *batch)
     return rc != 0 ? rc : read_rc;
 }
 
-/* Each shadow call waits for its replies: nothing is left open, and a second connection of a
- * rebuild writes the new generation as it connects (the active one + 1). */
-static int redis_shadow_nothing(prj_sink_t *sink)
+/* A second connection of a rebuild writes the new generation as it connects (the active one
+ * + 1): nothing to join. */
+static int redis_shadow_join(prj_sink_t *sink)
 {
     (void)sink;
+    return 0;
+}
+
+/* Each shadow call waits for its replies, and keys need no index: nothing to end. */
+static int redis_shadow_end(prj_sink_t *sink, bool events)
+{
+    (void)sink;
+    (void)events;
     return 0;
 }
 
@@ -1076,8 +1084,8 @@ static const prj_sink_ops_t redis_ops = {
     .shadow_begin = redis_shadow_begin,
     .shadow_rows = redis_shadow_rows,
     .shadow_events = redis_shadow_events,
-    .shadow_join = redis_shadow_nothing,
-    .shadow_end = redis_shadow_nothing,
+    .shadow_join = redis_shadow_join,
+    .shadow_end = redis_shadow_end,
     .shadow_swap = redis_shadow_swap,
     .clone = redis_clone,
     .destroy = redis_destroy,
