@@ -69,19 +69,6 @@ typedef struct {
  * date first. */
 static pthread_mutex_t asof_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Removes an LMDB environment directory that this file made (its two files, then itself). */
-static void remove_env(const char *dir)
-{
-    char path[1500];
-    static const char *const files[] = {"data.mdb", "lock.mdb"};
-    for (size_t i = 0; i < 2; i++) {
-        int len = snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        if (len > 0 && (size_t)len < sizeof(path))
-            unlink(path);
-    }
-    rmdir(dir);
-}
-
 /* Removes what an as-of read killed midway left in tmp (as-of reads take turns: none is in
  * use while this runs). */
 static void remove_leftovers(const char *tmp)
@@ -94,7 +81,7 @@ static void remove_leftovers(const char *tmp)
         if (strncmp(entry->d_name, "asof.", 5) == 0) {
             int len = snprintf(path, sizeof(path), "%s/%s", tmp, entry->d_name);
             if (len > 0 && (size_t)len < sizeof(path))
-                remove_env(path);
+                rpl_state_remove(path);
         }
     closedir(dir);
 }
@@ -132,7 +119,7 @@ static int asof_stock(audit_t *w, api_buf_t *body)
                               w->group_by[0] != '\0' ? w->group_by : NULL, body);
     if (asof != NULL)
         eng_close(asof);
-    remove_env(scratch);
+    rpl_state_remove(scratch);
     return rc;
 }
 

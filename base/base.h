@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* X(name, value, http status, message). The http status is what the API answers. */
 #define FL_ERR_MAP(X)                                                                              \
@@ -70,7 +71,7 @@
     X(FORBIDDEN_ORIGIN, FL_ERR_BASE - 70, 403, "this origin is not allowed")                       \
     X(ERASED, FL_ERR_BASE - 71, 410, "this person's data was erased")                              \
     X(TLS_UNTRUSTED, FL_ERR_BASE - 79, 502,                                                        \
-      "the server's certificate is not proven by a trusted authority for its name")               \
+      "the server's certificate is not proven by a trusted authority for its name")                \
     X(SINK_DOWN, FL_ERR_BASE - 80, 503, "a projection's sink (PostgreSQL, Redis) is unreachable")  \
     X(SINK_REJECTED, FL_ERR_BASE - 81, 500, "a projection's sink refused what it was given")
 
@@ -99,6 +100,9 @@ int64_t fl_now_us(void);
 
 /* Monotonic clock in nanoseconds, for measuring durations. */
 uint64_t fl_mono_ns(void);
+
+/* The wall-clock time ms milliseconds from now, as pthread_cond_timedwait takes it. */
+struct timespec fl_realtime_after_ms(uint32_t ms);
 
 /* Fills id with a UUIDv7 (48-bit millisecond time, random rest, RFC 9562 version and variant).
  * Returns 0 or FL_EIO when the system's random source fails. */

@@ -327,17 +327,6 @@ int eng__fold_all(eng_ledger_t *ledger)
 
 /* ---- the folder thread */
 
-static struct timespec after_ms(uint32_t ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
-    return until;
-}
-
 /* How many records to fold now (0: none), with the lock held. A full chunk as soon as there is
  * one; the rest when asked, when closing, or when the head has not moved for fold_idle_ms. */
 static uint32_t fold_due(const eng_ledger_t *ledger, uint64_t idle_head)
@@ -371,7 +360,7 @@ void *eng__folder_main(void *arg)
                 pthread_cond_wait(&ledger->fold_wake, &ledger->lock);
                 ledger->folder_asleep = false;
             } else {
-                struct timespec until = after_ms(ledger->config.fold_idle_ms);
+                struct timespec until = fl_realtime_after_ms(ledger->config.fold_idle_ms);
                 if (pthread_cond_timedwait(&ledger->fold_wake, &ledger->lock, &until) == ETIMEDOUT)
                     idle_head = head;
             }
@@ -399,7 +388,7 @@ void *eng__folder_main(void *arg)
         if (rc != 0 && rc != FL_ECORRUPT) {
             if (ledger->folder_stop)
                 break; /* a reopen folds what is left */
-            struct timespec until = after_ms(FOLD_RETRY_MS);
+            struct timespec until = fl_realtime_after_ms(FOLD_RETRY_MS);
             pthread_cond_timedwait(&ledger->fold_wake, &ledger->lock, &until);
         }
     }

@@ -495,14 +495,7 @@ void eng_stats(eng_ledger_t *ledger, eng_stats_t *out)
 
 int eng_wait(eng_ledger_t *ledger, uint64_t after_seq, uint32_t timeout_ms, uint64_t *head_seq)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = fl_realtime_after_ms(timeout_ms);
     int rc = 0;
     pthread_mutex_lock(&ledger->lock);
     uint64_t wakes = ledger->wakes;

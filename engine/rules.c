@@ -34,7 +34,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,73 +95,10 @@ bool eng__number(const msgpack_object *map, const char *name, int64_t *out)
 
 /* ---- state tables */
 
-/* A unit's stored form: a byte of format, status and grade, then the three numbers (native
- * order, like every value of the state) and its five texts each as a length byte and its bytes.
- * hu_t's fixed text fields made a record of 368 bytes where about 60 carry something: eleven
- * units to a page instead of sixty, and so many more pages written by every commit that
- * creates or changes units. Units stored by earlier versions as the whole hu_t still read. */
-#define HU_PACKED       2
-#define HU_TEXTS        5
-#define HU_PACKED_FIXED (3 + 3 * sizeof(int64_t))
-#define HU_PACKED_MAX   (HU_PACKED_FIXED + HU_TEXTS + sizeof(hu_t))
-
-#define HU_TEXT(field)                                                                             \
-    {                                                                                              \
-        offsetof(hu_t, field), sizeof(((hu_t *)0)->field)                                          \
-    }
-static const struct {
-    size_t offset, size;
-} hu_texts[HU_TEXTS] = {HU_TEXT(unit), HU_TEXT(item), HU_TEXT(location), HU_TEXT(parent),
-                        HU_TEXT(holder)};
-
-static size_t hu_pack(const hu_t *hu, uint8_t out[HU_PACKED_MAX])
-{
-    out[0] = HU_PACKED;
-    out[1] = hu->status;
-    out[2] = hu->grade;
-    memcpy(out + 3, &hu->qty_milli, sizeof(int64_t));
-    memcpy(out + 3 + sizeof(int64_t), &hu->created_seq, sizeof(uint64_t));
-    memcpy(out + 3 + 2 * sizeof(int64_t), &hu->out_milli, sizeof(int64_t));
-    size_t at = HU_PACKED_FIXED;
-    for (int i = 0; i < HU_TEXTS; i++) {
-        const char *text = (const char *)hu + hu_texts[i].offset;
-        size_t len = strnlen(text, hu_texts[i].size - 1);
-        assert(len <= UINT8_MAX);
-        out[at++] = (uint8_t)len;
-        memcpy(out + at, text, len);
-        at += len;
-    }
-    assert(at <= HU_PACKED_MAX);
-    return at;
-}
-
-/* Checked like every value read back: false when the bytes are not a unit. */
-static bool hu_unpack(const uint8_t *in, size_t len, hu_t *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (len == sizeof(*out) && in[0] == HU_FORMAT) { /* written by an earlier version */
-        memcpy(out, in, sizeof(*out));
-        return true;
-    }
-    if (len < HU_PACKED_FIXED + HU_TEXTS || in[0] != HU_PACKED)
-        return false;
-    out->format = HU_FORMAT;
-    out->status = in[1];
-    out->grade = in[2];
-    memcpy(&out->qty_milli, in + 3, sizeof(int64_t));
-    memcpy(&out->created_seq, in + 3 + sizeof(int64_t), sizeof(uint64_t));
-    memcpy(&out->out_milli, in + 3 + 2 * sizeof(int64_t), sizeof(int64_t));
-    size_t at = HU_PACKED_FIXED;
-    for (int i = 0; i < HU_TEXTS; i++) {
-        if (at >= len || in[at] >= hu_texts[i].size || len - at - 1 < in[at])
-            return false;
-        memcpy((char *)out + hu_texts[i].offset, in + at + 1, in[at]);
-        at += 1 + (size_t)in[at];
-    }
-    return at == len && out->status >= HU_AVAILABLE && out->status <= HU_SHIPPED &&
-           out->qty_milli >= 0;
-}
-
+/* A unit is stored packed like the other state records (eng__state_pack below): hu_t's fixed
+ * text fields made a record of 368 bytes where about 60 carry something, eleven units to a page
+ * instead of about fifty, and so many more pages written by every commit that creates or
+ * changes units. Units stored whole by earlier versions still read. */
 int eng__hu_get(rule_t *r, const char *id, hu_t *out, bool *found)
 {
     char key_text[EV_NAME_LEN_MAX + 1];
@@ -175,7 +111,9 @@ int eng__hu_get(rule_t *r, const char *id, hu_t *out, bool *found)
     if (rc != 0)
         return rc;
     /* paired with hu_put's assertions */
-    return hu_unpack(value.mv_data, value.mv_size, out) ? 0 : MDB_CORRUPTED;
+    bool valid = eng__state_unpack(&value, out, sizeof(*out)) && out->format == HU_FORMAT &&
+                 out->status >= HU_AVAILABLE && out->status <= HU_SHIPPED && out->qty_milli >= 0;
+    return valid ? 0 : MDB_CORRUPTED;
 }
 
 int eng__hu_put(rule_t *r, const char *id, const hu_t *hu)
@@ -184,13 +122,14 @@ int eng__hu_put(rule_t *r, const char *id, const hu_t *hu)
     assert(hu->status >= HU_AVAILABLE && hu->status <= HU_SHIPPED);
     char key_text[EV_NAME_LEN_MAX + 1];
     int len = eng__cat(key_text, sizeof(key_text), "hu-", id);
-    uint8_t packed[HU_PACKED_MAX];
+    uint8_t packed[ENG_STATE_PACKED_MAX(sizeof(hu_t))];
     MDB_val key = {.mv_size = (size_t)len, .mv_data = key_text};
-    MDB_val value = {.mv_size = hu_pack(hu, packed), .mv_data = packed};
+    MDB_val value = {.mv_size = eng__state_pack(hu, sizeof(*hu), packed, sizeof(packed)),
+                     .mv_data = packed};
 #ifdef FL_EXPENSIVE_CHECKS
     hu_t check;
-    assert(hu_unpack(packed, value.mv_size, &check) && check.qty_milli == hu->qty_milli &&
-           strcmp(check.location, hu->location) == 0 && strcmp(check.holder, hu->holder) == 0);
+    assert(eng__state_unpack(&value, &check, sizeof(check)) &&
+           memcmp(&check, hu, sizeof(check)) == 0);
 #endif
     int rc = mdb_put(r->txn, r->ledger->dbi_hus, &key, &value, 0);
     return rc != 0 ? rc : eng__changed(r, ENG_ROW_HU, key_text + 3, (size_t)len - 3);

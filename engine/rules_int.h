@@ -207,7 +207,8 @@ int eng__article_get(rule_t *r, const char *item, article_t *out);
  * smaller) whole, at most ENG_STATE_PACKED_MAX(size) bytes. */
 #define ENG_STATE_RECORD_MAX       1024
 #define ENG_STATE_PACKED_MAX(size) (size) /* a record that would not shrink is stored whole */
-_Static_assert(sizeof(loom_t) <= ENG_STATE_RECORD_MAX && sizeof(order_t) <= ENG_STATE_RECORD_MAX &&
+_Static_assert(sizeof(hu_t) <= ENG_STATE_RECORD_MAX && sizeof(loom_t) <= ENG_STATE_RECORD_MAX &&
+                   sizeof(order_t) <= ENG_STATE_RECORD_MAX &&
                    sizeof(beam_t) <= ENG_STATE_RECORD_MAX &&
                    sizeof(record_t) <= ENG_STATE_RECORD_MAX &&
                    sizeof(sublot_t) <= ENG_STATE_RECORD_MAX,

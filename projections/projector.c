@@ -126,14 +126,7 @@ static int64_t now_us(void)
 /* Waits on the projector's condition for at most ms; the lock is held. */
 static void cond_wait_ms(prj_projector_t *p, uint32_t ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    struct timespec until = fl_realtime_after_ms(ms);
     pthread_cond_timedwait(&p->cond, &p->lock, &until);
 }
 

@@ -244,7 +244,7 @@ static int book_row(uint64_t seq, const eng_row_t *row, void *data)
 static int book_at_opening(eng_ledger_t *ledger, const char *snapdir, session_t *session)
 {
     const char *tmp = getenv("TMPDIR");
-    char path[COUNT_SCRATCH_MAX], file[COUNT_SCRATCH_MAX + 16];
+    char path[COUNT_SCRATCH_MAX];
     snprintf(path, sizeof(path), "%s/fouta-count-XXXXXX", tmp != NULL ? tmp : "/tmp");
     if (mkdtemp(path) == NULL) /* ours (0700, a fresh name): rpl_asof_open fills it */
         return FL_EIO;
@@ -256,11 +256,7 @@ static int book_at_opening(eng_ledger_t *ledger, const char *snapdir, session_t 
     if (rc == 0)
         rc = session->error;
     eng_close(scratch);
-    snprintf(file, sizeof(file), "%s/data.mdb", path);
-    unlink(file);
-    snprintf(file, sizeof(file), "%s/lock.mdb", path);
-    unlink(file);
-    rmdir(path);
+    rpl_state_remove(path);
     return rc;
 }
 

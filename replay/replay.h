@@ -58,6 +58,10 @@ void rpl_row_text(const eng_row_t *row, char key[192], char value[512]);
 
 /* ---- snapshots and states as of a sequence (snapshot.c) */
 
+/* Removes a state-only ledger's directory (a snapshot, an as-of state): its two files, then
+ * itself; nothing when it is not there. */
+void rpl_state_remove(const char *dir);
+
 /* Brings the snapshots in snapdir up to the source's head: one at every multiple of `every`
  * (a state-only ledger copied at that sequence), carried forward from the last one by a working
  * state-only ledger snapdir/work. *made gets the number of snapshots added. */

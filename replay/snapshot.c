@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,14 +35,14 @@ static eng_ledger_t *state_open(const char *dir, int *rc)
     return ledger;
 }
 
-/* Removes a state-only ledger's directory (its two files, then itself); no error if absent. */
-static void env_remove(const char *dir)
+void rpl_state_remove(const char *dir)
 {
     static const char *const files[] = {"data.mdb", "lock.mdb"};
-    char file[SNAPSHOT_PATH_MAX + 32];
+    char file[PATH_MAX];
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(file, sizeof(file), "%s/%s", dir, files[i]);
-        unlink(file);
+        int len = snprintf(file, sizeof(file), "%s/%s", dir, files[i]);
+        if (len > 0 && (size_t)len < sizeof(file)) /* a cut name would name another file */
+            unlink(file);
     }
     rmdir(dir);
 }
@@ -93,7 +94,7 @@ int rpl_snapshot_update(eng_ledger_t *src, const char *snapdir, uint64_t every, 
             continue; /* made by an earlier run */
         /* Copied under another name, then renamed: a copy cut short is never taken for one. */
         snprintf(partial, sizeof(partial), "%s.partial", path);
-        env_remove(partial);
+        rpl_state_remove(partial);
         if ((rc = eng_copy(state, partial)) != 0)
             break;
         if (rename(partial, path) != 0) {
@@ -106,7 +107,7 @@ int rpl_snapshot_update(eng_ledger_t *src, const char *snapdir, uint64_t every, 
     /* A replay that failed may have applied events past the one it stopped at: the working
      * state is not to be carried on from. The next call makes it again from the first event. */
     if (replay_failed)
-        env_remove(work);
+        rpl_state_remove(work);
     return rc;
 }
 
