@@ -18,10 +18,13 @@
  *     writer's group commit is what turns concurrent callers into throughput;
  *   - one thread appending 100 or 1000 events per call (and 100 atomically);
  *   - the plant mix at 16, 64 and 256 threads;
+ *   - 64 appenders driven by one thread (c64_submit, plant_c64_submit): each appender is one
+ *     request in flight at a time, submitted with eng_append_submit as foutad's event loop does,
+ *     so that what 64 appenders get is measured apart from what 64 threads cost;
  *   - the ceiling: a plain LMDB environment, one MDB_INTEGERKEY database, values of the size the
  *     engine stores, written with MDB_APPEND at 1, at the engine's own average events per commit
- *     with 64 threads, at 100 and at 1000 per transaction, and at plant_c64's events per commit
- *     with plant_c64's mean record size. The ratios engine/raw at the same events per
+ *     with 64 appenders (threads, then driven), at 100 and at 1000 per transaction, and at the
+ *     plant runs' events per commit with their mean record size. The ratios engine/raw at the same events per
  *     transaction show what the engine's indexes, hashing and hand-off cost;
  *   - a full scan of the largest worst-case ledger (decoded records) next to a raw cursor scan,
  *     SCAN_PASSES times each: the first pass (which also faults the map's pages in) and the best
@@ -319,6 +322,7 @@ typedef struct {
     uint32_t flags;
     workload_t workload;
     const char *key; /* plant mix: keys are "plant_" KEY "_" this, e.g. plant_p99_us_c64 */
+    bool submit;     /* the appenders are requests driven by one thread (async_drive) */
 } engine_plan_t;
 
 typedef struct {
@@ -331,7 +335,10 @@ typedef struct {
     hist_t latency;        /* ns per eng_append call */
 } engine_run_t;
 
-typedef struct {
+typedef struct completions completions_t;
+typedef struct appender appender_t;
+
+typedef struct appender {
     eng_ledger_t *ledger;
     pthread_barrier_t *start;
     const uint64_t *deadline_ns;
@@ -344,6 +351,12 @@ typedef struct {
     int first_error;
     plant_t plant;
     hist_t latency;
+    /* Driven appenders (plan->submit) only: */
+    eng_append_req_t req;
+    int *results;
+    uint64_t submitted_ns, n;
+    completions_t *completions;
+    appender_t *next_done;
 } appender_t;
 
 static void appender_note_error(appender_t *appender, int err)
@@ -353,27 +366,35 @@ static void appender_note_error(appender_t *appender, int err)
         appender->first_error = err;
 }
 
+/* The appender's next events, per_call of them. Returns 0 or fl_uuid7's error. */
+static int appender_fill(appender_t *appender)
+{
+    for (uint32_t i = 0; i < appender->plan->per_call; i++, appender->n++) {
+        int rc = appender->plan->workload == WORKLOAD_PLANT
+                     ? plant_event_fill(&appender->events[i], &appender->envelopes[i],
+                                        &appender->plant, appender->index)
+                     : event_fill(&appender->events[i], &appender->envelopes[i], appender->index,
+                                  appender->n);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static void *appender_main(void *arg)
 {
     appender_t *appender = arg;
     const uint32_t per_call = appender->plan->per_call;
     pthread_barrier_wait(appender->start);
     const uint64_t deadline_ns = *appender->deadline_ns; /* published before the barrier */
-    uint64_t n = 0;
     while (fl_mono_ns() < deadline_ns) {
-        for (uint32_t i = 0; i < per_call; i++, n++) {
-            int rc =
-                appender->plan->workload == WORKLOAD_PLANT
-                    ? plant_event_fill(&appender->events[i], &appender->envelopes[i],
-                                       &appender->plant, appender->index)
-                    : event_fill(&appender->events[i], &appender->envelopes[i], appender->index, n);
-            if (rc != 0) {
-                appender_note_error(appender, rc);
-                return NULL;
-            }
+        int rc = appender_fill(appender);
+        if (rc != 0) {
+            appender_note_error(appender, rc);
+            return NULL;
         }
         uint64_t started_ns = fl_mono_ns();
-        int rc = eng_append(appender->ledger, appender->events, per_call, appender->plan->flags,
+        rc = eng_append(appender->ledger, appender->events, per_call, appender->plan->flags,
                             appender->positions, NULL);
         uint64_t elapsed_ns = fl_mono_ns() - started_ns;
         appender->busy_ns += elapsed_ns;
@@ -386,6 +407,97 @@ static void *appender_main(void *arg)
         appender->events_done += per_call;
     }
     return NULL;
+}
+
+/*
+ * Appenders driven as foutad's loop drives the engine: each appender is one request in flight at
+ * a time (an appender still waits for its durable outcome before its next event), and one thread
+ * submits them all with eng_append_submit. The writer's callback only hands the finished request
+ * back; that thread takes every finished one at once, records its latency and submits the
+ * appender's next event.
+ */
+struct completions {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    appender_t *done; /* finished requests not yet taken, newest first */
+    bool waiting;     /* the driving thread sleeps on wake */
+};
+
+static void driven_appended(eng_append_req_t *req, void *data)
+{
+    (void)req;
+    appender_t *appender = data;
+    completions_t *completions = appender->completions;
+    pthread_mutex_lock(&completions->lock);
+    appender->next_done = completions->done;
+    completions->done = appender;
+    if (completions->waiting) {
+        completions->waiting = false;
+        pthread_cond_signal(&completions->wake);
+    }
+    pthread_mutex_unlock(&completions->lock);
+}
+
+/* Fills and submits the appender's next request. Returns 0 (its callback will run) or why not. */
+static int driven_submit(appender_t *appender)
+{
+    int rc = appender_fill(appender);
+    if (rc != 0)
+        return rc;
+    appender->req = (eng_append_req_t){.events = appender->events,
+                                       .count = appender->plan->per_call,
+                                       .flags = appender->plan->flags,
+                                       .positions = appender->positions,
+                                       .results = appender->results,
+                                       .cb = driven_appended,
+                                       .data = appender};
+    appender->submitted_ns = fl_mono_ns();
+    return eng_append_submit(appender->ledger, &appender->req);
+}
+
+/* Runs count driven appenders until deadline_ns, then until the last request is answered. */
+static void driven_run(appender_t *appenders, int count, completions_t *completions,
+                       uint64_t deadline_ns)
+{
+    int in_flight = 0;
+    for (int i = 0; i < count; i++) {
+        int rc = driven_submit(&appenders[i]);
+        if (rc != 0)
+            appender_note_error(&appenders[i], rc);
+        else
+            in_flight++;
+    }
+    while (in_flight > 0) {
+        pthread_mutex_lock(&completions->lock);
+        while (completions->done == NULL) {
+            completions->waiting = true;
+            pthread_cond_wait(&completions->wake, &completions->lock);
+        }
+        appender_t *done = completions->done;
+        completions->done = NULL;
+        pthread_mutex_unlock(&completions->lock);
+        uint64_t now_ns = fl_mono_ns();
+        for (appender_t *appender = done, *next; appender != NULL; appender = next) {
+            next = appender->next_done;
+            in_flight--;
+            uint64_t elapsed_ns = now_ns - appender->submitted_ns;
+            appender->busy_ns += elapsed_ns;
+            appender->calls++;
+            hist_add(&appender->latency, elapsed_ns);
+            if (appender->req.status != 0) {
+                appender_note_error(appender, appender->req.status);
+                continue; /* a failing append is a bug to look at, not a load to keep up */
+            }
+            appender->events_done += appender->plan->per_call;
+            if (now_ns >= deadline_ns)
+                continue;
+            int rc = driven_submit(appender);
+            if (rc != 0)
+                appender_note_error(appender, rc);
+            else
+                in_flight++;
+        }
+    }
 }
 
 static appender_t *appenders_create(eng_ledger_t *ledger, const engine_plan_t *plan,
@@ -403,6 +515,7 @@ static appender_t *appenders_create(eng_ledger_t *ledger, const engine_plan_t *p
         appender->envelopes = xcalloc(plan->per_call, sizeof(*appender->envelopes));
         appender->events = xcalloc(plan->per_call, sizeof(*appender->events));
         appender->positions = xcalloc(plan->per_call, sizeof(*appender->positions));
+        appender->results = xcalloc(plan->per_call, sizeof(*appender->results));
     }
     return appenders;
 }
@@ -424,6 +537,7 @@ static uint64_t appenders_collect(appender_t *appenders, engine_run_t *run)
         free(appender->envelopes);
         free(appender->events);
         free(appender->positions);
+        free(appender->results);
     }
     free(appenders);
     return busy_ns;
@@ -474,24 +588,33 @@ static void engine_run(const char *dir, double seconds, engine_run_t *run)
     if (rc != 0)
         die(dir, rc);
     const int count = run->plan.appenders;
+    const int threads_count = run->plan.submit ? 0 : count;
     pthread_barrier_t start;
-    pthread_barrier_init(&start, NULL, (unsigned)count + 1);
+    pthread_barrier_init(&start, NULL, (unsigned)threads_count + 1);
     uint64_t deadline_ns = 0;
     appender_t *appenders = appenders_create(ledger, &run->plan, &start, &deadline_ns);
-    pthread_t *threads = xcalloc((size_t)count, sizeof(*threads));
+    completions_t completions = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                                 .wake = PTHREAD_COND_INITIALIZER};
     for (int i = 0; i < count; i++)
+        appenders[i].completions = &completions;
+    pthread_t *threads = xcalloc((size_t)count, sizeof(*threads));
+    for (int i = 0; i < threads_count; i++)
         if ((rc = pthread_create(&threads[i], NULL, appender_main, &appenders[i])) != 0)
             die("pthread_create", fl_err_from_errno(rc));
     uint64_t written_before = written_bytes(), started_ns = fl_mono_ns();
     deadline_ns = started_ns + (uint64_t)(seconds * 1e9);
     pthread_barrier_wait(&start);
-    for (int i = 0; i < count; i++)
+    if (run->plan.submit)
+        driven_run(appenders, count, &completions, deadline_ns);
+    for (int i = 0; i < threads_count; i++)
         pthread_join(threads[i], NULL);
     uint64_t wall_ns = fl_mono_ns() - started_ns;
     run->written_bytes = written_bytes() - written_before;
     uint64_t busy_ns = appenders_collect(appenders, run);
     /* A lone appender prepares its events while nothing else runs: leave that time out. */
     run->ns = count == 1 ? busy_ns : wall_ns;
+    pthread_cond_destroy(&completions.wake);
+    pthread_mutex_destroy(&completions.lock);
     eng_stats_t stats;
     eng_stats(ledger, &stats);
     run->commits = stats.commits;
@@ -711,6 +834,13 @@ static const engine_plan_t engine_plan[] = {
      .per_call = 1,
      .workload = WORKLOAD_PLANT,
      .key = "c256"},
+    {.name = "c64_submit", .appenders = 64, .per_call = 1, .submit = true},
+    {.name = "plant_c64_submit",
+     .appenders = 64,
+     .per_call = 1,
+     .workload = WORKLOAD_PLANT,
+     .key = "c64_submit",
+     .submit = true},
 };
 #define ENGINE_RUNS (sizeof(engine_plan) / sizeof(engine_plan[0]))
 _Static_assert(ENGINE_RUNS <= RUNS_MAX, "the report has room for every run");
@@ -770,13 +900,15 @@ static uint32_t per_txn_of(const engine_run_t *run)
     return rounded >= 1 ? (uint32_t)rounded : 1;
 }
 
-/* The raw peer at 1, at the engine's events per commit with 64 appenders, at 100 and 1000,
- * with c64's record size; then at plant_c64's events per commit with its mean record size. */
+/* The raw peer at 1, at the engine's events per commit with 64 appenders (threads, then
+ * driven), at 100 and 1000, with c64's record size; then at plant_c64's and plant_c64_submit's
+ * events per commit with their mean record size. */
 static void run_raw_plan(report_t *report, const char *dir)
 {
     const raw_plan_t plan[] = {
         {.name = "1", .per_txn = 1},
         {.name = "c64", .per_txn = per_txn_of(engine_find(report, "c64"))},
+        {.name = "c64_submit", .per_txn = per_txn_of(engine_find(report, "c64_submit"))},
         {.name = "100", .per_txn = BATCH_SMALL_EVENTS},
         {.name = "1000", .per_txn = BATCH_LARGE_EVENTS},
     };
@@ -792,13 +924,17 @@ static void run_raw_plan(report_t *report, const char *dir)
         if (report->raw_largest == NULL || run->events > report->raw_largest->events)
             report->raw_largest = run;
     }
-    const engine_run_t *plant = engine_find(report, "plant_c64");
-    raw_run_t *run = &report->raw[report->raw_count++];
-    run->plan = (raw_plan_t){.name = "plant_c64", .per_txn = per_txn_of(plant)};
-    path_join(path, dir, "raw-plant_c64");
-    fprintf(stderr, "bench_engine: raw %u per txn, %u-byte values ...\n", run->plan.per_txn,
-            plant->record_bytes);
-    raw_run(path, report->seconds, plant->record_bytes, run);
+    static const char *const plants[] = {"plant_c64", "plant_c64_submit"};
+    for (size_t i = 0; i < sizeof(plants) / sizeof(plants[0]); i++) {
+        const engine_run_t *plant = engine_find(report, plants[i]);
+        raw_run_t *run = &report->raw[report->raw_count++];
+        run->plan = (raw_plan_t){.name = plants[i], .per_txn = per_txn_of(plant)};
+        snprintf(name, sizeof(name), "raw-%s", run->plan.name);
+        path_join(path, dir, name);
+        fprintf(stderr, "bench_engine: raw %u per txn, %u-byte values ...\n", run->plan.per_txn,
+                plant->record_bytes);
+        raw_run(path, report->seconds, plant->record_bytes, run);
+    }
 }
 
 static void run_reads(report_t *report, const char *dir)
@@ -841,6 +977,8 @@ static void print_engine_table(const report_t *report)
            " moves/inspections.\n",
            STREAMS_PER_APPENDER, PLANT_DECLARED_PERCENT, PLANT_LOOM_PERCENT,
            100 - PLANT_DECLARED_PERCENT - PLANT_LOOM_PERCENT);
+    printf("  *_submit: 64 appenders, each one request in flight at a time, driven by one thread\n"
+           "  through eng_append_submit, as foutad's event loop drives the engine.\n");
     printf("  latency is per eng_append call. Rates of one thread count its time inside\n"
            "  eng_append (not preparing events); rates of several threads count wall time.\n"
            "  commit ms: the writer's transaction, begin to durable commit (eng_stats).\n"
@@ -849,11 +987,11 @@ static void print_engine_table(const report_t *report)
 
 static void print_raw_table(const report_t *report)
 {
-    printf("%-16s %7s %8s %9s %10s %8s %19s %8s %8s\n", "raw LMDB", "value B", "per txn", "events",
+    printf("%-20s %7s %8s %9s %10s %8s %19s %8s %8s\n", "raw LMDB", "value B", "per txn", "events",
            "events/s", "txns", "B/event", "p50 us", "p99 us");
     for (size_t i = 0; i < report->raw_count; i++) {
         const raw_run_t *run = &report->raw[i];
-        printf("raw-%-12s %7u %8u %9llu %10.0f %8llu %19.0f %8.0f %8.0f\n", run->plan.name,
+        printf("raw-%-16s %7u %8u %9llu %10.0f %8llu %19.0f %8.0f %8.0f\n", run->plan.name,
                run->value_len, run->plan.per_txn, (unsigned long long)run->events, raw_rate(run),
                (unsigned long long)run->commits, per_event(run->written_bytes, run->events),
                hist_quantile(&run->latency, 0.50) / 1e3, hist_quantile(&run->latency, 0.99) / 1e3);
@@ -868,7 +1006,7 @@ static void print_ratio(const report_t *report, const char *engine_name, const c
 {
     const engine_run_t *run = engine_find(report, engine_name);
     const raw_run_t *raw = raw_find(report, raw_name);
-    printf("  %-10s / raw-%-9s (%4u per txn) %6.3f\n", engine_name, raw_name, raw->plan.per_txn,
+    printf("  %-16s / raw-%-16s (%4u per txn) %6.3f\n", engine_name, raw_name, raw->plan.per_txn,
            raw_rate(raw) > 0 ? engine_rate(run) / raw_rate(raw) : 0);
 }
 
@@ -906,6 +1044,8 @@ static void print_table(const report_t *report)
     print_ratio(report, "batch100", "100");
     print_ratio(report, "batch1000", "1000");
     print_ratio(report, "plant_c64", "plant_c64");
+    print_ratio(report, "c64_submit", "c64_submit");
+    print_ratio(report, "plant_c64_submit", "plant_c64_submit");
     printf("\n");
     print_reads(report);
 }
@@ -932,16 +1072,23 @@ static void print_result(const report_t *report)
                report->raw[i].plan.name, raw_rate(&report->raw[i]), report->raw[i].plan.name,
                report->raw[i].plan.per_txn, report->raw[i].plan.name,
                per_event(report->raw[i].written_bytes, report->raw[i].events));
-    static const char *const pairs[][2] = {
-        {"c1", "1"}, {"c64", "c64"}, {"batch100", "100"}, {"batch1000", "1000"}};
+    static const char *const pairs[][2] = {{"c1", "1"},
+                                           {"c64", "c64"},
+                                           {"batch100", "100"},
+                                           {"batch1000", "1000"},
+                                           {"c64_submit", "c64_submit"}};
     for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
         double raw = raw_rate(raw_find(report, pairs[i][1]));
         printf(" ratio_vs_raw_%s=%.3f", pairs[i][0],
                raw > 0 ? engine_rate(engine_find(report, pairs[i][0])) / raw : 0);
     }
-    double plant_raw = raw_rate(raw_find(report, "plant_c64"));
-    printf(" plant_ratio_vs_raw_c64=%.3f",
-           plant_raw > 0 ? engine_rate(engine_find(report, "plant_c64")) / plant_raw : 0);
+    static const char *const plants[][2] = {{"plant_c64", "c64"},
+                                            {"plant_c64_submit", "c64_submit"}};
+    for (size_t i = 0; i < sizeof(plants) / sizeof(plants[0]); i++) {
+        double raw = raw_rate(raw_find(report, plants[i][0]));
+        printf(" plant_ratio_vs_raw_%s=%.3f", plants[i][1],
+               raw > 0 ? engine_rate(engine_find(report, plants[i][0])) / raw : 0);
+    }
     printf(" scan_events=%llu scan_events_per_s=%.0f scan_first_pass_events_per_s=%.0f"
            " raw_scan_events_per_s=%.0f"
            " rss_kb_before_scan=%ld rss_kb_after_scan=%ld rss_anon_kb_before_scan=%ld"
