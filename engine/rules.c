@@ -205,6 +205,42 @@ int eng__article_get(rule_t *r, const char *item, article_t *out)
  * left out (one byte each, at most 255). Records stored whole by earlier versions still read. */
 #define STATE_PACKED 2
 
+/* The records are mostly zeros: runs are scanned a word at a time, then byte by byte. */
+#define BYTES_ONES  0x0101010101010101ull
+#define BYTES_HIGHS 0x8080808080808080ull
+
+static inline uint64_t load_word(const uint8_t *p)
+{
+    uint64_t word;
+    memcpy(&word, p, sizeof(word));
+    return word;
+}
+
+static inline bool word_has_zero_byte(uint64_t word)
+{
+    return ((word - BYTES_ONES) & ~word & BYTES_HIGHS) != 0;
+}
+
+/* The end of the run of bytes other than zero from i, at most limit. */
+static size_t run_given_end(const uint8_t *in, size_t i, size_t limit)
+{
+    while (i + sizeof(uint64_t) <= limit && !word_has_zero_byte(load_word(in + i)))
+        i += sizeof(uint64_t);
+    while (i < limit && in[i] != 0)
+        i++;
+    return i;
+}
+
+/* The end of the run of zeros from i, at most limit. */
+static size_t run_zeros_end(const uint8_t *in, size_t i, size_t limit)
+{
+    while (i + sizeof(uint64_t) <= limit && load_word(in + i) == 0)
+        i += sizeof(uint64_t);
+    while (i < limit && in[i] == 0)
+        i++;
+    return i;
+}
+
 size_t eng__state_pack(const void *record, size_t size, uint8_t *out, size_t out_size)
 {
     const uint8_t *in = record;
@@ -213,8 +249,7 @@ size_t eng__state_pack(const void *record, size_t size, uint8_t *out, size_t out
     out[at++] = STATE_PACKED;
     while (i < size) {
         size_t start = i;
-        while (i < size && in[i] != 0 && i - start < UINT8_MAX)
-            i++;
+        i = run_given_end(in, i, size - start > UINT8_MAX ? start + UINT8_MAX : size);
         /* Text fields keep old bytes past their end: runs can be short enough that the packed
          * form would not be smaller. Then the record is stored whole (format 1). */
         if (at + 2 + (i - start) >= size) {
@@ -225,8 +260,7 @@ size_t eng__state_pack(const void *record, size_t size, uint8_t *out, size_t out
         memcpy(out + at, in + start, i - start);
         at += i - start;
         start = i;
-        while (i < size && in[i] == 0 && i - start < UINT8_MAX)
-            i++;
+        i = run_zeros_end(in, i, size - start > UINT8_MAX ? start + UINT8_MAX : size);
         out[at++] = (uint8_t)(i - start);
     }
     assert(at < size);

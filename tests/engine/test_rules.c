@@ -339,3 +339,38 @@ Test(rules, a_state_record_that_would_not_shrink_is_stored_whole)
     cr_assert(eng__state_unpack(&value, &back, sizeof(back)));
     cr_assert_arr_eq(&back, &loom, sizeof(loom));
 }
+
+Test(rules, a_state_record_of_any_shape_packs_in_runs_of_at_most_255_and_reads_back)
+{
+    /* Runs are scanned a word at a time: records of every length from 2, with runs of zeros
+     * and of other bytes up to 600 long, starting at any offset, must come back whole. */
+    enum { SIZE_MAX_ = 1400 };
+    static uint8_t record[SIZE_MAX_], back[SIZE_MAX_], packed[ENG_STATE_PACKED_MAX(SIZE_MAX_)];
+    uint64_t random = 0x2545f4914f6cdd1dull;
+    for (int round = 0; round < 4000; round++) {
+        random ^= random << 13, random ^= random >> 7, random ^= random << 17;
+        size_t size = 2 + (size_t)(random % (SIZE_MAX_ - 1));
+        record[0] = 1;
+        for (size_t i = 1; i < size;) {
+            random ^= random << 13, random ^= random >> 7, random ^= random << 17;
+            size_t run = 1 + (size_t)((random >> 8) % 600);
+            bool zeros = (random & 1) != 0;
+            for (; run > 0 && i < size; run--, i++)
+                record[i] = zeros ? 0 : (uint8_t)(1 + (random >> (16 + i % 40)) % 255);
+        }
+        size_t len = eng__state_pack(record, size, packed, sizeof(packed));
+        cr_assert_leq(len, size, "round %d: at most the record's size", round);
+        MDB_val value = {.mv_size = len, .mv_data = packed};
+        memset(back, 0xee, sizeof(back));
+        cr_assert(eng__state_unpack(&value, back, size), "round %d (size %zu)", round, size);
+        cr_assert_arr_eq(back, record, size, "round %d (size %zu)", round, size);
+    }
+    /* 300 zeros after the format byte: one empty run of given bytes with 255 zeros, then one
+     * with the other 45. */
+    memset(record, 0, 301);
+    record[0] = 1;
+    size_t len = eng__state_pack(record, 301, packed, sizeof(packed));
+    uint8_t expected[] = {2, 0, 255, 0, 45};
+    cr_assert_eq(len, sizeof(expected));
+    cr_assert_arr_eq(packed, expected, sizeof(expected));
+}
