@@ -1191,6 +1191,7 @@ static void run_decode_only(pool_t *pool, double seconds, decode_run_t *run)
 /* ---- The append runs: APPENDERS threads on one shared index, one event per call. ---- */
 
 typedef enum { PATH_VALIDATED, PATH_PLAIN } path_t;
+#define RUNS 4 /* validated and plain with APPENDERS threads, then driven by one thread */
 
 typedef struct {
     const pool_t *pool;
@@ -1201,7 +1202,10 @@ typedef struct {
     atomic_uint next;     /* the next event of the pool to append */
 } shared_t;
 
-typedef struct {
+typedef struct driven driven_t;
+typedef struct appender appender_t;
+
+struct appender {
     shared_t *shared;
     ev_event_t *event; /* validated path: where the JSON is decoded (large) */
     uint64_t events;
@@ -1210,11 +1214,21 @@ typedef struct {
     uint32_t error_index;
     ev_error_t refusal; /* when that failure is the catalog's */
     hist_t latency;     /* ns per event: decode + bridge + append, or append */
-} appender_t;
+    /* Driven runs only (run_driven): the request in flight. */
+    driven_t *driven;
+    eng_event_t request_event;
+    eng_position_t position;
+    int result;
+    eng_append_req_t req;
+    uint32_t index;
+    uint64_t started_ns;
+    appender_t *next_done;
+};
 
 typedef struct {
     const char *name;
     path_t path;
+    bool driven; /* one thread submits for every appender (run_driven), not a thread each */
     uint64_t events, ns, commits;
     uint64_t commit_ns; /* in the writer: the transaction's work and its fsync */
     uint64_t apply_ns;  /* of which the work before the commit: checks, rules, writes */
@@ -1255,23 +1269,37 @@ static void append_setup(const pool_t *pool, eng_ledger_t *ledger)
     }
 }
 
-static int append_one(appender_t *appender, uint32_t index)
+/* The event to append for the pool's event index: decoded and checked (validated path) or
+ * as decoded before the timer (plain). Returns 0 or the catalog's refusal. */
+static int event_prepare(appender_t *appender, uint32_t index, eng_event_t *event)
 {
     const shared_t *shared = appender->shared;
+    if (shared->path == PATH_PLAIN) {
+        plain_event(shared->pool, index, event);
+        return 0;
+    }
+    const pooled_t *pooled = &shared->pool->events[index];
+    ev_actor_t actor = actor_of(pooled);
+    int rc = ev_decode_json(json_of(shared->pool, index), pooled->json_len, &actor,
+                            appender->event, &appender->refusal);
+    if (rc != 0)
+        return rc;
+    eng_event_from_catalog(appender->event, &actor, event);
+    return 0;
+}
+
+static int append_one(appender_t *appender, uint32_t index)
+{
     eng_event_t event;
     eng_position_t position;
-    if (shared->path == PATH_PLAIN) {
-        plain_event(shared->pool, index, &event);
-    } else {
-        const pooled_t *pooled = &shared->pool->events[index];
-        ev_actor_t actor = actor_of(pooled);
-        int rc = ev_decode_json(json_of(shared->pool, index), pooled->json_len, &actor,
-                                appender->event, &appender->refusal);
-        if (rc != 0)
-            return rc;
-        eng_event_from_catalog(appender->event, &actor, &event);
-    }
-    return eng_append(shared->ledger, &event, 1, 0, &position, NULL);
+    int rc = event_prepare(appender, index, &event);
+    return rc != 0 ? rc : eng_append(appender->shared->ledger, &event, 1, 0, &position, NULL);
+}
+
+static void appender_fail(appender_t *appender, uint32_t index, int rc)
+{
+    appender->error = rc;
+    appender->error_index = index;
 }
 
 static void *appender_main(void *arg)
@@ -1289,13 +1317,103 @@ static void *appender_main(void *arg)
         int rc = append_one(appender, index);
         hist_add(&appender->latency, fl_mono_ns() - started_ns);
         if (rc != 0) {
-            appender->error = rc;
-            appender->error_index = index;
+            appender_fail(appender, index, rc);
             break; /* a refused or failed event is a bug to look at, not a load to keep up */
         }
         appender->events++;
     }
     return NULL;
+}
+
+/*
+ * Driven runs: the APPENDERS appenders are requests, each one in flight at a time as before, but
+ * one thread decodes and submits them all with eng_append_submit, as foutad's event loop does
+ * for its connections. The writer's callback only hands a finished request back; the thread
+ * takes every finished one at once, records its latency (from before its decoding to now) and
+ * starts that appender's next event.
+ */
+struct driven {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    appender_t *done; /* finished requests not yet taken */
+    bool waiting;     /* the driving thread sleeps on wake */
+};
+
+static void driven_appended(eng_append_req_t *req, void *data)
+{
+    (void)req;
+    appender_t *appender = data;
+    driven_t *driven = appender->driven;
+    pthread_mutex_lock(&driven->lock);
+    appender->next_done = driven->done;
+    driven->done = appender;
+    if (driven->waiting) {
+        driven->waiting = false;
+        pthread_cond_signal(&driven->wake);
+    }
+    pthread_mutex_unlock(&driven->lock);
+}
+
+/* Starts the appender's next event, if the run goes on. Returns whether a request is in flight. */
+static bool driven_next(appender_t *appender)
+{
+    shared_t *shared = appender->shared;
+    if (fl_mono_ns() >= shared->deadline_ns)
+        return false;
+    uint32_t index = atomic_fetch_add(&shared->next, 1);
+    if (index >= shared->pool->count) {
+        appender->ran_dry = true;
+        return false;
+    }
+    appender->index = index;
+    appender->started_ns = fl_mono_ns();
+    int rc = event_prepare(appender, index, &appender->request_event);
+    if (rc == 0) {
+        appender->req = (eng_append_req_t){.events = &appender->request_event,
+                                           .count = 1,
+                                           .positions = &appender->position,
+                                           .results = &appender->result,
+                                           .cb = driven_appended,
+                                           .data = appender};
+        rc = eng_append_submit(shared->ledger, &appender->req);
+    }
+    if (rc != 0)
+        appender_fail(appender, index, rc);
+    return rc == 0;
+}
+
+static void run_driven(appender_t *appenders)
+{
+    driven_t driven = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+    int in_flight = 0;
+    for (int i = 0; i < APPENDERS; i++) {
+        appenders[i].driven = &driven;
+        in_flight += driven_next(&appenders[i]);
+    }
+    while (in_flight > 0) {
+        pthread_mutex_lock(&driven.lock);
+        while (driven.done == NULL) {
+            driven.waiting = true;
+            pthread_cond_wait(&driven.wake, &driven.lock);
+        }
+        appender_t *done = driven.done;
+        driven.done = NULL;
+        pthread_mutex_unlock(&driven.lock);
+        uint64_t now_ns = fl_mono_ns();
+        for (appender_t *appender = done, *next; appender != NULL; appender = next) {
+            next = appender->next_done;
+            in_flight--;
+            hist_add(&appender->latency, now_ns - appender->started_ns);
+            if (appender->req.status != 0) {
+                appender_fail(appender, appender->index, appender->req.status);
+                continue; /* a refused or failed event is a bug to look at */
+            }
+            appender->events++;
+            in_flight += driven_next(appender);
+        }
+    }
+    pthread_cond_destroy(&driven.wake);
+    pthread_mutex_destroy(&driven.lock);
 }
 
 static void appenders_collect(appender_t *appenders, run_t *run)
@@ -1323,13 +1441,16 @@ static void run_appenders(const pool_t *pool, const char *dir, double seconds, r
     eng_stats(ledger, &before);
     shared_t shared = {.pool = pool, .ledger = ledger, .path = run->path};
     atomic_init(&shared.next, pool->setup_count);
-    pthread_barrier_init(&shared.start, NULL, APPENDERS + 1);
+    const int threads_count = run->driven ? 0 : APPENDERS;
+    pthread_barrier_init(&shared.start, NULL, (unsigned)threads_count + 1);
     appender_t *appenders = xcalloc(APPENDERS, sizeof(*appenders));
     pthread_t threads[APPENDERS];
     for (int i = 0; i < APPENDERS; i++) {
         appenders[i].shared = &shared;
         if (run->path == PATH_VALIDATED)
             appenders[i].event = xcalloc(1, sizeof(ev_event_t));
+    }
+    for (int i = 0; i < threads_count; i++) {
         int rc = pthread_create(&threads[i], NULL, appender_main, &appenders[i]);
         if (rc != 0)
             die("pthread_create", fl_err_from_errno(rc));
@@ -1337,7 +1458,9 @@ static void run_appenders(const pool_t *pool, const char *dir, double seconds, r
     uint64_t started_ns = fl_mono_ns();
     shared.deadline_ns = started_ns + (uint64_t)(seconds * 1e9);
     pthread_barrier_wait(&shared.start);
-    for (int i = 0; i < APPENDERS; i++)
+    if (run->driven)
+        run_driven(appenders);
+    for (int i = 0; i < threads_count; i++)
         pthread_join(threads[i], NULL);
     run->ns = fl_mono_ns() - started_ns;
     eng_stats(ledger, &after);
@@ -1356,7 +1479,7 @@ typedef struct {
     double seconds;
     const pool_t *pool;
     decode_run_t decode;
-    run_t runs[2]; /* validated, plain */
+    run_t runs[RUNS]; /* validated, plain, then the same driven */
 } report_t;
 
 static double run_rate(const run_t *run)
@@ -1364,10 +1487,11 @@ static double run_rate(const run_t *run)
     return per_second(run->events, run->ns);
 }
 
-static double ratio_vs_plain(const report_t *report)
+/* Validated against plain, with threads (first = 0) or driven (first = 2). */
+static double ratio_vs_plain(const report_t *report, int first)
 {
-    double plain = run_rate(&report->runs[PATH_PLAIN]);
-    return plain > 0 ? run_rate(&report->runs[PATH_VALIDATED]) / plain : 0;
+    double plain = run_rate(&report->runs[first + PATH_PLAIN]);
+    return plain > 0 ? run_rate(&report->runs[first + PATH_VALIDATED]) / plain : 0;
 }
 
 /* The mix's events together (the master data left out). */
@@ -1408,26 +1532,30 @@ static void print_mix(const pool_t *pool)
 
 static void print_runs(const report_t *report)
 {
-    printf("%-12s %7s %9s %10s %8s %9s %9s %9s\n", "run", "threads", "events", "events/s",
+    printf("%-18s %7s %9s %10s %8s %9s %9s %9s\n", "run", "threads", "events", "events/s",
            "commits", "ev/commit", "p50 us", "p99 us");
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < RUNS; i++) {
         const run_t *run = &report->runs[i];
-        printf("%-12s %7d %9" PRIu64 " %10.0f %8" PRIu64 " %9.1f %9.0f %9.0f%s\n", run->name,
-               APPENDERS, run->events, run_rate(run), run->commits,
+        printf("%-18s %7d %9" PRIu64 " %10.0f %8" PRIu64 " %9.1f %9.0f %9.0f%s\n", run->name,
+               run->driven ? 1 : APPENDERS, run->events, run_rate(run), run->commits,
                average(run->events, run->commits), hist_quantile(&run->latency, 0.50) / 1e3,
                hist_quantile(&run->latency, 0.99) / 1e3, run->ran_dry ? "  (ran dry)" : "");
     }
     const decode_run_t *decode = &report->decode;
-    printf("%-12s %7d %9" PRIu64 " %10.0f %8s %9s %9.2f us/event (mean)\n", "decode only", 1,
+    printf("%-18s %7d %9" PRIu64 " %10.0f %8s %9s %9.2f us/event (mean)\n", "decode only", 1,
            decode->events, per_second(decode->events, decode->ns), "-", "-",
            average(decode->ns, decode->events) / 1e3);
-    printf("validated / plain: %.3f\n", ratio_vs_plain(report));
+    printf("validated / plain: %.3f (%d threads); %.3f (driven)\n", ratio_vs_plain(report, 0),
+           APPENDERS, ratio_vs_plain(report, 2));
     printf("  validated: ev_decode_json (the poster's role) + eng_event_from_catalog + eng_append"
            " per event;\n"
            "  plain: the same events decoded before the timer, eng_append of the same bytes.\n"
            "  One event per blocking call; latency per event (validated: decode included).\n"
+           "  *_submit (driven): the same %d appenders, one event in flight each, decoded and\n"
+           "  submitted (eng_append_submit) by one thread, as foutad's event loop does.\n"
            "  decode only: one thread, ev_decode_json alone; decode us per type above comes from"
-           " it.\n");
+           " it.\n",
+           APPENDERS);
 }
 
 static void print_table(const report_t *report)
@@ -1457,24 +1585,32 @@ static void print_result(const report_t *report, uint64_t errors)
     const pool_t *pool = report->pool;
     kind_stats_t total = mix_total(pool);
     const run_t *validated = &report->runs[PATH_VALIDATED], *plain = &report->runs[PATH_PLAIN];
+    const run_t *validated_submit = &report->runs[2 + PATH_VALIDATED];
+    const run_t *plain_submit = &report->runs[2 + PATH_PLAIN];
     printf("RESULT seconds=%g appenders=%d pool_events=%" PRIu32 " setup_events=%" PRIu32,
            report->seconds, APPENDERS, pool->count - pool->setup_count, pool->setup_count);
     printf(" validated_events_per_s=%.0f plain_events_per_s=%.0f ratio_vs_plain=%.3f",
-           run_rate(validated), run_rate(plain), ratio_vs_plain(report));
-    print_run_keys(validated);
-    print_run_keys(plain);
+           run_rate(validated), run_rate(plain), ratio_vs_plain(report, 0));
+    printf(" validated_submit_events_per_s=%.0f plain_submit_events_per_s=%.0f"
+           " ratio_vs_plain_submit=%.3f",
+           run_rate(validated_submit), run_rate(plain_submit), ratio_vs_plain(report, 2));
+    for (int i = 0; i < RUNS; i++)
+        print_run_keys(&report->runs[i]);
     printf(" decode_events_per_s=%.0f decode_us_per_event=%.2f json_bytes_avg=%.0f"
            " payload_bytes_avg=%.0f entities_avg=%.1f ran_dry=%d errors=%" PRIu64 "\n",
            per_second(report->decode.events, report->decode.ns),
            average(report->decode.ns, report->decode.events) / 1e3,
            average(total.json_bytes, total.events), average(total.payload_bytes, total.events),
-           average(total.entities, total.events), validated->ran_dry || plain->ran_dry, errors);
+           average(total.entities, total.events),
+           validated->ran_dry || plain->ran_dry || validated_submit->ran_dry ||
+               plain_submit->ran_dry,
+           errors);
 }
 
 static uint64_t report_failures(const report_t *report)
 {
     uint64_t failures = 0;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < RUNS; i++) {
         const run_t *run = &report->runs[i];
         failures += run->failures;
         if (run->failures == 0)
@@ -1510,8 +1646,11 @@ int main(int argc, char **argv)
         return 2;
     }
     static pool_t pool;
-    static report_t report = {.runs = {{.name = "validated", .path = PATH_VALIDATED},
-                                       {.name = "plain", .path = PATH_PLAIN}}};
+    static report_t report = {
+        .runs = {{.name = "validated", .path = PATH_VALIDATED},
+                 {.name = "plain", .path = PATH_PLAIN},
+                 {.name = "validated_submit", .path = PATH_VALIDATED, .driven = true},
+                 {.name = "plain_submit", .path = PATH_PLAIN, .driven = true}}};
     report.seconds = seconds_from_env();
     report.pool = &pool;
     actors_init();
@@ -1527,7 +1666,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench_catalog: decode only ...\n");
     run_decode_only(&pool, report.seconds, &report.decode);
     char path[PATH_BYTES_MAX];
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < RUNS; i++) {
         fprintf(stderr, "bench_catalog: %s ...\n", report.runs[i].name);
         path_join(path, argv[1], report.runs[i].name);
         run_appenders(&pool, path, report.seconds, &report.runs[i]);
