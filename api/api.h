@@ -28,6 +28,7 @@
 #define API_IDLE_TIMEOUT_MS     60000 /* keep-alive connection with no request */
 #define API_WS_BUFFER_BYTES_MAX (1024 * 1024) /* queued to one subscriber before it lags */
 #define API_WS_HEARTBEAT_MS     15000
+#define API_ASOF_SNAPSHOT_EVERY 100000 /* events between a tenant's state snapshots (as-of) */
 #define API_SHUTDOWN_TIMEOUT_MS 10000 /* graceful stop, then connections are cut */
 
 #define API_ACCESS_TTL_S       900     /* an access token lives 15 minutes */
@@ -57,6 +58,7 @@ typedef struct {
     uint32_t header_bytes_max;
     uint32_t body_bytes_max;
     uint32_t blob_bytes_max;
+    uint32_t asof_snapshot_every;
     uint32_t connections_max;
     uint32_t header_timeout_ms;
     uint32_t body_timeout_ms;

@@ -55,6 +55,9 @@ static const option_t options[] = {
         "request body of events, bytes (default 4194304); beyond: 413"),
     U32("--blob-bytes-max", "FOUTA_BLOB_BYTES_MAX", blob_bytes_max,
         "one photo, bytes (default 8388608); beyond: 413"),
+    U32("--asof-snapshot-every", "FOUTA_ASOF_SNAPSHOT_EVERY", asof_snapshot_every,
+        "events between the state snapshots kept per tenant for as-of reads and count reports "
+        "(default 100000): each read replays at most this many; fewer take less disk"),
     U32("--connections-max", "FOUTA_CONNECTIONS_MAX", connections_max,
         "open connections (default 1024); beyond, new ones get 503 and are closed"),
     U32("--header-timeout-ms", "FOUTA_HEADER_TIMEOUT_MS", header_timeout_ms,
@@ -149,6 +152,7 @@ void api_config_defaults(api_config_t *config)
     config->header_bytes_max = API_HEADER_BYTES_MAX;
     config->body_bytes_max = API_BODY_BYTES_MAX;
     config->blob_bytes_max = API_BLOB_BYTES_MAX;
+    config->asof_snapshot_every = API_ASOF_SNAPSHOT_EVERY;
     config->connections_max = API_CONNECTIONS_MAX;
     config->header_timeout_ms = API_HEADER_TIMEOUT_MS;
     config->body_timeout_ms = API_BODY_TIMEOUT_MS;
@@ -252,6 +256,7 @@ static int check(const api_config_t *config)
     }
     if (config->header_bytes_max < 256 || config->connections_max == 0 ||
         config->body_bytes_max == 0 || config->blob_bytes_max == 0 ||
+        config->asof_snapshot_every == 0 ||
         config->header_timeout_ms == 0 || config->body_timeout_ms == 0 ||
         config->idle_timeout_ms == 0 || config->ws_buffer_bytes_max < 4096 ||
         config->ws_heartbeat_ms == 0 || config->log_level > API_LOG_DEBUG ||

@@ -30,7 +30,6 @@
 #define AUDIT_DEPTH_DEFAULT              32 /* pallet > carton > bundle > roll > beam > yarn is 5 */
 #define AUDIT_DEPTH_MAX                  64
 #define AUDIT_THRESHOLD_DEFAULT_PERMILLE 20
-#define AUDIT_SNAPSHOT_EVERY             100000 /* events between the as-of snapshots foutad keeps */
 #define AUDIT_EXPORT_DEFAULT             10000u /* records of an export page when to_seq is not said */
 #define AUDIT_EXPORT_MAX                 100000u /* records of one export request (about 60 MB) */
 
@@ -58,6 +57,7 @@ typedef struct {
     eng_stock_filter_t filter;
     unsigned keys;
     char dir[1200]; /* the tenant's directory */
+    uint32_t snapshot_every; /* --asof-snapshot-every */
     /* results */
     int rc;
     char *out;
@@ -86,8 +86,9 @@ static void remove_leftovers(const char *tmp)
     closedir(dir);
 }
 
-/* The stock after event w->seq: the nearest snapshot, replayed to seq, in a scratch ledger. The
- * snapshots are brought up to the head first (one every AUDIT_SNAPSHOT_EVERY events), so an
+/* The stock after event w->seq: the nearest snapshot, replayed to seq without being changed
+ * (rpl_asof_open; a scratch ledger when there is no snapshot below seq yet). The
+ * snapshots are brought up to the head first (one every --asof-snapshot-every events), so an
  * as-of read costs at most that many events of replay once the first one has made them. */
 /* Brings the tenant's snapshots up to the head, in snapdir; with asof_lock held. */
 static int snapshots_update(audit_t *w, char snapdir[1300])
@@ -96,7 +97,7 @@ static int snapshots_update(audit_t *w, char snapdir[1300])
     if (mkdir(snapdir, 0700) != 0 && errno != EEXIST)
         return -errno;
     uint32_t made = 0;
-    return rpl_snapshot_update(w->tenant->ledger, snapdir, AUDIT_SNAPSHOT_EVERY, &made);
+    return rpl_snapshot_update(w->tenant->ledger, snapdir, w->snapshot_every, &made);
 }
 
 static int asof_stock(audit_t *w, api_buf_t *body)
@@ -163,7 +164,7 @@ static void run_work(void *data)
         break;
     }
     case AUDIT_COUNT: {
-        /* The book from the nearest snapshot: at most AUDIT_SNAPSHOT_EVERY events replayed. */
+        /* The book from the nearest snapshot: at most --asof-snapshot-every events replayed. */
         rpl_count_summary_t summary;
         char snapdir[1300];
         pthread_mutex_lock(&asof_lock);
@@ -245,6 +246,7 @@ static api_handled_t queue(api_conn_t *conn, audit_t *w)
     w->tenant = conn->tenant;
     snprintf(w->dir, sizeof(w->dir), "%s/tenants/%s", conn->server->config.data_dir,
              conn->tenant->name);
+    w->snapshot_every = conn->server->config.asof_snapshot_every;
     return api_offload(conn, w, run_work, work_done);
 }
 

@@ -7,29 +7,38 @@
  * genealogy levels from the yarn lot to the pallet), then measures in the same run:
  *   - the raw scan of the log (eng_iter_log), the peer;
  *   - a full replay into a state-only scratch ledger (decode, rules, state), against the scan;
- *   - a state as of the middle of the log (a replay to it);
+ *   - a state as of the middle of the log (a replay to it), and as of an event 49,999 past a
+ *     snapshot (as foutad reads one): near the middle, before the millionth event and before
+ *     the ten millionth when the log is that long (REPLAY_DAYS=500000 makes 10 million);
  *   - recall queries: from random yarn lots down to their pallets, p50/p99;
  *   - closing a count of COUNT_LINES units (the reconciliation report).
  * Prints a table, then "RESULT key=value ...". Nothing is asserted about time.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <inttypes.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "events/events.h"
 #include "replay/replay.h"
 
 #define DAYS_DEFAULT   2000
-#define DAYS_MAX       400000
+#define DAYS_MAX       600000
 #define LOOMS          50
 #define BATCH_EVENTS   1000
 #define RECALLS        1000
 #define COUNT_LINES    10000
 #define SNAPSHOT_EVERY 50000 /* events between two state snapshots */
+/* Past it, a snapshot every SNAPSHOT_EVERY events would take tens of GB: only the one below
+ * each as-of measured is made. */
+#define SNAPSHOTS_ALL_EVENTS_MAX 2000000
 #define JSON_BYTES_MAX 2048
 
 typedef struct {
@@ -172,7 +181,7 @@ static void plant_day(feed_t *feed, uint32_t d)
 /* A scratch plant ledger; with state_only, the state and its sequence without a log. */
 static eng_ledger_t *scratch_open(const char *dir, const char *name, bool state_only)
 {
-    char path[1024];
+    char path[1200];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     eng_config_t config = {
         .dir = path, .rules = ENG_RULES_PLANT, .scratch = true, .state_only = state_only};
@@ -186,6 +195,67 @@ static eng_ledger_t *scratch_open(const char *dir, const char *name, bool state_
 static double seconds_since(uint64_t start_ns)
 {
     return (double)(fl_mono_ns() - start_ns) / 1e9;
+}
+
+/* Removes a directory of snapshots made for one measure: its states, then itself. */
+static void snapdir_remove(const char *snapdir)
+{
+    DIR *dir = opendir(snapdir);
+    struct dirent *entry;
+    char path[1400];
+    while (dir != NULL && (entry = readdir(dir)) != NULL) {
+        if (entry->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", snapdir, entry->d_name);
+        rpl_state_remove(path);
+    }
+    if (dir != NULL)
+        closedir(dir);
+    rmdir(snapdir);
+}
+
+static int count_row(const eng_stock_row_t *row, void *data)
+{
+    (void)row;
+    (*(uint64_t *)data)++;
+    return 0;
+}
+
+/* An as-of stock read as foutad answers one: the state after event `at` from the snapshot below
+ * it (one every SNAPSHOT_EVERY events; only that one is made, beforehand, untimed), then every
+ * stock row read. Returns the milliseconds; *replayed gets the events replayed. */
+static double asof_stock_ms(eng_ledger_t *ledger, const char *dir, const char *name, uint64_t at,
+                            uint64_t *replayed)
+{
+    char snapdir[1100], asofdir[1100], snapshot[40];
+    snprintf(snapdir, sizeof(snapdir), "%s/snapshots-%s", dir, name);
+    snprintf(asofdir, sizeof(asofdir), "%s/asof-%s", dir, name);
+    uint64_t below = at / SNAPSHOT_EVERY * SNAPSHOT_EVERY;
+    if (mkdir(snapdir, 0750) != 0)
+        die(snapdir, fl_err_from_errno(errno));
+    rpl_progress_t progress;
+    int rc;
+    if (below > 0) { /* a snapshot is a state-only ledger at its sequence */
+        snprintf(snapshot, sizeof(snapshot), "%020" PRIu64, below);
+        eng_ledger_t *state = scratch_open(snapdir, snapshot, true);
+        if ((rc = rpl_replay(ledger, state, below, &progress)) != 0)
+            die("snapshot", rc);
+        eng_close(state);
+    }
+    uint64_t started = fl_mono_ns(), from = 0, rows = 0;
+    eng_ledger_t *asof = NULL;
+    if ((rc = rpl_asof_open(ledger, snapdir, at, asofdir, &asof, &from)) != 0)
+        die("as-of from a snapshot", rc);
+    if ((rc = eng_stock_each(asof, NULL, count_row, &rows)) != 0)
+        die("as-of stock", rc);
+    eng_close(asof);
+    double ms = seconds_since(started) * 1e3;
+    if (from != below)
+        die("as-of: not from the snapshot below", FL_EINVAL);
+    *replayed = at - from;
+    rpl_state_remove(asofdir);
+    snapdir_remove(snapdir);
+    return ms;
 }
 
 static int count_link(const eng_link_t *link, void *data)
@@ -253,23 +323,35 @@ int main(int argc, char **argv)
         die("as-of replay", rc);
     double asof_s = seconds_since(started);
     eng_close(middle);
-    /* The same with snapshots every SNAPSHOT_EVERY events: from the nearest one below. */
-    char snapdir[1024], asofdir[1024];
+    /* Snapshots every SNAPSHOT_EVERY events, as foutad keeps them (on a log not too long). */
+    char snapdir[1024];
     snprintf(snapdir, sizeof(snapdir), "%s/snapshots", argv[1]);
-    snprintf(asofdir, sizeof(asofdir), "%s/asof-snapshot", argv[1]);
-    uint32_t made;
-    started = fl_mono_ns();
-    if ((rc = rpl_snapshot_update(feed.ledger, snapdir, SNAPSHOT_EVERY, &made)) != 0)
-        die("snapshots", rc);
-    double snapshots_s = seconds_since(started);
-    uint64_t asof_seq = head.seq / 2 + SNAPSHOT_EVERY - 1, from_snapshot;
+    uint32_t made = 0;
+    double snapshots_s = -1;
+    if (head.seq <= SNAPSHOTS_ALL_EVENTS_MAX) {
+        started = fl_mono_ns();
+        if ((rc = rpl_snapshot_update(feed.ledger, snapdir, SNAPSHOT_EVERY, &made)) != 0)
+            die("snapshots", rc);
+        snapshots_s = seconds_since(started);
+        snapdir_remove(snapdir);
+    }
+    /* As-of reads 49,999 events past a snapshot (the longest replay): near the middle, then
+     * before the millionth and the ten millionth event where the log reaches them. */
+    uint64_t asof_seq = head.seq / 2 / SNAPSHOT_EVERY * SNAPSHOT_EVERY + SNAPSHOT_EVERY - 1;
+    uint64_t replayed = 0;
     if (asof_seq > head.seq)
         asof_seq = head.seq;
-    started = fl_mono_ns();
-    if ((rc = rpl_asof_open(feed.ledger, snapdir, asof_seq, asofdir, &middle, &from_snapshot)) != 0)
-        die("as-of from a snapshot", rc);
-    double asof_snapshot_s = seconds_since(started);
-    eng_close(middle);
+    double asof_snapshot_ms = asof_stock_ms(feed.ledger, argv[1], "middle", asof_seq, &replayed);
+    static const struct {
+        uint64_t at;
+        const char *key;
+    } marks[] = {{1000000 - 1, "1m"}, {10000000 - 1, "10m"}};
+    double mark_ms[2] = {-1, -1};
+    uint64_t mark_replayed[2] = {0, 0};
+    for (int i = 0; i < 2; i++)
+        if (marks[i].at <= head.seq)
+            mark_ms[i] =
+                asof_stock_ms(feed.ledger, argv[1], marks[i].key, marks[i].at, &mark_replayed[i]);
 
     /* Recall: from random yarn lots down to their pallets (5 levels). */
     static double recall_ms[RECALLS];
@@ -308,7 +390,7 @@ int main(int argc, char **argv)
     rpl_count_summary_t summary;
     FILE *sink = fopen("/dev/null", "w");
     started = fl_mono_ns();
-    if ((rc = rpl_count_report(feed.ledger, "K1", 20, snapdir, sink, NULL, &summary)) != 0)
+    if ((rc = rpl_count_report(feed.ledger, "K1", 20, NULL, sink, NULL, &summary)) != 0)
         die("count report", rc);
     double count_s = seconds_since(started);
     fclose(sink);
@@ -325,21 +407,36 @@ int main(int argc, char **argv)
     printf("%-34s %14.3f\n", "replay / scan", replay_rate / scan_rate);
     printf("%-34s %14.1f\n", "as of the middle, no snapshot, ms", asof_s * 1e3);
     printf("%-34s %14.1f   (%" PRIu64 " events after the snapshot)\n", "as of, from a snapshot, ms",
-           asof_snapshot_s * 1e3, asof_seq - from_snapshot);
-    printf("%-34s %14.1f\n", "snapshots made, s", snapshots_s);
+           asof_snapshot_ms, replayed);
+    for (int i = 0; i < 2; i++) {
+        char label[64];
+        snprintf(label, sizeof(label), "as of event %" PRIu64 ", ms", marks[i].at);
+        if (mark_ms[i] >= 0)
+            printf("%-34s %14.1f   (%" PRIu64 " events after the snapshot)\n", label, mark_ms[i],
+                   mark_replayed[i]);
+        else
+            printf("%-34s %14s   (the log is shorter)\n", label, "-");
+    }
+    if (snapshots_s >= 0)
+        printf("%-34s %14.1f   (%u of them)\n", "snapshots made, s", snapshots_s, made);
     printf("%-34s %14.3f\n", "recall p50, ms", recall_ms[RECALLS / 2]);
     printf("%-34s %14.3f\n", "recall p99, ms", recall_ms[RECALLS * 99 / 100]);
     printf("%-34s %14.1f\n", "edges per recall", (double)reached_total / RECALLS);
     printf("%-34s %14.1f\n", "count of 10,000 lines closed, ms", count_s * 1e3);
-    printf("\n(snapshots every %d events: an as-of query copies the nearest one below and replays"
-           "\n the rest; so does the count's report for its book at the opening)\n",
+    printf("\n(snapshots every %d events: an as-of query opens the nearest one below and replays"
+           "\n the rest over it without committing, then reads every stock row; so does the"
+           "\n count's report for its book at the opening)\n",
            SNAPSHOT_EVERY);
     printf("RESULT days=%u events=%" PRIu64 " scan_events_per_s=%.0f replay_events_per_s=%.0f "
            "ratio_vs_scan=%.3f asof_ms_%" PRIu64 "=%.1f asof_snapshot_ms=%.1f recall_p50_ms=%.3f "
            "recall_p99_ms=%.3f "
-           "count_close_ms_10k=%.1f count_adjustments=%u refused=%" PRIu64 "\n",
+           "count_close_ms_10k=%.1f count_adjustments=%u refused=%" PRIu64,
            days, head.seq, scan_rate, replay_rate, replay_rate / scan_rate, head.seq / 2,
-           asof_s * 1e3, asof_snapshot_s * 1e3, recall_ms[RECALLS / 2],
-           recall_ms[RECALLS * 99 / 100], count_s * 1e3, summary.adjustments, feed.refused);
+           asof_s * 1e3, asof_snapshot_ms, recall_ms[RECALLS / 2], recall_ms[RECALLS * 99 / 100],
+           count_s * 1e3, summary.adjustments, feed.refused);
+    for (int i = 0; i < 2; i++)
+        if (mark_ms[i] >= 0)
+            printf(" asof_ms_%s=%.1f", marks[i].key, mark_ms[i]);
+    printf("\n");
     return feed.refused == 0 ? 0 : 1;
 }

@@ -69,6 +69,14 @@ typedef struct {
                                  * only, no log (a replay's target, a snapshot); reads of the
                                  * log, streams and entities find nothing, eng_head gives the
                                  * sequence the state stands at (no hash) */
+    bool held;                  /* with state_only: nothing is ever committed. Appends run on
+                                 * the caller's thread (the callback before eng_append_submit
+                                 * returns) into one write transaction, which every read of the
+                                 * ledger sees and eng_close drops: the directory's state is left
+                                 * as it was at open. A state as of a sequence replays over a
+                                 * snapshot this way without copying it. Such a ledger is used
+                                 * by the thread that opened it only; its appends, if the write
+                                 * transaction outgrows the map, fail with FL_ELEDGER_FULL. */
 } eng_config_t;
 
 /* A plant ledger checks every event against the catalog and the plant's rules, and keeps the

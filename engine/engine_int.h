@@ -130,6 +130,9 @@ struct eng_ledger {
     uint64_t folded_seq;           /* writer-only: the watermark the heads table is pruned to */
     eng_heads_t heads;             /* writer-only: stream versions written since the watermark */
     MDB_txn *index_txn;            /* writer-only: a batch's snapshot of the folded heads */
+    MDB_txn *held_txn;             /* config.held: the write transaction never committed */
+    int held_error;                /* config.held: why held_txn was dropped (every call fails) */
+    pthread_t owner;               /* config.held: the only thread that uses the ledger */
     msgpack_zone rules_zone;       /* writer-only: payloads decoded for the rules */
     uint8_t *changes;              /* writer-only: the state keys the current event changed */
     size_t changes_len, changes_cap;
@@ -156,6 +159,10 @@ int eng__read_begin(eng_ledger_t *ledger, MDB_txn **txn);
  * (mdb_env_copy2). */
 int eng__read_begin_env(eng_ledger_t *ledger, MDB_env *env, MDB_txn **txn);
 void eng__read_end(eng_ledger_t *ledger, MDB_txn *txn);
+/* writer.c: a held ledger's append, run on its owner's thread. */
+void eng__held_append(eng_ledger_t *ledger, eng_append_req_t *req);
+/* ledger.c: a held ledger's write transaction, begun the first time. */
+int eng__held_txn(eng_ledger_t *ledger, MDB_txn **txn);
 void eng__gate_enter(eng_ledger_t *ledger, const MDB_env *env);
 void eng__gate_leave(eng_ledger_t *ledger, const MDB_env *env);
 /* Read snapshots of both environments, the index's first: its watermark is then at most the

@@ -83,8 +83,27 @@ int eng__read_begin(eng_ledger_t *ledger, MDB_txn **txn)
     return eng__read_begin_env(ledger, ledger->env, txn);
 }
 
+int eng__held_txn(eng_ledger_t *ledger, MDB_txn **txn)
+{
+    assert(ledger->config.held && pthread_equal(pthread_self(), ledger->owner));
+    *txn = NULL;
+    if (ledger->held_error != 0)
+        return ledger->held_error;
+    if (ledger->held_txn == NULL) {
+        int rc = mdb_txn_begin(ledger->env, NULL, 0, &ledger->held_txn);
+        if (rc != 0) {
+            ledger->held_txn = NULL;
+            return eng__write_err(ledger, rc);
+        }
+    }
+    *txn = ledger->held_txn;
+    return 0;
+}
+
 int eng__read_begin_env(eng_ledger_t *ledger, MDB_env *env, MDB_txn **txn)
 {
+    if (ledger->config.held) /* reads see the appends not committed: the same transaction */
+        return eng__held_txn(ledger, txn);
     eng__gate_enter(ledger, env);
     int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, txn);
     if (rc != 0) {
@@ -120,7 +139,7 @@ void eng__read_end_index(eng_ledger_t *ledger, MDB_txn *index_txn, MDB_txn *txn)
 
 void eng__read_end(eng_ledger_t *ledger, MDB_txn *txn)
 {
-    if (txn == NULL)
+    if (txn == NULL || txn == ledger->held_txn)
         return;
     MDB_env *env = mdb_txn_env(txn);
     mdb_txn_abort(txn);
@@ -375,7 +394,8 @@ int eng_open(eng_ledger_t **out, const eng_config_t *config)
 {
     *out = NULL;
     if (config == NULL || config->dir == NULL || config->dir[0] == '\0' ||
-        (config->state_only && config->rules != ENG_RULES_PLANT))
+        (config->state_only && config->rules != ENG_RULES_PLANT) ||
+        (config->held && !config->state_only))
         return FL_EINVAL; /* a state-only ledger without rules would keep nothing */
     eng_ledger_t *ledger = calloc(1, sizeof(*ledger));
     if (ledger == NULL)
@@ -418,11 +438,14 @@ int eng_open(eng_ledger_t **out, const eng_config_t *config)
         }
         ledger->folder_started = true;
     }
-    if ((rc = pthread_create(&ledger->writer, NULL, eng__writer_main, ledger)) != 0) {
-        rc = fl_err_from_errno(rc);
-        goto fail_folder;
+    ledger->owner = pthread_self();
+    if (!config->held) { /* a held ledger's appends run on its owner's thread */
+        if ((rc = pthread_create(&ledger->writer, NULL, eng__writer_main, ledger)) != 0) {
+            rc = fl_err_from_errno(rc);
+            goto fail_folder;
+        }
+        ledger->writer_started = true;
     }
-    ledger->writer_started = true;
     *out = ledger;
     return 0;
 fail_folder:
@@ -459,6 +482,11 @@ void eng_close(eng_ledger_t *ledger)
     if (ledger->writer_started)
         pthread_join(ledger->writer, NULL);
     stop_folder(ledger); /* it folds everything first: a reopened ledger starts whole */
+    if (ledger->held_txn != NULL) { /* dropped: the state stays as it was at open */
+        assert(pthread_equal(pthread_self(), ledger->owner));
+        mdb_txn_abort(ledger->held_txn);
+        ledger->held_txn = NULL;
+    }
     assert(ledger->queue_head == NULL);
     assert(ledger->readers_active[ENG_GATE_LOG] == 0 &&
            ledger->readers_active[ENG_GATE_INDEX] == 0);
@@ -520,8 +548,8 @@ void eng_wake(eng_ledger_t *ledger)
 
 int eng_copy(eng_ledger_t *ledger, const char *dir)
 {
-    if (dir == NULL || dir[0] == '\0')
-        return FL_EINVAL;
+    if (dir == NULL || dir[0] == '\0' || ledger->config.held)
+        return FL_EINVAL; /* a held ledger's state is in no file to copy */
     int rc = make_dir(dir);
     if (rc != 0)
         return rc;

@@ -70,6 +70,10 @@ int eng_append_submit(eng_ledger_t *ledger, eng_append_req_t *req)
         req->bytes_ += req->events[i].payload_len + ENG_EVENT_OVERHEAD_BYTES;
     }
     req->next_ = NULL;
+    if (ledger->config.held) {
+        eng__held_append(ledger, req);
+        return 0;
+    }
     int rc = 0;
     pthread_mutex_lock(&ledger->lock);
     if (ledger->closing) {
@@ -476,6 +480,40 @@ void *eng__writer_main(void *arg)
     }
     pthread_mutex_unlock(&ledger->lock);
     return NULL;
+}
+
+/* A held ledger's append: the batch of one request, applied in the transaction that is never
+ * committed. A failure of the storage drops that transaction, and with it every append before:
+ * from then on every call fails the same way. */
+void eng__held_append(eng_ledger_t *ledger, eng_append_req_t *req)
+{
+    MDB_txn *txn = NULL;
+    int rc = eng__held_txn(ledger, &txn);
+    chain_t chain = {.head = ledger->head, .recorded_at_us = fl_now_us()};
+    if (rc == 0) {
+        request_reset(req);
+        rc = apply_request(ledger, txn, req, &chain);
+        if (rc == 0 && chain.head.seq != ledger->head.seq)
+            rc = eng__state_head_put(ledger, txn, chain.head.seq);
+        if (rc != 0) {
+            mdb_txn_abort(txn);
+            ledger->held_txn = NULL;
+            /* The map is not grown under a transaction: a held ledger stays within it. */
+            rc = rc == MDB_MAP_FULL ? FL_ELEDGER_FULL : eng__write_err(ledger, rc);
+            ledger->held_error = rc;
+        }
+    }
+    if (rc != 0)
+        batch_fail(req, rc);
+    pthread_mutex_lock(&ledger->lock);
+    if (rc == 0) {
+        ledger->stats.events_appended += chain.head.seq - ledger->head.seq;
+        ledger->head = chain.head;
+        ledger->folded_seq = chain.head.seq; /* no log, nothing to fold */
+    }
+    ledger->stats.requests_failed += req->status != 0;
+    pthread_mutex_unlock(&ledger->lock);
+    req->cb(req, req->data);
 }
 
 typedef struct {

@@ -67,10 +67,13 @@ void rpl_state_remove(const char *dir);
  * state-only ledger snapdir/work. *made gets the number of snapshots added. */
 int rpl_snapshot_update(eng_ledger_t *src, const char *snapdir, uint64_t every, uint32_t *made);
 
-/* The plant's state as it was after event seq, in a new state-only ledger in dir (which must
- * hold none: FL_EEXIST when it does): copied from the nearest snapshot at or below seq (snapdir
- * may be NULL: none) and replayed from there. *from_snapshot gets that snapshot's sequence, 0
- * when there was none. The caller closes *out and removes dir. */
+/* The plant's state as it was after event seq. From the nearest snapshot at or below seq
+ * (snapdir may be NULL: none), opened held (eng_config_t.held): the events after it are
+ * replayed into a transaction that is never committed, so the snapshot is neither copied nor
+ * changed, and *out is then read and closed by the calling thread only, one as-of state per
+ * snapshot at a time. Without a snapshot, a new state-only ledger in dir replayed from the
+ * first event. dir must hold no state (FL_EEXIST when it does). *from_snapshot gets the
+ * snapshot's sequence, 0 when there was none. The caller closes *out and removes dir. */
 int rpl_asof_open(eng_ledger_t *src, const char *snapdir, uint64_t seq, const char *dir,
                   eng_ledger_t **out, uint64_t *from_snapshot);
 

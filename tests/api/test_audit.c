@@ -15,6 +15,8 @@ static unsigned next_id = 1;
 
 static void setup(void)
 {
+    /* A snapshot every other event: as-of reads and count reports replay over one. */
+    setenv("FOUTA_ASOF_SNAPSHOT_EVERY", "2", 1);
     server_start(&server);
     client_open(&client, server.port);
 }
