@@ -23,15 +23,22 @@
 #include "base/base.h"
 
 #define SNAPSHOT_PATH_MAX 1024
+/* A held state's map must hold what its replay adds, since it cannot grow under the
+ * transaction: the snapshot's size, this much per event replayed, and this much more. Address
+ * space only. */
+#define HELD_BYTES_PER_EVENT 4096u
+#define HELD_BYTES_SPARE     (64ull << 20)
 
-/* held: the replay's appends are never committed (an as-of state over a snapshot). */
-static eng_ledger_t *state_open(const char *dir, bool held, int *rc)
+/* held: never committed (an as-of state over a snapshot), in a map of map_bytes (0: the
+ * engine's default). */
+static eng_ledger_t *state_open(const char *dir, bool held, uint64_t map_bytes, int *rc)
 {
     eng_config_t config = {.dir = dir,
                            .rules = ENG_RULES_PLANT,
                            .scratch = true,
                            .state_only = true,
-                           .held = held};
+                           .held = held,
+                           .map_bytes_initial = map_bytes};
     eng_ledger_t *ledger = NULL;
     *rc = eng_open(&ledger, &config);
     return ledger;
@@ -76,7 +83,7 @@ int rpl_snapshot_update(eng_ledger_t *src, const char *snapdir, uint64_t every, 
     char work[SNAPSHOT_PATH_MAX], path[SNAPSHOT_PATH_MAX];
     snprintf(work, sizeof(work), "%s/work", snapdir);
     int rc;
-    eng_ledger_t *state = state_open(work, false, &rc);
+    eng_ledger_t *state = state_open(work, false, 0, &rc);
     if (rc != 0)
         return rc;
     eng_head_t src_head, at;
@@ -129,10 +136,13 @@ int rpl_asof_open(eng_ledger_t *src, const char *snapdir, uint64_t seq, const ch
     eng_ledger_t *state;
     if (*from_snapshot != 0) {
         /* Opened where it is: a copy took longer than the replay (docs/audit.md). */
-        snprintf(path, sizeof(path), "%s/%020" PRIu64, snapdir, *from_snapshot);
-        state = state_open(path, true, &rc);
+        snprintf(path, sizeof(path), "%s/%020" PRIu64 "/data.mdb", snapdir, *from_snapshot);
+        uint64_t map_bytes = (stat(path, &info) == 0 ? (uint64_t)info.st_size : 0) +
+                             (seq - *from_snapshot) * HELD_BYTES_PER_EVENT + HELD_BYTES_SPARE;
+        path[strlen(path) - strlen("/data.mdb")] = '\0';
+        state = state_open(path, true, map_bytes, &rc);
     } else {
-        state = state_open(dir, false, &rc);
+        state = state_open(dir, false, 0, &rc);
     }
     if (rc != 0)
         return rc;
