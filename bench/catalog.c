@@ -46,6 +46,7 @@
 #include "base/base.h"
 #include "engine/engine.h"
 #include "events/events.h"
+#include "bench/done.h"
 #include "bench/hist.h"
 
 #define SECONDS_DEFAULT 2.0
@@ -1202,10 +1203,7 @@ typedef struct {
     atomic_uint next;     /* the next event of the pool to append */
 } shared_t;
 
-typedef struct driven driven_t;
-typedef struct appender appender_t;
-
-struct appender {
+typedef struct {
     shared_t *shared;
     ev_event_t *event; /* validated path: where the JSON is decoded (large) */
     uint64_t events;
@@ -1215,15 +1213,15 @@ struct appender {
     ev_error_t refusal; /* when that failure is the catalog's */
     hist_t latency;     /* ns per event: decode + bridge + append, or append */
     /* Driven runs only (run_driven): the request in flight. */
-    driven_t *driven;
+    done_list_t *completions;
+    done_node_t done;
     eng_event_t request_event;
     eng_position_t position;
     int result;
     eng_append_req_t req;
     uint32_t index;
     uint64_t started_ns;
-    appender_t *next_done;
-};
+} appender_t;
 
 typedef struct {
     const char *name;
@@ -1332,26 +1330,11 @@ static void *appender_main(void *arg)
  * takes every finished one at once, records its latency (from before its decoding to now) and
  * starts that appender's next event.
  */
-struct driven {
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    appender_t *done; /* finished requests not yet taken */
-    bool waiting;     /* the driving thread sleeps on wake */
-};
-
 static void driven_appended(eng_append_req_t *req, void *data)
 {
     (void)req;
     appender_t *appender = data;
-    driven_t *driven = appender->driven;
-    pthread_mutex_lock(&driven->lock);
-    appender->next_done = driven->done;
-    driven->done = appender;
-    if (driven->waiting) {
-        driven->waiting = false;
-        pthread_cond_signal(&driven->wake);
-    }
-    pthread_mutex_unlock(&driven->lock);
+    done_push(appender->completions, &appender->done);
 }
 
 /* Starts the appender's next event, if the run goes on. Returns whether a request is in flight. */
@@ -1384,24 +1367,19 @@ static bool driven_next(appender_t *appender)
 
 static void run_driven(appender_t *appenders)
 {
-    driven_t driven = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+    done_list_t completions;
+    done_init(&completions);
     int in_flight = 0;
     for (int i = 0; i < APPENDERS; i++) {
-        appenders[i].driven = &driven;
+        appenders[i].completions = &completions;
         in_flight += driven_next(&appenders[i]);
     }
     while (in_flight > 0) {
-        pthread_mutex_lock(&driven.lock);
-        while (driven.done == NULL) {
-            driven.waiting = true;
-            pthread_cond_wait(&driven.wake, &driven.lock);
-        }
-        appender_t *done = driven.done;
-        driven.done = NULL;
-        pthread_mutex_unlock(&driven.lock);
+        done_node_t *node = done_take(&completions), *next;
         uint64_t now_ns = fl_mono_ns();
-        for (appender_t *appender = done, *next; appender != NULL; appender = next) {
-            next = appender->next_done;
+        for (; node != NULL; node = next) {
+            next = node->next;
+            appender_t *appender = DONE_OWNER(node, appender_t, done);
             in_flight--;
             hist_add(&appender->latency, now_ns - appender->started_ns);
             if (appender->req.status != 0) {
@@ -1412,8 +1390,7 @@ static void run_driven(appender_t *appenders)
             in_flight += driven_next(appender);
         }
     }
-    pthread_cond_destroy(&driven.wake);
-    pthread_mutex_destroy(&driven.lock);
+    done_destroy(&completions);
 }
 
 static void appenders_collect(appender_t *appenders, run_t *run)

@@ -46,6 +46,7 @@
 
 #include "base/base.h"
 #include "engine/engine.h"
+#include "bench/done.h"
 #include "bench/hist.h"
 
 #define SECONDS_DEFAULT      2.0
@@ -335,10 +336,7 @@ typedef struct {
     hist_t latency;        /* ns per eng_append call */
 } engine_run_t;
 
-typedef struct completions completions_t;
-typedef struct appender appender_t;
-
-typedef struct appender {
+typedef struct {
     eng_ledger_t *ledger;
     pthread_barrier_t *start;
     const uint64_t *deadline_ns;
@@ -355,8 +353,8 @@ typedef struct appender {
     eng_append_req_t req;
     int *results;
     uint64_t submitted_ns, n;
-    completions_t *completions;
-    appender_t *next_done;
+    done_list_t *completions;
+    done_node_t done;
 } appender_t;
 
 static void appender_note_error(appender_t *appender, int err)
@@ -416,26 +414,11 @@ static void *appender_main(void *arg)
  * back; that thread takes every finished one at once, records its latency and submits the
  * appender's next event.
  */
-struct completions {
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    appender_t *done; /* finished requests not yet taken, newest first */
-    bool waiting;     /* the driving thread sleeps on wake */
-};
-
 static void driven_appended(eng_append_req_t *req, void *data)
 {
     (void)req;
     appender_t *appender = data;
-    completions_t *completions = appender->completions;
-    pthread_mutex_lock(&completions->lock);
-    appender->next_done = completions->done;
-    completions->done = appender;
-    if (completions->waiting) {
-        completions->waiting = false;
-        pthread_cond_signal(&completions->wake);
-    }
-    pthread_mutex_unlock(&completions->lock);
+    done_push(appender->completions, &appender->done);
 }
 
 /* Fills and submits the appender's next request. Returns 0 (its callback will run) or why not. */
@@ -456,7 +439,7 @@ static int driven_submit(appender_t *appender)
 }
 
 /* Runs count driven appenders until deadline_ns, then until the last request is answered. */
-static void driven_run(appender_t *appenders, int count, completions_t *completions,
+static void driven_run(appender_t *appenders, int count, done_list_t *completions,
                        uint64_t deadline_ns)
 {
     int in_flight = 0;
@@ -468,17 +451,11 @@ static void driven_run(appender_t *appenders, int count, completions_t *completi
             in_flight++;
     }
     while (in_flight > 0) {
-        pthread_mutex_lock(&completions->lock);
-        while (completions->done == NULL) {
-            completions->waiting = true;
-            pthread_cond_wait(&completions->wake, &completions->lock);
-        }
-        appender_t *done = completions->done;
-        completions->done = NULL;
-        pthread_mutex_unlock(&completions->lock);
+        done_node_t *node = done_take(completions), *next;
         uint64_t now_ns = fl_mono_ns();
-        for (appender_t *appender = done, *next; appender != NULL; appender = next) {
-            next = appender->next_done;
+        for (; node != NULL; node = next) {
+            next = node->next;
+            appender_t *appender = DONE_OWNER(node, appender_t, done);
             in_flight--;
             uint64_t elapsed_ns = now_ns - appender->submitted_ns;
             appender->busy_ns += elapsed_ns;
@@ -593,8 +570,8 @@ static void engine_run(const char *dir, double seconds, engine_run_t *run)
     pthread_barrier_init(&start, NULL, (unsigned)threads_count + 1);
     uint64_t deadline_ns = 0;
     appender_t *appenders = appenders_create(ledger, &run->plan, &start, &deadline_ns);
-    completions_t completions = {.lock = PTHREAD_MUTEX_INITIALIZER,
-                                 .wake = PTHREAD_COND_INITIALIZER};
+    done_list_t completions;
+    done_init(&completions);
     for (int i = 0; i < count; i++)
         appenders[i].completions = &completions;
     pthread_t *threads = xcalloc((size_t)count, sizeof(*threads));
@@ -613,8 +590,7 @@ static void engine_run(const char *dir, double seconds, engine_run_t *run)
     uint64_t busy_ns = appenders_collect(appenders, run);
     /* A lone appender prepares its events while nothing else runs: leave that time out. */
     run->ns = count == 1 ? busy_ns : wall_ns;
-    pthread_cond_destroy(&completions.wake);
-    pthread_mutex_destroy(&completions.lock);
+    done_destroy(&completions);
     eng_stats_t stats;
     eng_stats(ledger, &stats);
     run->commits = stats.commits;
