@@ -203,6 +203,75 @@ Test(replay, a_state_as_of_over_a_snapshot_reads_its_replay_and_leaves_the_snaps
     cr_assert_eq(eng_open(&state, &config), FL_EINVAL);
 }
 
+/* Posts through the plant helpers into another ledger than the suite's. */
+static int post_into(eng_ledger_t *into, const char *type, const char *payload)
+{
+    eng_ledger_t *suite = ledger;
+    ledger = into;
+    int rc = post(EV_ROLE_STORE_RAW, type, payload);
+    ledger = suite;
+    return rc;
+}
+
+static int post_group_into(eng_ledger_t *into, const char *const *types,
+                           const char *const *payloads, uint32_t count)
+{
+    eng_ledger_t *suite = ledger;
+    ledger = into;
+    int rc = post_group(EV_ROLE_STORE_RAW, types, payloads, count);
+    ledger = suite;
+    return rc;
+}
+
+Test(replay, a_held_state_refuses_a_broken_group_and_past_its_map_fails_whole_leaving_its_files)
+{
+    char state_dir[300];
+    snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
+    eng_config_t config = {
+        .dir = state_dir, .rules = ENG_RULES_PLANT, .scratch = true, .state_only = true};
+    eng_ledger_t *state = NULL;
+    cr_assert_eq(eng_open(&state, &config), 0);
+    cr_assert_eq(post_into(state, "GoodsReceived", RECEIVE("Y1", "25000")), 0);
+    eng_close(state);
+
+    config.held = true;
+    config.map_bytes_initial = 256 << 10; /* a small map: the appends below outgrow it */
+    cr_assert_eq(eng_open(&state, &config), 0);
+    cr_assert_eq(post_into(state, "GoodsReceived", RECEIVE("Y2", "5000")), 0);
+    /* An atomic group with a broken rule leaves nothing, within the held transaction too. */
+    const char *types[] = {"StockTransferred", "StockTransferred"};
+    const char *payloads[] = {MOVE("Y2", "MP1", "MP2"), MOVE("GHOST", "MP1", "MP2")};
+    cr_assert_eq(post_group_into(state, types, payloads, 2), FL_ERULE_HU_UNKNOWN);
+    eng_hu_view_t unit;
+    cr_assert_eq(eng_hu_get(state, "Y2", &unit), 0);
+    cr_assert_str_eq(unit.location, "MP1");
+    eng_head_t head;
+    eng_head(state, &head);
+    cr_assert_eq(head.seq, 2);
+    /* Past the map: the transaction is dropped, and every later call says so. */
+    int rc = 0;
+    char payload[256];
+    for (int i = 0; i < 20000 && rc == 0; i++) {
+        snprintf(payload, sizeof(payload),
+                 "{\"hu_id\":\"F%d\",\"item_id\":\"YARN-30\",\"qty_milli\":1000,\"unit\":\"kg\","
+                 "\"location_id\":\"MP1\",\"supplier\":\"Filature du Sahel\"}",
+                 i);
+        rc = post_into(state, "GoodsReceived", payload);
+    }
+    cr_assert_eq(rc, FL_ELEDGER_FULL, "%s", fl_errname(rc));
+    cr_assert_eq(post_into(state, "GoodsReceived", RECEIVE("Y3", "1000")), FL_ELEDGER_FULL);
+    cr_assert_eq(eng_hu_get(state, "Y1", &unit), FL_ELEDGER_FULL, "reads too");
+    eng_close(state);
+
+    config.held = false;
+    cr_assert_eq(eng_open(&state, &config), 0);
+    eng_head(state, &head);
+    cr_assert_eq(head.seq, 1, "the directory holds what it held at the held open");
+    cr_assert_eq(eng_hu_get(state, "Y1", &unit), 0);
+    cr_assert_eq(eng_hu_get(state, "Y2", &unit), FL_ENOENT);
+    eng_close(state);
+}
+
 Test(replay, an_event_the_rules_refuse_on_replay_stops_it_and_is_named)
 {
     POSTED(EV_ROLE_STORE_RAW, "GoodsReceived", RECEIVE("Y1", "25000"));
