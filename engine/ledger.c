@@ -102,8 +102,10 @@ int eng__held_txn(eng_ledger_t *ledger, MDB_txn **txn)
 
 int eng__read_begin_env(eng_ledger_t *ledger, MDB_env *env, MDB_txn **txn)
 {
-    if (ledger->config.held) /* reads see the appends not committed: the same transaction */
+    if (ledger->config.held) { /* reads see the appends not committed: the same transaction */
+        assert(env == ledger->env); /* state-only: there is no index environment */
         return eng__held_txn(ledger, txn);
+    }
     eng__gate_enter(ledger, env);
     int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, txn);
     if (rc != 0) {
