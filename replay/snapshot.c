@@ -4,7 +4,9 @@
  *
  * A snapshot is a state-only ledger (the plant's state tables and the sequence they stand at,
  * no log) copied at a multiple of `every`: SNAPDIR/<seq, 20 digits>/data.mdb. One working
- * state-only ledger, SNAPDIR/work, is carried forward from snapshot to snapshot.
+ * state-only ledger, SNAPDIR/work, is carried forward from snapshot to snapshot. A state as of a
+ * sequence opens the snapshot below it held (eng_config_t.held) and replays the rest over it,
+ * leaving it as it was.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "replay/replay.h"
@@ -136,11 +138,12 @@ int rpl_asof_open(eng_ledger_t *src, const char *snapdir, uint64_t seq, const ch
     eng_ledger_t *state;
     if (*from_snapshot != 0) {
         /* Opened where it is: a copy took longer than the replay (docs/audit.md). */
-        snprintf(path, sizeof(path), "%s/%020" PRIu64 "/data.mdb", snapdir, *from_snapshot);
-        uint64_t map_bytes = (stat(path, &info) == 0 ? (uint64_t)info.st_size : 0) +
+        char snapshot[SNAPSHOT_PATH_MAX], file[SNAPSHOT_PATH_MAX + 16];
+        snprintf(snapshot, sizeof(snapshot), "%s/%020" PRIu64, snapdir, *from_snapshot);
+        snprintf(file, sizeof(file), "%s/data.mdb", snapshot);
+        uint64_t map_bytes = (stat(file, &info) == 0 ? (uint64_t)info.st_size : 0) +
                              (seq - *from_snapshot) * HELD_BYTES_PER_EVENT + HELD_BYTES_SPARE;
-        path[strlen(path) - strlen("/data.mdb")] = '\0';
-        state = state_open(path, true, map_bytes, &rc);
+        state = state_open(snapshot, true, map_bytes, &rc);
     } else {
         state = state_open(dir, false, 0, &rc);
     }
