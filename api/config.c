@@ -57,7 +57,8 @@ static const option_t options[] = {
         "one photo, bytes (default 8388608); beyond: 413"),
     U32("--asof-snapshot-every", "FOUTA_ASOF_SNAPSHOT_EVERY", asof_snapshot_every,
         "events between the state snapshots kept per tenant for as-of reads and count reports "
-        "(default 100000): each read replays at most this many; fewer take less disk"),
+        "(default 100000): each read replays at most N events; a larger N keeps fewer "
+        "snapshots, on less disk"),
     U32("--connections-max", "FOUTA_CONNECTIONS_MAX", connections_max,
         "open connections (default 1024); beyond, new ones get 503 and are closed"),
     U32("--header-timeout-ms", "FOUTA_HEADER_TIMEOUT_MS", header_timeout_ms,
