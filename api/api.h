@@ -19,17 +19,18 @@
 #include "base/base.h"
 
 /* Defaults of the named limits. */
-#define API_HEADER_BYTES_MAX    (16 * 1024)       /* request line and headers together */
-#define API_BODY_BYTES_MAX      (4 * 1024 * 1024) /* one request body (events) */
-#define API_BLOB_BYTES_MAX      (8 * 1024 * 1024) /* one photo */
-#define API_CONNECTIONS_MAX     1024
-#define API_HEADER_TIMEOUT_MS   10000 /* first byte of a request to the end of its headers */
-#define API_BODY_TIMEOUT_MS     30000 /* end of headers to the end of the body */
-#define API_IDLE_TIMEOUT_MS     60000 /* keep-alive connection with no request */
-#define API_WS_BUFFER_BYTES_MAX (1024 * 1024) /* queued to one subscriber before it lags */
-#define API_WS_HEARTBEAT_MS     15000
-#define API_ASOF_SNAPSHOT_EVERY 100000 /* events between a tenant's state snapshots (as-of) */
-#define API_SHUTDOWN_TIMEOUT_MS 10000 /* graceful stop, then connections are cut */
+#define API_HEADER_BYTES_MAX        (16 * 1024)       /* request line and headers together */
+#define API_BODY_BYTES_MAX          (4 * 1024 * 1024) /* one request body (events) */
+#define API_BLOB_BYTES_MAX          (8 * 1024 * 1024) /* one photo */
+#define API_CONNECTIONS_MAX         1024
+#define API_HEADER_TIMEOUT_MS       10000 /* first byte of a request to the end of its headers */
+#define API_BODY_TIMEOUT_MS         30000 /* end of headers to the end of the body */
+#define API_IDLE_TIMEOUT_MS         60000 /* keep-alive connection with no request */
+#define API_WS_BUFFER_BYTES_MAX     (1024 * 1024) /* queued to one subscriber before it lags */
+#define API_WS_HEARTBEAT_MS         15000
+#define API_ASOF_SNAPSHOT_EVERY     100000 /* events between a tenant's state snapshots (as-of) */
+#define API_ASOF_SNAPSHOT_PERIOD_MS 60000  /* between two passes making them in the background */
+#define API_SHUTDOWN_TIMEOUT_MS     10000  /* graceful stop, then connections are cut */
 
 #define API_ACCESS_TTL_S       900     /* an access token lives 15 minutes */
 #define API_REFRESH_TTL_S      2592000 /* a refresh token, 30 days (each use rotates it) */
@@ -59,6 +60,7 @@ typedef struct {
     uint32_t body_bytes_max;
     uint32_t blob_bytes_max;
     uint32_t asof_snapshot_every;
+    uint32_t asof_snapshot_period_ms;
     uint32_t connections_max;
     uint32_t header_timeout_ms;
     uint32_t body_timeout_ms;

@@ -322,6 +322,10 @@ api_handled_t api_h_recall(api_conn_t *conn);
 api_handled_t api_h_count_report(api_conn_t *conn);
 api_handled_t api_h_verify(api_conn_t *conn);
 api_handled_t api_h_export(api_conn_t *conn);
+/* The as-of snapshots brought up to date every --asof-snapshot-period-ms in the background
+ * (the timer made at start); stopped when foutad stops: a pass in flight gives way. */
+void api_audit_snapshots_start(api_server_t *server);
+void api_audit_snapshots_stop(api_server_t *server);
 /* GET /api/v1/stock?as_of_seq=N: the stock after event N (filter and keys already read). */
 api_handled_t api_stock_asof(api_conn_t *conn, const eng_stock_filter_t *filter, unsigned keys);
 /* h_plant.c: the stock query's filter and keys (answers a 400 itself: non-zero), the stock of
@@ -448,10 +452,12 @@ struct api_server {
     uv_async_t done_async;
     uv_timer_t stop_timer;
     uv_timer_t heartbeat;
-    uv_check_t log_flush;  /* after each turn of the loop: writes the log lines when due */
-    uv_timer_t log_timer;  /* every API_LOG_FLUSH_MS: the same while the loop is idle */
-    uv_tcp_t tls_listener; /* tls.c: HTTPS when a certificate is configured */
-    uv_signal_t sighup;    /* reloads the certificate and key */
+    uv_check_t log_flush;      /* after each turn of the loop: writes the log lines when due */
+    uv_timer_t log_timer;      /* every API_LOG_FLUSH_MS: the same while the loop is idle */
+    uv_tcp_t tls_listener;     /* tls.c: HTTPS when a certificate is configured */
+    uv_timer_t snapshot_timer; /* h_audit.c: the as-of snapshots made in the background */
+    bool snapshots_busy;       /* a pass of them is on the thread pool */
+    uv_signal_t sighup;        /* reloads the certificate and key */
     api_config_t config;
     api_tenant_t *tenants[API_TENANTS_MAX];
     uint32_t tenants_count;

@@ -59,6 +59,9 @@ static const option_t options[] = {
         "events between the state snapshots kept per tenant for as-of reads and count reports "
         "(default 100000): each read replays at most N events; a larger N keeps fewer "
         "snapshots, on less disk"),
+    U32("--asof-snapshot-period-ms", "FOUTA_ASOF_SNAPSHOT_PERIOD_MS", asof_snapshot_period_ms,
+        "how often the snapshots are brought up to the heads in the background (default 60000; "
+        "0: only by the reads that need them)"),
     U32("--connections-max", "FOUTA_CONNECTIONS_MAX", connections_max,
         "open connections (default 1024); beyond, new ones get 503 and are closed"),
     U32("--header-timeout-ms", "FOUTA_HEADER_TIMEOUT_MS", header_timeout_ms,
@@ -154,6 +157,7 @@ void api_config_defaults(api_config_t *config)
     config->body_bytes_max = API_BODY_BYTES_MAX;
     config->blob_bytes_max = API_BLOB_BYTES_MAX;
     config->asof_snapshot_every = API_ASOF_SNAPSHOT_EVERY;
+    config->asof_snapshot_period_ms = API_ASOF_SNAPSHOT_PERIOD_MS;
     config->connections_max = API_CONNECTIONS_MAX;
     config->header_timeout_ms = API_HEADER_TIMEOUT_MS;
     config->body_timeout_ms = API_BODY_TIMEOUT_MS;
@@ -257,13 +261,13 @@ static int check(const api_config_t *config)
     }
     if (config->header_bytes_max < 256 || config->connections_max == 0 ||
         config->body_bytes_max == 0 || config->blob_bytes_max == 0 ||
-        config->asof_snapshot_every == 0 ||
-        config->header_timeout_ms == 0 || config->body_timeout_ms == 0 ||
-        config->idle_timeout_ms == 0 || config->ws_buffer_bytes_max < 4096 ||
-        config->ws_heartbeat_ms == 0 || config->log_level > API_LOG_DEBUG ||
-        config->access_ttl_s == 0 || config->refresh_ttl_s == 0 ||
-        config->login_rate_per_min == 0 || config->login_rate_burst == 0 ||
-        config->argon2_memory_kib < 8 || config->argon2_passes == 0) {
+        config->asof_snapshot_every == 0 || config->header_timeout_ms == 0 ||
+        config->body_timeout_ms == 0 || config->idle_timeout_ms == 0 ||
+        config->ws_buffer_bytes_max < 4096 || config->ws_heartbeat_ms == 0 ||
+        config->log_level > API_LOG_DEBUG || config->access_ttl_s == 0 ||
+        config->refresh_ttl_s == 0 || config->login_rate_per_min == 0 ||
+        config->login_rate_burst == 0 || config->argon2_memory_kib < 8 ||
+        config->argon2_passes == 0) {
         fprintf(stderr, "foutad: a limit is out of its range (see --help)\n");
         return FL_EINVAL;
     }

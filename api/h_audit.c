@@ -12,6 +12,11 @@
  * Each runs on libuv's thread pool (read transactions beside the writer, never the loop thread)
  * and writes into memory through the same functions as fouta-replay, so the API and the tool
  * answer alike; the connection waits as it waits for an append.
+ *
+ * The as-of snapshots are also made in the background: every --asof-snapshot-period-ms a pass
+ * on the thread pool brings each tenant's up to its head, so that the first as-of read of a long
+ * log does not make them all itself. The pass gives way to an as-of read or a count report
+ * between two snapshots, and to a graceful stop.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "api/api_int.h"
@@ -57,7 +62,6 @@ typedef struct {
     eng_stock_filter_t filter;
     unsigned keys;
     char dir[1200]; /* the tenant's directory */
-    uint32_t snapshot_every; /* --asof-snapshot-every */
     /* results */
     int rc;
     char *out;
@@ -66,8 +70,18 @@ typedef struct {
 } audit_t;
 
 /* As-of reads and count reports of every tenant take turns: each brings the snapshots up to
- * date first. */
+ * date first. The background pass holds the lock too, and stops between two snapshots while
+ * asof_waiting is not zero: a read waiting for the lock, or a stop (which never takes its
+ * count back). */
 static pthread_mutex_t asof_lock = PTHREAD_MUTEX_INITIALIZER;
+static int asof_waiting;
+
+static void asof_lock_take(void)
+{
+    __atomic_add_fetch(&asof_waiting, 1, __ATOMIC_RELAXED);
+    pthread_mutex_lock(&asof_lock);
+    __atomic_sub_fetch(&asof_waiting, 1, __ATOMIC_RELAXED);
+}
 
 /* Removes what an as-of read killed midway left in tmp (as-of reads take turns: none is in
  * use while this runs). */
@@ -90,14 +104,16 @@ static void remove_leftovers(const char *tmp)
  * (rpl_asof_open; a scratch ledger when there is no snapshot below seq yet). The
  * snapshots are brought up to the head first (one every --asof-snapshot-every events), so an
  * as-of read costs at most that many events of replay once the first one has made them. */
-/* Brings the tenant's snapshots up to the head, in snapdir; with asof_lock held. */
-static int snapshots_update(audit_t *w, char snapdir[1300])
+/* Brings the tenant's snapshots up to the head, in snapdir; with asof_lock held. stop: see
+ * rpl_snapshot_update. */
+static int snapshots_update(api_tenant_t *tenant, const int *stop, char snapdir[1300])
 {
-    snprintf(snapdir, 1300, "%s/snapshots", w->dir);
+    const api_config_t *config = &tenant->server->config;
+    snprintf(snapdir, 1300, "%s/tenants/%s/snapshots", config->data_dir, tenant->name);
     if (mkdir(snapdir, 0700) != 0 && errno != EEXIST)
         return -errno;
     uint32_t made = 0;
-    return rpl_snapshot_update(w->tenant->ledger, snapdir, w->snapshot_every, &made);
+    return rpl_snapshot_update(tenant->ledger, snapdir, config->asof_snapshot_every, stop, &made);
 }
 
 static int asof_stock(audit_t *w, api_buf_t *body)
@@ -107,7 +123,7 @@ static int asof_stock(audit_t *w, api_buf_t *body)
     if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
         return -errno;
     remove_leftovers(tmp);
-    int rc = snapshots_update(w, snapdir);
+    int rc = snapshots_update(w->tenant, NULL, snapdir);
     if (rc != 0)
         return rc;
     snprintf(scratch, sizeof(scratch), "%s/asof.XXXXXX", tmp);
@@ -134,7 +150,7 @@ static void run_work(void *data)
     }
     if (w->kind == AUDIT_ASOF) {
         api_buf_t body = {0};
-        pthread_mutex_lock(&asof_lock);
+        asof_lock_take();
         w->rc = asof_stock(w, &body);
         pthread_mutex_unlock(&asof_lock);
         w->out = body.data; /* handed over: freed in work_done */
@@ -167,8 +183,8 @@ static void run_work(void *data)
         /* The book from the nearest snapshot: at most --asof-snapshot-every events replayed. */
         rpl_count_summary_t summary;
         char snapdir[1300];
-        pthread_mutex_lock(&asof_lock);
-        w->rc = snapshots_update(w, snapdir);
+        asof_lock_take();
+        w->rc = snapshots_update(w->tenant, NULL, snapdir);
         if (w->rc == 0)
             w->rc = rpl_count_report(ledger, w->subject, w->threshold_permille, snapdir,
                                      w->csv ? NULL : out, w->csv ? out : NULL, &summary);
@@ -246,7 +262,6 @@ static api_handled_t queue(api_conn_t *conn, audit_t *w)
     w->tenant = conn->tenant;
     snprintf(w->dir, sizeof(w->dir), "%s/tenants/%s", conn->server->config.data_dir,
              conn->tenant->name);
-    w->snapshot_every = conn->server->config.asof_snapshot_every;
     return api_offload(conn, w, run_work, work_done);
 }
 
@@ -453,4 +468,77 @@ api_handled_t api_h_export(api_conn_t *conn)
 refused:
     free(w);
     return API_DONE;
+}
+
+/* ---- snapshots made in the background */
+
+/* One pass over the tenants open when it began, on the thread pool. */
+typedef struct {
+    uv_work_t work;
+    api_server_t *server;
+    uint32_t count;
+    api_tenant_t *tenants[API_TENANTS_MAX];
+} snapshot_pass_t;
+
+static void snapshot_pass_run(uv_work_t *req)
+{
+    snapshot_pass_t *pass = req->data;
+    for (uint32_t i = 0; i < pass->count; i++) {
+        if (__atomic_load_n(&asof_waiting, __ATOMIC_RELAXED) != 0)
+            return; /* a read waits, or foutad stops: the next pass goes on */
+        char snapdir[1300];
+        pthread_mutex_lock(&asof_lock);
+        int rc = snapshots_update(pass->tenants[i], &asof_waiting, snapdir);
+        pthread_mutex_unlock(&asof_lock);
+        if (rc != 0 && rc != FL_ECANCELED)
+            api_log(API_LOG_ERROR, NULL, "snapshots not made",
+                    ",\"tenant\":\"%s\",\"error\":\"%s\"", pass->tenants[i]->name, fl_errname(rc));
+    }
+}
+
+static void snapshot_pass_done(uv_work_t *req, int status)
+{
+    (void)status;
+    snapshot_pass_t *pass = req->data;
+    api_server_t *server = pass->server;
+    server->snapshots_busy = false;
+    server->appends_pending--;
+    free(pass);
+    if (server->draining)
+        api_server_maybe_finish(server);
+}
+
+static void on_snapshot_timer(uv_timer_t *timer)
+{
+    api_server_t *server = timer->data;
+    if (server->snapshots_busy || server->draining || server->tenants_count == 0)
+        return;
+    snapshot_pass_t *pass = malloc(sizeof(*pass));
+    if (pass == NULL)
+        return; /* the next tick tries again */
+    pass->server = server;
+    pass->count = server->tenants_count; /* tenants open later wait for the next pass */
+    memcpy(pass->tenants, server->tenants, pass->count * sizeof(pass->tenants[0]));
+    pass->work.data = pass;
+    if (uv_queue_work(&server->loop, &pass->work, snapshot_pass_run, snapshot_pass_done) != 0) {
+        free(pass);
+        return;
+    }
+    server->snapshots_busy = true;
+    server->appends_pending++; /* a graceful stop waits for the pass, which gives way */
+}
+
+void api_audit_snapshots_start(api_server_t *server)
+{
+    uv_timer_init(&server->loop, &server->snapshot_timer);
+    server->snapshot_timer.data = server;
+    uint32_t period = server->config.asof_snapshot_period_ms;
+    if (period > 0)
+        uv_timer_start(&server->snapshot_timer, on_snapshot_timer, period, period);
+}
+
+void api_audit_snapshots_stop(api_server_t *server)
+{
+    uv_timer_stop(&server->snapshot_timer);
+    __atomic_add_fetch(&asof_waiting, 1, __ATOMIC_RELAXED); /* never taken back */
 }

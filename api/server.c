@@ -192,6 +192,7 @@ static void close_server_handles(api_server_t *server)
     uv_close((uv_handle_t *)&server->log_timer, NULL);
     uv_close((uv_handle_t *)&server->stop_timer, NULL);
     uv_close((uv_handle_t *)&server->heartbeat, NULL);
+    uv_close((uv_handle_t *)&server->snapshot_timer, NULL);
     /* The signal handlers stay (unreferenced) until the ledger is closed: a repeated SIGTERM
      * must not kill the process while it closes the ledger. */
     uv_unref((uv_handle_t *)&server->sigterm);
@@ -225,6 +226,7 @@ static void on_signal(uv_signal_t *signal, int signum)
     api_log(API_LOG_INFO, NULL, "stopping", ",\"signal\":%d,\"connections\":%u", signum,
             server->conns_count);
     server->draining = true;
+    api_audit_snapshots_stop(server);
     uv_close((uv_handle_t *)&server->listener, NULL);
     uv_close((uv_handle_t *)&server->tls_listener, NULL);
     uv_close((uv_handle_t *)&server->sighup, NULL);
@@ -445,6 +447,7 @@ static void init_handles(api_server_t *server)
     uv_unref((uv_handle_t *)&server->sighup);
     uv_tcp_init(&server->loop, &server->tls_listener);
     server->tls_listener.data = server;
+    api_audit_snapshots_start(server);
 }
 
 int api_server_run(const api_config_t *config)

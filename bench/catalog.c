@@ -1278,8 +1278,8 @@ static int event_prepare(appender_t *appender, uint32_t index, eng_event_t *even
     }
     const pooled_t *pooled = &shared->pool->events[index];
     ev_actor_t actor = actor_of(pooled);
-    int rc = ev_decode_json(json_of(shared->pool, index), pooled->json_len, &actor,
-                            appender->event, &appender->refusal);
+    int rc = ev_decode_json(json_of(shared->pool, index), pooled->json_len, &actor, appender->event,
+                            &appender->refusal);
     if (rc != 0)
         return rc;
     eng_event_from_catalog(appender->event, &actor, event);

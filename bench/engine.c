@@ -24,8 +24,8 @@
  *   - the ceiling: a plain LMDB environment, one MDB_INTEGERKEY database, values of the size the
  *     engine stores, written with MDB_APPEND at 1, at the engine's own average events per commit
  *     with 64 appenders (threads, then driven), at 100 and at 1000 per transaction, and at the
- *     plant runs' events per commit with their mean record size. The ratios engine/raw at the same events per
- *     transaction show what the engine's indexes, hashing and hand-off cost;
+ *     plant runs' events per commit with their mean record size. The ratios engine/raw at the
+ *     same events per transaction show what the engine's indexes, hashing and hand-off cost;
  *   - a full scan of the largest worst-case ledger (decoded records) next to a raw cursor scan,
  *     SCAN_PASSES times each: the first pass (which also faults the map's pages in) and the best
  *     of the others (scan_events_per_s), with the resident memory before and after, to show
@@ -393,7 +393,7 @@ static void *appender_main(void *arg)
         }
         uint64_t started_ns = fl_mono_ns();
         rc = eng_append(appender->ledger, appender->events, per_call, appender->plan->flags,
-                            appender->positions, NULL);
+                        appender->positions, NULL);
         uint64_t elapsed_ns = fl_mono_ns() - started_ns;
         appender->busy_ns += elapsed_ns;
         appender->calls++;

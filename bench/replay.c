@@ -39,7 +39,7 @@
 /* Past it, a snapshot every SNAPSHOT_EVERY events would take tens of GB: only the one below
  * each as-of measured is made. */
 #define SNAPSHOTS_ALL_EVENTS_MAX 2000000
-#define JSON_BYTES_MAX 2048
+#define JSON_BYTES_MAX           2048
 
 typedef struct {
     eng_ledger_t *ledger;
@@ -330,7 +330,7 @@ int main(int argc, char **argv)
     double snapshots_s = -1;
     if (head.seq <= SNAPSHOTS_ALL_EVENTS_MAX) {
         started = fl_mono_ns();
-        if ((rc = rpl_snapshot_update(feed.ledger, snapdir, SNAPSHOT_EVERY, &made)) != 0)
+        if ((rc = rpl_snapshot_update(feed.ledger, snapdir, SNAPSHOT_EVERY, NULL, &made)) != 0)
             die("snapshots", rc);
         snapshots_s = seconds_since(started);
         snapdir_remove(snapdir);

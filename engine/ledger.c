@@ -102,7 +102,7 @@ int eng__held_txn(eng_ledger_t *ledger, MDB_txn **txn)
 
 int eng__read_begin_env(eng_ledger_t *ledger, MDB_env *env, MDB_txn **txn)
 {
-    if (ledger->config.held) { /* reads see the appends not committed: the same transaction */
+    if (ledger->config.held) {      /* reads see the appends not committed: the same transaction */
         assert(env == ledger->env); /* state-only: there is no index environment */
         return eng__held_txn(ledger, txn);
     }
@@ -483,7 +483,7 @@ void eng_close(eng_ledger_t *ledger)
     pthread_mutex_unlock(&ledger->lock);
     if (ledger->writer_started)
         pthread_join(ledger->writer, NULL);
-    stop_folder(ledger); /* it folds everything first: a reopened ledger starts whole */
+    stop_folder(ledger);            /* it folds everything first: a reopened ledger starts whole */
     if (ledger->held_txn != NULL) { /* dropped: the state stays as it was at open */
         assert(pthread_equal(pthread_self(), ledger->owner));
         mdb_txn_abort(ledger->held_txn);

@@ -64,8 +64,11 @@ void rpl_state_remove(const char *dir);
 
 /* Brings the snapshots in snapdir up to the source's head: one at every multiple of `every`
  * (a state-only ledger copied at that sequence), carried forward from the last one by a working
- * state-only ledger snapdir/work. *made gets the number of snapshots added. */
-int rpl_snapshot_update(eng_ledger_t *src, const char *snapdir, uint64_t every, uint32_t *made);
+ * state-only ledger snapdir/work. *made gets the number of snapshots added. stop (may be NULL)
+ * is read between two snapshots: when it is not zero the call ends with FL_ECANCELED, the
+ * snapshots made so far kept and the working state where it stands. */
+int rpl_snapshot_update(eng_ledger_t *src, const char *snapdir, uint64_t every, const int *stop,
+                        uint32_t *made);
 
 /* The plant's state as it was after event seq. From the nearest snapshot at or below seq
  * (snapdir may be NULL: none), opened held (eng_config_t.held): the events after it are

@@ -75,7 +75,8 @@ static uint64_t snapshot_below(const char *snapdir, uint64_t seq)
     return best;
 }
 
-int rpl_snapshot_update(eng_ledger_t *src, const char *snapdir, uint64_t every, uint32_t *made)
+int rpl_snapshot_update(eng_ledger_t *src, const char *snapdir, uint64_t every, const int *stop,
+                        uint32_t *made)
 {
     *made = 0;
     if (every == 0)
@@ -95,6 +96,10 @@ int rpl_snapshot_update(eng_ledger_t *src, const char *snapdir, uint64_t every, 
     bool replay_failed = false;
     char partial[SNAPSHOT_PATH_MAX + 16];
     for (uint64_t next = (at.seq / every + 1) * every; next <= src_head.seq; next += every) {
+        if (stop != NULL && __atomic_load_n(stop, __ATOMIC_RELAXED) != 0) {
+            rc = FL_ECANCELED;
+            break;
+        }
         if ((rc = rpl_replay(src, state, next, &progress)) != 0) {
             replay_failed = true;
             break;

@@ -370,7 +370,7 @@ int main(int argc, char **argv)
         int rc = ledger_open(argv[2], &ledger);
         if (rc != 0)
             return report(argv[2], rc);
-        if ((rc = rpl_snapshot_update(ledger, argv[3], every, &made)) == 0)
+        if ((rc = rpl_snapshot_update(ledger, argv[3], every, NULL, &made)) == 0)
             printf("snapshot: %u new, one every %" PRIu64 " events\n", made, every);
         eng_close(ledger);
         return report("snapshot", rc);

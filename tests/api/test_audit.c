@@ -15,8 +15,10 @@ static unsigned next_id = 1;
 
 static void setup(void)
 {
-    /* A snapshot every other event: as-of reads and count reports replay over one. */
+    /* A snapshot every other event: as-of reads and count reports replay over one; and the
+     * background pass every 50 ms, racing them. */
     setenv("FOUTA_ASOF_SNAPSHOT_EVERY", "2", 1);
+    setenv("FOUTA_ASOF_SNAPSHOT_PERIOD_MS", "50", 1);
     server_start(&server);
     client_open(&client, server.port);
 }
@@ -72,6 +74,25 @@ static int get(const char *path, char *out, size_t size)
     int status = r.status;
     response_free(&r);
     return status;
+}
+
+Test(audit, the_as_of_snapshots_are_made_in_the_background_before_any_read)
+{
+    goods("B1", "1000", "MP1");
+    goods("B2", "2000", "MP1");
+    move("B1", "MP1", "MP2");
+    goods("B3", "500", "MP2");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/data/tenants/%s/snapshots/%020u", server.dir, TEST_TENANT,
+             next_id - 1);
+    struct stat info;
+    bool made = false;
+    for (int i = 0; i < 500 && !made; i++) {
+        made = stat(path, &info) == 0;
+        if (!made)
+            sleep_ms(10);
+    }
+    cr_assert(made, "no snapshot at the head: %s", path);
 }
 
 Test(audit, the_stock_as_of_a_sequence_is_the_stock_that_was_read_live_then)

@@ -109,9 +109,9 @@ Test(replay, a_state_as_of_a_sequence_from_the_nearest_snapshot_equals_one_from_
     snprintf(asof_dir, sizeof(asof_dir), "%s/asof", dir);
     snprintf(plain_dir, sizeof(plain_dir), "%s/plain", dir);
     uint32_t made = 0;
-    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 10, &made), 0);
+    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 10, NULL, &made), 0);
     cr_assert_eq(made, head_seq() / 10);
-    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 10, &made), 0);
+    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 10, NULL, &made), 0);
     cr_assert_eq(made, 0, "nothing new to snapshot");
     for (uint64_t seq = 5; seq <= head_seq(); seq += 7) {
         eng_ledger_t *from_snapshot = NULL, *from_start = NULL;
@@ -160,7 +160,7 @@ Test(replay, a_state_as_of_over_a_snapshot_reads_its_replay_and_leaves_the_snaps
     snprintf(snapshot_dir, sizeof(snapshot_dir), "%s/%020d", snapdir, 10);
     snprintf(data, sizeof(data), "%s/data.mdb", snapshot_dir);
     uint32_t made = 0;
-    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 10, &made), 0);
+    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 10, NULL, &made), 0);
     size_t size_before, size_after;
     uint8_t *before = file_read(data, &size_before);
     /* What was current after event 19, for comparison: replayed from the first event. */
@@ -299,7 +299,7 @@ Test(replay, an_event_the_rules_refuse_on_replay_stops_it_and_is_named)
     snprintf(snapdir, sizeof(snapdir), "%s/snapshots", dir);
     snprintf(work, sizeof(work), "%s/work", snapdir);
     uint32_t made = 0;
-    int rc = rpl_snapshot_update(ledger, snapdir, 2, &made);
+    int rc = rpl_snapshot_update(ledger, snapdir, 2, NULL, &made);
     cr_assert_eq(rc, FL_ECORRUPT, "%s", fl_errname(rc));
     cr_assert_eq(made, 1, "the snapshot at 2, before the refused event");
     struct stat info;
@@ -680,7 +680,7 @@ Test(replay, a_count_with_moves_during_counting_flags_them_and_proposes_the_righ
     size_t from_snapshot_len = 0;
     snprintf(snapdir, sizeof(snapdir), "%s/snapshots", dir);
     uint32_t made = 0;
-    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 2, &made), 0);
+    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 2, NULL, &made), 0);
     cr_assert_gt(made, 2);
     FILE *again = open_memstream(&from_snapshot, &from_snapshot_len);
     rpl_count_summary_t same;
