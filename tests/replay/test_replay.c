@@ -109,7 +109,11 @@ Test(replay, a_state_as_of_a_sequence_from_the_nearest_snapshot_equals_one_from_
     snprintf(asof_dir, sizeof(asof_dir), "%s/asof", dir);
     snprintf(plain_dir, sizeof(plain_dir), "%s/plain", dir);
     uint32_t made = 0;
-    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 10, NULL, &made), 0);
+    int stop = 1; /* asked to stop: nothing made, and the next call makes them all */
+    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 10, &stop, &made), FL_ECANCELED);
+    cr_assert_eq(made, 0);
+    stop = 0;
+    cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 10, &stop, &made), 0);
     cr_assert_eq(made, head_seq() / 10);
     cr_assert_eq(rpl_snapshot_update(ledger, snapdir, 10, NULL, &made), 0);
     cr_assert_eq(made, 0, "nothing new to snapshot");
