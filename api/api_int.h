@@ -442,6 +442,7 @@ typedef struct api_tenant {
     prj_sink_t *sinks[API_PROJECTORS_MAX]; /* projections.c */
     prj_projector_t *projectors[API_PROJECTORS_MAX];
     uint32_t projectors_count;
+    uint64_t snapshots_at; /* h_audit.c's background pass only: its last snapshot's sequence */
 } api_tenant_t;
 
 struct api_server {

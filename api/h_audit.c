@@ -486,13 +486,22 @@ static void snapshot_pass_run(uv_work_t *req)
     for (uint32_t i = 0; i < pass->count; i++) {
         if (__atomic_load_n(&asof_waiting, __ATOMIC_RELAXED) != 0)
             return; /* a read waits, or foutad stops: the next pass goes on */
+        api_tenant_t *tenant = pass->tenants[i];
+        uint64_t every = pass->server->config.asof_snapshot_every;
+        eng_head_t head;
+        eng_head(tenant->ledger, &head);
+        uint64_t due = head.seq / every * every;
+        if (due == 0 || due <= tenant->snapshots_at)
+            continue; /* no multiple of every passed since the last pass */
         char snapdir[1300];
         pthread_mutex_lock(&asof_lock);
-        int rc = snapshots_update(pass->tenants[i], &asof_waiting, snapdir);
+        int rc = snapshots_update(tenant, &asof_waiting, snapdir);
         pthread_mutex_unlock(&asof_lock);
+        if (rc == 0)
+            tenant->snapshots_at = due;
         if (rc != 0 && rc != FL_ECANCELED)
             api_log(API_LOG_ERROR, NULL, "snapshots not made",
-                    ",\"tenant\":\"%s\",\"error\":\"%s\"", pass->tenants[i]->name, fl_errname(rc));
+                    ",\"tenant\":\"%s\",\"error\":\"%s\"", tenant->name, fl_errname(rc));
     }
 }
 
