@@ -15,6 +15,7 @@
 
 #include "engine/rules_int.h"
 #include "replay/replay.h"
+#include "tests/support/raw_lmdb.h"
 
 TestSuite(replay, .init = setup, .fini = teardown, .timeout = 60);
 
@@ -363,24 +364,7 @@ static void tamper(const char *table, unsigned flags, MDB_val key,
                    void (*edit)(MDB_val *value, void *data), void *data)
 {
     eng_close(ledger);
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    MDB_val value;
-    cr_assert_eq(mdb_env_create(&env), 0);
-    cr_assert_eq(mdb_env_set_maxdbs(env, 32), 0);
-    cr_assert_eq(mdb_env_open(env, dir, 0, 0640), 0);
-    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    cr_assert_eq(mdb_dbi_open(txn, table, flags, &dbi), 0);
-    cr_assert_eq(mdb_get(txn, dbi, &key, &value), 0);
-    uint8_t *copy = malloc(value.mv_size);
-    memcpy(copy, value.mv_data, value.mv_size);
-    value.mv_data = copy;
-    edit(&value, data);
-    cr_assert_eq(mdb_put(txn, dbi, &key, &value, 0), 0);
-    cr_assert_eq(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-    free(copy);
+    test_raw_edit(dir, table, flags, key, edit, data);
     eng_config_t config = {.dir = dir, .rules = ENG_RULES_PLANT};
     cr_assert_eq(eng_open(&ledger, &config), 0);
 }
